@@ -1,0 +1,102 @@
+// The planner's inputs and output. The planner (planner.ts) is a pure function of these: no I/O, no clock.
+
+import type { FailoverPolicy, JournalEntry } from '../api/index.ts';
+import type { DbInstance, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
+import type { HealthView } from '../health/types.ts';
+
+/** Playbook rule ids (PLAYBOOK.md); every action and every skipped action cites one. */
+export type RuleId = `PB-${number}`;
+
+/** What the operator last read from the cloud for one policy. */
+export interface CloudObservation {
+  at: number; // epoch ms
+  /** The weighted record group (traffic.route53.recordName/type), as listed. */
+  records: DnsRecord[];
+  /** The writer record (traffic.route53.writerRecord), when the policy has one. */
+  writer?: DnsRecord;
+  /** Primary and replicas of database.rds, with their replica lag when known. */
+  databases: Array<DbInstance & { lagSeconds?: number }>;
+  /** A Route 53 change the executor submitted and has not yet seen INSYNC. */
+  pendingDnsChange?: string;
+}
+
+/** Requests made by people (failoverctl / annotations), already authorised by the API layer. */
+export interface OperatorRequests {
+  /** Manual failover to this region (PB-6 gates still apply unless `force`). */
+  failoverTo?: { region: RegionName; force: boolean; requestedAt: number };
+  /** Manual failback of the database/traffic to the original primary region. */
+  failback?: { requestedAt: number };
+  /** Approval of a pending Manual promotion, naming the replica it approves. */
+  approvePromotion?: { dbInstanceIdentifier: string; approvedAt: number };
+  /** A live drill's injected fault: these zones are treated as failed by the health layer. */
+}
+
+export interface PlanInput {
+  policy: FailoverPolicy; // validated, defaults applied
+  health: HealthView;
+  cloud: CloudObservation;
+  journal: JournalEntry[];
+  requests: OperatorRequests;
+  now: number; // epoch ms
+}
+
+/** Every write the executor can perform. Each carries the ids the journal and the PB-3 guard need. */
+export type ActionSpec =
+  /** One Route 53 change batch of UPSERTs setting weights by set identifier (PB-5). Never all zero. */
+  | { kind: 'SetWeights'; weights: Record<string, number> }
+  /** Point the writer record at an endpoint (fence the old primary before promotion, PB-7; the new one after). */
+  | { kind: 'SetWriterRecord'; value: string }
+  | { kind: 'PromoteReplica'; region: RegionName; dbInstanceIdentifier: string; backupRetentionPeriod: number }
+  | { kind: 'LaunchReplacements'; region: RegionName; zone: ZoneName; count: number; launchTemplateId: string }
+  | { kind: 'RestoreVolume'; region: RegionName; zone: ZoneName; snapshotId: string }
+  /** Zone-targeted recovery actions. The planner never emits them against an impaired zone (PB-3). */
+  | { kind: 'RebootDBInstance'; region: RegionName; dbInstanceIdentifier: string }
+  | { kind: 'RebootInstances'; region: RegionName; instanceIds: string[] };
+
+export type ActionKind = ActionSpec['kind'];
+
+export interface PlannedAction {
+  /**
+   * Deterministic id: the same decision always yields the same id, so the journal can tell "already done"
+   * (e.g. `promote/orders-usw2/<failover-epoch>`). The executor uses it as the idempotency token where the API has one.
+   */
+  id: string;
+  action: ActionSpec;
+  rule: RuleId;
+  target: string; // what it acts on: a record set, a DB instance, a zone
+  region?: RegionName;
+  zone?: ZoneName;
+  /** Why, in one sentence, for Events/logs/status. */
+  reason: string;
+}
+
+export interface SkippedAction {
+  kind: ActionKind | string;
+  target: string;
+  zone?: ZoneName;
+  region?: RegionName;
+  rule: RuleId;
+  reason: string;
+}
+
+export type PlanPhase = 'Healthy' | 'Degraded' | 'FailingOver' | 'FailedOver' | 'Recovering';
+
+/** Something the plan is waiting for before it can proceed (a gate): surfaced in status and Events. */
+export interface PlanGate {
+  kind: 'Cooldown' | 'ReplicaLag' | 'Approval' | 'DatabaseBusy' | 'DnsPropagation' | 'RecoveryWindow' | 'NoHealthyTarget';
+  rule: RuleId;
+  message: string;
+  until?: number; // epoch ms, when known
+}
+
+export interface Plan {
+  phase: PlanPhase;
+  /** Ordered: the executor runs them in order and stops at the first failure. */
+  actions: PlannedAction[];
+  skipped: SkippedAction[];
+  gates: PlanGate[];
+  /** The writable primary the policy should have once the plan completes. */
+  desiredWriter?: { region: RegionName; dbInstanceIdentifier: string };
+  /** Weights the plan converges to (equal to current when nothing changes). */
+  desiredWeights: Record<string, number>;
+}
