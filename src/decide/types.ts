@@ -18,6 +18,33 @@ export interface CloudObservation {
   databases: Array<DbInstance & { lagSeconds?: number }>;
   /** A Route 53 change the executor submitted and has not yet seen INSYNC. */
   pendingDnsChange?: string;
+  /** Instance counts per zone of the protected fleet (compute.ec2, PB-4); `unhealthyIds` failed their status checks. */
+  instances?: ObservedZoneInstances[];
+  /** EBS volumes the policy protects, with the zone each lives in (compute.ec2.restoreVolumesFromSnapshots). */
+  volumes?: ObservedVolume[];
+  /** Snapshots of those volumes (regional). */
+  snapshots?: ObservedSnapshot[];
+}
+
+export interface ObservedZoneInstances {
+  region: RegionName;
+  zone: ZoneName;
+  healthy: number;
+  unhealthyIds?: string[];
+}
+
+export interface ObservedVolume {
+  id: string;
+  region: RegionName;
+  zone: ZoneName;
+}
+
+export interface ObservedSnapshot {
+  id: string;
+  region: RegionName;
+  volumeId?: string;
+  startTime: number; // epoch ms
+  state: string; // pending | completed | error
 }
 
 /** Requests made by people (failoverctl / annotations), already authorised by the API layer. */
@@ -83,7 +110,18 @@ export type PlanPhase = 'Healthy' | 'Degraded' | 'FailingOver' | 'FailedOver' | 
 
 /** Something the plan is waiting for before it can proceed (a gate): surfaced in status and Events. */
 export interface PlanGate {
-  kind: 'Cooldown' | 'ReplicaLag' | 'Approval' | 'DatabaseBusy' | 'DnsPropagation' | 'RecoveryWindow' | 'NoHealthyTarget';
+  kind:
+    | 'Cooldown'
+    | 'ReplicaLag'
+    | 'Approval'
+    | 'DatabaseBusy'
+    | 'DnsPropagation'
+    | 'RecoveryWindow'
+    | 'NoHealthyTarget'
+    /** More than one writable primary is visible: no database action until it is resolved (PB-7). */
+    | 'MultiplePrimaries'
+    /** No replica qualifies as a failover target (none in a healthy region, none replicating from the writer). */
+    | 'NoStandby';
   rule: RuleId;
   message: string;
   until?: number; // epoch ms, when known

@@ -21,6 +21,15 @@ if [[ -x "$bin" ]]; then
 fi
 command -v go >/dev/null || { echo "test bed: 'go' is missing; install Go 1.24 or later (https://go.dev/doc/install is not reachable here: apt-get install golang-go)" >&2; exit 1; }
 
+# Two test runs (or up.sh and a person) may ask at once: build once, the other waits and reuses the result.
+mkdir -p "$cache/build"
+exec 8>"$cache/build/kube-apiserver-$KUBE_VERSION.lock"
+flock 8
+if [[ -x "$bin" ]]; then
+  echo "$bin"
+  exit 0
+fi
+
 staging_version="v0.${KUBE_VERSION#v1.}"
 minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
 work="$cache/build/kube-apiserver-$KUBE_VERSION"

@@ -1,0 +1,122 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { CloudError } from '../cloud/errors.ts';
+import { createCallPipeline } from './call-pipeline.ts';
+import { CircuitOpenError, DryRunRefused, ZoneImpairedRefusal } from './errors.ts';
+import { seededRandom } from './testing/seeded-random.ts';
+import { createVirtualClock } from './testing/virtual-clock.ts';
+import type { CallMeta, CallOutcome } from './types.ts';
+
+const silent = pino({ level: 'silent' });
+
+function setup(impaired: string[] = []) {
+  const clock = createVirtualClock(1_000_000);
+  const outcomes: CallOutcome[] = [];
+  const pipeline = createCallPipeline({
+    clock,
+    logger: silent,
+    isZoneImpaired: (_r, zone) => impaired.includes(zone),
+    onCall: (o) => outcomes.push(o),
+    random: seededRandom(7),
+  });
+  return { clock, outcomes, pipeline };
+}
+
+const describeZones: CallMeta = {
+  service: 'ec2',
+  operation: 'DescribeAvailabilityZones',
+  region: 'us-east-1',
+  write: false,
+};
+const cloudError = (kind: 'retryable' | 'timeout' | 'terminal') =>
+  new CloudError({ kind, service: 'ec2', operation: 'DescribeAvailabilityZones', code: kind, message: kind });
+
+describe('call pipeline', () => {
+  it('runs the named middleware in the documented order', () => {
+    expect(setup().pipeline.stack).toEqual([
+      'dry-run',
+      'zone-guard',
+      'retry',
+      'circuit-breaker',
+      'rate-limit',
+      'observe',
+      'timeout',
+    ]);
+  });
+
+  it('observes every attempt, retries included, with latency on the injected clock', async () => {
+    const { clock, outcomes, pipeline } = setup();
+    let n = 0;
+    const result = pipeline.call({ ...describeZones, zone: 'us-east-1a', policy: 'ns/p' }, async () => {
+      n++;
+      await clock.sleep(40);
+      if (n === 1) throw cloudError('retryable');
+      return 'zones';
+    });
+    await expect(clock.run(result)).resolves.toBe('zones');
+    expect(outcomes).toHaveLength(2);
+    expect(outcomes[0]).toMatchObject({
+      service: 'ec2',
+      operation: 'DescribeAvailabilityZones',
+      region: 'us-east-1',
+      zone: 'us-east-1a',
+      policy: 'ns/p',
+      attempt: 1,
+      ok: false,
+      errorKind: 'retryable',
+      latencyMs: 40,
+    });
+    expect(outcomes[1]).toMatchObject({ attempt: 2, ok: true, latencyMs: 40 });
+  });
+
+  it('turns a hang into timeouts, retried, then reports the timeout', async () => {
+    const { clock, outcomes, pipeline } = setup();
+    const signals: AbortSignal[] = [];
+    const result = pipeline.call(describeZones, (signal) => {
+      signals.push(signal);
+      return new Promise<never>(() => {});
+    });
+    await expect(clock.run(result)).rejects.toMatchObject({ kind: 'timeout' });
+    expect(outcomes.map((o) => o.errorKind)).toEqual(['timeout', 'timeout', 'timeout', 'timeout']);
+    expect(signals.every((s) => s.aborted)).toBe(true);
+  });
+
+  it('opens the breaker under a retry storm and fails the rest fast, without observing non-attempts', async () => {
+    const { clock, outcomes, pipeline } = setup();
+    const fail = async () => {
+      throw cloudError('retryable');
+    };
+    await clock.run(pipeline.call(describeZones, fail).catch(() => {})); // 4 attempts
+    const second = await clock.run(pipeline.call(describeZones, fail).catch((e: unknown) => e)); // 5th opens it
+    expect(second).toBeInstanceOf(CircuitOpenError);
+    expect(outcomes).toHaveLength(5);
+    let called = false;
+    const third = await pipeline
+      .call(describeZones, async () => {
+        called = true;
+      })
+      .catch((e: unknown) => e);
+    expect(third).toBeInstanceOf(CircuitOpenError);
+    expect(called).toBe(false);
+    expect(outcomes).toHaveLength(5);
+  });
+
+  it('refuses writes in dry run and zone-targeted writes in impaired zones before spending anything', async () => {
+    const { outcomes, pipeline } = setup(['us-east-1a']);
+    const never = async () => 'called';
+    await expect(
+      pipeline.call(
+        { service: 'route53', operation: 'ChangeResourceRecordSets', region: 'us-east-1', write: true, dryRun: true },
+        never,
+      ),
+    ).rejects.toBeInstanceOf(DryRunRefused);
+    await expect(
+      pipeline.call(
+        { service: 'rds', operation: 'RebootDBInstance', region: 'us-east-1', zone: 'us-east-1a', write: true },
+        never,
+      ),
+    ).rejects.toBeInstanceOf(ZoneImpairedRefusal);
+    await expect(pipeline.call({ ...describeZones, dryRun: true }, never)).resolves.toBe('called');
+    expect(outcomes).toHaveLength(1);
+  });
+});

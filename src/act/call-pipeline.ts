@@ -1,0 +1,99 @@
+// Every AWS call the executor makes goes through one ordered stack of named middleware (the smithy
+// MiddlewareStack idea): the guardrails live here, once, not in the callers.
+//
+//   call ─► dry-run ─► zone-guard ─► retry ─► circuit-breaker ─► rate-limit ─► observe ─► timeout ─► fn(signal)
+//           (refuse)   (PB-3)        (loop)   (per attempt, PB-8)                (per attempt)
+//
+// Why this order:
+// - dry-run and zone-guard refuse before anything is spent: no token, no breaker count, no retry of a refusal.
+// - retry wraps the per-attempt stages, so every retried attempt spends a rate-limit token, counts towards the
+//   breaker, is observed and has its own timeout (a retry storm stays inside PB-8's budgets). An open breaker
+//   mid-loop fails the remaining retries fast (CircuitOpenError is not retryable).
+// - the breaker sits outside the rate limiter: failing fast must not wait for (or spend) a token.
+// - observe sits inside the rate limiter (latency is the service's, not the queue's) and outside the timeout
+//   (a hang is recorded as `timeout`).
+//
+// One pipeline per process, shared by every policy: its rate limiter and breakers are the shared state PB-8 needs.
+
+import type { Logger } from 'pino';
+import {
+  type CircuitBreakerOptions,
+  type CircuitBreakers,
+  circuitBreakerMiddleware,
+  createCircuitBreakers,
+} from './circuit-breaker.ts';
+import { dryRunMiddleware } from './dry-run.ts';
+import { observeMiddleware } from './observe.ts';
+import { createRateLimiter, type RateLimiter, type RateLimits, rateLimitMiddleware } from './rate-limit.ts';
+import { DEFAULT_RETRY_OPTIONS, type RetryOptions, retryMiddleware } from './retry.ts';
+import { DEFAULT_TIMEOUT_OPTIONS, type TimeoutOptions, timeoutMiddleware } from './timeout.ts';
+import type { CallHandler, CallMeta, CallOutcome, Clock, Middleware } from './types.ts';
+import { type ZoneImpairedCheck, zoneGuardMiddleware } from './zone-guard.ts';
+
+export interface CallPipelineDeps {
+  clock: Clock;
+  logger: Logger;
+  /** Health model's verdict (PB-2): is this zone Impaired now? */
+  isZoneImpaired: ZoneImpairedCheck;
+  /** Sink for every attempt's outcome (control-plane signal, metrics). */
+  onCall?: (outcome: CallOutcome) => void;
+  /** Source of jitter; Math.random in production, seeded in tests. */
+  random?: () => number;
+  /** Shared limiter and breakers; created here when not given. */
+  rateLimiter?: RateLimiter;
+  breakers?: CircuitBreakers;
+  rateLimits?: Partial<RateLimits>;
+  retry?: Partial<RetryOptions>;
+  timeouts?: Partial<TimeoutOptions>;
+  circuitBreaker?: Partial<CircuitBreakerOptions>;
+}
+
+export interface CallPipeline {
+  call<T>(meta: CallMeta, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /** Middleware names, outermost first (for docs, logs and tests). */
+  readonly stack: readonly string[];
+}
+
+export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
+  const { clock, logger } = deps;
+  const breakers =
+    deps.breakers ??
+    createCircuitBreakers(clock, deps.circuitBreaker, {
+      onStateChange: (state, info) =>
+        logger.warn(
+          { ...info, state, rule: 'PB-8' },
+          `PB-8 circuit breaker for ${info.service} in ${info.region} moved to ${state}`,
+        ),
+    });
+  const middleware: Middleware[] = [
+    dryRunMiddleware(),
+    zoneGuardMiddleware(deps.isZoneImpaired),
+    retryMiddleware(
+      clock,
+      deps.random ?? Math.random,
+      { ...DEFAULT_RETRY_OPTIONS, ...deps.retry },
+      {
+        onRetry: ({ attempt, delayMs, error }) =>
+          logger.debug({ attempt, delayMs, err: error, rule: 'PB-8' }, 'scheduled AWS call retry'),
+      },
+    ),
+    circuitBreakerMiddleware(breakers),
+    rateLimitMiddleware(deps.rateLimiter ?? createRateLimiter(clock, deps.rateLimits)),
+    observeMiddleware(clock, logger, deps.onCall ?? (() => {})),
+    timeoutMiddleware(clock, {
+      ...DEFAULT_TIMEOUT_OPTIONS,
+      ...deps.timeouts,
+      perOperation: { ...DEFAULT_TIMEOUT_OPTIONS.perOperation, ...deps.timeouts?.perOperation },
+    }),
+  ];
+  const innermost: CallHandler = (ctx) => ctx.fn(ctx.signal);
+  const handler = middleware.reduceRight<CallHandler>((next, m) => m.wrap(next), innermost);
+  const neverAborted = new AbortController().signal;
+
+  return {
+    stack: middleware.map((m) => m.name),
+    async call<T>(meta: CallMeta, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+      return (await handler({ meta, signal: meta.signal ?? neverAborted, attempt: 1, fn })) as T;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// Middleware 4 of 7 (PB-8): one circuit breaker per service+region. After `failureThreshold` consecutive attempts
+// that failed because the service did not answer (CloudError kind `retryable` or `timeout`), the breaker opens and
+// every call to that service+region fails fast with a CircuitOpenError carrying `retryAfterMs` — the executor turns
+// it into a requeue instead of piling more requests onto a control plane that is down (April 2011). After the
+// cool-off it lets ONE trial call through (half-open): success closes it, another such failure re-opens it with a
+// doubled cool-off (capped), so a zone that stays impaired for a day is probed less and less often.
+//
+// Any other outcome (success, throttled, busy, not-found, terminal) proves the service answered and resets the
+// count. A call the caller itself cancelled proves nothing and changes nothing.
+//
+// Hand-written rather than cockatiel's CircuitBreakerPolicy: cockatiel reads Date.now() for its half-open timing
+// and has no clock injection, so in the simulation's virtual time a breaker would stay open for real seconds.
+
+import { isCloudError } from '../cloud/errors.ts';
+import type { AwsService, RegionName } from '../cloud/types.ts';
+import { CircuitOpenError } from './errors.ts';
+import type { Clock, Middleware } from './types.ts';
+
+export interface CircuitBreakerOptions {
+  /** Consecutive unanswered attempts that open the breaker. Default 5. */
+  failureThreshold: number;
+  /** Cool-off before the first half-open trial. Default 30 s. */
+  halfOpenAfterMs: number;
+  /** Cap of the doubling cool-off. Default 5 min. */
+  maxHalfOpenAfterMs: number;
+}
+
+export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: CircuitBreakerOptions = {
+  failureThreshold: 5,
+  halfOpenAfterMs: 30_000,
+  maxHalfOpenAfterMs: 300_000,
+};
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreaker {
+  execute<T>(fn: () => Promise<T>): Promise<T>;
+  state(): CircuitState;
+}
+
+export interface CircuitBreakerEvents {
+  onStateChange?(state: CircuitState, info: { service: AwsService; region: RegionName; coolOffMs: number }): void;
+}
+
+/** Did the service fail to answer? Only these count towards opening the breaker. */
+export function isUnansweredFailure(err: unknown): boolean {
+  return isCloudError(err) && (err.kind === 'retryable' || err.kind === 'timeout');
+}
+
+export function createCircuitBreaker(
+  clock: Clock,
+  id: { service: AwsService; region: RegionName },
+  options: CircuitBreakerOptions = DEFAULT_CIRCUIT_BREAKER_OPTIONS,
+  events: CircuitBreakerEvents = {},
+): CircuitBreaker {
+  let state: CircuitState = 'closed';
+  let consecutiveFailures = 0;
+  let openedAt = 0;
+  let coolOffMs = options.halfOpenAfterMs;
+  let trialInFlight = false;
+
+  function transition(next: CircuitState): void {
+    if (next === state) return;
+    state = next;
+    events.onStateChange?.(next, { ...id, coolOffMs });
+  }
+
+  function open(reopened: boolean): void {
+    coolOffMs = reopened ? Math.min(options.maxHalfOpenAfterMs, coolOffMs * 2) : options.halfOpenAfterMs;
+    openedAt = clock.now();
+    consecutiveFailures = 0;
+    transition('open');
+  }
+
+  function answered(): void {
+    consecutiveFailures = 0;
+    coolOffMs = options.halfOpenAfterMs;
+    transition('closed');
+  }
+
+  return {
+    async execute(fn) {
+      if (state === 'open') {
+        const remaining = openedAt + coolOffMs - clock.now();
+        if (remaining > 0) throw new CircuitOpenError({ ...id, retryAfterMs: remaining });
+        transition('half-open');
+      }
+      const isTrial = state === 'half-open';
+      if (isTrial) {
+        // One trial at a time; the others fail fast and come back shortly.
+        if (trialInFlight) throw new CircuitOpenError({ ...id, retryAfterMs: Math.min(coolOffMs, 1_000) });
+        trialInFlight = true;
+      }
+      try {
+        const result = await fn();
+        answered();
+        return result;
+      } catch (err) {
+        if (isUnansweredFailure(err)) {
+          if (isTrial) open(true);
+          else if (++consecutiveFailures >= options.failureThreshold) open(false);
+        } else if (isCloudError(err)) {
+          answered();
+        }
+        throw err;
+      } finally {
+        if (isTrial) trialInFlight = false;
+      }
+    },
+    state() {
+      if (state === 'open' && clock.now() >= openedAt + coolOffMs) return 'half-open';
+      return state;
+    },
+  };
+}
+
+/** The breakers of one process, one per service+region, created on first use. */
+export interface CircuitBreakers {
+  for(service: AwsService, region: RegionName): CircuitBreaker;
+}
+
+export function createCircuitBreakers(
+  clock: Clock,
+  options: Partial<CircuitBreakerOptions> = {},
+  events: CircuitBreakerEvents = {},
+): CircuitBreakers {
+  const resolved = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options };
+  const breakers = new Map<string, CircuitBreaker>();
+  return {
+    for(service, region) {
+      const key = `${service}/${region}`;
+      let breaker = breakers.get(key);
+      if (breaker === undefined) {
+        breaker = createCircuitBreaker(clock, { service, region }, resolved, events);
+        breakers.set(key, breaker);
+      }
+      return breaker;
+    },
+  };
+}
+
+export function circuitBreakerMiddleware(breakers: CircuitBreakers): Middleware {
+  return {
+    name: 'circuit-breaker',
+    wrap: (next) => (ctx) => breakers.for(ctx.meta.service, ctx.meta.region).execute(() => next(ctx)),
+  };
+}

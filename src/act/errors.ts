@@ -1,0 +1,61 @@
+// The executor's own refusals, typed by what the caller should do (STYLE 4). Cloud faults stay CloudError
+// (src/cloud/errors.ts); these are decisions the guardrails made before or instead of calling AWS.
+
+import type { AwsService, RegionName, ZoneName } from '../cloud/types.ts';
+
+/** A write reached the pipeline for a policy in dry run. Stop and report: it is a bug upstream, never retried. */
+export class DryRunRefused extends Error {
+  readonly operation: string;
+  constructor(args: { service: AwsService; operation: string; policy?: string }) {
+    super(`dry run refused ${args.service}:${args.operation}${args.policy ? ` for ${args.policy}` : ''}`);
+    this.name = 'DryRunRefused';
+    this.operation = args.operation;
+  }
+}
+
+/**
+ * PB-3: a zone-targeted write against an impaired zone (or a zone the guard cannot name). Not a failure: the
+ * executor records the action as Skipped citing PB-3 and goes on; the planner replans when the zone recovers.
+ */
+export class ZoneImpairedRefusal extends Error {
+  readonly rule = 'PB-3' as const;
+  readonly operation: string;
+  readonly region: RegionName;
+  readonly zone: ZoneName | undefined;
+  constructor(args: { operation: string; region: RegionName; zone: ZoneName | undefined }) {
+    super(
+      args.zone === undefined
+        ? `target zone of ${args.operation} unknown: cannot prove it is not impaired`
+        : `zone ${args.zone} impaired`,
+    );
+    this.name = 'ZoneImpairedRefusal';
+    this.operation = args.operation;
+    this.region = args.region;
+    this.zone = args.zone;
+  }
+}
+
+/** PB-8: the service+region breaker is open. Wait `retryAfterMs`, then try again (requeue, do not retry now). */
+export class CircuitOpenError extends Error {
+  readonly rule = 'PB-8' as const;
+  readonly service: AwsService;
+  readonly region: RegionName;
+  readonly retryAfterMs: number;
+  constructor(args: { service: AwsService; region: RegionName; retryAfterMs: number }) {
+    super(`circuit open for ${args.service} in ${args.region}; retry after ${args.retryAfterMs} ms`);
+    this.name = 'CircuitOpenError';
+    this.service = args.service;
+    this.region = args.region;
+    this.retryAfterMs = args.retryAfterMs;
+  }
+}
+
+/** The executor cannot perform an action as planned (e.g. a weighted record the plan names does not exist). */
+export class ActionRejected extends Error {
+  readonly rule: string;
+  constructor(message: string, rule: string) {
+    super(message);
+    this.name = 'ActionRejected';
+    this.rule = rule;
+  }
+}

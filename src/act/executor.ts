@@ -1,0 +1,251 @@
+// The executor: performs a plan's actions in order, safely (DESIGN "The executor owns safety").
+//
+// For each action, one step per block:
+//   1. already Done in the journal → not re-issued (no double promotion, PB-7);
+//   2. intent recorded (Pending) and SAVED before any AWS call — a crash after this point leaves evidence;
+//   3. performed through the call pipeline (PB-3 zone guard, PB-8 timeouts/retries/rate limits/breakers);
+//   4. outcome recorded: Done, Failed (and stop: the plan is ordered), or Skipped citing PB-3 (and go on).
+// An action whose effect is still settling (DNS change PENDING, promotion under way) ends the run with
+// `requeueAfterMs`: the remaining actions are deferred to the next reconcile, which replans from what it observes.
+// Every outcome leaves a log line, an Event and a metric citing the rule (PB-11).
+//
+// Dry run: nothing is written (no AWS write, no journal change); every action is reported as `wouldDo`.
+
+import type { Logger } from 'pino';
+import type { Cloud } from '../cloud/types.ts';
+import type { Plan, PlannedAction, SkippedAction } from '../decide/types.ts';
+import type { CallPipeline } from './call-pipeline.ts';
+import { CircuitOpenError, ZoneImpairedRefusal } from './errors.ts';
+import { findEntry, type JournalEntry, recordDone, recordFailed, recordIntent, recordSkipped } from './journal.ts';
+import type { JournalStore } from './journal-store.ts';
+import {
+  type ActionOutcome,
+  DEFAULT_SETTLE_OPTIONS,
+  type ExecutorPolicy,
+  performAction,
+  requestTokenFor,
+  type SettleOptions,
+} from './perform-action.ts';
+import { type ActionEvent, ActionEventReason, type ActionMetrics, type ActionResult, type EventSink } from './trail.ts';
+import type { Clock } from './types.ts';
+
+export interface ExecutorDeps {
+  cloud: Cloud;
+  pipeline: CallPipeline;
+  clock: Clock;
+  logger: Logger;
+  journalStore: JournalStore;
+  events?: EventSink;
+  metrics?: ActionMetrics;
+  settle?: Partial<SettleOptions>;
+}
+
+export interface ExecuteOptions {
+  signal: AbortSignal;
+  dryRun: boolean;
+}
+
+export interface ExecutionResult {
+  done: PlannedAction[];
+  /** The first failure; execution stopped there. */
+  failed?: { action: PlannedAction; error: Error };
+  /** Refused by a guard (PB-3), recorded in the journal as Skipped. */
+  skipped: SkippedAction[];
+  /** Done in the journal already: not re-issued. */
+  alreadyDone: PlannedAction[];
+  /** Not attempted because an earlier action failed or is still settling; the next plan decides about them. */
+  deferred: PlannedAction[];
+  /** Dry run: what would have been done. */
+  wouldDo?: PlannedAction[];
+  /** Come back after this long (an effect is settling, or a circuit breaker is open). */
+  requeueAfterMs?: number;
+  /** A Route 53 change submitted and not yet seen INSYNC (for CloudObservation.pendingDnsChange). */
+  pendingDnsChange?: string;
+}
+
+export interface Executor {
+  execute(
+    policyKey: string,
+    policy: ExecutorPolicy,
+    plan: Pick<Plan, 'actions'>,
+    opts: ExecuteOptions,
+  ): Promise<ExecutionResult>;
+}
+
+export function createExecutor(deps: ExecutorDeps): Executor {
+  const { clock, logger, journalStore } = deps;
+  const settle: SettleOptions = { ...DEFAULT_SETTLE_OPTIONS, ...deps.settle };
+
+  function leaveTrail(
+    policyKey: string,
+    action: PlannedAction,
+    result: ActionResult,
+    rule: string,
+    message: string,
+    durationMs: number,
+    error?: Error,
+  ): void {
+    const fields = {
+      policy: policyKey,
+      action: action.action.kind,
+      id: action.id,
+      target: action.target,
+      zone: action.zone,
+      region: action.region,
+      rule,
+      durationMs,
+      ...(error !== undefined && { err: error }),
+    };
+    if (result === 'failed' || result === 'skipped') logger.warn(fields, message);
+    else logger.info(fields, message);
+
+    const event: ActionEvent = {
+      type: result === 'failed' || result === 'skipped' ? 'Warning' : 'Normal',
+      reason:
+        result === 'done'
+          ? ActionEventReason.Performed
+          : result === 'failed'
+            ? ActionEventReason.Failed
+            : result === 'skipped'
+              ? ActionEventReason.Skipped
+              : ActionEventReason.DryRun,
+      message,
+      action,
+      rule,
+    };
+    try {
+      Promise.resolve(deps.events?.emit(policyKey, event)).catch((err: unknown) =>
+        logger.warn({ policy: policyKey, err }, 'failed to record Event'),
+      );
+    } catch (err) {
+      logger.warn({ policy: policyKey, err }, 'failed to record Event');
+    }
+    deps.metrics?.observeAction({ policy: policyKey, kind: action.action.kind, rule, result, durationMs });
+  }
+
+  const describe = (a: PlannedAction) => `${a.action.kind} on ${a.target}`;
+
+  return {
+    async execute(policyKey, policy, plan, opts) {
+      const result: ExecutionResult = { done: [], skipped: [], alreadyDone: [], deferred: [] };
+
+      if (opts.dryRun || policy.spec.dryRun === true) {
+        for (const action of plan.actions) {
+          leaveTrail(
+            policyKey,
+            action,
+            'dry-run',
+            action.rule,
+            `${action.rule} would perform ${describe(action)} (dry run): ${action.reason}`,
+            0,
+          );
+        }
+        result.wouldDo = [...plan.actions];
+        return result;
+      }
+
+      let journal: JournalEntry[] = await journalStore.load(policyKey);
+
+      for (const [index, action] of plan.actions.entries()) {
+        opts.signal.throwIfAborted();
+
+        // 1. Never re-issue what is Done.
+        const prior = findEntry(journal, action.id);
+        if (prior?.state === 'Done') {
+          result.alreadyDone.push(action);
+          logger.debug(
+            { policy: policyKey, action: action.action.kind, id: action.id, rule: action.rule },
+            'skipped action already done',
+          );
+          continue;
+        }
+
+        // 2. Intent first, durably.
+        const token = requestTokenFor(action);
+        journal = recordIntent(journal, action, clock.now(), token);
+        await journalStore.save(policyKey, journal);
+
+        // 3. Perform.
+        const startedAt = clock.now();
+        let outcome: ActionOutcome;
+        try {
+          outcome = await performAction(action, {
+            cloud: deps.cloud,
+            pipeline: deps.pipeline,
+            clock,
+            policyKey,
+            policy,
+            signal: opts.signal,
+            resuming: prior?.state === 'Pending',
+            settle,
+          });
+        } catch (caught) {
+          const error = caught instanceof Error ? caught : new Error(String(caught));
+          // Cancelled by the caller (shutdown, lost leadership): the entry stays Pending; the next leader's
+          // observation decides whether the call took effect.
+          if (opts.signal.aborted) throw caught;
+
+          if (error instanceof ZoneImpairedRefusal) {
+            const reason = error.message;
+            journal = recordSkipped(journal, action.id, clock.now(), error.rule, reason);
+            await journalStore.save(policyKey, journal);
+            result.skipped.push({
+              kind: action.action.kind,
+              target: action.target,
+              ...(error.zone !== undefined && { zone: error.zone }),
+              region: error.region,
+              rule: error.rule,
+              reason,
+            });
+            leaveTrail(
+              policyKey,
+              action,
+              'skipped',
+              error.rule,
+              `${error.rule} skipped ${describe(action)}: ${reason}`,
+              clock.now() - startedAt,
+            );
+            continue;
+          }
+
+          journal = recordFailed(journal, action.id, clock.now(), error.message);
+          await journalStore.save(policyKey, journal);
+          result.failed = { action, error };
+          result.deferred = plan.actions.slice(index + 1);
+          if (error instanceof CircuitOpenError) result.requeueAfterMs = error.retryAfterMs;
+          leaveTrail(
+            policyKey,
+            action,
+            'failed',
+            action.rule,
+            `${action.rule} failed ${describe(action)}: ${error.message}`,
+            clock.now() - startedAt,
+            error,
+          );
+          return result;
+        }
+
+        // 4. Done.
+        journal = recordDone(journal, action.id, clock.now(), outcome.detail, outcome.requestToken);
+        await journalStore.save(policyKey, journal);
+        result.done.push(action);
+        leaveTrail(
+          policyKey,
+          action,
+          'done',
+          action.rule,
+          `${action.rule} performed ${describe(action)}: ${outcome.detail}`,
+          clock.now() - startedAt,
+        );
+
+        if (outcome.pendingDnsChange !== undefined) result.pendingDnsChange = outcome.pendingDnsChange;
+        if (outcome.settleAfterMs !== undefined) {
+          result.requeueAfterMs = outcome.settleAfterMs;
+          result.deferred = plan.actions.slice(index + 1);
+          return result;
+        }
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Middleware 6 of 7: every attempt's outcome goes to the injected `onCall` sink (the PB-1 control-plane signal —
+// src/health/api-call-stats.ts — and per-call metrics) and to the log. It sits inside the rate limiter, so latency
+// is the service's, not time spent waiting for a token, and outside the timeout, so a hang is seen as `timeout`.
+
+import type { Logger } from 'pino';
+import { isCloudError } from '../cloud/errors.ts';
+import type { CallOutcome, Clock, Middleware } from './types.ts';
+
+export function observeMiddleware(clock: Clock, logger: Logger, onCall: (outcome: CallOutcome) => void): Middleware {
+  return {
+    name: 'observe',
+    wrap: (next) => async (ctx) => {
+      const { meta } = ctx;
+      const startedAt = clock.now();
+      const base = {
+        service: meta.service,
+        operation: meta.operation,
+        region: meta.region,
+        ...(meta.zone !== undefined && { zone: meta.zone }),
+        ...(meta.policy !== undefined && { policy: meta.policy }),
+        write: meta.write,
+        attempt: ctx.attempt,
+      };
+      try {
+        const result = await next(ctx);
+        const at = clock.now();
+        onCall({ ...base, ok: true, latencyMs: at - startedAt, at });
+        logger.debug({ ...base, latencyMs: at - startedAt }, 'completed AWS call');
+        return result;
+      } catch (err) {
+        const at = clock.now();
+        const errorKind = isCloudError(err) ? err.kind : ctx.signal.aborted ? 'aborted' : 'unknown';
+        const outcome: CallOutcome = { ...base, ok: false, latencyMs: at - startedAt, errorKind, at };
+        if (isCloudError(err)) outcome.errorCode = err.code;
+        onCall(outcome);
+        logger.warn(
+          { ...base, latencyMs: outcome.latencyMs, errorKind, errorCode: outcome.errorCode, err },
+          'AWS call failed',
+        );
+        throw err;
+      }
+    },
+  };
+}

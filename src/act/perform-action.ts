@@ -1,0 +1,335 @@
+// How each planned action becomes AWS calls. Every call goes through the call pipeline (guardrails, PB-3/PB-8);
+// nothing here retries, waits for tokens or checks zones itself. Long-running effects do not block the worker:
+// a DNS change still PENDING after a short bounded wait, or a promotion (minutes), returns `settleAfterMs` and the
+// executor requeues the policy; the planner sees the result in the next observation.
+
+import { createHash } from 'node:crypto';
+import { CloudError } from '../cloud/errors.ts';
+import type { AwsService, Cloud, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
+import type { PlannedAction } from '../decide/types.ts';
+import type { CallPipeline } from './call-pipeline.ts';
+import { ActionRejected } from './errors.ts';
+import { ROUTE53_CONTROL_PLANE_REGION, splitIntoChangeBatches } from './route53-batches.ts';
+import type { Clock } from './types.ts';
+
+/** The few policy settings the executor reads; a validated FailoverPolicy satisfies it structurally. */
+export interface ExecutorPolicy {
+  spec: {
+    dryRun?: boolean;
+    traffic?: {
+      route53?: {
+        hostedZoneId: string;
+        recordName: string;
+        type: string;
+        writerRecord?: { hostedZoneId?: string; recordName: string; type: string; ttl: number };
+      };
+    };
+    guardrails?: { maxWritesPerMinute?: number };
+  };
+}
+
+export interface SettleOptions {
+  /** GetChange polling interval while waiting for INSYNC. Default 3 s. */
+  dnsPollIntervalMs: number;
+  /** How long to wait for INSYNC before handing back to the queue. Default 15 s. */
+  dnsMaxWaitMs: number;
+  /** Requeue delay when a DNS change is still PENDING. Default 10 s. */
+  dnsRequeueAfterMs: number;
+  /** Requeue delay after starting a promotion (it takes minutes). Default 30 s. */
+  promotionRequeueAfterMs: number;
+}
+
+export const DEFAULT_SETTLE_OPTIONS: SettleOptions = {
+  dnsPollIntervalMs: 3_000,
+  dnsMaxWaitMs: 15_000,
+  dnsRequeueAfterMs: 10_000,
+  promotionRequeueAfterMs: 30_000,
+};
+
+export interface ActionContext {
+  cloud: Cloud;
+  pipeline: CallPipeline;
+  clock: Clock;
+  policyKey: string;
+  policy: ExecutorPolicy;
+  signal: AbortSignal;
+  /** The journal held this action as Pending: a previous run may have made the call before it stopped. */
+  resuming: boolean;
+  settle: SettleOptions;
+}
+
+export interface ActionOutcome {
+  detail: string;
+  requestToken?: string;
+  /** The effect is still settling: stop the plan here and requeue after this long. */
+  settleAfterMs?: number;
+  pendingDnsChange?: string;
+}
+
+/**
+ * The idempotency token sent with creating calls (EC2 clientToken: at most 64 ASCII characters). The action id is
+ * deterministic, so a re-issued action after a crash sends the same token and AWS returns the original result.
+ */
+export function idempotencyToken(actionId: string): string {
+  return /^[\x20-\x7e]{1,64}$/.test(actionId) ? actionId : createHash('sha256').update(actionId).digest('hex');
+}
+
+/** The token the journal records with the intent, before the call (EC2 creates only). */
+export function requestTokenFor(action: PlannedAction): string | undefined {
+  const kind = action.action.kind;
+  return kind === 'LaunchReplacements' || kind === 'RestoreVolume' ? idempotencyToken(action.id) : undefined;
+}
+
+export async function performAction(planned: PlannedAction, ctx: ActionContext): Promise<ActionOutcome> {
+  const action = planned.action;
+  switch (action.kind) {
+    case 'SetWeights':
+      return setWeights(planned, action.weights, ctx);
+    case 'SetWriterRecord':
+      return setWriterRecord(planned, action.value, ctx);
+    case 'PromoteReplica':
+      return promoteReplica(action.region, action.dbInstanceIdentifier, action.backupRetentionPeriod, ctx);
+    case 'LaunchReplacements': {
+      const clientToken = idempotencyToken(planned.id);
+      const ids = await call(
+        ctx,
+        {
+          service: 'ec2',
+          operation: 'RunInstances',
+          region: action.region,
+          zone: action.zone,
+          write: true,
+          idempotent: true,
+        },
+        (signal) =>
+          ctx.cloud.compute.runInstances(
+            action.region,
+            { launchTemplateId: action.launchTemplateId, zone: action.zone, count: action.count, clientToken },
+            { signal },
+          ),
+      );
+      return { detail: `launched ${ids.join(', ') || 'no instances'} in ${action.zone}`, requestToken: clientToken };
+    }
+    case 'RestoreVolume': {
+      const clientToken = idempotencyToken(planned.id);
+      const volumeId = await call(
+        ctx,
+        {
+          service: 'ebs',
+          operation: 'CreateVolume',
+          region: action.region,
+          zone: action.zone,
+          write: true,
+          idempotent: true,
+        },
+        (signal) =>
+          ctx.cloud.compute.createVolumeFromSnapshot(
+            action.region,
+            { snapshotId: action.snapshotId, zone: action.zone, clientToken },
+            { signal },
+          ),
+      );
+      return {
+        detail: `created volume ${volumeId} from ${action.snapshotId} in ${action.zone}`,
+        requestToken: clientToken,
+      };
+    }
+    case 'RebootDBInstance': {
+      const zone = planned.zone ?? (await describeDb(action.region, action.dbInstanceIdentifier, ctx)).zone;
+      await call(
+        ctx,
+        { service: 'rds', operation: 'RebootDBInstance', region: action.region, zone, write: true },
+        (signal) => ctx.cloud.databases.rebootInstance(action.region, action.dbInstanceIdentifier, { signal }),
+      );
+      return { detail: `rebooted ${action.dbInstanceIdentifier}` };
+    }
+    case 'RebootInstances': {
+      await call(
+        ctx,
+        { service: 'ec2', operation: 'RebootInstances', region: action.region, zone: planned.zone, write: true },
+        (signal) => ctx.cloud.compute.rebootInstances(action.region, action.instanceIds, { signal }),
+      );
+      return { detail: `rebooted ${action.instanceIds.join(', ')}` };
+    }
+  }
+}
+
+function call<T>(
+  ctx: ActionContext,
+  meta: {
+    service: AwsService;
+    operation: string;
+    region: RegionName;
+    zone?: ZoneName | undefined;
+    write: boolean;
+    idempotent?: boolean;
+  },
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { zone, ...rest } = meta;
+  const maxWritesPerMinute = ctx.policy.spec.guardrails?.maxWritesPerMinute;
+  return ctx.pipeline.call(
+    {
+      ...rest,
+      ...(zone !== undefined && { zone }),
+      policy: ctx.policyKey,
+      ...(maxWritesPerMinute !== undefined && { maxWritesPerMinute }),
+      dryRun: ctx.policy.spec.dryRun === true,
+      signal: ctx.signal,
+    },
+    fn,
+  );
+}
+
+function route53Of(ctx: ActionContext) {
+  const route53 = ctx.policy.spec.traffic?.route53;
+  if (route53 === undefined) throw new ActionRejected('policy has no spec.traffic.route53', 'PB-5');
+  return route53;
+}
+
+/**
+ * PB-5: one change batch of UPSERTs setting each named record's weight, keeping its values and TTL. Never a
+ * DELETE; never a result where every record in the group has weight 0.
+ */
+async function setWeights(
+  planned: PlannedAction,
+  weights: Record<string, number>,
+  ctx: ActionContext,
+): Promise<ActionOutcome> {
+  const route53 = route53Of(ctx);
+  for (const [id, w] of Object.entries(weights)) {
+    if (!Number.isInteger(w) || w < 0 || w > 255)
+      throw new ActionRejected(`weight of ${id} must be 0–255, got ${w}`, 'PB-5');
+  }
+  const current = await call(
+    ctx,
+    { service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
+    (signal) => ctx.cloud.dns.listRecords(route53.hostedZoneId, route53.recordName, route53.type, { signal }),
+  );
+  const bySetId = new Map(current.filter((r) => r.setIdentifier !== undefined).map((r) => [r.setIdentifier!, r]));
+  const missing = Object.keys(weights).filter((id) => !bySetId.has(id));
+  if (missing.length) throw new ActionRejected(`weighted records not found: ${missing.join(', ')}`, 'PB-5');
+
+  const after = current.map(
+    (r) => (r.setIdentifier !== undefined && r.setIdentifier in weights ? weights[r.setIdentifier] : r.weight) ?? 0,
+  );
+  if (after.length > 0 && after.every((w) => w === 0)) {
+    throw new ActionRejected(
+      'every record in the group would have weight 0, which spreads traffic to all of them',
+      'PB-5',
+    );
+  }
+
+  const upserts: DnsRecord[] = [...bySetId.values()]
+    .filter((r) => r.setIdentifier! in weights && r.weight !== weights[r.setIdentifier!])
+    .map((r) => ({ ...r, weight: weights[r.setIdentifier!]! }));
+  if (upserts.length === 0) return { detail: 'weights already as planned' };
+
+  const batches = splitIntoChangeBatches(upserts, (r) => bySetId.get(r.setIdentifier!)?.weight);
+  let changeId = '';
+  for (const batch of batches) {
+    changeId = await upsert(route53.hostedZoneId, batch, planned, ctx);
+  }
+  return waitForInsync(changeId, `set weights ${formatWeights(weights)}`, ctx);
+}
+
+/** PB-7: point the writer record at one endpoint (fencing the old primary, or naming the promoted one). */
+async function setWriterRecord(planned: PlannedAction, value: string, ctx: ActionContext): Promise<ActionOutcome> {
+  const route53 = route53Of(ctx);
+  const writer = route53.writerRecord;
+  if (writer === undefined) throw new ActionRejected('policy has no spec.traffic.route53.writerRecord', 'PB-7');
+  const record: DnsRecord = { name: writer.recordName, type: writer.type, ttl: writer.ttl, values: [value] };
+  const changeId = await upsert(writer.hostedZoneId ?? route53.hostedZoneId, [record], planned, ctx);
+  return waitForInsync(changeId, `pointed ${writer.recordName} at ${value}`, ctx);
+}
+
+function upsert(
+  hostedZoneId: string,
+  records: DnsRecord[],
+  planned: PlannedAction,
+  ctx: ActionContext,
+): Promise<string> {
+  const comment = `failover-operator ${planned.rule} ${planned.id}`.slice(0, 256);
+  return call(
+    ctx,
+    {
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      region: ROUTE53_CONTROL_PLANE_REGION,
+      write: true,
+      idempotent: true, // UPSERT of the same values is a no-op
+    },
+    (signal) => ctx.cloud.dns.upsertRecords(hostedZoneId, records, comment, { signal }),
+  );
+}
+
+/** Polls GetChange on the clock for a bounded time; hands back to the queue rather than blocking the worker. */
+async function waitForInsync(changeId: string, what: string, ctx: ActionContext): Promise<ActionOutcome> {
+  const deadline = ctx.clock.now() + ctx.settle.dnsMaxWaitMs;
+  for (;;) {
+    const status = await call(
+      ctx,
+      { service: 'route53', operation: 'GetChange', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
+      (signal) => ctx.cloud.dns.getChangeStatus(changeId, { signal }),
+    );
+    if (status === 'INSYNC') return { detail: `${what}; change ${changeId} INSYNC`, requestToken: changeId };
+    if (ctx.clock.now() + ctx.settle.dnsPollIntervalMs > deadline) {
+      return {
+        detail: `${what}; change ${changeId} still PENDING`,
+        requestToken: changeId,
+        settleAfterMs: ctx.settle.dnsRequeueAfterMs,
+        pendingDnsChange: changeId,
+      };
+    }
+    await ctx.clock.sleep(ctx.settle.dnsPollIntervalMs, ctx.signal);
+  }
+}
+
+/**
+ * PB-6/PB-7: a promotion is never issued twice. The replica is described first: one that no longer replicates
+ * from a source has been promoted already; one that is `modifying`/`rebooting` while the journal shows our promotion
+ * Pending is mid-promotion (the previous run made the call, then stopped). Either way the call is not repeated.
+ */
+async function promoteReplica(
+  region: RegionName,
+  id: string,
+  backupRetentionPeriod: number,
+  ctx: ActionContext,
+): Promise<ActionOutcome> {
+  const db = await describeDb(region, id, ctx);
+  const settleAfterMs = ctx.settle.promotionRequeueAfterMs;
+  if (db.replicaSourceId === undefined) {
+    return db.status === 'available'
+      ? { detail: `${id} already promoted (observed: no replication source)` }
+      : { detail: `${id} already promoted, status ${db.status}`, settleAfterMs };
+  }
+  if (ctx.resuming && (db.status === 'modifying' || db.status === 'rebooting')) {
+    return { detail: `${id} promotion already in progress (observed status ${db.status})`, settleAfterMs };
+  }
+  await call(ctx, { service: 'rds', operation: 'PromoteReadReplica', region, zone: db.zone, write: true }, (signal) =>
+    ctx.cloud.databases.promoteReadReplica(region, id, backupRetentionPeriod, { signal }),
+  );
+  return { detail: `started promotion of ${id}`, settleAfterMs };
+}
+
+async function describeDb(region: RegionName, id: string, ctx: ActionContext) {
+  const db = await call(ctx, { service: 'rds', operation: 'DescribeDBInstances', region, write: false }, (signal) =>
+    ctx.cloud.databases.describeInstance(region, id, { signal }),
+  );
+  if (db === undefined) {
+    throw new CloudError({
+      kind: 'not-found',
+      service: 'rds',
+      operation: 'DescribeDBInstances',
+      code: 'DBInstanceNotFound',
+      message: `${id} not found in ${region}`,
+    });
+  }
+  return db;
+}
+
+function formatWeights(weights: Record<string, number>): string {
+  return Object.entries(weights)
+    .map(([id, w]) => `${id}=${w}`)
+    .join(' ');
+}

@@ -1,0 +1,83 @@
+/**
+ * Condition types and reasons of FailoverPolicy and FailoverDrill status. Conditions follow the metav1.Condition
+ * shape; reasons are CamelCase identifiers (the apiserver enforces `^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$`).
+ * Keep every type and reason here so that the controller, failoverctl and the docs agree.
+ */
+
+export const ConditionType = {
+  /** The policy is valid, reconciled and its service is served from healthy zones. */
+  Ready: 'Ready',
+  /** At least one zone or region is not Healthy (PB-2). */
+  Degraded: 'Degraded',
+  /** A failover is in progress: actions are recorded in the journal and not yet all Done. */
+  FailingOver: 'FailingOver',
+  /** Traffic or the writer is away from where the spec places it (a zone drained or a replica promoted). */
+  FailedOver: 'FailedOver',
+  /** spec.suspend is true: the operator observes and reports but does not act. */
+  Suspended: 'Suspended',
+  /** The spec failed validation; the operator makes no AWS call for this policy until it is fixed. */
+  InvalidSpec: 'InvalidSpec',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const DrillConditionType = {
+  /** The drill is running (scenario injected, observing the policy's reaction). */
+  Running: 'Running',
+  /** The drill has finished; `status` holds the final report. */
+  Completed: 'Completed',
+  /** The drill's spec or its policy is invalid; the drill does not start. */
+  InvalidSpec: 'InvalidSpec',
+} as const;
+export type DrillConditionType = (typeof DrillConditionType)[keyof typeof DrillConditionType];
+
+export const ConditionStatus = { True: 'True', False: 'False', Unknown: 'Unknown' } as const;
+export type ConditionStatus = (typeof ConditionStatus)[keyof typeof ConditionStatus];
+
+export const Reason = {
+  // Ready / Degraded
+  AllZonesHealthy: 'AllZonesHealthy',
+  ZoneDegraded: 'ZoneDegraded',
+  ZoneImpaired: 'ZoneImpaired',
+  RegionImpaired: 'RegionImpaired',
+  ControlPlaneErrors: 'ControlPlaneErrors',
+  ProbesPending: 'ProbesPending',
+  Reconciled: 'Reconciled',
+  ReconcileError: 'ReconcileError',
+  // FailingOver / FailedOver
+  DrainingZone: 'DrainingZone',
+  ZoneDrained: 'ZoneDrained',
+  FencingPrimary: 'FencingPrimary',
+  PromotingReplica: 'PromotingReplica',
+  ReplicaPromoted: 'ReplicaPromoted',
+  ShiftingTraffic: 'ShiftingTraffic',
+  TrafficShifted: 'TrafficShifted',
+  ReplacingCapacity: 'ReplacingCapacity',
+  AwaitingApproval: 'AwaitingApproval',
+  FailingBack: 'FailingBack',
+  FailedBack: 'FailedBack',
+  ManualFailover: 'ManualFailover',
+  NoFailover: 'NoFailover',
+  // Gates that hold an action back (each cites a playbook rule)
+  ActionSkippedImpairedZone: 'ActionSkippedImpairedZone',
+  ReplicaLagAboveBudget: 'ReplicaLagAboveBudget',
+  CooldownActive: 'CooldownActive',
+  RateLimited: 'RateLimited',
+  CircuitOpen: 'CircuitOpen',
+  RecoveryWindowPending: 'RecoveryWindowPending',
+  DryRun: 'DryRun',
+  // Suspended
+  SuspendedBySpec: 'SuspendedBySpec',
+  NotSuspended: 'NotSuspended',
+  // InvalidSpec
+  SpecInvalid: 'SpecInvalid',
+  SpecValid: 'SpecValid',
+  // Drills
+  DrillPending: 'DrillPending',
+  DrillStarted: 'DrillStarted',
+  DrillPassed: 'DrillPassed',
+  DrillFailed: 'DrillFailed',
+  DrillAborted: 'DrillAborted',
+  PolicyNotFound: 'PolicyNotFound',
+  PolicyInvalid: 'PolicyInvalid',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];

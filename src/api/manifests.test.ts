@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadManifests } from './manifests.ts';
+import { EXAMPLES_DIR } from './testdata/invalid-cases.ts';
+import { formatFieldErrors } from './validate.ts';
+
+describe('loadManifests', () => {
+  it('dispatches each document on its kind and validates ours', () => {
+    const text = [
+      readFileSync(path.join(EXAMPLES_DIR, 'two-region-rds.yaml'), 'utf8'),
+      '---',
+      readFileSync(path.join(EXAMPLES_DIR, 'drill-us-east-1-2011.yaml'), 'utf8'),
+      '---',
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: orders}',
+      '---',
+      '',
+    ].join('\n');
+    const loaded = loadManifests(text, 'bundle.yaml');
+    expect(loaded.map((manifest) => manifest.type)).toEqual(['FailoverPolicy', 'FailoverDrill', 'Other']);
+    const [policy, drill, other] = loaded;
+    expect(policy?.type === 'FailoverPolicy' && policy.result.ok && policy.name).toBe('orders');
+    expect(drill?.type === 'FailoverDrill' && drill.result.ok && drill.result.value.spec.scenario.timeline).toBe(
+      'us-east-1-2011',
+    );
+    expect(other).toMatchObject({ type: 'Other', kind: 'Namespace', source: { file: 'bundle.yaml', index: 2 } });
+  });
+
+  it('reports YAML syntax errors with line and column instead of throwing', () => {
+    const text = 'apiVersion: failover.io/v1alpha1\nkind: FailoverPolicy\nspec:\n  regions: [us-east-1\n  probes: []\n';
+    const [manifest] = loadManifests(text, 'broken.yaml');
+    expect(manifest?.type).toBe('Invalid');
+    if (manifest?.type !== 'Invalid') return;
+    expect(manifest.errors[0]!.message).toMatch(/^YAML syntax error at line \d+, column \d+: /);
+    expect(manifest.errors[0]!.line).toBeGreaterThanOrEqual(4);
+  });
+
+  it('reports duplicate keys, which the apiserver would also refuse', () => {
+    const [manifest] = loadManifests('apiVersion: failover.io/v1alpha1\nkind: FailoverDrill\nkind: FailoverDrill\n');
+    expect(manifest?.type).toBe('Invalid');
+  });
+
+  it('points each validation error at its line in the file', () => {
+    const text = readFileSync(path.join(EXAMPLES_DIR, 'two-region-rds.yaml'), 'utf8').replace(
+      'zones: [us-west-2a, us-west-2b]',
+      'zones: [us-west-2a, us-east-1b]',
+    );
+    const [manifest] = loadManifests(text, 'two-region-rds.yaml');
+    if (manifest?.type !== 'FailoverPolicy' || manifest.result.ok) throw new Error('expected a rejected policy');
+    const error = manifest.result.errors.find((e) => e.path === 'spec.regions[1].zones');
+    const expectedLine = text.split('\n').findIndex((line) => line.includes('us-east-1b]')) + 1;
+    expect(error?.line).toBe(expectedLine);
+    expect(formatFieldErrors(manifest.result.errors, { file: 'two-region-rds.yaml' })).toContain(
+      `two-region-rds.yaml:${expectedLine}: spec.regions[1].zones: zone us-east-1b does not belong to region us-west-2`,
+    );
+  });
+
+  it('points a missing field at its parent', () => {
+    const text = [
+      'apiVersion: failover.io/v1alpha1',
+      'kind: FailoverDrill',
+      'metadata: {name: d}',
+      'spec:',
+      '  policyRef: {name: web}',
+      '  scenario:',
+      '    type: zone-outage',
+    ].join('\n');
+    const [manifest] = loadManifests(text);
+    if (manifest?.type !== 'FailoverDrill' || manifest.result.ok) throw new Error('expected a rejected drill');
+    expect(manifest.result.errors).toEqual([expect.objectContaining({ path: 'spec.scenario.zone', line: 7 })]);
+  });
+
+  it('rejects an unknown failover.io kind and a document that is not a mapping', () => {
+    const loaded = loadManifests('apiVersion: failover.io/v1alpha1\nkind: FailoverPlan\n---\n- a\n- b\n');
+    expect(loaded.map((manifest) => manifest.type)).toEqual(['Invalid', 'Invalid']);
+    const [unknownKind] = loaded;
+    expect(unknownKind?.type === 'Invalid' && unknownKind.errors[0]).toMatchObject({
+      path: 'kind',
+      message: 'is not a kind of failover.io',
+    });
+  });
+});

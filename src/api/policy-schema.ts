@@ -1,0 +1,711 @@
+/**
+ * FailoverPolicy: the single source of truth for its schema. The TypeScript types (index.ts), the CRD's OpenAPI v3
+ * schema (crd.ts → crds/*.yaml) and the offline validator (validate.ts) are all derived from these definitions.
+ * Descriptions become `kubectl explain` text; docs/api.md explains the fields and their trade-offs at more length.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  healthRules,
+  manualRules,
+  policySpecRules,
+  probeListRules,
+  probeRules,
+  rdsRules,
+  recordRules,
+  regionListRules,
+  regionRules,
+  route53Rules,
+} from './cel-rules.ts';
+import {
+  ConditionsSchema,
+  DbInstanceIdentifier,
+  DnsLabel,
+  DnsName,
+  MeasuredSeconds,
+  ObjectMetaSchema,
+  RegionName,
+  RuleIdSchema,
+  Seconds,
+  StringEnum,
+  TagSelector,
+  Text,
+  Timestamp,
+  withRules,
+  ZoneName,
+} from './common-schema.ts';
+import { API_VERSION, POLICY_KIND } from './group.ts';
+
+/** Upper bounds that keep CEL rule costs within the apiserver's budget. */
+export const LIMITS = {
+  regions: 10,
+  zonesPerRegion: 10,
+  records: 100,
+  probes: 32,
+  replicas: 15,
+  journal: 50,
+} as const;
+
+const closed = { additionalProperties: false } as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec.regions
+// ---------------------------------------------------------------------------------------------------------------
+
+export const RegionRoleSchema = StringEnum(['primary', 'standby'], {
+  description: 'primary serves traffic and writes when everything is healthy; standby regions take over when it fails.',
+});
+
+export const RegionSpecSchema = withRules(
+  Type.Object(
+    {
+      name: RegionName({ description: 'AWS region name, e.g. us-east-1.' }),
+      role: RegionRoleSchema,
+      zones: Type.Array(ZoneName(), {
+        minItems: 1,
+        maxItems: LIMITS.zonesPerRegion,
+        description: 'Availability zones the service runs in; each starts with the region name (us-east-1a).',
+      }),
+    },
+    { ...closed, description: 'A region the service runs in, with its zones.' },
+  ),
+  regionRules.zonesInRegion,
+  regionRules.uniqueZones,
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec.probes
+// ---------------------------------------------------------------------------------------------------------------
+
+const ProbeTimeout = Seconds({
+  maximum: 60,
+  default: 2,
+  description: 'Seconds to wait for an answer before the probe counts as failed.',
+});
+
+export const HttpProbeSchema = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2048,
+      pattern: '^https?://[^\\s]+$',
+      description: 'URL to GET. {zone} and {region} are replaced by the zone or region probed.',
+      fix: 'Use an http:// or https:// URL, e.g. https://api-{zone}.example.com/healthz.',
+    }),
+    timeoutSeconds: ProbeTimeout,
+    expectStatus: Type.Optional(
+      Type.Array(Type.Integer({ format: 'int32', minimum: 100, maximum: 599 }), {
+        minItems: 1,
+        maxItems: 16,
+        description: 'HTTP status codes that count as healthy. Absent: any 2xx.',
+      }),
+    ),
+  },
+  { ...closed, description: 'Probe an HTTP endpoint per zone or region.' },
+);
+
+export const TcpProbeSchema = Type.Object(
+  {
+    host: Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'Host to connect to. {zone} and {region} are replaced by the zone or region probed.',
+    }),
+    port: Type.Integer({ format: 'int32', minimum: 1, maximum: 65535, description: 'TCP port.' }),
+    timeoutSeconds: ProbeTimeout,
+  },
+  { ...closed, description: 'Probe that a TCP connection can be opened.' },
+);
+
+export const Ec2ProbeSchema = Type.Object(
+  {
+    zoneState: Type.Boolean({
+      default: true,
+      description: 'Read the zone state and messages from DescribeAvailabilityZones.',
+    }),
+    instanceStatus: Type.Optional(
+      Type.Object(
+        {
+          tagSelector: TagSelector({ description: 'Tags that select the service instances, e.g. {app: checkout}.' }),
+        },
+        { ...closed, description: 'Count instances whose status checks fail (DescribeInstanceStatus), per zone.' },
+      ),
+    ),
+  },
+  { ...closed, description: 'Probe EC2 zone state and instance status checks.' },
+);
+
+export const RdsProbeSchema = Type.Object(
+  {
+    instanceStatus: Type.Boolean({
+      default: true,
+      description: 'Check the status of the instances in spec.database.rds.',
+    }),
+    replicaLag: Type.Boolean({
+      default: true,
+      description: 'Read each replica ReplicaLag (CloudWatch) and compare it with the RPO budget (PB-6).',
+    }),
+  },
+  { ...closed, description: 'Probe the RDS instances of spec.database.rds.' },
+);
+
+export const AwsServiceSchema = StringEnum(['ec2', 'ebs', 'rds', 'route53', 'elb', 'autoscaling'], {
+  description: 'An AWS service whose control-plane API is watched.',
+});
+
+export const AwsApiErrorsProbeSchema = Type.Object(
+  {
+    services: Type.Array(AwsServiceSchema, {
+      minItems: 1,
+      maxItems: 6,
+      description: 'Services whose API error rate and latency are watched.',
+    }),
+    errorRateThreshold: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.2,
+      description: 'Fraction of failed API calls (0 < x <= 1) above which the zone or region counts as failing.',
+      fix: 'Use a fraction greater than 0 and at most 1, e.g. 0.2 for 20%.',
+    }),
+    latencyThresholdMs: Type.Optional(
+      Type.Integer({
+        format: 'int32',
+        minimum: 1,
+        maximum: 600000,
+        description: 'API latency (p90, milliseconds) above which the zone or region counts as failing.',
+      }),
+    ),
+    windowSeconds: Seconds({
+      maximum: 3600,
+      default: 60,
+      description: 'Sliding window over which the error rate is computed.',
+    }),
+  },
+  { ...closed, description: 'The leading signal of PB-1: rising AWS API error rates and latency.' },
+);
+
+export const ProbeSchema = withRules(
+  Type.Object(
+    {
+      name: DnsLabel({ description: 'Probe name, unique in the policy; zone and region reasons cite it.' }),
+      scope: StringEnum(['Zone', 'Region'], {
+        default: 'Zone',
+        description: 'Zone: the probe runs once per zone. Region: once per region.',
+      }),
+      regions: Type.Optional(
+        Type.Array(RegionName(), {
+          minItems: 1,
+          maxItems: LIMITS.regions,
+          description: 'Limit the probe to these regions (default: all regions of the policy).',
+        }),
+      ),
+      http: Type.Optional(HttpProbeSchema),
+      tcp: Type.Optional(TcpProbeSchema),
+      ec2: Type.Optional(Ec2ProbeSchema),
+      rds: Type.Optional(RdsProbeSchema),
+      awsApiErrors: Type.Optional(AwsApiErrorsProbeSchema),
+    },
+    { ...closed, description: 'A health probe; set exactly one of http, tcp, ec2, rds, awsApiErrors.' },
+  ),
+  probeRules.exactlyOneKind,
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec.health
+// ---------------------------------------------------------------------------------------------------------------
+
+export const HealthSpecSchema = withRules(
+  Type.Object(
+    {
+      intervalSeconds: Seconds({
+        maximum: 3600,
+        default: 5,
+        description: 'Seconds between probe rounds (PB-1).',
+      }),
+      failureThreshold: Type.Integer({
+        format: 'int32',
+        minimum: 1,
+        maximum: 1000,
+        default: 2,
+        description: 'Consecutive failed rounds before a zone is Degraded (PB-9).',
+        fix: 'Use a whole number of rounds of at least 1.',
+      }),
+      recoveryThreshold: Type.Integer({
+        format: 'int32',
+        minimum: 1,
+        maximum: 100000,
+        default: 12,
+        description: 'Consecutive good rounds before a zone is Healthy again; at least failureThreshold (PB-9).',
+        fix: 'Use a whole number of rounds of at least failureThreshold.',
+      }),
+      regionImpairedWhen: Type.Object(
+        {
+          impairedZones: Type.Integer({
+            format: 'int32',
+            minimum: 1,
+            maximum: LIMITS.zonesPerRegion,
+            default: 2,
+            description: 'A region is Impaired when at least this many of its zones are Impaired (PB-2).',
+          }),
+        },
+        { ...closed, default: {}, description: 'When a region as a whole counts as Impaired (PB-2).' },
+      ),
+    },
+    { ...closed, default: {}, description: 'How probe results become zone and region state.' },
+  ),
+  healthRules.recoveryAtLeastFailure,
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec.traffic
+// ---------------------------------------------------------------------------------------------------------------
+
+export const WeightedRecordSchema = withRules(
+  Type.Object(
+    {
+      setIdentifier: Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: 'SetIdentifier of an existing weighted record (the operator changes weights, never deletes).',
+      }),
+      zone: Type.Optional(ZoneName({ description: 'The zone this record serves.' })),
+      region: Type.Optional(RegionName({ description: 'The region this record serves (for region-wide records).' })),
+      weight: Type.Integer({
+        format: 'int32',
+        minimum: 0,
+        maximum: 255,
+        description: 'Weight when everything is healthy, 0-255.',
+        fix: 'Use a Route 53 weight between 0 and 255.',
+      }),
+    },
+    { ...closed, description: 'A weighted record that serves one zone or one region.' },
+  ),
+  recordRules.zoneXorRegion,
+);
+
+export const WriterRecordSchema = Type.Object(
+  {
+    hostedZoneId: Type.Optional(
+      Type.String({
+        minLength: 2,
+        maxLength: 32,
+        pattern: '^Z[A-Z0-9]+$',
+        description: 'Hosted zone of the writer record (default: route53.hostedZoneId).',
+        fix: 'Use a Route 53 hosted zone ID such as Z0123456789ABC (without the /hostedzone/ prefix).',
+      }),
+    ),
+    recordName: DnsName({ description: 'Name that points at the writable database primary, e.g. db.example.com.' }),
+    type: Type.Literal('CNAME', { default: 'CNAME', description: 'Record type; CNAME to the writer endpoint.' }),
+    ttl: Seconds({ maximum: 86400, default: 30, description: 'TTL of the writer record in seconds.' }),
+  },
+  { ...closed, description: 'A record the operator points at the writable primary after a promotion (PB-7).' },
+);
+
+export const Route53TrafficSchema = withRules(
+  Type.Object(
+    {
+      hostedZoneId: Type.String({
+        minLength: 2,
+        maxLength: 32,
+        pattern: '^Z[A-Z0-9]+$',
+        description: 'Route 53 hosted zone ID, e.g. Z0123456789ABC.',
+        fix: 'Use a Route 53 hosted zone ID such as Z0123456789ABC (without the /hostedzone/ prefix).',
+      }),
+      recordName: DnsName({ description: 'Name of the weighted record set, e.g. api.example.com.' }),
+      type: StringEnum(['A', 'AAAA', 'CNAME'], { description: 'Record type of the weighted record set.' }),
+      records: Type.Array(WeightedRecordSchema, {
+        minItems: 1,
+        maxItems: LIMITS.records,
+        description: 'The weighted records, one per zone or region, matched by SetIdentifier (at most 100).',
+      }),
+      writerRecord: Type.Optional(WriterRecordSchema),
+    },
+    { ...closed, description: 'Route 53 weighted records that steer traffic between zones and regions (PB-5).' },
+  ),
+  route53Rules.uniqueSetIdentifiers,
+  route53Rules.someWeightNonZero,
+);
+
+export const TrafficSpecSchema = Type.Object(
+  { route53: Route53TrafficSchema },
+  { ...closed, description: 'How traffic is steered.' },
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec.database
+// ---------------------------------------------------------------------------------------------------------------
+
+export const DbInstanceRefSchema = Type.Object(
+  {
+    region: RegionName({ description: 'Region of the instance.' }),
+    dbInstanceIdentifier: DbInstanceIdentifier({ description: 'RDS DB instance identifier.' }),
+  },
+  { ...closed, description: 'An RDS DB instance in a region.' },
+);
+
+export const RdsDatabaseSchema = withRules(
+  Type.Object(
+    {
+      primary: DbInstanceRefSchema,
+      replicas: Type.Optional(
+        Type.Array(DbInstanceRefSchema, {
+          maxItems: LIMITS.replicas,
+          description: 'Cross-region read replicas that may be promoted (PB-6).',
+        }),
+      ),
+      maxLagSeconds: Seconds({
+        maximum: 86400,
+        default: 30,
+        description: 'RPO budget: a replica is promoted only while its ReplicaLag is at most this (PB-6).',
+      }),
+      promotion: StringEnum(['Automatic', 'Manual'], {
+        default: 'Automatic',
+        description:
+          'Automatic promotes when the region is impaired and lag is within budget; Manual waits for approval (status.pendingApproval).',
+      }),
+    },
+    { ...closed, description: 'An RDS primary and its cross-region read replicas.' },
+  ),
+  rdsRules.replicasInOtherRegions,
+  rdsRules.uniqueReplicas,
+);
+
+export const DatabaseSpecSchema = Type.Object(
+  { rds: RdsDatabaseSchema },
+  { ...closed, description: 'The database that fails over with the service.' },
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec.compute
+// ---------------------------------------------------------------------------------------------------------------
+
+export const Ec2ComputeSchema = Type.Object(
+  {
+    tagSelector: Type.Optional(TagSelector({ description: 'Tags that select the service instances and volumes.' })),
+    replaceInHealthyZones: Type.Optional(
+      Type.Object(
+        {
+          launchTemplate: Type.String({
+            minLength: 3,
+            maxLength: 128,
+            pattern: '^[a-zA-Z0-9()./_-]+$',
+            description: 'Launch template ID (lt-…) or name used for replacement instances.',
+          }),
+          minHealthyInstances: Type.Integer({
+            format: 'int32',
+            minimum: 0,
+            maximum: 10000,
+            description: 'Launch replacements in healthy zones until this many instances are healthy (PB-4).',
+          }),
+        },
+        { ...closed, description: 'Replace capacity lost in an impaired zone, only in healthy zones (PB-4).' },
+      ),
+    ),
+    restoreVolumesFromSnapshots: Type.Boolean({
+      default: false,
+      description: 'Recreate volumes of an impaired zone from their latest snapshot in a healthy zone (PB-4).',
+    }),
+  },
+  { ...closed, description: 'EC2 capacity actions.' },
+);
+
+export const ComputeSpecSchema = Type.Object(
+  { ec2: Ec2ComputeSchema },
+  { ...closed, description: 'Compute capacity that follows healthy zones.' },
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec.guardrails, spec.objectives, spec.manual
+// ---------------------------------------------------------------------------------------------------------------
+
+export const FailbackModeSchema = StringEnum(['Automatic', 'Manual'], {
+  description: 'Automatic returns after the recovery window; Manual waits for a Failback request.',
+});
+
+export const GuardrailsSpecSchema = Type.Object(
+  {
+    cooldownSeconds: Seconds({
+      maximum: 86400,
+      default: 300,
+      description: 'Minimum seconds between two failover actions of this policy (PB-9).',
+    }),
+    maxWritesPerMinute: Type.Integer({
+      format: 'int32',
+      minimum: 1,
+      maximum: 600,
+      default: 30,
+      description: 'AWS write calls per minute for this policy, on top of the shared per-API limits (PB-8).',
+    }),
+    failback: Type.Object(
+      {
+        traffic: { ...FailbackModeSchema, default: 'Automatic' },
+        database: { ...FailbackModeSchema, default: 'Manual' },
+      },
+      { ...closed, default: {}, description: 'How traffic and the database return after recovery (PB-10).' },
+    ),
+  },
+  { ...closed, default: {}, description: 'Limits on how fast and how often the operator acts.' },
+);
+
+export const ObjectivesSpecSchema = Type.Object(
+  {
+    detectionSeconds: Type.Optional(
+      Seconds({ maximum: 86400, description: 'Detect an outage within this many seconds.' }),
+    ),
+    rtoSeconds: Type.Optional(Seconds({ maximum: 86400, description: 'Recovery time objective, in seconds.' })),
+    rpoSeconds: Type.Optional(
+      Seconds({
+        maximum: 86400,
+        description: 'Recovery point objective in seconds (default: database maxLagSeconds).',
+      }),
+    ),
+  },
+  { ...closed, description: 'Objectives that drills are judged against (PB-12).' },
+);
+
+export const ManualRequestSchema = withRules(
+  Type.Object(
+    {
+      id: Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]*$',
+        description: 'Request id; the operator acts once per id and reports it in status.manual.',
+      }),
+      action: StringEnum(['Failover', 'Failback', 'Approve'], {
+        description: 'Failover moves traffic (and the writer) to targetRegion; Failback returns; Approve approves.',
+      }),
+      targetRegion: Type.Optional(RegionName({ description: 'Region to move to (Failover and Failback).' })),
+      approvalId: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 128, description: 'status.pendingApproval.id being approved.' }),
+      ),
+      includeDatabase: Type.Optional(
+        Type.Boolean({
+          description:
+            'Also move the writer to targetRegion. Absent: true for Failover, false for Failback (a database failback re-seeds the old region, PB-10).',
+        }),
+      ),
+      allowDataLoss: Type.Boolean({
+        default: false,
+        description: 'Promote even when replica lag exceeds maxLagSeconds (the explicit override of PB-6).',
+      }),
+      requestedBy: Type.Optional(Text(256, { description: 'Who asked, for the audit trail.' })),
+      reason: Type.Optional(Text(1024, { description: 'Why, for the audit trail.' })),
+    },
+    { ...closed, description: 'A one-shot request, written by failoverctl failover|failback|approve.' },
+  ),
+  manualRules.failoverNeedsTarget,
+  manualRules.approveNeedsId,
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec
+// ---------------------------------------------------------------------------------------------------------------
+
+export const FailoverPolicySpecSchema = withRules(
+  Type.Object(
+    {
+      suspend: Type.Boolean({ default: false, description: 'Observe and report, but take no action.' }),
+      dryRun: Type.Boolean({ default: false, description: 'Plan and report every action, but never write to AWS.' }),
+      regions: withRules(
+        Type.Array(RegionSpecSchema, {
+          minItems: 1,
+          maxItems: LIMITS.regions,
+          description: 'Regions and zones the service runs in; exactly one has role primary.',
+        }),
+        regionListRules.exactlyOnePrimary,
+        regionListRules.uniqueNames,
+      ),
+      probes: withRules(
+        Type.Array(ProbeSchema, {
+          minItems: 1,
+          maxItems: LIMITS.probes,
+          description: 'Health probes; each runs per zone or per region.',
+        }),
+        probeListRules.uniqueNames,
+      ),
+      health: HealthSpecSchema,
+      traffic: Type.Optional(TrafficSpecSchema),
+      database: Type.Optional(DatabaseSpecSchema),
+      compute: Type.Optional(ComputeSpecSchema),
+      guardrails: GuardrailsSpecSchema,
+      objectives: Type.Optional(ObjectivesSpecSchema),
+      manual: Type.Optional(ManualRequestSchema),
+    },
+    { ...closed, description: 'What must stay up and how to fail it over.' },
+  ),
+  ...Object.values(policySpecRules),
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// status
+// ---------------------------------------------------------------------------------------------------------------
+
+export const ZoneStateSchema = StringEnum(['Healthy', 'Degraded', 'Impaired'], {
+  description: 'Healthy, Degraded (failing probes, drained) or Impaired (do not act inside it, PB-3).',
+});
+
+export const PolicyPhaseSchema = StringEnum(['Healthy', 'Degraded', 'FailingOver', 'FailedOver', 'Recovering'], {
+  description: 'Summary of where the policy stands.',
+});
+
+const Reasons = Type.Array(Text(1024), {
+  maxItems: 16,
+  description: 'Why the state is what it is, citing probes and rules.',
+});
+
+export const ZoneStatusSchema = Type.Object(
+  {
+    name: ZoneName(),
+    region: RegionName(),
+    state: ZoneStateSchema,
+    since: Timestamp({ description: 'When the zone entered this state.' }),
+    reasons: Type.Optional(Reasons),
+  },
+  { ...closed, description: 'Observed state of one zone.' },
+);
+
+export const RegionStatusSchema = Type.Object(
+  {
+    name: RegionName(),
+    state: ZoneStateSchema,
+    since: Timestamp({ description: 'When the region entered this state.' }),
+    reasons: Type.Optional(Reasons),
+  },
+  { ...closed, description: 'Observed state of one region.' },
+);
+
+export const JournalStateSchema = StringEnum(['Pending', 'Done', 'Failed', 'Skipped'], {
+  description: 'Pending is recorded before the call; Done/Failed after it; Skipped when a rule held it back.',
+});
+
+export const JournalEntrySchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128, description: 'Unique, stable id of the action.' }),
+    action: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z][A-Za-z0-9]*$',
+      description: 'Action kind, e.g. SetWeights, PromoteReadReplica, UpdateWriterRecord.',
+    }),
+    target: Text(512, { description: 'What the action acts on (record, instance, zone).' }),
+    zone: Type.Optional(ZoneName()),
+    region: Type.Optional(RegionName()),
+    rule: RuleIdSchema({ description: 'Playbook rule the action follows.' }),
+    state: JournalStateSchema,
+    startedAt: Timestamp(),
+    finishedAt: Type.Optional(Timestamp()),
+    attempts: Type.Optional(Type.Integer({ format: 'int32', minimum: 0, maximum: 1000 })),
+    error: Type.Optional(Text(2048, { description: 'Last error, when Failed.' })),
+    requestToken: Type.Optional(
+      Text(128, { description: 'Idempotency token or change id sent to AWS (e.g. Route 53 change id).' }),
+    ),
+    detail: Type.Optional(Text(1024, { description: 'Human-readable detail, e.g. the weights set.' })),
+  },
+  { ...closed, description: 'One action, recorded before it is taken so that it is never issued twice (PB-7).' },
+);
+
+export const LastFailoverSchema = Type.Object(
+  {
+    startedAt: Timestamp({ description: 'When the first failover action was recorded.' }),
+    detectedAt: Type.Optional(Timestamp({ description: 'When the triggering degradation was first observed.' })),
+    completedAt: Type.Optional(Timestamp({ description: 'When the last action was Done.' })),
+    rpoSeconds: Type.Optional(MeasuredSeconds({ description: 'Replica lag at promotion time: data possibly lost.' })),
+    fromRegion: Type.Optional(RegionName()),
+    toRegion: Type.Optional(RegionName()),
+    zones: Type.Optional(Type.Array(ZoneName(), { maxItems: 100, description: 'Zones drained.' })),
+    reason: Type.Optional(Text(1024)),
+  },
+  { ...closed, description: 'The most recent failover.' },
+);
+
+export const PendingApprovalSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128, description: 'Id to approve (spec.manual.approvalId).' }),
+    action: Type.String({ minLength: 1, maxLength: 64, description: 'The action awaiting approval.' }),
+    target: Text(512),
+    region: Type.Optional(RegionName()),
+    rule: RuleIdSchema(),
+    reason: Text(1024),
+    requestedAt: Timestamp(),
+    lagSeconds: Type.Optional(MeasuredSeconds({ description: 'Replica lag when the approval was requested.' })),
+  },
+  { ...closed, description: 'An action that waits for a person (database promotion: Manual).' },
+);
+
+export const ManualRequestStatusSchema = Type.Object(
+  {
+    id: Type.String({ maxLength: 64 }),
+    action: Type.String({ maxLength: 32 }),
+    state: StringEnum(['Accepted', 'Completed', 'Rejected']),
+    message: Type.Optional(Text(1024)),
+    updatedAt: Timestamp(),
+  },
+  { ...closed, description: 'What became of the last spec.manual request.' },
+);
+
+export const FailoverPolicyStatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Optional(Type.Integer({ format: 'int64', minimum: 0 })),
+    conditions: Type.Optional(ConditionsSchema('Ready, Degraded, FailingOver, FailedOver, Suspended, InvalidSpec.')),
+    phase: Type.Optional(PolicyPhaseSchema),
+    activeRegion: Type.Optional(RegionName({ description: 'Region currently serving (and writing).' })),
+    degradedZones: Type.Optional(
+      Text(1024, { description: 'Comma-separated zones that are not Healthy (for kubectl get).' }),
+    ),
+    zones: Type.Optional(Type.Array(ZoneStatusSchema, { maxItems: LIMITS.regions * LIMITS.zonesPerRegion })),
+    regions: Type.Optional(Type.Array(RegionStatusSchema, { maxItems: LIMITS.regions })),
+    activeWriter: Type.Optional(DbInstanceRefSchema),
+    weights: Type.Optional(
+      Type.Record(Type.String({ maxLength: 128 }), Type.Integer({ format: 'int32', minimum: 0, maximum: 255 }), {
+        maxProperties: LIMITS.records,
+        description: 'Current weight per record setIdentifier.',
+      }),
+    ),
+    journal: Type.Optional(
+      Type.Array(JournalEntrySchema, {
+        maxItems: LIMITS.journal,
+        description: 'The most recent actions, oldest first (at most 50).',
+      }),
+    ),
+    lastFailover: Type.Optional(LastFailoverSchema),
+    lastActionAt: Type.Optional(Timestamp({ description: 'When the last AWS write was made (cooldown, PB-9).' })),
+    pendingApproval: Type.Optional(PendingApprovalSchema),
+    manual: Type.Optional(ManualRequestStatusSchema),
+  },
+  { ...closed, description: 'Observed state, written by the operator.' },
+);
+
+export const FailoverPolicySchema = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal(POLICY_KIND),
+    metadata: ObjectMetaSchema,
+    spec: FailoverPolicySpecSchema,
+    status: Type.Optional(FailoverPolicyStatusSchema),
+  },
+  { additionalProperties: false },
+);
+
+export type FailoverPolicy = Static<typeof FailoverPolicySchema>;
+export type FailoverPolicySpec = Static<typeof FailoverPolicySpecSchema>;
+export type FailoverPolicyStatus = Static<typeof FailoverPolicyStatusSchema>;
+export type RegionSpec = Static<typeof RegionSpecSchema>;
+export type ProbeSpec = Static<typeof ProbeSchema>;
+export type HealthSpec = Static<typeof HealthSpecSchema>;
+export type Route53Traffic = Static<typeof Route53TrafficSchema>;
+export type WeightedRecord = Static<typeof WeightedRecordSchema>;
+export type RdsDatabase = Static<typeof RdsDatabaseSchema>;
+export type DbInstanceRef = Static<typeof DbInstanceRefSchema>;
+export type Ec2Compute = Static<typeof Ec2ComputeSchema>;
+export type GuardrailsSpec = Static<typeof GuardrailsSpecSchema>;
+export type ObjectivesSpec = Static<typeof ObjectivesSpecSchema>;
+export type ManualRequest = Static<typeof ManualRequestSchema>;
+export type ZoneState = Static<typeof ZoneStateSchema>;
+export type PolicyPhase = Static<typeof PolicyPhaseSchema>;
+export type ZoneStatus = Static<typeof ZoneStatusSchema>;
+export type RegionStatus = Static<typeof RegionStatusSchema>;
+export type JournalEntry = Static<typeof JournalEntrySchema>;
+export type JournalState = Static<typeof JournalStateSchema>;
+export type LastFailover = Static<typeof LastFailoverSchema>;
+export type PendingApproval = Static<typeof PendingApprovalSchema>;
+export type ManualRequestStatus = Static<typeof ManualRequestStatusSchema>;

@@ -1,0 +1,318 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import {
+  EXAMPLES_DIR,
+  INVALID_DRILLS,
+  INVALID_POLICIES,
+  type InvalidCase,
+  loadExample,
+} from './testdata/invalid-cases.ts';
+import {
+  applyDrillDefaults,
+  applyPolicyDefaults,
+  type FieldError,
+  formatFieldErrors,
+  invalidSpecMessage,
+  validateDrill,
+  validatePolicy,
+} from './validate.ts';
+
+function expectRejected(testCase: InvalidCase, errors: FieldError[] | undefined) {
+  expect(errors, `${testCase.name} was accepted`).toBeDefined();
+  const expected = testCase.message ?? testCase.offline!;
+  const match = errors!.find((error) => error.path === testCase.path && error.message.includes(expected));
+  expect(
+    match,
+    `${testCase.name}: expected "${expected}" at ${testCase.path}, got\n${formatFieldErrors(errors!)}`,
+  ).toBeDefined();
+  expect(match!.fix.length).toBeGreaterThan(10);
+}
+
+describe('examples', () => {
+  const files = readdirSync(EXAMPLES_DIR).filter((file) => file.endsWith('.yaml'));
+
+  it('include the four documented examples', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'single-region-web.yaml',
+        'two-region-rds.yaml',
+        'drill-zone-outage.yaml',
+        'drill-us-east-1-2011.yaml',
+      ]),
+    );
+  });
+
+  it.each(files)('%s is valid offline', (file) => {
+    const object = parse(readFileSync(path.join(EXAMPLES_DIR, file), 'utf8'));
+    const result = object.kind === 'FailoverPolicy' ? validatePolicy(object) : validateDrill(object);
+    expect(result.ok ? [] : formatFieldErrors(result.errors)).toEqual([]);
+  });
+});
+
+describe('validatePolicy', () => {
+  it.each(INVALID_POLICIES.map((testCase) => [testCase.name, testCase] as const))('rejects %s', (_, testCase) => {
+    const policy = loadExample(testCase.base);
+    testCase.mutate(policy);
+    const result = validatePolicy(policy);
+    expectRejected(testCase, result.ok ? undefined : result.errors);
+  });
+
+  it('covers at least 20 invalid policies, every CEL rule of the policy among them', () => {
+    expect(INVALID_POLICIES.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('applies the schema defaults to what it returns, without touching its input', () => {
+    const input = {
+      apiVersion: 'failover.io/v1alpha1',
+      kind: 'FailoverPolicy',
+      metadata: { name: 'minimal' },
+      spec: {
+        regions: [{ name: 'eu-west-1', role: 'primary', zones: ['eu-west-1a', 'eu-west-1b'] }],
+        probes: [{ name: 'api', http: { url: 'https://api.example.com/' } }],
+        database: { rds: { primary: { region: 'eu-west-1', dbInstanceIdentifier: 'db' } } },
+      },
+    };
+    const before = structuredClone(input);
+    const result = validatePolicy(input);
+    expect(input).toEqual(before);
+    if (!result.ok) throw new Error(formatFieldErrors(result.errors));
+    const spec = result.value.spec;
+    expect(spec.suspend).toBe(false);
+    expect(spec.dryRun).toBe(false);
+    expect(spec.health).toEqual({
+      intervalSeconds: 5,
+      failureThreshold: 2,
+      recoveryThreshold: 12,
+      regionImpairedWhen: { impairedZones: 2 },
+    });
+    expect(spec.guardrails).toEqual({
+      cooldownSeconds: 300,
+      maxWritesPerMinute: 30,
+      failback: { traffic: 'Automatic', database: 'Manual' },
+    });
+    expect(spec.probes[0]).toEqual({
+      name: 'api',
+      scope: 'Zone',
+      http: { url: 'https://api.example.com/', timeoutSeconds: 2 },
+    });
+    expect(spec.database?.rds).toMatchObject({ maxLagSeconds: 30, promotion: 'Automatic' });
+  });
+
+  it('keeps values the user set over defaults', () => {
+    const policy = loadExample('single-region-web');
+    const result = validatePolicy(policy);
+    if (!result.ok) throw new Error(formatFieldErrors(result.errors));
+    expect(result.value.spec.health.recoveryThreshold).toBe(60);
+    expect(result.value.spec.guardrails.cooldownSeconds).toBe(120);
+    expect(result.value.spec.guardrails.failback).toEqual({ traffic: 'Automatic', database: 'Manual' });
+  });
+
+  it('validates the status the operator writes', () => {
+    const policy = loadExample('two-region-rds');
+    policy.status = {
+      observedGeneration: 3,
+      phase: 'FailedOver',
+      activeRegion: 'us-west-2',
+      degradedZones: 'us-east-1a,us-east-1b',
+      conditions: [
+        {
+          type: 'FailedOver',
+          status: 'True',
+          reason: 'ReplicaPromoted',
+          message: 'PB-6 promoted orders-usw2',
+          lastTransitionTime: '2011-04-21T09:47:00Z',
+          observedGeneration: 3,
+        },
+      ],
+      zones: [
+        {
+          name: 'us-east-1a',
+          region: 'us-east-1',
+          state: 'Impaired',
+          since: '2011-04-21T08:57:00Z',
+          reasons: ['api failed 2 rounds'],
+        },
+      ],
+      regions: [{ name: 'us-east-1', state: 'Impaired', since: '2011-04-21T09:41:00Z' }],
+      activeWriter: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' },
+      weights: { 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 100 },
+      journal: [
+        {
+          id: 'promote/orders-usw2/1',
+          action: 'PromoteReadReplica',
+          target: 'orders-usw2',
+          region: 'us-west-2',
+          rule: 'PB-6',
+          state: 'Done',
+          startedAt: '2011-04-21T09:42:00Z',
+          finishedAt: '2011-04-21T09:47:00Z',
+        },
+      ],
+      lastFailover: {
+        startedAt: '2011-04-21T09:41:00Z',
+        detectedAt: '2011-04-21T08:57:00Z',
+        completedAt: '2011-04-21T09:48:00Z',
+        rpoSeconds: 4.5,
+      },
+    };
+    expect(validatePolicy(policy).ok).toBe(true);
+
+    policy.status.journal[0].state = 'Finished';
+    policy.status.weights['use1-a'] = 256;
+    const result = validatePolicy(policy);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map((error) => error.path)).toEqual(['status.weights.use1-a', 'status.journal[0].state']);
+  });
+
+  it('rejects what is not a FailoverPolicy with a message, not an exception', () => {
+    for (const input of [null, 'text', 42, [], { kind: 'FailoverPolicy' }]) {
+      const result = validatePolicy(input);
+      expect(result.ok).toBe(false);
+    }
+    const drill = loadExample('drill-zone-outage');
+    const result = validatePolicy(drill);
+    expect(result.ok ? [] : result.errors.map((error) => error.path)).toContain('kind');
+  });
+
+  it('requires metadata.name', () => {
+    const policy = loadExample('single-region-web');
+    delete policy.metadata.name;
+    const result = validatePolicy(policy);
+    expect(result.ok ? undefined : result.errors[0]).toMatchObject({ path: 'metadata.name', message: 'is required' });
+  });
+
+  it('suggests the field or value that was probably meant', () => {
+    const policy = loadExample('two-region-rds');
+    policy.spec.guardrails.coolDownSeconds = 60;
+    policy.spec.regions[1].role = 'Standby';
+    const result = validatePolicy(policy);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors.find((error) => error.path === 'spec.guardrails.coolDownSeconds')?.fix).toMatch(
+      /^Did you mean cooldownSeconds\?/,
+    );
+    expect(errors.find((error) => error.path === 'spec.regions[1].role')?.fix).toMatch(/^Did you mean standby\?/);
+  });
+
+  it('skips CEL rules while a value has the wrong type or a required field is missing, as the apiserver does', () => {
+    const policy = loadExample('single-region-web');
+    policy.spec.health.failureThreshold = 'three';
+    policy.spec.health.recoveryThreshold = 1;
+    const result = validatePolicy(policy);
+    expect(result.ok ? [] : result.errors.map((error) => error.path)).toEqual(['spec.health.failureThreshold']);
+
+    const missing = loadExample('two-region-rds');
+    delete missing.spec.database.rds.replicas[0].region;
+    missing.spec.regions[1].role = 'primary';
+    const second = validatePolicy(missing);
+    expect(second.ok ? [] : second.errors.map((error) => error.path)).toEqual(['spec.database.rds.replicas[0].region']);
+  });
+
+  it('still runs CEL rules next to bounds and format errors, as the apiserver does', () => {
+    const policy = loadExample('single-region-web');
+    policy.spec.regions[0].zones[0] = 'use1-az1';
+    const result = validatePolicy(policy);
+    expect(result.ok ? [] : result.errors.map((error) => error.path)).toEqual([
+      'spec.regions[0].zones[0]',
+      'spec.traffic.route53.records',
+      'spec.regions[0].zones',
+    ]);
+  });
+});
+
+describe('validateDrill', () => {
+  it.each(INVALID_DRILLS.map((testCase) => [testCase.name, testCase] as const))('rejects %s', (_, testCase) => {
+    const drill = loadExample(testCase.base);
+    testCase.mutate(drill);
+    const result = validateDrill(drill);
+    expectRejected(testCase, result.ok ? undefined : result.errors);
+  });
+
+  it('defaults mode to DryRun, timeScale to 60, autoFailback to true and abort to false', () => {
+    const drill = applyDrillDefaults({
+      apiVersion: 'failover.io/v1alpha1',
+      kind: 'FailoverDrill',
+      metadata: { name: 'd' },
+      spec: { policyRef: { name: 'orders' }, scenario: { type: 'region-outage', region: 'us-east-1' } },
+    });
+    expect(drill.spec).toMatchObject({ mode: 'DryRun', timeScale: 60, autoFailback: true, abort: false });
+    expect(validateDrill(drill).ok).toBe(true);
+  });
+});
+
+describe('round trip', () => {
+  it.each(['single-region-web', 'two-region-rds', 'drill-zone-outage', 'drill-us-east-1-2011'] as const)(
+    '%s: YAML → typed object → YAML → typed object is stable',
+    (name) => {
+      const validate = name.startsWith('drill') ? validateDrill : validatePolicy;
+      const first = validate(loadExample(name));
+      if (!first.ok) throw new Error(formatFieldErrors(first.errors));
+      const yaml = stringify(first.value);
+      const second = validate(parse(yaml));
+      if (!second.ok) throw new Error(formatFieldErrors(second.errors));
+      expect(second.value).toEqual(first.value);
+      expect(stringify(second.value)).toBe(yaml);
+    },
+  );
+
+  it('defaulting is idempotent', () => {
+    const once = applyPolicyDefaults(loadExample('two-region-rds'));
+    expect(applyPolicyDefaults(once)).toEqual(once);
+  });
+});
+
+describe('invalidSpecMessage', () => {
+  it('lists every error on one line for the InvalidSpec condition, with the first fix', () => {
+    const policy = loadExample('two-region-rds');
+    policy.spec.regions[1].role = 'primary';
+    policy.spec.health.failureThreshold = 0;
+    const result = validatePolicy(policy);
+    if (result.ok) throw new Error('expected errors');
+    const message = invalidSpecMessage(result.errors);
+    expect(message).toMatch(/^2 validation errors, no action is taken until fixed: /);
+    expect(message).toContain('spec.health.failureThreshold: must be at least 1');
+    expect(message).toContain('spec.regions: regions must contain exactly one region with role primary');
+    expect(message).not.toContain('\n');
+    expect(invalidSpecMessage(result.errors, 60)).toHaveLength(60);
+  });
+});
+
+describe('formatFieldErrors', () => {
+  it('prints path, message, value and fix, one error per block', () => {
+    const text = formatFieldErrors(
+      [
+        {
+          path: 'spec.health.failureThreshold',
+          value: 0,
+          message: 'must be at least 1',
+          fix: 'Use 1 or more.',
+          line: 12,
+        },
+        { path: 'spec.regions', message: 'is required', fix: 'Add regions.' },
+      ],
+      { file: 'policy.yaml' },
+    );
+    expect(text).toBe(
+      [
+        'policy.yaml:12: spec.health.failureThreshold: must be at least 1 (value: 0)',
+        '    fix: Use 1 or more.',
+        'policy.yaml:1: spec.regions: is required',
+        '    fix: Add regions.',
+      ].join('\n'),
+    );
+  });
+
+  it('does not repeat a value the message already names', () => {
+    const text = formatFieldErrors([
+      {
+        path: 'spec.regions[0].zones[1]',
+        value: 'us-west-2b',
+        message: 'zone us-west-2b does not belong',
+        fix: 'Move it.',
+      },
+    ]);
+    expect(text).not.toContain('(value:');
+  });
+});

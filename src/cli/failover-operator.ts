@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// failover-operator: `run` (the controller) and `simulate` (the embedded default: the real engine against a
+// simulated AWS). This file only parses arguments and wires; the work happens in src/simulate and src/main.ts.
+
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type FailoverPolicy, formatFieldErrors, loadManifests } from '../api/index.ts';
+import { listBuiltinScenarios, loadScenario, ScenarioError } from '../scenarios/index.ts';
+import { formatReport, formatTimeline } from '../simulate/format-report.ts';
+import { runSimulation } from '../simulate/run-simulation.ts';
+
+/** A mistake the user can fix: printed as one clear message, exit code 2, never a stack trace. */
+export class UsageError extends Error {}
+
+export function readPolicies(files: string[]): FailoverPolicy[] {
+  const policies: FailoverPolicy[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    for (const doc of loadManifests(text, file)) {
+      if (doc.type === 'Invalid') throw new UsageError(formatFieldErrors(doc.errors, { file }));
+      if (doc.type !== 'FailoverPolicy') continue;
+      if (!doc.result.ok) throw new UsageError(formatFieldErrors(doc.result.errors, { file }));
+      policies.push(doc.result.value);
+    }
+  }
+  if (policies.length === 0) throw new UsageError(`no FailoverPolicy found in ${files.join(', ')}`);
+  return policies;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return n;
+}
+
+export function buildProgram(io: { out: (s: string) => void; err: (s: string) => void; isTTY: boolean }): Command {
+  const program = new Command('failover-operator')
+    .description('Keeps a service up when an AWS availability zone or region fails.')
+    .showHelpAfterError();
+
+  program
+    .command('simulate')
+    .description('run the real planner, executor and health model against a simulated AWS and print a drill report')
+    .argument('[policy...]', 'FailoverPolicy YAML file(s)', ['examples/two-region-rds.yaml'])
+    .requiredOption('-s, --scenario <name|file>', `built-in scenario (${listBuiltinScenarios().map((s) => s.name).join(', ')}) or a timeline file`)
+    .option('--seed <n>', 'seed for the simulated cloud and jitter (same seed, same run)', positiveInt, 1)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--quiet', 'print only the report, not the timeline')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  failover-operator simulate examples/two-region-rds.yaml --scenario us-east-1-2011\n  failover-operator simulate examples/single-region-web.yaml --scenario zone-outage --output json',
+    )
+    .action(async (files: string[], opts: { scenario: string; seed: number; output: 'text' | 'json'; quiet?: boolean }) => {
+      const policies = readPolicies(files);
+      let scenario: ReturnType<typeof loadScenario>;
+      try {
+        scenario = loadScenario(opts.scenario);
+      } catch (err) {
+        if (err instanceof ScenarioError) throw new UsageError(err.message);
+        throw err;
+      }
+      const reports = [];
+      for (const policy of policies) {
+        const result = await runSimulation({
+          policy,
+          scenario,
+          seed: opts.seed,
+          onProgress: ({ minute, totalMinutes, phase }) => {
+            if (io.isTTY && opts.output === 'text') {
+              io.err(`\rsimulating ${policy.metadata.name}: minute ${minute}/${totalMinutes}, phase ${phase ?? '—'}   `);
+            }
+          },
+        });
+        if (io.isTTY && opts.output === 'text') io.err('\n');
+        reports.push(result.report);
+        if (opts.output === 'text') {
+          if (!opts.quiet) io.out(`${formatTimeline(result.timeline)}\n\n`);
+          io.out(`${formatReport(result.report)}\n(simulated ${Math.round(scenario.durationMinutes)} minutes in ${(result.wallMs / 1000).toFixed(1)}s)\n`);
+        }
+      }
+      if (opts.output === 'json') io.out(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+      if (!reports.every((r) => r.passed)) process.exitCode = 1;
+    });
+
+  program
+    .command('scenarios')
+    .description('list the built-in scenarios')
+    .action(() => {
+      for (const s of listBuiltinScenarios()) io.out(`${s.name.padEnd(24)} ${s.description ?? ''}\n`);
+    });
+
+  program
+    .command('run')
+    .description('run the controller (in-cluster config, or the current kubeconfig outside a cluster)')
+    .action(async () => {
+      const { runOperator } = await import('../main.ts');
+      await runOperator(process.env);
+    });
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram({
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    isTTY: process.stderr.isTTY === true,
+  });
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,221 @@
+// Compute over EC2: zone state, instance health by tag, launches into a named healthy zone (PB-4), volumes from
+// snapshots in a healthy zone, and the zone-targeted calls the executor's PB-3 guard keeps away from impaired zones.
+// Launch and CreateVolume carry a ClientToken so a retried call after a timeout does not create a second resource.
+
+import {
+  CreateVolumeCommand,
+  DescribeAvailabilityZonesCommand,
+  DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DetachVolumeCommand,
+  type Filter,
+  type InstanceStatus,
+  RebootInstancesCommand,
+  RunInstancesCommand,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { CallOptions, Compute, InstanceHealth, RegionName, Snapshot, ZoneName, ZoneStatus } from '../types.ts';
+import type { AwsClients } from './clients.ts';
+import { callAws } from './errors.ts';
+
+const SERVICE = 'ec2';
+
+/** DescribeInstanceStatus accepts at most this many instance ids per request. */
+const STATUS_BATCH = 100;
+
+/** Instances that still count as capacity (terminated ones linger in Describe* for an hour). */
+const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
+
+export function tagFilters(tagSelector: Record<string, string>): Filter[] {
+  return Object.entries(tagSelector).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
+}
+
+/** `lt-…` is a launch template id; anything else is taken as its name. */
+export function launchTemplateSpec(
+  launchTemplate: string,
+): { LaunchTemplateId: string } | { LaunchTemplateName: string } {
+  return /^lt-[0-9a-f]+$/i.test(launchTemplate)
+    ? { LaunchTemplateId: launchTemplate }
+    : { LaunchTemplateName: launchTemplate };
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function createEc2Compute(clients: AwsClients): Compute {
+  const send = <T>(operation: string, call: () => Promise<T>) => callAws(SERVICE, operation, call);
+
+  return {
+    async describeZones(region: RegionName, opts: CallOptions = {}): Promise<ZoneStatus[]> {
+      const out = await send('DescribeAvailabilityZones', () =>
+        clients
+          .ec2(region)
+          .send(
+            new DescribeAvailabilityZonesCommand({ Filters: [{ Name: 'zone-type', Values: ['availability-zone'] }] }),
+            { abortSignal: opts.signal },
+          ),
+      );
+      return (out.AvailabilityZones ?? []).map((z) => ({
+        region,
+        name: z.ZoneName ?? '',
+        state: z.State ?? 'unknown',
+        messages: (z.Messages ?? []).flatMap((m) => (m.Message ? [m.Message] : [])),
+      }));
+    },
+
+    /**
+     * Instances matching every tag, with EC2's status checks. Two calls because DescribeInstanceStatus cannot filter
+     * by tag: DescribeInstances finds the instances, DescribeInstanceStatus (IncludeAllInstances, so stopped and
+     * pending ones are reported too) gives their checks.
+     */
+    async describeInstanceHealth(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
+      const ec2 = clients.ec2(region);
+      const found = new Map<string, InstanceHealth>();
+      let nextToken: string | undefined;
+      do {
+        const token = nextToken;
+        const page = await send('DescribeInstances', () =>
+          ec2.send(
+            new DescribeInstancesCommand({
+              Filters: [...tagFilters(tagSelector), { Name: 'instance-state-name', Values: LIVE_STATES }],
+              ...(token !== undefined ? { NextToken: token } : {}),
+            }),
+            { abortSignal: opts.signal },
+          ),
+        );
+        for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+          if (!instance.InstanceId) continue;
+          found.set(instance.InstanceId, {
+            id: instance.InstanceId,
+            region,
+            zone: instance.Placement?.AvailabilityZone ?? '',
+            state: instance.State?.Name ?? 'unknown',
+            systemStatus: 'insufficient-data',
+            instanceStatus: 'insufficient-data',
+          });
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+
+      for (const ids of chunk([...found.keys()], STATUS_BATCH)) {
+        const statuses: InstanceStatus[] = [];
+        let statusToken: string | undefined;
+        do {
+          const token = statusToken;
+          const page = await send('DescribeInstanceStatus', () =>
+            ec2.send(
+              new DescribeInstanceStatusCommand({
+                InstanceIds: ids,
+                IncludeAllInstances: true,
+                ...(token !== undefined ? { NextToken: token } : {}),
+              }),
+              { abortSignal: opts.signal },
+            ),
+          );
+          statuses.push(...(page.InstanceStatuses ?? []));
+          statusToken = page.NextToken;
+        } while (statusToken);
+        for (const s of statuses) {
+          const known = s.InstanceId ? found.get(s.InstanceId) : undefined;
+          if (!known) continue;
+          known.systemStatus = s.SystemStatus?.Status ?? known.systemStatus;
+          known.instanceStatus = s.InstanceStatus?.Status ?? known.instanceStatus;
+          if (s.InstanceState?.Name) known.state = s.InstanceState.Name;
+        }
+      }
+      return [...found.values()];
+    },
+
+    async runInstances(
+      region: RegionName,
+      req: { launchTemplateId: string; zone: ZoneName; count: number; clientToken: string },
+      opts: CallOptions = {},
+    ) {
+      const out = await send('RunInstances', () =>
+        clients.ec2(region).send(
+          new RunInstancesCommand({
+            LaunchTemplate: launchTemplateSpec(req.launchTemplateId),
+            MinCount: req.count,
+            MaxCount: req.count,
+            ClientToken: req.clientToken,
+            Placement: { AvailabilityZone: req.zone },
+          }),
+          { abortSignal: opts.signal },
+        ),
+      );
+      return (out.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+    },
+
+    async listSnapshots(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
+      const ec2 = clients.ec2(region);
+      const snapshots: Snapshot[] = [];
+      let nextToken: string | undefined;
+      do {
+        const token = nextToken;
+        const page = await send('DescribeSnapshots', () =>
+          ec2.send(
+            new DescribeSnapshotsCommand({
+              OwnerIds: ['self'],
+              Filters: tagFilters(tagSelector),
+              ...(token !== undefined ? { NextToken: token } : {}),
+            }),
+            { abortSignal: opts.signal },
+          ),
+        );
+        for (const s of page.Snapshots ?? []) {
+          if (!s.SnapshotId) continue;
+          snapshots.push({
+            id: s.SnapshotId,
+            region,
+            ...(s.VolumeId ? { volumeId: s.VolumeId } : {}),
+            startTime: s.StartTime ?? new Date(0),
+            state: s.State ?? 'unknown',
+            tags: Object.fromEntries((s.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : []))),
+          });
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+      return snapshots;
+    },
+
+    async createVolumeFromSnapshot(
+      region: RegionName,
+      req: { snapshotId: string; zone: ZoneName; clientToken: string },
+      opts: CallOptions = {},
+    ) {
+      const out = await send('CreateVolume', () =>
+        clients.ec2(region).send(
+          new CreateVolumeCommand({
+            SnapshotId: req.snapshotId,
+            AvailabilityZone: req.zone,
+            ClientToken: req.clientToken,
+          }),
+          { abortSignal: opts.signal },
+        ),
+      );
+      return out.VolumeId ?? '';
+    },
+
+    async rebootInstances(region: RegionName, ids: string[], opts: CallOptions = {}) {
+      await send('RebootInstances', () =>
+        clients.ec2(region).send(new RebootInstancesCommand({ InstanceIds: ids }), { abortSignal: opts.signal }),
+      );
+    },
+
+    async stopInstances(region: RegionName, ids: string[], opts: CallOptions = {}) {
+      await send('StopInstances', () =>
+        clients.ec2(region).send(new StopInstancesCommand({ InstanceIds: ids }), { abortSignal: opts.signal }),
+      );
+    },
+
+    async detachVolume(region: RegionName, volumeId: string, opts: CallOptions = {}) {
+      await send('DetachVolume', () =>
+        clients.ec2(region).send(new DetachVolumeCommand({ VolumeId: volumeId }), { abortSignal: opts.signal }),
+      );
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// The real cloud: the four adapters over one shared, per-region client cache. Built once in the composition root
+// and shared by all policies.
+
+import type { Cloud } from '../types.ts';
+import { type AwsClientsConfig, createAwsClients } from './clients.ts';
+import { createCloudWatchReplicaLag } from './cloudwatch.ts';
+import { createEc2Compute } from './ec2.ts';
+import { createRdsDatabases } from './rds.ts';
+import { createRoute53Dns } from './route53.ts';
+
+export type { AwsCallRecord, AwsClients, AwsClientsConfig } from './clients.ts';
+export { CALL_RECORDER_MIDDLEWARE, createAwsClients, ROUTE53_REGION } from './clients.ts';
+export { classifyAwsError, normalizeAwsError } from './errors.ts';
+export { normalizeDnsName } from './route53.ts';
+
+export interface AwsCloudConfig extends AwsClientsConfig {
+  /** ListResourceRecordSets page size (1–300, default 300). */
+  route53PageSize?: number;
+  /** How old a ReplicaLag datapoint may be and still count (default 300 s). */
+  replicaLagWindowSeconds?: number;
+}
+
+export interface AwsCloud extends Cloud {
+  /** Closes the clients' sockets (on shutdown). */
+  destroy(): void;
+}
+
+export function createAwsCloud(config: AwsCloudConfig): AwsCloud {
+  const clients = createAwsClients(config);
+  return {
+    dns: createRoute53Dns(clients, config.route53PageSize !== undefined ? { pageSize: config.route53PageSize } : {}),
+    databases: createRdsDatabases(clients),
+    compute: createEc2Compute(clients),
+    replicaLag: createCloudWatchReplicaLag(
+      clients,
+      config.replicaLagWindowSeconds !== undefined ? { windowSeconds: config.replicaLagWindowSeconds } : {},
+    ),
+    destroy: () => clients.destroy(),
+  };
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { CloudError } from '../errors.ts';
+import type { DnsRecord } from '../types.ts';
+import { trafficShareOf } from './sim-dns.ts';
+import { newSim } from './sim-test-helpers.ts';
+
+const HZ = 'Z0123456789';
+const NAME = 'api.example.com.';
+const weighted = (setIdentifier: string, weight: number): DnsRecord => ({
+  name: NAME,
+  type: 'A',
+  ttl: 60,
+  values: [`10.0.0.${weight}`],
+  setIdentifier,
+  weight,
+});
+
+describe('weighted routing', () => {
+  it('spreads traffic equally when every weight is 0 (AWS rule), proportionally otherwise', () => {
+    expect(trafficShareOf([weighted('a', 0), weighted('b', 0), weighted('c', 0), weighted('d', 0)])).toEqual({
+      a: 0.25,
+      b: 0.25,
+      c: 0.25,
+      d: 0.25,
+    });
+    expect(trafficShareOf([weighted('a', 0), weighted('b', 100), weighted('c', 300)])).toEqual({
+      a: 0,
+      b: 0.25,
+      c: 0.75,
+    });
+  });
+
+  it('applies the all-zero rule to what resolvers serve after the change is INSYNC', async () => {
+    const { sim, clock } = newSim({ dns: { propagationMs: { min: 1000, max: 1000 } } });
+    await sim.dns.upsertRecords(
+      HZ,
+      ['use1-a', 'use1-b', 'use1-c'].map((s) => weighted(s, 0)),
+      'drain all',
+    );
+    await clock.advance(1000);
+    const share = sim.trafficShare(HZ, NAME, 'A');
+    for (const id of ['use1-a', 'use1-b', 'use1-c', 'usw2']) expect(share[id]).toBeCloseTo(0.25);
+  });
+});
+
+describe('change propagation', () => {
+  it('is PENDING until its propagation delay (30-60 s by default) has passed, then INSYNC', async () => {
+    const { sim, clock } = newSim();
+    const id = await sim.dns.upsertRecords(HZ, [weighted('use1-a', 0)], 'drain us-east-1a');
+    const change = sim.dns.changes().find((c) => c.id === id)!;
+    const delay = change.insyncAt - change.submittedAt;
+    expect(delay).toBeGreaterThanOrEqual(30_000);
+    expect(delay).toBeLessThanOrEqual(60_000);
+
+    // The API view changes at once; resolvers keep answering with the old weight until INSYNC.
+    const listed = await sim.dns.listRecords(HZ, NAME, 'A');
+    expect(listed.find((r) => r.setIdentifier === 'use1-a')?.weight).toBe(0);
+    expect(sim.trafficShare(HZ, NAME, 'A')['use1-a']).toBeCloseTo(1 / 3);
+
+    await clock.advance(delay - 1);
+    expect(await sim.dns.getChangeStatus(id)).toBe('PENDING');
+    await clock.advance(1);
+    expect(await sim.dns.getChangeStatus(id)).toBe('INSYNC');
+    expect(sim.trafficShare(HZ, NAME, 'A')).toMatchObject({ 'use1-a': 0, 'use1-b': 0.5, 'use1-c': 0.5 });
+  });
+
+  it('reports an unknown change as not-found', async () => {
+    const { sim } = newSim();
+    await expect(sim.dns.getChangeStatus('/change/NOPE')).rejects.toMatchObject({
+      kind: 'not-found',
+      code: 'NoSuchChange',
+    });
+  });
+
+  it('rejects invalid weights as a terminal InvalidChangeBatch', async () => {
+    const { sim } = newSim();
+    await expect(sim.dns.upsertRecords(HZ, [weighted('use1-a', 256)], 'bad')).rejects.toMatchObject({
+      kind: 'terminal',
+      code: 'InvalidChangeBatch',
+    });
+  });
+});
+
+describe('PriorRequestNotComplete', () => {
+  it('refuses a second change to the same hosted zone while the first is being processed, then accepts it', async () => {
+    const { sim, clock } = newSim({
+      dns: { propagationMs: { min: 40_000, max: 40_000 }, priorRequestWindowMs: 15_000 },
+    });
+    const first = await sim.dns.upsertRecords(HZ, [weighted('use1-a', 0)], 'drain a');
+    await clock.advance(5_000);
+    const err = await sim.dns.upsertRecords(HZ, [weighted('use1-b', 0)], 'drain b').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CloudError);
+    expect(err).toMatchObject({ kind: 'busy', code: 'PriorRequestNotComplete', service: 'route53' });
+
+    await clock.advance(10_000);
+    const second = await sim.dns.upsertRecords(HZ, [weighted('use1-b', 0)], 'drain b');
+    const [c1, c2] = [first, second].map((id) => sim.dns.changes().find((c) => c.id === id)!);
+    // Accepted while the first still propagates, and never INSYNC before it.
+    expect(c2!.insyncAt).toBeGreaterThanOrEqual(c1!.insyncAt);
+    expect(await sim.dns.getChangeStatus(first)).toBe('PENDING');
+  });
+
+  it('does not block other hosted zones', async () => {
+    const { sim } = newSim();
+    sim.dns.addHostedZone({ id: 'ZOTHER', records: [] });
+    await sim.dns.upsertRecords(HZ, [weighted('use1-a', 0)], 'drain a');
+    await expect(sim.dns.upsertRecords('ZOTHER', [weighted('x', 1)], 'other')).resolves.toMatch(/^\/change\//);
+  });
+});
+
+describe('throttling', () => {
+  it('throttles above 5 Route 53 requests per second, account-wide, and recovers the next second', async () => {
+    const { sim, clock } = newSim();
+    for (let i = 0; i < 5; i++) await sim.dns.listRecords(HZ, NAME, 'A');
+    await expect(sim.dns.getChangeStatus('/change/ANY')).rejects.toMatchObject({
+      kind: 'throttled',
+      code: 'Throttling',
+    });
+    await clock.advance(1000);
+    await expect(sim.dns.listRecords(HZ, NAME, 'A')).resolves.toHaveLength(4);
+  });
+});

@@ -1,0 +1,530 @@
+import { describe, expect, it } from 'vitest';
+import type { ZoneState } from '../health/types.ts';
+import { plan } from './planner.ts';
+import {
+  cloud,
+  entry,
+  execute,
+  finishPromotion,
+  health,
+  type InputOptions,
+  input,
+  kinds,
+  MIN,
+  NORMAL_WEIGHTS,
+  PRIMARY_ENDPOINT,
+  primaryDb,
+  REPLICA_ENDPOINT,
+  replicaDb,
+  SEC,
+  T0,
+  weightsOf,
+} from './test-fixtures.ts';
+import type { Plan, PlanInput } from './types.ts';
+
+const REGION_DOWN = { 'us-east-1a': 'Impaired', 'us-east-1b': 'Impaired' } as const;
+const EPOCH = 'auto-20261123T100000Z';
+const gateKinds = (p: Plan) => p.gates.map((g) => g.kind);
+
+describe('plan: steady state', () => {
+  it('does nothing when everything is healthy and as configured', () => {
+    const p = plan(input());
+    expect(p).toEqual({
+      phase: 'Healthy',
+      actions: [],
+      skipped: [],
+      gates: [],
+      desiredWeights: NORMAL_WEIGHTS,
+      desiredWriter: { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+    });
+  });
+
+  it('is truthful in dryRun: the same plan (the executor is the one that does not write)', () => {
+    const i = input({ health: health({ 'us-east-1b': 'Impaired' }) });
+    const dry = { ...i, policy: { ...i.policy, spec: { ...i.policy.spec, dryRun: true } } };
+    expect(plan(dry)).toEqual(plan(i));
+  });
+});
+
+describe('plan: zone drain (PB-5)', () => {
+  it.each<[string, Record<string, ZoneState>, Record<string, number>]>([
+    ['impaired zone', { 'us-east-1a': 'Impaired' }, { 'use1-a': 0, 'use1-b': 150, 'use1-c': 150, usw2: 0 }],
+    ['degraded zone', { 'us-east-1c': 'Degraded' }, { 'use1-a': 150, 'use1-b': 150, 'use1-c': 0, usw2: 0 }],
+    ['standby zone only', { 'us-west-2a': 'Impaired' }, NORMAL_WEIGHTS],
+  ])('%s', (_name, zones, expected) => {
+    const p = plan(input({ health: health(zones) }));
+    expect(p.desiredWeights).toEqual(expected);
+    const changed = JSON.stringify(expected) !== JSON.stringify(NORMAL_WEIGHTS);
+    expect(kinds(p).filter((k) => k === 'SetWeights')).toHaveLength(changed ? 1 : 0);
+    if (changed) {
+      expect(p.actions[0]).toMatchObject({ rule: 'PB-5', target: 'api.example.com.', action: { weights: expected } });
+      expect(p.phase).toBe('Degraded');
+    }
+  });
+
+  it('puts every record of the group in the one SetWeights (UPSERT of the group, nothing deleted)', () => {
+    const p = plan(input({ health: health({ 'us-east-1a': 'Impaired' }) }));
+    expect(Object.keys(weightsOf(p) ?? {}).sort()).toEqual(['use1-a', 'use1-b', 'use1-c', 'usw2']);
+  });
+
+  it('keeps the weights and gates NoHealthyTarget when nothing can serve', () => {
+    const zones = Object.fromEntries(
+      ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-west-2a', 'us-west-2b'].map((z) => [z, 'Impaired' as const]),
+    );
+    const p = plan(input({ health: health(zones), cloud: cloud({ databases: [primaryDb()] }) }));
+    expect(kinds(p)).not.toContain('SetWeights');
+    expect(p.desiredWeights).toEqual(NORMAL_WEIGHTS);
+    expect(gateKinds(p)).toContain('NoHealthyTarget');
+    expect(p.gates.find((g) => g.kind === 'NoHealthyTarget')?.rule).toBe('PB-5');
+  });
+});
+
+describe('plan: cooldown and traffic failback (PB-9, PB-10)', () => {
+  const drained = { 'use1-a': 0, 'use1-b': 150, 'use1-c': 150, usw2: 0 };
+  function afterDrain(o: InputOptions = {}) {
+    const { policyOptions, ...rest } = o;
+    const first = input({ health: health({ 'us-east-1a': 'Impaired' }), ...(policyOptions ? { policyOptions } : {}) });
+    const next = execute(first, plan(first), T0 + 5 * SEC);
+    return { ...next, health: health(), ...rest } satisfies PlanInput;
+  }
+
+  it('holds traffic away from a recovered zone until the cooldown passes, then returns it', () => {
+    const during = afterDrain({ now: T0 + 2 * MIN });
+    const held = plan(during);
+    expect(held.actions).toEqual([]);
+    expect(held.phase).toBe('Recovering');
+    expect(held.desiredWeights).toEqual(drained);
+    expect(held.gates).toEqual([
+      {
+        kind: 'RecoveryWindow',
+        rule: 'PB-10',
+        message: 'traffic to recovered record use1-a held: traffic cooldown after the last weight change (PB-9)',
+        until: T0 + 5 * SEC + 5 * MIN,
+      },
+    ]);
+
+    const back = plan({ ...during, now: T0 + 6 * MIN });
+    expect(weightsOf(back)).toEqual(NORMAL_WEIGHTS);
+    expect(back.actions[0]?.rule).toBe('PB-10');
+    expect(back.phase).toBe('Recovering');
+  });
+
+  it('drains a newly failed zone at once, even within the cooldown', () => {
+    const next = afterDrain({
+      now: T0 + 1 * MIN,
+      health: health({ 'us-east-1a': 'Impaired', 'us-east-1c': 'Degraded' }),
+    });
+    const p = plan(next);
+    expect(weightsOf(p)).toEqual({ 'use1-a': 0, 'use1-b': 255, 'use1-c': 0, usw2: 0 });
+    expect(p.actions[0]?.rule).toBe('PB-5');
+  });
+
+  it('holds a rescale (no drain) within the cooldown', () => {
+    const next = afterDrain({ now: T0 + 1 * MIN, health: health({ 'us-east-1a': 'Impaired' }) });
+    const drifted = { ...next, cloud: cloud({ weights: { 'use1-a': 0, 'use1-b': 200, 'use1-c': 100, usw2: 0 } }) };
+    const p = plan(drifted);
+    expect(p.actions).toEqual([]);
+    expect(gateKinds(p)).toEqual(['Cooldown']);
+    expect(p.gates[0]?.until).toBe(T0 + 5 * SEC + 5 * MIN);
+  });
+
+  it('with failback.traffic Manual, returns traffic only on a failback request', () => {
+    const manual = afterDrain({ now: T0 + 10 * MIN, policyOptions: { failbackTraffic: 'Manual' } });
+    const held = plan(manual);
+    expect(held.actions).toEqual([]);
+    expect(held.gates[0]).toMatchObject({ kind: 'RecoveryWindow', message: expect.stringContaining('Manual') });
+    const requested = plan({ ...manual, requests: { failback: { requestedAt: T0 + 9 * MIN } } });
+    expect(weightsOf(requested)).toEqual(NORMAL_WEIGHTS);
+  });
+});
+
+describe('plan: database failover, step by step (PB-6, PB-7)', () => {
+  function start(o: InputOptions = {}): PlanInput {
+    return input({ health: health(REGION_DOWN), now: T0 + 10 * SEC, ...o });
+  }
+
+  it('walks trigger → fence → promote → promoted → FailedOver', () => {
+    // Phase 1: choose the target and fence the old writer (writer record first, then the weights).
+    let i = start();
+    const p1 = plan(i);
+    expect(p1.phase).toBe('FailingOver');
+    expect(p1.actions.map((a) => [a.id, a.action])).toEqual([
+      [`failover/${EPOCH}/fence-writer/orders/orders-usw2`, { kind: 'SetWriterRecord', value: REPLICA_ENDPOINT }],
+      [
+        `failover/${EPOCH}/fence-weights/orders/orders-usw2`,
+        { kind: 'SetWeights', weights: { 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 255 } },
+      ],
+    ]);
+    expect(p1.actions.every((a) => a.rule === 'PB-7')).toBe(true);
+    expect(p1.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+    expect(p1.skipped.map((s) => s.reason)).toEqual([
+      'PB-3 skipped RebootDBInstance on orders: zone us-east-1a impaired',
+    ]);
+
+    // The fence is journaled; phase 2 waits for the writer record's TTL (30 s) so clients stop using the old one.
+    i = execute(i, p1, T0 + 15 * SEC);
+    const p2 = plan({ ...i, now: T0 + 20 * SEC });
+    expect(p2.actions).toEqual([]);
+    expect(p2.gates).toEqual([expect.objectContaining({ kind: 'DnsPropagation', rule: 'PB-7', until: T0 + 45 * SEC })]);
+    expect(p2.phase).toBe('FailingOver');
+
+    // Phase 2: promote, with backups kept (retention at least 1, here the old primary's 7 days).
+    i = { ...i, now: T0 + 46 * SEC };
+    const p3 = plan(i);
+    expect(p3.actions.map((a) => [a.id, a.rule, a.action])).toEqual([
+      [
+        `failover/${EPOCH}/promote/orders-usw2`,
+        'PB-6',
+        { kind: 'PromoteReplica', region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2', backupRetentionPeriod: 7 },
+      ],
+    ]);
+
+    // Promotion sent: the instance is modifying. Nothing is re-issued; the plan waits.
+    i = execute(i, p3, T0 + 50 * SEC);
+    const p4 = plan({ ...i, now: T0 + 2 * MIN });
+    expect(p4.actions).toEqual([]);
+    expect(gateKinds(p4)).toEqual(['DatabaseBusy']);
+    expect(p4.phase).toBe('FailingOver');
+
+    // Promoted and available; the writer already points at it from the fence: FailedOver, nothing to do.
+    i = finishPromotion({ ...i, now: T0 + 5 * MIN }, 'orders-usw2');
+    const p5 = plan(i);
+    expect(p5).toMatchObject({ phase: 'FailedOver', actions: [], gates: [] });
+    expect(p5.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+    expect(p5.desiredWeights).toEqual({ 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 255 });
+
+    // us-east-1 recovers: the database failback is Manual, so traffic stays with the writer.
+    const recovered = plan({ ...i, health: health(), now: T0 + 60 * MIN });
+    expect(recovered).toMatchObject({ phase: 'FailedOver', actions: [] });
+  });
+
+  it('re-points the writer after promotion if it drifted from the fence', () => {
+    let i = start();
+    i = execute(i, plan(i), T0 + 15 * SEC);
+    i = { ...i, now: T0 + 60 * SEC };
+    i = execute(i, plan(i), T0 + 60 * SEC);
+    i = finishPromotion(
+      { ...i, cloud: { ...i.cloud, writer: { ...i.cloud.writer!, values: ['elsewhere.example.com'] } } },
+      'orders-usw2',
+    );
+    const p = plan(i);
+    expect(p.actions.map((a) => [a.id, a.action])).toEqual([
+      [`failover/${EPOCH}/writer/orders-usw2`, { kind: 'SetWriterRecord', value: REPLICA_ENDPOINT }],
+    ]);
+    expect(p.phase).toBe('FailingOver');
+  });
+
+  it('waits for a pending DNS change before promoting', () => {
+    let i = start();
+    i = execute(i, plan(i), T0 + 15 * SEC);
+    const p = plan({ ...i, now: T0 + 2 * MIN, cloud: { ...i.cloud, pendingDnsChange: 'C123' } });
+    expect(p.actions).toEqual([]);
+    expect(p.gates[0]).toMatchObject({ kind: 'DnsPropagation', message: expect.stringContaining('C123') });
+  });
+
+  describe('gates', () => {
+    it.each([
+      ['over budget', 45, 'replica orders-usw2 lag 45s exceeds the 30s RPO budget'],
+      ['unknown', undefined, 'replica orders-usw2 lag unknown'],
+    ])('lag %s: no fence, no promotion, ReplicaLag (PB-6); zones still drained', (_name, lag, message) => {
+      const p = plan(start({ cloud: cloud({ databases: [primaryDb(), replicaDb({ lagSeconds: lag })] }) }));
+      expect(kinds(p)).toEqual(['SetWeights']);
+      expect(weightsOf(p)).toEqual({ 'use1-a': 0, 'use1-b': 0, 'use1-c': 255, usw2: 0 });
+      expect(p.gates).toEqual([expect.objectContaining({ kind: 'ReplicaLag', rule: 'PB-6' })]);
+      expect(p.gates[0]?.message).toContain(message);
+      expect(p.phase).toBe('Degraded');
+    });
+
+    it('lag that grows between fence and promotion holds the promotion', () => {
+      let i = start();
+      i = execute(i, plan(i), T0 + 15 * SEC);
+      i = { ...i, now: T0 + 2 * MIN, cloud: { ...i.cloud, databases: [primaryDb(), replicaDb({ lagSeconds: 90 })] } };
+      const p = plan(i);
+      expect(kinds(p)).toEqual([]);
+      expect(gateKinds(p)).toEqual(['ReplicaLag']);
+      // …unless an operator forces it for that region (a force for another region does not count).
+      const elsewhere = plan({
+        ...i,
+        requests: { failoverTo: { region: 'us-east-1', force: true, requestedAt: T0 + MIN } },
+      });
+      expect(gateKinds(elsewhere)).toEqual(['ReplicaLag']);
+      const forced = plan({
+        ...i,
+        requests: { failoverTo: { region: 'us-west-2', force: true, requestedAt: T0 + MIN } },
+      });
+      expect(kinds(forced)).toEqual(['PromoteReplica']);
+    });
+
+    it('a forced manual failover goes ahead over the lag budget, with its own epoch', () => {
+      const i = start({
+        cloud: cloud({ databases: [primaryDb(), replicaDb({ lagSeconds: 300 })] }),
+        requests: { failoverTo: { region: 'us-west-2', force: true, requestedAt: T0 + 5 * SEC } },
+      });
+      const p = plan(i);
+      expect(p.actions.map((a) => a.id)).toEqual([
+        'failover/manual-20261123T100005Z/fence-writer/orders/orders-usw2',
+        'failover/manual-20261123T100005Z/fence-weights/orders/orders-usw2',
+      ]);
+    });
+
+    it('Manual promotion waits for approval of that replica before fencing anything', () => {
+      const i = start({ policyOptions: { promotion: 'Manual' } });
+      const waiting = plan(i);
+      expect(kinds(waiting)).toEqual(['SetWeights']); // the zone drain only
+      expect(waiting.gates).toEqual([
+        {
+          kind: 'Approval',
+          rule: 'PB-6',
+          message: 'promotion of orders-usw2 is Manual: waiting for failoverctl approve orders-usw2',
+        },
+      ]);
+      const wrong = plan({ ...i, requests: { approvePromotion: { dbInstanceIdentifier: 'other', approvedAt: T0 } } });
+      expect(gateKinds(wrong)).toEqual(['Approval']);
+      const approved = plan({
+        ...i,
+        requests: { approvePromotion: { dbInstanceIdentifier: 'orders-usw2', approvedAt: T0 } },
+      });
+      expect(kinds(approved)).toEqual(['SetWriterRecord', 'SetWeights']);
+    });
+
+    it('a backing-up replica is not promoted (AWS refuses): DatabaseBusy', () => {
+      let i = start();
+      i = execute(i, plan(i), T0 + 15 * SEC);
+      i = {
+        ...i,
+        now: T0 + 2 * MIN,
+        cloud: { ...i.cloud, databases: [primaryDb(), replicaDb({ status: 'backing-up' })] },
+      };
+      const p = plan(i);
+      expect(kinds(p)).toEqual([]);
+      expect(p.gates[0]).toMatchObject({ kind: 'DatabaseBusy', message: expect.stringContaining('backing-up') });
+    });
+
+    it('refuses to act while two writable primaries are visible (PB-7)', () => {
+      const p = plan(start({ cloud: cloud({ databases: [primaryDb(), replicaDb({ replicaSourceId: undefined })] }) }));
+      expect(kinds(p)).not.toContain('SetWriterRecord');
+      expect(kinds(p)).not.toContain('PromoteReplica');
+      expect(p.gates).toEqual([expect.objectContaining({ kind: 'MultiplePrimaries', rule: 'PB-7' })]);
+    });
+
+    it('no replica to go to: NoStandby, with the reasons', () => {
+      const p = plan(start({ health: health({ ...REGION_DOWN, 'us-west-2a': 'Impaired', 'us-west-2b': 'Impaired' }) }));
+      expect(p.gates).toEqual([
+        expect.objectContaining({ kind: 'NoStandby', message: expect.stringContaining('region us-west-2 impaired') }),
+      ]);
+    });
+  });
+
+  describe('never promotes twice', () => {
+    function fencedAndPromoted(state: 'Done' | 'Pending', status: string): PlanInput {
+      let i = start();
+      i = execute(i, plan(i), T0 + 15 * SEC);
+      i = { ...i, now: T0 + 60 * SEC };
+      const p = plan(i);
+      expect(kinds(p)).toEqual(['PromoteReplica']);
+      const promote = p.actions[0]!;
+      return {
+        ...i,
+        now: T0 + 90 * SEC,
+        journal: [...i.journal, entry(promote, state, T0 + 60 * SEC)],
+        cloud: { ...i.cloud, databases: [primaryDb(), replicaDb({ status })] },
+      };
+    }
+
+    it.each([
+      ['Done, status not yet changed', 'Done' as const, 'available'],
+      ['Done, modifying', 'Done' as const, 'modifying'],
+      ['Pending, rebooting (it was sent)', 'Pending' as const, 'rebooting'],
+    ])('%s: no second PromoteReplica', (_name, state, status) => {
+      const p = plan(fencedAndPromoted(state, status));
+      expect(kinds(p)).not.toContain('PromoteReplica');
+      expect(gateKinds(p)).toEqual(['DatabaseBusy']);
+    });
+
+    it('Pending but the replica is untouched (crashed before sending): re-issued with the same id', () => {
+      const p = plan(fencedAndPromoted('Pending', 'available'));
+      expect(p.actions.map((a) => a.id)).toEqual([`failover/${EPOCH}/promote/orders-usw2`]);
+    });
+  });
+
+  it('abandons an automatic failover when the region recovers before promotion', () => {
+    let i = start();
+    i = execute(i, plan(i), T0 + 15 * SEC);
+    i = { ...i, health: health(), now: T0 + 20 * SEC };
+    const p = plan(i);
+    expect(p.actions.map((a) => [a.id, a.action])).toEqual([
+      [`failover/${EPOCH}/abort-writer/orders`, { kind: 'SetWriterRecord', value: PRIMARY_ENDPOINT }],
+      [expect.stringMatching(/^weights\//), { kind: 'SetWeights', weights: NORMAL_WEIGHTS }],
+    ]);
+    i = execute(i, p, T0 + 25 * SEC);
+    expect(plan({ ...i, now: T0 + 30 * SEC })).toMatchObject({ phase: 'Healthy', actions: [], gates: [] });
+  });
+
+  describe('database failback (PB-10)', () => {
+    function failedOver(): PlanInput {
+      let i = start();
+      i = execute(i, plan(i), T0 + 15 * SEC);
+      i = { ...i, now: T0 + 60 * SEC };
+      i = execute(i, plan(i), T0 + 60 * SEC);
+      i = finishPromotion(i, 'orders-usw2');
+      return { ...i, health: health(), now: T0 + 2 * 60 * MIN };
+    }
+    const reseeded = replicaDb({
+      id: 'orders',
+      region: 'us-east-1',
+      zone: 'us-east-1b',
+      endpoint: PRIMARY_ENDPOINT,
+      replicaSourceId: 'arn:aws:rds:us-west-2:123456789012:db:orders-usw2',
+      lagSeconds: 2,
+    });
+
+    it('does not happen without a request', () => {
+      expect(plan(failedOver())).toMatchObject({ phase: 'FailedOver', actions: [] });
+    });
+
+    it('is refused while the old primary is still a writable primary', () => {
+      const p = plan({ ...failedOver(), requests: { failback: { requestedAt: T0 + 100 * MIN } } });
+      expect(kinds(p)).toEqual([]);
+      expect(gateKinds(p)).toEqual(['MultiplePrimaries']);
+    });
+
+    it('on request, fails over back home with the same two phases once the old region has a replica', () => {
+      const base = failedOver();
+      const usw2 = base.cloud.databases.find((d) => d.id === 'orders-usw2')!;
+      let i: PlanInput = {
+        ...base,
+        cloud: { ...base.cloud, databases: [reseeded, usw2] },
+        requests: { failback: { requestedAt: Date.parse('2026-11-23T11:40:00Z') } },
+      };
+      const p1 = plan(i);
+      expect(p1.phase).toBe('Recovering');
+      expect(p1.actions.map((a) => [a.id, a.action])).toEqual([
+        [
+          'failover/failback-20261123T114000Z/fence-writer/orders-usw2/orders',
+          { kind: 'SetWriterRecord', value: PRIMARY_ENDPOINT },
+        ],
+        [
+          'failover/failback-20261123T114000Z/fence-weights/orders-usw2/orders',
+          { kind: 'SetWeights', weights: NORMAL_WEIGHTS },
+        ],
+      ]);
+      i = execute(i, p1, i.now);
+      i = { ...i, now: i.now + MIN };
+      const p2 = plan(i);
+      expect(p2.actions.map((a) => a.action)).toEqual([
+        { kind: 'PromoteReplica', region: 'us-east-1', dbInstanceIdentifier: 'orders', backupRetentionPeriod: 7 },
+      ]);
+      i = finishPromotion(execute(i, p2, i.now), 'orders');
+      expect(plan(i)).toMatchObject({ phase: 'Healthy', actions: [], gates: [], desiredWeights: NORMAL_WEIGHTS });
+    });
+
+    it('a request older than the last failover is stale and starts nothing', () => {
+      const i = failedOver();
+      const stale = plan({
+        ...i,
+        requests: { failoverTo: { region: 'us-east-1', force: true, requestedAt: T0 - MIN } },
+      });
+      expect(stale).toMatchObject({ phase: 'FailedOver', actions: [], gates: [] });
+    });
+
+    it('a second failover months later gets its own epoch and ids', () => {
+      const base = failedOver();
+      const usw2 = base.cloud.databases.find((d) => d.id === 'orders-usw2')!;
+      let i: PlanInput = {
+        ...base,
+        cloud: { ...base.cloud, databases: [reseeded, usw2] },
+        requests: { failback: { requestedAt: T0 + 100 * MIN } },
+      };
+      i = execute(i, plan(i), i.now);
+      i = { ...i, now: i.now + MIN };
+      i = finishPromotion(execute(i, plan(i), i.now), 'orders');
+      // Months later: us-east-1 fails again; orders-usw2 is again a replica of orders.
+      const later = Date.parse('2027-03-01T00:00:00Z');
+      const again: PlanInput = {
+        ...i,
+        requests: {},
+        now: later + 10 * SEC,
+        health: health(REGION_DOWN, { since: later }),
+        cloud: {
+          ...i.cloud,
+          databases: [i.cloud.databases.find((d) => d.id === 'orders')!, replicaDb()],
+        },
+      };
+      const p = plan(again);
+      expect(p.actions.map((a) => a.id)).toEqual([
+        'failover/auto-20270301T000000Z/fence-writer/orders/orders-usw2',
+        'failover/auto-20270301T000000Z/fence-weights/orders/orders-usw2',
+      ]);
+    });
+  });
+});
+
+describe('plan: policies without a writer record or without a database', () => {
+  it('without a writer record, the fence is the weight change alone and the promotion follows it', () => {
+    let i = input({ policyOptions: { writerRecord: false }, health: health(REGION_DOWN), now: T0 + 10 * SEC });
+    i = { ...i, cloud: { ...i.cloud, writer: undefined } };
+    const p1 = plan(i);
+    expect(p1.actions.map((a) => a.id)).toEqual([`failover/${EPOCH}/fence-weights/orders/orders-usw2`]);
+    i = execute(i, p1, T0 + 15 * SEC);
+    expect(kinds(plan({ ...i, now: T0 + 20 * SEC }))).toEqual(['PromoteReplica']);
+  });
+
+  it('without a database, traffic alone follows zone and region health', () => {
+    const down = { ...REGION_DOWN, 'us-east-1c': 'Degraded' } as const;
+    const p = plan(
+      input({ policyOptions: { database: false }, health: health(down), cloud: cloud({ databases: [] }) }),
+    );
+    expect(weightsOf(p)).toEqual({ 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 255 });
+    expect(p.phase).toBe('Degraded');
+    expect(p.desiredWriter).toBeUndefined();
+  });
+});
+
+describe('plan: compute and PB-3', () => {
+  it('launches replacements only in healthy zones and records skipped in-place recovery', () => {
+    const p = plan(
+      input({
+        policyOptions: { compute: { minHealthyInstances: 6 } },
+        health: health({ 'us-east-1a': 'Impaired' }),
+        cloud: cloud({
+          instances: [
+            { region: 'us-east-1', zone: 'us-east-1a', healthy: 0, unhealthyIds: ['i-2', 'i-1'] },
+            { region: 'us-east-1', zone: 'us-east-1b', healthy: 2 },
+            { region: 'us-east-1', zone: 'us-east-1c', healthy: 2 },
+          ],
+        }),
+      }),
+    );
+    expect(kinds(p)).toEqual(['SetWeights', 'LaunchReplacements', 'LaunchReplacements']);
+    expect(p.actions.filter((a) => a.zone !== undefined).map((a) => a.zone)).toEqual(['us-east-1b', 'us-east-1c']);
+    expect(p.skipped).toEqual([
+      {
+        kind: 'RebootDBInstance',
+        target: 'orders',
+        zone: 'us-east-1a',
+        region: 'us-east-1',
+        rule: 'PB-3',
+        reason: 'PB-3 skipped RebootDBInstance on orders: zone us-east-1a impaired',
+      },
+      {
+        kind: 'RebootInstances',
+        target: '2 instances in us-east-1a',
+        zone: 'us-east-1a',
+        region: 'us-east-1',
+        rule: 'PB-3',
+        reason: 'PB-3 skipped RebootInstances on 2 instances in us-east-1a: zone us-east-1a impaired',
+      },
+    ]);
+  });
+
+  it('does not repeat a launch already Done for this impairment', () => {
+    const i = input({
+      policyOptions: { compute: { minHealthyInstances: 6 } },
+      health: health({ 'us-east-1a': 'Impaired' }),
+      cloud: cloud({ instances: [{ region: 'us-east-1', zone: 'us-east-1b', healthy: 2 }] }),
+    });
+    const first = plan(i);
+    const next = execute(i, first, T0 + SEC);
+    expect(kinds(plan({ ...next, now: T0 + MIN }))).toEqual([]);
+  });
+});

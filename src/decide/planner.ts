@@ -1,0 +1,63 @@
+// The planner: policy + health + cloud observation + journal + requests + now → plan. PURE: no I/O, no clock, no
+// randomness; the same inputs give a deep-equal plan, whatever the order of the input arrays (they are sorted
+// once, in plan-context.ts). Each concern lives in its own module; this function only sequences them:
+//
+//   1. database failover (PB-6, PB-7): continue the one in progress, start one, or hold steady — this also says
+//      where the writer is, which regions are fenced, and whether a weight change is a failover step;
+//   2. traffic (PB-5, PB-9, PB-10): at most one SetWeights for the record group;
+//   3. compute (PB-4): replacements and volume restores into healthy zones;
+//   4. PB-3 guard: zone-targeted actions in impaired zones become SkippedActions;
+//   5. nothing already Done in the journal is planned again.
+//
+// Order of the actions: writer fence, weights, promotion / writer re-point, compute. The executor runs them in
+// order and stops at the first failure, so a failed fence never lets a promotion through.
+
+import { planComputeReplacement } from './compute-replacement.ts';
+import { type DatabaseDecision, planDatabaseFailover } from './database-failover.ts';
+import { buildContext, type PlanContext } from './plan-context.ts';
+import { guardImpairedZones, inPlaceRecoveryCandidates } from './playbook-guards.ts';
+import { planTraffic, type TrafficDecision } from './traffic-plan.ts';
+import type { Plan, PlanInput, PlannedAction, PlanPhase } from './types.ts';
+
+function phaseOf(ctx: PlanContext, db: DatabaseDecision, traffic: TrafficDecision): PlanPhase {
+  if (db.stage === 'failing-over') return 'FailingOver';
+  if (db.stage === 'recovering') return 'Recovering';
+  if (db.writerRegion !== undefined && db.writerRegion !== ctx.settings.primaryRegion) return 'FailedOver';
+  const w = traffic.weights;
+  if (w) {
+    if (w.unhealthy.length > 0 || w.noHealthyTarget) return 'Degraded';
+    if (w.held.length > 0 || (traffic.action !== undefined && w.returning.length > 0)) return 'Recovering';
+    return 'Healthy';
+  }
+  const zones = ctx.settings.regions.flatMap((r) => r.zones);
+  return zones.some((z) => (ctx.zoneState(z) ?? 'Healthy') !== 'Healthy') ? 'Degraded' : 'Healthy';
+}
+
+export function plan(input: PlanInput): Plan {
+  const ctx = buildContext(input);
+  const db = planDatabaseFailover(ctx);
+  const traffic = planTraffic(ctx, db);
+  const compute = planComputeReplacement(ctx);
+
+  // Two-phase: a promotion waits until the fence's weight change is journaled, never rides in the same plan.
+  const fencingWeightsNow = traffic.action !== undefined && traffic.action.id === db.weightsStep?.id;
+  const candidates: PlannedAction[] = [
+    ...db.before,
+    ...(traffic.action ? [traffic.action] : []),
+    ...(fencingWeightsNow ? [] : db.after),
+    ...compute.actions,
+    ...inPlaceRecoveryCandidates(ctx),
+  ];
+  const guarded = guardImpairedZones(candidates, ctx.impairedZones);
+  const actions = guarded.actions.filter((a) => !ctx.journal.isDone(a.id));
+
+  const result: Plan = {
+    phase: phaseOf(ctx, db, traffic),
+    actions,
+    skipped: [...guarded.skipped, ...compute.skipped],
+    gates: [...db.gates, ...traffic.gates],
+    desiredWeights: traffic.desiredWeights,
+  };
+  if (db.desiredWriter) result.desiredWriter = db.desiredWriter;
+  return result;
+}

@@ -1,0 +1,203 @@
+// Builds a FailoverPolicy's status from one reconcile: health view, cloud observation, plan, execution and journal.
+// Pure: the same inputs give the same status. Times come in as epoch ms and leave as RFC 3339.
+
+import type { ExecutionResult } from '../act/executor.ts';
+import type { JournalEntry } from '../act/journal.ts';
+import type { Condition, FailoverPolicy, FailoverPolicyStatus, LastFailover, PendingApproval } from '../api/index.ts';
+import { ConditionStatus, ConditionType, Reason } from '../api/index.ts';
+import type { CloudObservation, Plan } from '../decide/types.ts';
+import { healthConditions, regionStatuses, rfc3339, zoneStatuses } from '../health/health-status.ts';
+import type { HealthView } from '../health/types.ts';
+import { manualRequestStatus } from './operator-requests.ts';
+
+export interface StatusInputs {
+  policy: FailoverPolicy;
+  view: HealthView;
+  observation: CloudObservation;
+  plan: Plan;
+  execution?: ExecutionResult;
+  journal: JournalEntry[];
+  now: number;
+  /** False on followers and in dry run: the plan was reported, not performed. */
+  acted: boolean;
+}
+
+/** The writable primary as observed: available and not replicating from anything. */
+export function observedWriter(obs: CloudObservation): { region: string; dbInstanceIdentifier: string } | undefined {
+  const writers = obs.databases.filter((d) => d.replicaSourceId === undefined && d.status === 'available');
+  const w = writers.length === 1 ? writers[0] : undefined;
+  return w ? { region: w.region, dbInstanceIdentifier: w.id } : undefined;
+}
+
+/** Current weights: what was observed, updated by a SetWeights this reconcile performed. */
+export function currentWeights(obs: CloudObservation, execution?: ExecutionResult): Record<string, number> {
+  const weights: Record<string, number> = {};
+  for (const r of obs.records) if (r.setIdentifier !== undefined) weights[r.setIdentifier] = r.weight ?? 0;
+  for (const done of execution?.done ?? []) {
+    if (done.action.kind === 'SetWeights') Object.assign(weights, done.action.weights);
+  }
+  return weights;
+}
+
+export function buildPolicyStatus(inp: StatusInputs): FailoverPolicyStatus {
+  const { policy, view, observation, plan, execution, journal, now } = inp;
+  const previous = policy.status ?? {};
+  const generation = policy.metadata.generation;
+  const primaryRegion = policy.spec.regions.find((r) => r.role === 'primary')?.name;
+  const writer = observedWriter(observation) ?? previous.activeWriter;
+  const activeRegion = writer?.region ?? previous.activeRegion ?? primaryRegion;
+  const unhealthy = view.zones.filter((z) => z.state !== 'Healthy').map((z) => z.name);
+  const pendingApproval = approvalFrom(plan, observation, now, previous.pendingApproval);
+  const lastDone = journal
+    .filter((e) => e.state === 'Done' && e.finishedAt !== undefined)
+    .map((e) => e.finishedAt!)
+    .sort()
+    .at(-1);
+
+  const conditions: Condition[] = [
+    ...healthConditions(view, {
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+      previous: previous.conditions ?? [],
+    }),
+    ...engineConditions(inp, generation, previous.conditions ?? []),
+  ];
+
+  const base: FailoverPolicyStatus = {
+    ...(generation === undefined ? {} : { observedGeneration: generation }),
+    conditions,
+    phase: plan.phase,
+    ...(activeRegion === undefined ? {} : { activeRegion }),
+    degradedZones: unhealthy.join(','),
+    zones: zoneStatuses(view),
+    regions: regionStatuses(view),
+    ...(writer === undefined ? {} : { activeWriter: writer }),
+    weights: currentWeights(observation, execution),
+    journal,
+    ...(lastDone === undefined ? {} : { lastActionAt: lastDone }),
+    ...(pendingApproval === undefined ? {} : { pendingApproval }),
+  };
+  const lastFailover = lastFailoverFrom(inp, previous.lastFailover, primaryRegion);
+  if (lastFailover) base.lastFailover = lastFailover;
+  const manual = manualRequestStatus(policy, base, rfc3339(now));
+  if (manual) base.manual = manual;
+  return base;
+}
+
+function engineConditions(
+  inp: StatusInputs,
+  generation: number | undefined,
+  previous: readonly Condition[],
+): Condition[] {
+  const { plan, acted, policy } = inp;
+  const at = rfc3339(inp.now);
+  const make = (type: string, status: string, reason: string, message: string): Condition => {
+    const prev = previous.find((p) => p.type === type);
+    return {
+      type,
+      status,
+      reason,
+      message: message.slice(0, 32_000),
+      lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : at,
+      ...(generation === undefined ? {} : { observedGeneration: generation }),
+    } as Condition;
+  };
+  const gates = plan.gates.map((g) => `${g.rule}: ${g.message}`).join('; ');
+  const failingOver = plan.phase === 'FailingOver' || plan.phase === 'Recovering';
+  const failedOver = plan.phase === 'FailedOver' || plan.phase === 'Degraded';
+  const failingReason = plan.gates.some((g) => g.kind === 'Approval')
+    ? Reason.AwaitingApproval
+    : plan.gates.some((g) => g.kind === 'ReplicaLag')
+      ? Reason.ReplicaLagAboveBudget
+      : plan.phase === 'Recovering'
+        ? Reason.FailingBack
+        : Reason.PromotingReplica;
+  const dry = !acted && (policy.spec.dryRun || plan.actions.length > 0);
+  return [
+    make(
+      ConditionType.FailingOver,
+      failingOver ? ConditionStatus.True : ConditionStatus.False,
+      failingOver ? (dry && policy.spec.dryRun ? Reason.DryRun : failingReason) : Reason.NoFailover,
+      failingOver ? gates || `${plan.actions.length} action(s) in progress` : 'no failover in progress',
+    ),
+    make(
+      ConditionType.FailedOver,
+      failedOver ? ConditionStatus.True : ConditionStatus.False,
+      plan.phase === 'FailedOver'
+        ? Reason.ReplicaPromoted
+        : plan.phase === 'Degraded'
+          ? Reason.ZoneDrained
+          : Reason.NoFailover,
+      failedOver
+        ? `traffic or the writer is away from the spec's placement (phase ${plan.phase})${gates ? `; ${gates}` : ''}`
+        : 'traffic and the writer are where the spec places them',
+    ),
+    make(ConditionType.Suspended, ConditionStatus.False, Reason.NotSuspended, 'the operator acts on this policy'),
+    make(ConditionType.InvalidSpec, ConditionStatus.False, Reason.SpecValid, 'the spec passed validation'),
+  ];
+}
+
+function approvalFrom(
+  plan: Plan,
+  obs: CloudObservation,
+  now: number,
+  previous: PendingApproval | undefined,
+): PendingApproval | undefined {
+  const gate = plan.gates.find((g) => g.kind === 'Approval');
+  if (!gate) return undefined;
+  const target = plan.desiredWriter;
+  const id = target?.dbInstanceIdentifier ?? previous?.id ?? 'promotion';
+  const lag = obs.databases.find((d) => d.id === target?.dbInstanceIdentifier)?.lagSeconds;
+  return {
+    id,
+    action: 'PromoteReadReplica',
+    target: id,
+    ...(target?.region === undefined ? {} : { region: target.region }),
+    rule: gate.rule as PendingApproval['rule'],
+    reason: gate.message.slice(0, 1024),
+    requestedAt: previous?.id === id ? previous.requestedAt : rfc3339(now),
+    ...(lag === undefined ? {} : { lagSeconds: lag }),
+  };
+}
+
+/**
+ * The most recent failover: started when the plan first left Healthy/Degraded for FailingOver, completed when it
+ * reached FailedOver. Detection time is when the region (or, for a zone drain, the zone) first became unhealthy.
+ */
+function lastFailoverFrom(
+  inp: StatusInputs,
+  previous: LastFailover | undefined,
+  primaryRegion: string | undefined,
+): LastFailover | undefined {
+  const { plan, view, observation, execution, now } = inp;
+  const impairedRegion = view.regions.find((r) => r.state === 'Impaired');
+  const drained = view.zones.filter((z) => z.state !== 'Healthy');
+  const inProgress = previous !== undefined && previous.completedAt === undefined;
+  let last = previous;
+
+  if (plan.phase === 'FailingOver' && !inProgress && inp.acted) {
+    const detected = impairedRegion?.since ?? Math.min(...drained.map((z) => z.since), now);
+    const target = plan.desiredWriter;
+    last = {
+      startedAt: rfc3339(now),
+      detectedAt: rfc3339(detected),
+      ...(primaryRegion === undefined ? {} : { fromRegion: impairedRegion?.name ?? primaryRegion }),
+      ...(target ? { toRegion: target.region } : {}),
+      zones: drained.map((z) => z.name),
+      reason: impairedRegion
+        ? `region ${impairedRegion.name} Impaired: ${impairedRegion.reasons.join('; ')}`.slice(0, 1024)
+        : 'manual failover',
+    };
+  }
+  if (last && last.rpoSeconds === undefined) {
+    const promoted = execution?.done.find((a) => a.action.kind === 'PromoteReplica');
+    if (promoted && promoted.action.kind === 'PromoteReplica') {
+      const id = promoted.action.dbInstanceIdentifier;
+      const lag = observation.databases.find((d) => d.id === id)?.lagSeconds;
+      if (lag !== undefined) last = { ...last, rpoSeconds: lag };
+    }
+  }
+  if (last && last.completedAt === undefined && plan.phase === 'FailedOver') {
+    last = { ...last, completedAt: rfc3339(now) };
+  }
+  return last;
+}

@@ -1,0 +1,147 @@
+// EC2 and RDS probes against in-memory fakes of the Compute / Databases / ReplicaLagReader interfaces.
+import { describe, expect, it } from 'vitest';
+import type { Compute, Databases, DbInstance, InstanceHealth, ReplicaLagReader, ZoneStatus } from '../cloud/types.ts';
+import { createEc2InstanceStatusProbe, createEc2ZoneStateProbe } from './probe-ec2.ts';
+import { createRdsStatusProbe, createReplicaLagProbe } from './probe-rds.ts';
+
+const ctx = { signal: new AbortController().signal, now: () => 1000 };
+const now = () => 1000;
+
+function computeWith(zones: ZoneStatus[], instances: InstanceHealth[] = []): Compute {
+  const unused = () => Promise.reject(new Error('not used by probes'));
+  return {
+    describeZones: async () => zones,
+    describeInstanceHealth: async (_region, selector) => {
+      expect(selector).toEqual({ app: 'checkout' });
+      return instances;
+    },
+    runInstances: unused,
+    listSnapshots: unused,
+    createVolumeFromSnapshot: unused,
+    rebootInstances: unused,
+    stopInstances: unused,
+    detachVolume: unused,
+  };
+}
+
+describe('ec2 zone state probe', () => {
+  it('maps EC2 zone states onto results, one per zone the policy names', async () => {
+    const compute = computeWith([
+      { region: 'us-east-1', name: 'us-east-1a', state: 'impaired', messages: ['EBS volumes degraded'] },
+      { region: 'us-east-1', name: 'us-east-1b', state: 'available', messages: [] },
+      { region: 'us-east-1', name: 'us-east-1c', state: 'constrained', messages: [] },
+    ]);
+    const probe = createEc2ZoneStateProbe(
+      { region: 'us-east-1', zones: ['us-east-1d', 'us-east-1c', 'us-east-1b', 'us-east-1a'], timeoutMs: 2000 },
+      { compute, now },
+    );
+    const out = await probe.run(ctx);
+    expect(out.map((r) => [r.zone, r.ok, r.severity])).toEqual([
+      ['us-east-1a', false, 'down'],
+      ['us-east-1b', true, undefined],
+      ['us-east-1c', false, 'degraded'],
+      ['us-east-1d', false, 'degraded'],
+    ]);
+    expect(out[0]!.detail).toBe('DescribeAvailabilityZones: us-east-1a state impaired (EBS volumes degraded)');
+    expect(out[3]!.detail).toContain('not reported');
+    expect(out.every((r) => r.kind === 'ec2-zone' && r.region === 'us-east-1')).toBe(true);
+  });
+});
+
+describe('ec2 instance status probe', () => {
+  it('groups instances by zone: all impaired is down, some is degraded, none ok; stopped ones are ignored', async () => {
+    const i = (id: string, zone: string, status: string, state = 'running'): InstanceHealth => ({
+      id,
+      region: 'us-east-1',
+      zone,
+      state,
+      systemStatus: status,
+      instanceStatus: 'ok',
+    });
+    const compute = computeWith(
+      [],
+      [
+        i('i-1', 'us-east-1a', 'impaired'),
+        i('i-2', 'us-east-1a', 'impaired'),
+        i('i-3', 'us-east-1b', 'impaired'),
+        i('i-4', 'us-east-1b', 'ok'),
+        i('i-5', 'us-east-1c', 'initializing'),
+        i('i-6', 'us-east-1d', 'impaired', 'stopped'),
+      ],
+    );
+    const probe = createEc2InstanceStatusProbe(
+      { region: 'us-east-1', tagSelector: { app: 'checkout' }, timeoutMs: 2000 },
+      { compute, now },
+    );
+    const out = await probe.run(ctx);
+    expect(out.map((r) => [r.zone, r.ok, r.severity])).toEqual([
+      ['us-east-1a', false, 'down'],
+      ['us-east-1b', false, 'degraded'],
+      ['us-east-1c', true, undefined],
+    ]);
+    expect(out[1]!.detail).toBe(
+      'DescribeInstanceStatus: 1/2 instances [app=checkout] pass status checks; impaired: i-3',
+    );
+  });
+});
+
+describe('rds probes', () => {
+  const db = (status: string, extra: Partial<DbInstance> = {}): DbInstance => ({
+    region: 'us-east-1',
+    id: 'orders',
+    arn: 'arn:aws:rds:us-east-1:123456789012:db:orders',
+    status,
+    zone: 'us-east-1a',
+    backupRetentionPeriod: 7,
+    multiAz: false,
+    ...extra,
+  });
+  const databases = (instance: DbInstance | undefined): Databases => ({
+    describeInstance: async (region, id) => {
+      expect([region, id]).toEqual(['us-east-1', 'orders']);
+      return instance;
+    },
+    promoteReadReplica: () => Promise.reject(new Error('unused')),
+    rebootInstance: () => Promise.reject(new Error('unused')),
+    createSnapshot: () => Promise.reject(new Error('unused')),
+  });
+  const probeFor = (instance: DbInstance | undefined) =>
+    createRdsStatusProbe(
+      { instance: { region: 'us-east-1', dbInstanceIdentifier: 'orders' }, timeoutMs: 2000 },
+      { databases: databases(instance), now },
+    );
+
+  it('available is ok in the instance zone; rebooting is down; modifying is degraded; missing is down', async () => {
+    expect((await probeFor(db('available')).run(ctx))[0]).toMatchObject({ kind: 'rds', zone: 'us-east-1a', ok: true });
+    const rebooting = (await probeFor(db('rebooting')).run(ctx))[0]!;
+    expect(rebooting).toMatchObject({
+      ok: false,
+      severity: 'down',
+      detail: 'DescribeDBInstances: primary orders status rebooting',
+    });
+    expect((await probeFor(db('modifying', { replicaSourceId: 'x' })).run(ctx))[0]).toMatchObject({
+      ok: false,
+      severity: 'degraded',
+      detail: 'DescribeDBInstances: replica orders status modifying',
+    });
+    const missing = (await probeFor(undefined).run(ctx))[0]!;
+    expect(missing).toMatchObject({ ok: false, severity: 'down' });
+    expect(missing.zone).toBeUndefined();
+  });
+
+  it('replica lag within budget is ok; over budget or unknown is degraded', async () => {
+    const reader = (lag: number | undefined): ReplicaLagReader => ({ replicaLagSeconds: async () => lag });
+    const probe = (lag: number | undefined) =>
+      createReplicaLagProbe(
+        { replica: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' }, maxLagSeconds: 30, timeoutMs: 2000 },
+        { replicaLag: reader(lag), now },
+      );
+    expect((await probe(5).run(ctx))[0]).toMatchObject({ kind: 'replica-lag', region: 'us-west-2', ok: true });
+    expect((await probe(45).run(ctx))[0]).toMatchObject({
+      ok: false,
+      severity: 'degraded',
+      detail: 'ReplicaLag orders-usw2: 45s over budget 30s',
+    });
+    expect((await probe(undefined).run(ctx))[0]).toMatchObject({ ok: false, severity: 'degraded' });
+  });
+});

@@ -1,0 +1,119 @@
+// HTTP(S) endpoint probe (PB-1: probe every zone and region on a short interval). Verdicts:
+//   ok        status in expectStatus, body matches (when asked), latency within the budget
+//   degraded  the right answer, but slower than latencyBudgetMs (a leading signal, not a dead endpoint)
+//   down      wrong status, body mismatch, connection error, or no answer within timeoutMs
+// The fetch function is injected so the simulation can substitute simulated endpoints; the default is Node's
+// global fetch (undici), cancelled with AbortSignal.timeout so a hanging endpoint costs at most timeoutMs.
+
+import type { RegionName, ZoneName } from '../cloud/types.ts';
+import {
+  errorMessage,
+  expandTemplate,
+  OPERATOR_SOURCE,
+  type Probe,
+  type ProbeObservation,
+  stableKey,
+} from './probe.ts';
+
+/** The part of fetch the probe uses; `globalThis.fetch` fits, and so does a simulated endpoint. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; signal: AbortSignal; redirect: 'manual'; headers?: Record<string, string> },
+) => Promise<{ status: number; text(): Promise<string> }>;
+
+export interface HttpProbeSpec {
+  /** `http://` or `https://` URL; `{zone}` and `{region}` are expanded for the target. */
+  url: string;
+  region: RegionName;
+  zone?: ZoneName;
+  timeoutMs: number;
+  /** Status codes that count as healthy. Absent: any 2xx (the policy schema's default). */
+  expectStatus?: number[];
+  /** Slower answers are `degraded`; absent means no latency budget. */
+  latencyBudgetMs?: number;
+  /** A regular expression (source text) the body must match. */
+  bodyMatch?: string;
+  headers?: Record<string, string>;
+}
+
+export interface HttpProbeDeps {
+  fetch?: FetchLike;
+  /** Monotonic-enough clock for latency; injected so tests and simulation control it. */
+  now: () => number;
+  source?: string;
+}
+
+export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe {
+  const url = expandTemplate(spec.url, spec);
+  const expectStatus = spec.expectStatus;
+  const statusOk = (status: number): boolean =>
+    expectStatus ? expectStatus.includes(status) : status >= 200 && status <= 299;
+  const expected = expectStatus ? expectStatus.join('|') : '2xx';
+  const bodyPattern = spec.bodyMatch === undefined ? undefined : new RegExp(spec.bodyMatch);
+  const doFetch: FetchLike = deps.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  const source = deps.source ?? OPERATOR_SOURCE;
+  const kind = 'http' as const;
+  const key = `http:${stableKey({
+    url,
+    region: spec.region,
+    zone: spec.zone ?? null,
+    expectStatus: expectStatus ?? '2xx',
+    timeoutMs: spec.timeoutMs,
+    latencyBudgetMs: spec.latencyBudgetMs ?? null,
+    bodyMatch: spec.bodyMatch ?? null,
+    headers: spec.headers ?? null,
+  })}`;
+
+  return {
+    key,
+    kind,
+    region: spec.region,
+    ...(spec.zone === undefined ? {} : { zone: spec.zone }),
+    timeoutMs: spec.timeoutMs,
+    async run(ctx) {
+      const started = deps.now();
+      const base = {
+        kind,
+        region: spec.region,
+        ...(spec.zone === undefined ? {} : { zone: spec.zone }),
+        source,
+      };
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.timeoutMs)]);
+      const observe = (ok: boolean, detail: string, severity?: 'degraded' | 'down'): ProbeObservation[] => {
+        const at = deps.now();
+        return [{ ...base, ok, ...(severity ? { severity } : {}), at, latencyMs: Math.round(at - started), detail }];
+      };
+      try {
+        const res = await doFetch(url, {
+          method: 'GET',
+          signal,
+          redirect: 'manual',
+          ...(spec.headers ? { headers: spec.headers } : {}),
+        });
+        // Read the body under the same signal: a server that sends headers and then stalls is still hanging.
+        const body = await res.text();
+        const latencyMs = Math.round(deps.now() - started);
+        if (!statusOk(res.status)) {
+          return observe(false, `GET ${url}: status ${res.status}, expected ${expected}`, 'down');
+        }
+        if (bodyPattern && !bodyPattern.test(body)) {
+          return observe(false, `GET ${url}: body did not match /${bodyPattern.source}/`, 'down');
+        }
+        if (spec.latencyBudgetMs !== undefined && latencyMs > spec.latencyBudgetMs) {
+          return observe(
+            false,
+            `GET ${url}: status ${res.status} in ${latencyMs}ms, over budget ${spec.latencyBudgetMs}ms`,
+            'degraded',
+          );
+        }
+        return observe(true, `GET ${url}: status ${res.status} in ${latencyMs}ms`);
+      } catch (err) {
+        if (signal.aborted && !ctx.signal.aborted) {
+          return observe(false, `GET ${url}: timeout after ${spec.timeoutMs}ms`, 'down');
+        }
+        if (ctx.signal.aborted) return observe(false, `GET ${url}: aborted`, 'down');
+        return observe(false, `GET ${url}: ${errorMessage(err)}`, 'down');
+      }
+    },
+  };
+}

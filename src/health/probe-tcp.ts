@@ -1,0 +1,72 @@
+// TCP connect probe: the target accepts a connection within timeoutMs (ok), or it does not (down). Slower than
+// latencyBudgetMs is `degraded`. Host templates expand `{zone}` / `{region}` like HTTP URLs.
+
+import { Socket } from 'node:net';
+import type { RegionName, ZoneName } from '../cloud/types.ts';
+import { errorMessage, expandTemplate, OPERATOR_SOURCE, type Probe, stableKey } from './probe.ts';
+
+export interface TcpProbeSpec {
+  host: string;
+  port: number;
+  region: RegionName;
+  zone?: ZoneName;
+  timeoutMs: number;
+  latencyBudgetMs?: number;
+}
+
+export function createTcpProbe(spec: TcpProbeSpec, deps: { now: () => number; source?: string }): Probe {
+  const host = expandTemplate(spec.host, spec);
+  const address = `${host}:${spec.port}`;
+  const source = deps.source ?? OPERATOR_SOURCE;
+  const zonePart = spec.zone === undefined ? {} : { zone: spec.zone };
+  return {
+    key: `tcp:${stableKey({ address, region: spec.region, zone: spec.zone ?? null, timeoutMs: spec.timeoutMs, latencyBudgetMs: spec.latencyBudgetMs ?? null })}`,
+    kind: 'tcp',
+    region: spec.region,
+    ...zonePart,
+    timeoutMs: spec.timeoutMs,
+    async run(ctx) {
+      const started = deps.now();
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.timeoutMs)]);
+      const outcome = await connectOnce(host, spec.port, signal);
+      const at = deps.now();
+      const latencyMs = Math.round(at - started);
+      const base = { kind: 'tcp' as const, region: spec.region, ...zonePart, source, at, latencyMs };
+      if (outcome !== 'connected') {
+        const detail = outcome === 'aborted' ? `timeout after ${spec.timeoutMs}ms` : outcome;
+        return [{ ...base, ok: false, severity: 'down', detail: `connect ${address}: ${detail}` }];
+      }
+      if (spec.latencyBudgetMs !== undefined && latencyMs > spec.latencyBudgetMs) {
+        return [
+          {
+            ...base,
+            ok: false,
+            severity: 'degraded',
+            detail: `connect ${address}: ${latencyMs}ms, over budget ${spec.latencyBudgetMs}ms`,
+          },
+        ];
+      }
+      return [{ ...base, ok: true, detail: `connect ${address}: ${latencyMs}ms` }];
+    },
+  };
+}
+
+function connectOnce(host: string, port: number, signal: AbortSignal): Promise<'connected' | 'aborted' | string> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve('aborted');
+      return;
+    }
+    const socket = new Socket();
+    const finish = (outcome: string): void => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const onAbort = (): void => finish('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => finish('connected'));
+    socket.once('error', (err) => finish(errorMessage(err)));
+    socket.connect(port, host);
+  });
+}

@@ -1,0 +1,263 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVirtualClock, type VirtualClock } from '../clock.ts';
+import type { Reconciler } from './controller.ts';
+import { TerminalError } from './errors.ts';
+import { Informer } from './informer.ts';
+import type { ObjectRef } from './keys.ts';
+import { Manager, type ManagerExit, type ManagerOptions } from './manager.ts';
+import { fakeLeaseStore } from './testing/fake-lease.ts';
+import { fakeListWatch, type Widget, widget } from './testing/fake-list-watch.ts';
+import { flushMicrotasks } from './testing/flush.ts';
+
+const logger = pino({ level: 'silent' });
+const stops: AbortController[] = [];
+afterEach(() => {
+  for (const c of stops.splice(0)) c.abort();
+});
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+function setup(options: Partial<ManagerOptions> & { clock?: VirtualClock } = {}) {
+  const clock = options.clock ?? createVirtualClock(1_700_000_000_000);
+  const server = fakeListWatch<Widget>();
+  const registry = new Registry();
+  const manager = new Manager({ clock, logger, registry, shutdownTimeoutMs: 5_000, ...options });
+  const informer = new Informer<Widget>({
+    resource: { group: 'x.io', version: 'v1', plural: 'widgets' },
+    list: server.list,
+    watch: server.watch,
+    clock,
+    logger,
+    resyncPeriodMs: 0,
+    metrics: manager.metrics.informer,
+  });
+  const stop = new AbortController();
+  stops.push(stop);
+  let exit: ManagerExit | undefined;
+  const start = () => {
+    const running = manager.start(stop.signal);
+    void running.then((e) => {
+      exit = e;
+    });
+    return running;
+  };
+  return { clock, server, informer, registry, manager, stop, start, exit: () => exit };
+}
+
+/** Waits (in real time) until the manager's HTTP server listens. */
+async function listening(manager: Manager): Promise<string> {
+  for (let i = 0; i < 200 && manager.httpPort() === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  return `http://127.0.0.1:${manager.httpPort()}`;
+}
+
+describe('Manager', () => {
+  it('reconciles every key and follows the verdict: done, requeue after, backoff on error, stop on terminal', async () => {
+    const { clock, server, informer, manager, registry, stop, start } = setup();
+    server.state.objects = [widget('ns', 'ok', '1'), widget('ns', 'flaky', '2'), widget('ns', 'broken', '3')];
+    const calls: string[] = [];
+    let flakyFailures = 1;
+    const reconcile: Reconciler = async (req: ObjectRef) => {
+      calls.push(req.name);
+      if (req.name === 'ok') return { requeueAfterMs: 30_000 };
+      if (req.name === 'flaky' && flakyFailures-- > 0) throw new Error('AWS throttled');
+      if (req.name === 'broken') throw new TerminalError('spec can never work');
+      return undefined;
+    };
+    manager.addController({ name: 'widgets', informer, reconcile, workers: 2 });
+    const running = start();
+    await flushMicrotasks();
+    expect(calls.sort()).toEqual(['broken', 'flaky', 'ok']);
+    calls.length = 0;
+    await clock.advance(1_000); // flaky: first backoff step (1 s, jitter only shortens it)
+    expect(calls).toEqual(['flaky']);
+    await clock.advance(29_000);
+    expect(calls).toEqual(['flaky', 'ok']);
+    await clock.advance(600_000);
+    expect(calls.filter((c) => c === 'broken')).toHaveLength(0);
+    expect(calls.filter((c) => c === 'flaky')).toHaveLength(1);
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('failover_operator_reconcile_total{controller="widgets",result="terminal"} 1');
+    expect(metrics).toContain('failover_operator_reconcile_total{controller="widgets",result="error"} 1');
+    stop.abort();
+    expect(await running).toBe('stopped');
+  });
+
+  it('serves /healthz always, /readyz once caches synced, and /metrics from the registry passed in', async () => {
+    const { clock, server, informer, manager, stop, start } = setup({ http: { port: 0, host: '127.0.0.1' } });
+    server.state.listFailures = 1;
+    manager.addController({ name: 'widgets', informer, reconcile: async () => undefined });
+    const running = start();
+    const base = await listening(manager);
+    await flushMicrotasks();
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toContain('[-]informer-synced:widgets.x.io');
+    await clock.advance(1_000);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(await metrics.text()).toContain(
+      'failover_operator_informer_lists_total{resource="widgets.x.io",result="error"} 1',
+    );
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    stop.abort();
+    await running;
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+
+  it('on stop drains in-flight reconciles first, then releases the lease', async () => {
+    const lease = fakeLeaseStore();
+    const { server, informer, manager, stop, start } = setup({
+      leaderElection: { lease: lease.api, leaseRef: { namespace: 'ns', name: 'op' }, identity: 'me' },
+    });
+    server.state.objects = [widget('ns', 'a', '1')];
+    const release = deferred();
+    let holderWhenReconcileFinished: string | undefined;
+    manager.addController({
+      name: 'widgets',
+      informer,
+      reconcile: async () => {
+        await release.promise;
+        holderWhenReconcileFinished = lease.store.lease?.spec?.holderIdentity;
+        return undefined;
+      },
+    });
+    const running = start();
+    await flushMicrotasks();
+    expect(manager.isLeader()).toBe(true);
+    stop.abort();
+    await flushMicrotasks();
+    expect(manager.isReady()).toBe(false);
+    expect(lease.store.lease?.spec?.holderIdentity).toBe('me');
+    release.resolve();
+    expect(await running).toBe('stopped');
+    expect(holderWhenReconcileFinished).toBe('me');
+    expect(lease.store.lease?.spec?.holderIdentity).toBeUndefined();
+  });
+
+  it('aborts reconciles that outlive the shutdown deadline', async () => {
+    const { clock, server, informer, manager, stop, start } = setup({ shutdownTimeoutMs: 5_000 });
+    server.state.objects = [widget('ns', 'a', '1')];
+    let reconcileSignal: AbortSignal | undefined;
+    manager.addController({
+      name: 'widgets',
+      informer,
+      reconcile: (_req, signal) => {
+        reconcileSignal = signal;
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      },
+    });
+    const running = start();
+    await flushMicrotasks();
+    stop.abort();
+    await clock.advance(4_999);
+    expect(reconcileSignal?.aborted).toBe(false);
+    await clock.advance(1);
+    expect(reconcileSignal?.aborted).toBe(true);
+    expect(await running).toBe('stopped');
+  });
+
+  it('follows while another replica leads, then reconciles the keys it queued once it takes over', async () => {
+    const lease = fakeLeaseStore();
+    lease.holdBy('other');
+    const { clock, server, informer, manager, stop, start } = setup({
+      leaderElection: { lease: lease.api, leaseRef: { namespace: 'ns', name: 'op' }, identity: 'me' },
+    });
+    server.state.objects = [widget('ns', 'a', '1')];
+    const calls: string[] = [];
+    manager.addController({
+      name: 'widgets',
+      informer,
+      reconcile: async (req) => {
+        calls.push(req.name);
+        return undefined;
+      },
+    });
+    const running = start();
+    await flushMicrotasks();
+    server.lastWatch().emit('ADDED', widget('ns', 'b', '11'));
+    for (let i = 0; i < 5; i++) {
+      lease.holdBy('other');
+      await clock.advance(2_000);
+    }
+    expect(calls).toEqual([]);
+    expect(manager.isReady()).toBe(true); // warm follower
+    await clock.advance(20_000); // 'other' stopped renewing: its lease expires on our clock
+    expect(manager.isLeader()).toBe(true);
+    expect(calls.sort()).toEqual(['a', 'b']);
+    stop.abort();
+    await running;
+  });
+
+  it('stops at once and reports it when leadership is lost', async () => {
+    const lease = fakeLeaseStore();
+    const { clock, server, informer, manager, start, exit } = setup({
+      leaderElection: { lease: lease.api, leaseRef: { namespace: 'ns', name: 'op' }, identity: 'me' },
+    });
+    server.state.objects = [widget('ns', 'a', '1')];
+    let reconcileSignal: AbortSignal | undefined;
+    manager.addController({
+      name: 'widgets',
+      informer,
+      reconcile: (_req, signal) => {
+        reconcileSignal = signal;
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      },
+    });
+    const running = start();
+    await flushMicrotasks();
+    lease.store.failReads = true;
+    await clock.advance(8_000);
+    expect(reconcileSignal?.aborted).toBe(false);
+    await clock.advance(2_000);
+    expect(reconcileSignal?.aborted).toBe(true);
+    expect(await running).toBe('leadership-lost');
+    expect(exit()).toBe('leadership-lost');
+  });
+
+  it('runs leader-only runnables only while leading and others always', async () => {
+    const lease = fakeLeaseStore();
+    lease.holdBy('other');
+    const { informer, manager, stop, start } = setup({
+      leaderElection: { lease: lease.api, leaseRef: { namespace: 'ns', name: 'op' }, identity: 'me' },
+    });
+    const started: string[] = [];
+    manager.addInformer(informer);
+    for (const needLeaderElection of [true, false]) {
+      manager.addRunnable({
+        name: needLeaderElection ? 'executor' : 'probes',
+        needLeaderElection,
+        run: async (signal) => {
+          started.push(needLeaderElection ? 'executor' : 'probes');
+          await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        },
+      });
+    }
+    const running = start();
+    await flushMicrotasks();
+    expect(started).toEqual(['probes']);
+    stop.abort();
+    expect(await running).toBe('stopped');
+  });
+
+  it('refuses registration after start and duplicate controller names', async () => {
+    const { informer, manager, stop, start } = setup();
+    manager.addController({ name: 'widgets', informer, reconcile: async () => undefined });
+    expect(() => manager.addController({ name: 'widgets', informer, reconcile: async () => undefined })).toThrow(
+      /already registered/,
+    );
+    const running = start();
+    expect(() => manager.addInformer(informer)).toThrow(/already started/);
+    stop.abort();
+    await running;
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { listBuiltinScenarios, loadScenario, parseScenario, ScenarioError } from './scenario-loader.ts';
+
+function issuesOf(yaml: string) {
+  try {
+    parseScenario(yaml, 'test.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ScenarioError);
+    return (err as ScenarioError).issues;
+  }
+  throw new Error('expected the scenario to be rejected');
+}
+
+const minimal = (effect: string, extra = '') =>
+  `name: t\n${extra}events:\n  - at: 1\n    effects:\n      - ${effect}\n`;
+
+describe('loading scenarios', () => {
+  it('ships the six built-ins, each loading cleanly with machine-checkable expectations', () => {
+    const names = listBuiltinScenarios().map((s) => s.name);
+    expect(names).toEqual([
+      'control-plane-brownout',
+      'flapping-zone',
+      'region-outage',
+      'slow-replica',
+      'us-east-1-2011',
+      'zone-outage',
+    ]);
+    for (const name of names) {
+      const s = loadScenario(name);
+      expect(s.expect?.length).toBeGreaterThan(0);
+      expect(s.expect?.every((e) => typeof e !== 'string' && e.text)).toBe(true);
+    }
+  });
+
+  it('keeps the 2011 timeline: 15 events from minute 0 to 1800, sorted', () => {
+    const s = loadScenario('us-east-1-2011');
+    expect(s.events.map((e) => e.at)).toEqual([0, 46, 53, 114, 130, 194, 251, 364, 405, 437, 580, 695, 773, 820, 1800]);
+    expect(s.durationMinutes).toBe(1830);
+  });
+
+  it('accepts durations such as 2m25s and prose-only expectations, and sorts events', () => {
+    const s = parseScenario(
+      'name: t\nevents:\n  - {at: 2m25s, effects: [{zone: us-east-1a, endpoints: ok}]}\n  - {at: 1, effects: [{zone: us-east-1a, endpoints: down}]}\nexpect: [just prose]\n',
+      'inline',
+    );
+    expect(s.events.map((e) => e.at)).toEqual([1, 2 + 25 / 60]);
+    expect(s.durationMinutes).toBeCloseTo(2 + 25 / 60 + 30);
+  });
+
+  it('names the field, what is wrong and the fix for a value out of range', () => {
+    const [issue] = issuesOf(minimal('{zone: us-east-1a, service: ebs, apiErrorRate: 1.5}'));
+    expect(issue!.path).toBe('events[0].effects[0].apiErrorRate');
+    expect(issue!.message).toMatch(/1\.5/);
+    expect(issue!.fix).toMatch(/between 0 and 1/);
+  });
+
+  it('reports an unknown field with the allowed ones', () => {
+    const [issue] = issuesOf(minimal('{zone: us-east-1a, service: ebs, apiErorRate: 0.5}'));
+    expect(issue!.path).toBe('events[0].effects[0].apiErorRate');
+    expect(issue!.message).toMatch(/unknown field/);
+    expect(issue!.fix).toMatch(/apiErrorRate/);
+  });
+
+  it('rejects unknown operations, fields of the wrong service, and effects without a scope or an outcome', () => {
+    expect(
+      issuesOf(minimal('{zone: us-east-1a, service: ec2, api: [RebootInstances, RebootInstance], hangs: true}'))[0],
+    ).toMatchObject({
+      path: 'events[0].effects[0].api[1]',
+      fix: expect.stringContaining('RebootInstances'),
+    });
+    expect(issuesOf(minimal('{zone: us-east-1a, service: ebs, ioLatencyMs: 5}'))[0]).toMatchObject({
+      path: 'events[0].effects[0].ioLatencyMs',
+    });
+    expect(issuesOf(minimal('{service: rds, apiErrorRate: 0.1}'))[0]!.message).toMatch(/neither a zone nor a region/);
+    expect(issuesOf(minimal('{zone: us-east-1a, service: rds}'))[0]!.message).toMatch(/not what happens/);
+    expect(issuesOf(minimal('{zone: us-east-1a, endpoints: slow}'))[0]!.message).toMatch(/needs latencyMs/);
+  });
+
+  it('checks zones against the declared ones and expectations for their parameters', () => {
+    expect(issuesOf(minimal('{zone: us-east-1d, endpoints: down}', 'zones: [us-east-1a]\n'))[0]).toMatchObject({
+      path: 'events[0].effects[0].zone',
+    });
+    const yaml = `${minimal('{zone: us-east-1a, endpoints: down}')}expect:\n  - {check: drain, text: drain it}\n`;
+    expect(issuesOf(yaml)[0]).toMatchObject({ path: 'expect[0]', message: 'check drain needs zones' });
+  });
+
+  it('reports YAML syntax errors with line and column, and never throws anything but ScenarioError', () => {
+    const [issue] = issuesOf('name: t\nevents:\n  - at: 1\n    effects: [{zone: us-east-1a\n');
+    expect(issue!.path).toMatch(/^line \d+, column \d+$/);
+    expect(issuesOf('- just a list\n')[0]!.message).toMatch(/not a YAML mapping/);
+    expect(issuesOf('name: t\n')[0]).toMatchObject({ path: 'events', message: 'is required' });
+  });
+
+  it('explains an unknown built-in name', () => {
+    expect(() => loadScenario('zone-outtage')).toThrow(ScenarioError);
+    try {
+      loadScenario('zone-outtage');
+    } catch (err) {
+      expect((err as ScenarioError).message).toMatch(/no built-in scenario named zone-outtage/);
+      expect((err as ScenarioError).issues[0]!.fix).toMatch(/zone-outage/);
+    }
+  });
+});

@@ -1,0 +1,343 @@
+// The drill report (PB-12): detection time, time to traffic shifted, RTO, RPO, actions, skipped actions, playbook
+// violations and the scenario's expectations, judged from the timeline AND from the simulated cloud's own
+// evidence (its call log and its database state) — so a report cannot pass just because the operator believes
+// it behaved. Pure apart from reading the finished simulation.
+
+import { isZoneTargetedOperation } from '../act/zone-guard.ts';
+import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
+import type { SimCloud } from '../cloud/sim/sim-cloud.ts';
+import type { Expectation, Scenario } from '../scenarios/scenario-schema.ts';
+import type { TimelineEntry } from './timeline.ts';
+
+export interface ReportAction {
+  kind: string;
+  target: string;
+  zone?: string;
+  region?: string;
+  rule: string;
+  at: number;
+  detail?: string;
+}
+
+export interface ReportSkip {
+  kind: string;
+  target: string;
+  zone?: string;
+  rule: string;
+  reason: string;
+  at: number;
+}
+
+export interface ExpectationResult {
+  check: string;
+  text: string;
+  passed: boolean;
+  detail: string;
+}
+
+export interface DrillReport {
+  scenario: string;
+  policy: string;
+  passed: boolean;
+  /** Scenario seconds from the first fault to the first zone leaving Healthy. */
+  detectionSeconds: number | null;
+  /** Scenario seconds from the first fault to the first weight change performed. */
+  trafficShiftedSeconds: number | null;
+  /** Scenario seconds from the first fault to service restored (traffic off the bad zones; writer moved if needed). */
+  rtoSeconds: number | null;
+  /** Replication lag at promotion: writes possibly lost. 0 when no promotion was needed. */
+  rpoSeconds: number | null;
+  actions: ReportAction[];
+  skipped: ReportSkip[];
+  violations: Array<{ rule: string; message: string; at?: number }>;
+  expectations: ExpectationResult[];
+  finalPhase?: string;
+  activeWriter?: { region: string; dbInstanceIdentifier: string };
+  durationSeconds: number;
+}
+
+export interface ReportInputs {
+  scenario: Scenario;
+  policy: FailoverPolicy;
+  timeline: TimelineEntry[];
+  sim: SimCloud;
+  finalStatus: FailoverPolicyStatus | undefined;
+  /** Clock time (epoch ms) of scenario minute 0. */
+  epochMs: number;
+  endsAtSeconds: number;
+}
+
+export function buildDrillReport(inp: ReportInputs): DrillReport {
+  const { scenario, policy, timeline, sim, finalStatus } = inp;
+  const intervalSeconds = policy.spec.health.intervalSeconds;
+  const faultAt = Math.round(Math.min(...scenario.events.map((e) => e.at * 60)));
+  const actions: ReportAction[] = timeline
+    .filter((e) => e.kind === 'action' && e.action)
+    .map((e) => ({
+      kind: e.action!.kind,
+      target: e.action!.target,
+      ...(e.action!.zone === undefined ? {} : { zone: e.action!.zone }),
+      ...(e.action!.region === undefined ? {} : { region: e.action!.region }),
+      rule: e.rule ?? '',
+      at: e.at,
+      ...(e.action!.weights ? { detail: JSON.stringify(e.action!.weights) } : {}),
+    }));
+  const skipped: ReportSkip[] = timeline
+    .filter((e) => e.kind === 'skip')
+    .map((e) => ({
+      kind: e.action?.kind ?? 'unknown',
+      target: e.action?.target ?? '',
+      ...(e.action?.zone === undefined ? {} : { zone: e.action.zone }),
+      rule: e.rule ?? '',
+      reason: e.message,
+      at: e.at,
+    }));
+  const zoneTransitions = timeline.filter((e) => e.kind === 'health' && e.scope === 'zone');
+  const firstDetection = zoneTransitions.find((e) => e.at >= faultAt && e.state !== 'Healthy');
+  const firstShift = actions.find((a) => a.kind === 'SetWeights' && a.at >= faultAt);
+  const promotions = actions.filter((a) => a.kind === 'PromoteReplica');
+  const failedOverAt = timeline.find((e) => e.kind === 'phase' && e.state === 'FailedOver' && e.at >= faultAt)?.at;
+  const rto = promotions.length > 0 ? failedOverAt : firstShift?.at;
+  const rpo = promotions.length > 0 ? (finalStatus?.lastFailover?.rpoSeconds ?? null) : 0;
+
+  const ctx: CheckContext = { ...inp, actions, skipped, intervalSeconds, faultAt };
+  const violations = findViolations(ctx);
+  const expectations = (scenario.expect ?? [])
+    .filter((e): e is Exclude<Expectation, string> => typeof e !== 'string')
+    .map((e) => judge(e, ctx));
+  return {
+    scenario: scenario.name,
+    policy: `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`,
+    passed: violations.length === 0 && expectations.every((e) => e.passed),
+    detectionSeconds: firstDetection ? firstDetection.at - faultAt : null,
+    trafficShiftedSeconds: firstShift ? firstShift.at - faultAt : null,
+    rtoSeconds: rto === undefined ? null : rto - faultAt,
+    rpoSeconds: rpo,
+    actions,
+    skipped,
+    violations,
+    expectations,
+    ...(finalStatus?.phase ? { finalPhase: finalStatus.phase } : {}),
+    ...(finalStatus?.activeWriter ? { activeWriter: finalStatus.activeWriter } : {}),
+    durationSeconds: inp.endsAtSeconds,
+  };
+}
+
+interface CheckContext extends ReportInputs {
+  actions: ReportAction[];
+  skipped: ReportSkip[];
+  intervalSeconds: number;
+  faultAt: number;
+}
+
+const seconds = (ctx: CheckContext, epochMs: number) => Math.round((epochMs - ctx.epochMs) / 1000);
+
+/** Set identifiers of the weighted records that serve a zone. */
+function recordsOfZone(policy: FailoverPolicy, zone: string): string[] {
+  return (policy.spec.traffic?.route53.records ?? []).filter((r) => r.zone === zone).map((r) => r.setIdentifier);
+}
+
+/** Scenario seconds when the first effect touching the zone (or its region as a whole) happened. */
+function firstEffectOn(ctx: CheckContext, zone: string): number | undefined {
+  const region = ctx.policy.spec.regions.find((r) => r.zones.includes(zone))?.name;
+  const ev = ctx.scenario.events.find((e) =>
+    e.effects.some((f) => {
+      const eff = f as { zone?: string; region?: string };
+      return eff.zone === zone || (eff.zone === undefined && eff.region === region);
+    }),
+  );
+  return ev ? Math.round(ev.at * 60) : undefined;
+}
+
+/** Weight of the zone's records after each SetWeights, in order. */
+function weightHistory(ctx: CheckContext, zone: string): Array<{ at: number; weight: number }> {
+  const ids = recordsOfZone(ctx.policy, zone);
+  return ctx.actions
+    .filter((a) => a.kind === 'SetWeights' && a.detail)
+    .map((a) => {
+      const w = JSON.parse(a.detail!) as Record<string, number>;
+      return { at: a.at, weight: ids.reduce((sum, id) => sum + (w[id] ?? 0), 0), touched: ids.some((id) => id in w) };
+    })
+    .filter((h) => h.touched)
+    .map(({ at, weight }) => ({ at, weight }));
+}
+
+/** Intervals (scenario seconds) when the operator held the zone Impaired. */
+function impairedWindows(ctx: CheckContext, zone: string): Array<[number, number]> {
+  const windows: Array<[number, number]> = [];
+  let from: number | undefined;
+  for (const e of ctx.timeline) {
+    if (e.kind !== 'health' || e.scope !== 'zone' || e.name !== zone) continue;
+    if (e.state === 'Impaired' && from === undefined) from = e.at;
+    if (e.state !== 'Impaired' && from !== undefined) {
+      windows.push([from, e.at]);
+      from = undefined;
+    }
+  }
+  if (from !== undefined) windows.push([from, Number.POSITIVE_INFINITY]);
+  return windows;
+}
+
+function findViolations(ctx: CheckContext): DrillReport['violations'] {
+  const out: DrillReport['violations'] = [];
+  // PB-3: no zone-targeted write reached the simulated cloud in a zone while it was Impaired.
+  for (const call of ctx.sim.calls.all()) {
+    if (!call.zone || !isZoneTargetedOperation(call.operation)) continue;
+    const at = seconds(ctx, call.at);
+    if (impairedWindows(ctx, call.zone).some(([a, b]) => at >= a && at < b)) {
+      out.push({ rule: 'PB-3', message: `${call.operation} reached impaired zone ${call.zone}`, at });
+    }
+  }
+  // PB-5: never all weights zero (Route 53 would then spread traffic over every record, dead ones included).
+  for (const a of ctx.actions) {
+    if (a.kind !== 'SetWeights' || !a.detail) continue;
+    const w = Object.values(JSON.parse(a.detail) as Record<string, number>);
+    if (w.length > 0 && w.every((x) => x === 0)) out.push({ rule: 'PB-5', message: 'set every weight to 0', at: a.at });
+  }
+  // PB-7: a promotion is issued once per instance; never two writable primaries at the end.
+  const promoted = new Map<string, number>();
+  for (const a of ctx.actions.filter((x) => x.kind === 'PromoteReplica')) {
+    promoted.set(a.target, (promoted.get(a.target) ?? 0) + 1);
+  }
+  for (const [target, n] of promoted) {
+    if (n > 1) out.push({ rule: 'PB-7', message: `PromoteReadReplica issued ${n} times for ${target}` });
+  }
+  const promoteCalls = ctx.sim.calls.all().filter((c) => c.operation === 'PromoteReadReplica' && c.ok);
+  const perInstance = new Map<string, number>();
+  for (const c of promoteCalls) perInstance.set(c.target ?? c.region, (perInstance.get(c.target ?? c.region) ?? 0) + 1);
+  for (const [target, n] of perInstance) {
+    if (n > 1) out.push({ rule: 'PB-7', message: `the cloud received PromoteReadReplica ${n} times for ${target}` });
+  }
+  // PB-6: the promoted replica's lag was within the RPO budget.
+  const maxLag = ctx.policy.spec.database?.rds.maxLagSeconds;
+  const rpo = ctx.finalStatus?.lastFailover?.rpoSeconds;
+  if (promoted.size > 0 && maxLag !== undefined && rpo !== undefined && rpo > maxLag) {
+    out.push({ rule: 'PB-6', message: `promoted with ${rpo}s of replica lag, over the ${maxLag}s budget` });
+  }
+  // PB-8: no snapshots or backups "just in case" during an incident.
+  for (const c of ctx.sim.calls.all()) {
+    if (c.operation === 'CreateDBSnapshot' || c.operation === 'CreateSnapshot') {
+      out.push({ rule: 'PB-8', message: `${c.operation} called during the incident`, at: seconds(ctx, c.at) });
+    }
+  }
+  return out;
+}
+
+function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationResult {
+  const text = e.text ?? e.check;
+  const result = (passed: boolean, detail: string): ExpectationResult => ({ check: e.check, text, passed, detail });
+  const zones = e.zones ?? (e.zone ? [e.zone] : []);
+  switch (e.check) {
+    case 'detect': {
+      const within = e.withinSeconds ?? (e.withinIntervals ?? 2) * ctx.intervalSeconds;
+      const parts = zones.map((z) => {
+        const from = firstEffectOn(ctx, z) ?? ctx.faultAt;
+        const seen = ctx.timeline.find(
+          (t) => t.kind === 'health' && t.scope === 'zone' && t.name === z && t.state !== 'Healthy' && t.at >= from,
+        );
+        return { z, took: seen ? seen.at - from : undefined };
+      });
+      const ok = parts.every((p) => p.took !== undefined && p.took <= within);
+      return result(
+        ok,
+        parts.map((p) => `${p.z} ${p.took === undefined ? 'never detected' : `after ${p.took}s`}`).join(', ') +
+          ` (budget ${within}s)`,
+      );
+    }
+    case 'drain': {
+      const parts = zones.map((z) => ({
+        z,
+        at: weightHistory(ctx, z).find((h) => h.weight === 0 && h.at >= ctx.faultAt)?.at,
+      }));
+      return result(
+        parts.every((p) => p.at !== undefined),
+        parts.map((p) => `${p.z} ${p.at === undefined ? 'never drained' : `drained at ${p.at}s`}`).join(', '),
+      );
+    }
+    case 'keep-serving': {
+      const parts = zones.map((z) => ({ z, zeroAt: weightHistory(ctx, z).find((h) => h.weight === 0)?.at }));
+      return result(
+        parts.every((p) => p.zeroAt === undefined),
+        parts.map((p) => `${p.z} ${p.zeroAt === undefined ? 'kept serving' : `drained at ${p.zeroAt}s`}`).join(', '),
+      );
+    }
+    case 'region-impaired': {
+      const seen = ctx.timeline.find(
+        (t) => t.kind === 'health' && t.scope === 'region' && t.name === e.region && t.state === 'Impaired',
+      );
+      return result(
+        seen !== undefined,
+        seen ? `${e.region} Impaired at ${seen.at}s` : `${e.region} never declared Impaired`,
+      );
+    }
+    case 'promote': {
+      const p = ctx.actions.filter((a) => a.kind === 'PromoteReplica' && a.region === e.region);
+      return result(
+        p.length === 1,
+        p.length === 0
+          ? `no promotion in ${e.region}`
+          : `${p.length} promotion(s) in ${e.region}, first at ${p[0]!.at}s`,
+      );
+    }
+    case 'no-promotion': {
+      const p = ctx.actions.filter((a) => a.kind === 'PromoteReplica');
+      return result(p.length === 0, p.length === 0 ? 'no promotion' : `${p.length} promotion(s)`);
+    }
+    case 'promotion-waits-for-lag': {
+      const gate = ctx.timeline.find((t) => t.kind === 'gate' && t.rule === 'PB-6');
+      const promo = ctx.actions.find((a) => a.kind === 'PromoteReplica' && a.region === e.region);
+      const ok = gate !== undefined && (promo === undefined || promo.at >= gate.at);
+      return result(
+        ok,
+        gate
+          ? `waited on lag from ${gate.at}s${promo ? `, promoted at ${promo.at}s` : ', not promoted'}`
+          : 'no PB-6 lag wait reported',
+      );
+    }
+    case 'no-zone-targeted-writes': {
+      const calls = ctx.sim.calls
+        .all()
+        .filter((c) => c.zone !== undefined && zones.includes(c.zone) && isZoneTargetedOperation(c.operation));
+      return result(
+        calls.length === 0,
+        calls.length === 0
+          ? 'none'
+          : calls.map((c) => `${c.operation} in ${c.zone} at ${seconds(ctx, c.at)}s`).join(', '),
+      );
+    }
+    case 'failback-traffic': {
+      const z = e.zone ?? zones[0] ?? '';
+      const history = weightHistory(ctx, z);
+      const drained = history.find((h) => h.weight === 0);
+      const back = drained ? history.find((h) => h.at > drained.at && h.weight > 0) : undefined;
+      const notBefore = (e.notBeforeMinutes ?? 0) * 60;
+      const ok = back !== undefined && back.at >= notBefore;
+      return result(
+        ok,
+        back ? `traffic back to ${z} at ${back.at}s (not before ${notBefore}s)` : `traffic never returned to ${z}`,
+      );
+    }
+    case 'database-stays': {
+      const writable = ctx.sim.writableInstances();
+      const ok = writable.length === 1 && writable[0]!.region === e.region;
+      return result(ok, `writable at the end: ${writable.map((w) => `${w.id} (${w.region})`).join(', ') || 'none'}`);
+    }
+    case 'max-weight-changes': {
+      const z = e.zone ?? zones[0] ?? '';
+      const changes = weightHistory(ctx, z).filter((h, i, all) => i === 0 || h.weight !== all[i - 1]!.weight).length;
+      return result(changes <= (e.count ?? 0), `${changes} weight change(s) for ${z} (at most ${e.count ?? 0})`);
+    }
+    case 'calls-bounded': {
+      const maxMs = (e.maxSeconds ?? 60) * 1000;
+      const long = ctx.sim.calls.all().filter((c) => c.finishedAt === undefined || c.latencyMs > maxMs);
+      return result(
+        long.length === 0,
+        long.length === 0
+          ? `every call ended within ${e.maxSeconds}s`
+          : `${long.length} call(s) ran longer or never ended`,
+      );
+    }
+    default:
+      return result(false, `unknown check ${String(e.check)}`);
+  }
+}

@@ -1,0 +1,257 @@
+// Runs the REAL operator logic — probes, health model, planner, executor with all its guardrails — against the
+// simulated cloud, on a virtual clock, while a scenario plays its timeline. This is `failover-operator simulate`
+// and the engine of DryRun drills: no cluster and no AWS account, same decisions as production.
+//
+// Time is virtual: a 30-hour timeline runs in seconds and the same seed gives the same run. Everything that
+// happens lands in a timeline; the drill report (drill-report.ts) is computed from the timeline and the
+// simulated cloud's own evidence (its call log, its DNS history), not from what the operator believes it did.
+
+import pino, { type Logger } from 'pino';
+import { createCallPipeline } from '../act/call-pipeline.ts';
+import { createExecutor } from '../act/executor.ts';
+import { createInMemoryJournalStore } from '../act/journal-store.ts';
+import type { ActionEvent } from '../act/trail.ts';
+import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
+import { createVirtualClock } from '../clock.ts';
+import { createSimCloud, type SimCloud } from '../cloud/sim/sim-cloud.ts';
+import { topologyFromPolicy } from '../cloud/sim/sim-topology.ts';
+import { createPolicyEngine } from '../engine/policy-engine.ts';
+import { createApiCallStats } from '../health/api-call-stats.ts';
+import { createProbeScheduler } from '../health/probe-scheduler.ts';
+import type { HealthTransition } from '../health/types.ts';
+import { applyScenario } from '../scenarios/index.ts';
+import type { Scenario } from '../scenarios/scenario-schema.ts';
+import { buildDrillReport, type DrillReport } from './drill-report.ts';
+import { TIMELINE_KIND_OF_EVENT, type TimelineEntry } from './timeline.ts';
+
+/** Scenario minute 0 of every simulation: fixed, so runs are reproducible (00:55 PDT on 21 April 2011). */
+export const SIMULATION_EPOCH_MS = Date.parse('2011-04-21T07:55:00Z');
+/** Probes and reconciles run this long before minute 0, so the operator starts from a settled, healthy state. */
+const WARM_UP_MS = 2 * 60_000;
+
+export interface SimulationOptions {
+  policy: FailoverPolicy;
+  scenario: Scenario;
+  seed?: number;
+  logger?: Logger;
+  /** Called every simulated minute or so, for a progress line. */
+  onProgress?: (p: { minute: number; totalMinutes: number; phase: string | undefined }) => void;
+  /** Stop early (the caller's Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export interface SimulationResult {
+  report: DrillReport;
+  timeline: TimelineEntry[];
+  finalStatus: FailoverPolicyStatus | undefined;
+  sim: SimCloud;
+  /** Real (wall) milliseconds the run took. */
+  wallMs: number;
+}
+
+export async function runSimulation(opts: SimulationOptions): Promise<SimulationResult> {
+  const wallStart = performance.now();
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const { scenario } = opts;
+  const policyKey = `${opts.policy.metadata.namespace ?? 'default'}/${opts.policy.metadata.name}`;
+  const start = SIMULATION_EPOCH_MS - WARM_UP_MS;
+  const clock = createVirtualClock(start);
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const timeline: TimelineEntry[] = [];
+  const scenarioSeconds = (t: number) => Math.round((t - SIMULATION_EPOCH_MS) / 1000);
+  const note = (entry: Omit<TimelineEntry, 'at'>) => timeline.push({ at: scenarioSeconds(clock.now()), ...entry });
+
+  const sim = createSimCloud({ clock, seed: opts.seed ?? 1, topology: topologyFromPolicy(opts.policy.spec) });
+  const apiStats = createApiCallStats();
+  const seeded = seededRandom(opts.seed ?? 1);
+  let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
+  const pipeline = createCallPipeline({
+    clock,
+    logger,
+    isZoneImpaired: (r, z) => isZoneImpaired(r, z),
+    random: seeded,
+    onCall: (o) =>
+      apiStats.record({
+        service: o.service,
+        operation: o.operation,
+        region: o.region,
+        ...(o.zone === undefined ? {} : { zone: o.zone }),
+        ok: o.ok,
+        latencyMs: o.latencyMs,
+        at: clock.now(),
+      }),
+  });
+  const journalStore = createInMemoryJournalStore();
+  const executor = createExecutor({
+    cloud: sim,
+    pipeline,
+    clock,
+    logger,
+    journalStore,
+    events: { emit: (_key: string, e: ActionEvent) => recordActionEvent(e) },
+  });
+  const scheduler = createProbeScheduler({ clock, signal, random: seeded, logger });
+
+  // Wakes the reconcile loop as soon as health changes (detection → action without waiting for the interval).
+  let wake = new AbortController();
+  const engine = createPolicyEngine({
+    cloud: sim,
+    pipeline,
+    executor,
+    journalStore,
+    scheduler,
+    apiStats,
+    clock,
+    logger,
+    isLeader: () => true,
+    fetch: sim.endpoints.fetch,
+    signal,
+    onHealthChange: (_key, transitions) => {
+      for (const t of transitions) recordTransition(t);
+      wake.abort();
+    },
+  });
+  isZoneImpaired = (r, z) => engine.isZoneImpaired(r, z);
+
+  function recordTransition(t: HealthTransition): void {
+    note({
+      kind: 'health',
+      message: `${t.scope} ${t.name} ${t.from} → ${t.to}${t.reasons.length ? `: ${t.reasons.slice(0, 2).join('; ')}` : ''}`,
+      rule: t.to === 'Healthy' ? 'PB-9' : 'PB-2',
+      scope: t.scope,
+      name: t.name,
+      state: t.to,
+    });
+  }
+
+  function recordActionEvent(e: ActionEvent): void {
+    const a = e.action;
+    note({
+      kind: TIMELINE_KIND_OF_EVENT[e.reason],
+      message: e.message,
+      rule: e.rule,
+      ...(a
+        ? {
+            action: {
+              id: a.id,
+              kind: a.action.kind,
+              target: a.target,
+              ...(a.zone === undefined ? {} : { zone: a.zone }),
+              ...(a.region === undefined ? {} : { region: a.region }),
+              ...(a.action.kind === 'SetWeights' ? { weights: a.action.weights } : {}),
+            },
+          }
+        : {}),
+    });
+  }
+
+  const run = applyScenario(sim, scenario, clock, {
+    startAt: SIMULATION_EPOCH_MS,
+    onEvent: (ev) =>
+      note({
+        kind: 'scenario',
+        message: `${ev.note ? `${ev.note}: ` : ''}${ev.effects.join('; ')}`,
+        rule: 'PB-12',
+      }),
+  });
+
+  let policy: FailoverPolicy = structuredClone(opts.policy);
+  let lastPhase: string | undefined;
+  let lastGates = '';
+  const reconcileLoop = (async () => {
+    while (!signal.aborted && clock.now() < run.endsAt) {
+      let delay = policy.spec.health.intervalSeconds * 1000;
+      try {
+        const out = await engine.reconcile(policyKey, policy, signal);
+        policy = { ...policy, status: out.status };
+        if (out.status.phase !== lastPhase) {
+          note({
+            kind: 'phase',
+            message: `phase ${lastPhase ?? '(none)'} → ${out.status.phase}`,
+            state: out.status.phase,
+          });
+          lastPhase = out.status.phase;
+        }
+        const gates = (out.plan?.gates ?? []).map((g) => `${g.rule} ${g.kind}: ${g.message}`).join(' | ');
+        if (gates !== lastGates) {
+          if (gates) note({ kind: 'gate', message: gates, rule: out.plan?.gates[0]?.rule });
+          lastGates = gates;
+        }
+        for (const s of out.plan?.skipped ?? []) {
+          note({
+            kind: 'skip',
+            message: s.reason,
+            rule: s.rule,
+            action: { id: '', kind: String(s.kind), target: s.target, ...(s.zone ? { zone: s.zone } : {}) },
+          });
+        }
+        delay = out.requeueAfterMs;
+      } catch (err) {
+        note({ kind: 'failure', message: `reconcile failed: ${err instanceof Error ? err.message : String(err)}` });
+      }
+      wake = new AbortController();
+      try {
+        await clock.sleep(Math.max(250, delay), AbortSignal.any([wake.signal, signal]));
+      } catch {
+        // woken by a health change, or stopped
+      }
+    }
+  })();
+
+  // Drive virtual time to the end of the scenario, reporting progress each simulated minute.
+  const totalMinutes = scenario.durationMinutes;
+  for (let t = start; t < run.endsAt && !signal.aborted; ) {
+    const next = Math.min(run.endsAt, t + 60_000);
+    await clock.runUntil(next);
+    t = next;
+    opts.onProgress?.({
+      minute: Math.max(0, Math.floor((t - SIMULATION_EPOCH_MS) / 60_000)),
+      totalMinutes,
+      phase: lastPhase,
+    });
+  }
+  stop.abort();
+  run.cancel();
+  // Let aborted loops unwind: timers were cancelled by the abort; give pending promises a turn.
+  await clock.advance(60_000);
+  await Promise.race([reconcileLoop, new Promise((r) => setTimeout(r, 100))]);
+
+  dedupeSkips(timeline);
+  const report = buildDrillReport({
+    scenario,
+    policy: opts.policy,
+    timeline,
+    sim,
+    finalStatus: policy.status,
+    epochMs: SIMULATION_EPOCH_MS,
+    endsAtSeconds: scenarioSeconds(run.endsAt),
+  });
+  return { report, timeline, finalStatus: policy.status, sim, wallMs: Math.round(performance.now() - wallStart) };
+}
+
+/** A plan repeats its skipped actions every reconcile; the timeline keeps the first of each. */
+function dedupeSkips(timeline: TimelineEntry[]): void {
+  const seen = new Set<string>();
+  for (let i = 0; i < timeline.length; i++) {
+    const e = timeline[i]!;
+    if (e.kind !== 'skip') continue;
+    const key = `${e.rule}|${e.action?.kind}|${e.action?.target}|${e.message}`;
+    if (seen.has(key)) {
+      timeline.splice(i, 1);
+      i--;
+    } else seen.add(key);
+  }
+}
+
+/** mulberry32: a tiny seeded PRNG so jitter and retries are reproducible in a simulation. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

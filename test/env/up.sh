@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# Starts the integration test bed on free 127.0.0.1 ports, installing what is missing first:
+#   etcd (Debian's etcd-server)  ->  kube-apiserver (built once by build-kube-apiserver.sh, run like envtest)
+#   moto_server (virtualenv)     ->  the fault proxy (test/fault-proxy) in front of it
+#   helm (built once from the Go module proxy; no server)
+# and writes .testbed/state.json (+ state.env for shell) and .testbed/kubeconfig (admin user, system:masters).
+#
+# Idempotent: a component that is alive and healthy is kept (same pid, same port), so a second run is a fast
+# no-op. A component that died is restarted, preferably on its old port, together with what depends on it
+# (etcd -> kube-apiserver, moto -> proxy). etcd always starts from an empty data dir: there is no
+# controller-manager to clean up after old tests, so a fresh store is the only reliable clean state.
+#
+# Environment: FO_CACHE_DIR (default <repo>/.cache) for built binaries and the venv; FO_TESTBED_DIR (default
+# <repo>/.testbed) for runtime state, so two independent test beds can coexist; KUBE_VERSION, HELM_VERSION.
+# Flags: --auto-stop (used by global-setup): if this run starts the bed, `down.sh --if-auto-started` stops it at
+# the end of the test run. A bed started without the flag (by hand) is left running.
+set -euo pipefail
+
+# Only bash builtins until the tool check has passed: that check must work with a PATH that lacks almost
+# everything and still print its one line.
+here="${BASH_SOURCE[0]%/*}"
+[[ "$here" == "${BASH_SOURCE[0]}" ]] && here=.
+here="$(cd "$here" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cache="${FO_CACHE_DIR:-$root/.cache}"
+tb="${FO_TESTBED_DIR:-$root/.testbed}"
+KUBE_VERSION="${KUBE_VERSION:-v1.34.4}"
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+MOTO_VERSION="5.2.5"
+node="$root/node_modules/.bin/node"
+kas_bin="$cache/bin/kube-apiserver-$KUBE_VERSION"
+helm_bin="$cache/bin/helm-$HELM_VERSION"
+venv="$cache/venv"
+moto_constraints="$here/moto-constraints.txt"
+auto_stop=0
+for arg in "$@"; do
+  case "$arg" in
+    --auto-stop) auto_stop=1 ;;
+    *) echo "usage: up.sh [--auto-stop]" >&2; exit 2 ;;
+  esac
+done
+
+say() { echo "test bed: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tool check: everything missing is named on ONE line, each with what to install.
+# ---------------------------------------------------------------------------------------------------------------
+venv_stamp() { echo "$venv/.fo-moto-$MOTO_VERSION"; }
+
+check_tools() {
+  local missing=()
+  [[ -x "$node" ]] || missing+=("node 24 (run 'npm ci': it installs Node 24 into node_modules/.bin)")
+  local t
+  for t in curl setsid flock; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t (apt-get install $([[ $t == curl ]] && echo curl || echo util-linux))")
+  done
+  if [[ ! -f "$tb/pki/ca.crt" || ! -f "$tb/pki/admin.token" ]]; then
+    command -v openssl >/dev/null 2>&1 || missing+=("openssl (apt-get install openssl)")
+  fi
+  if ! command -v etcd >/dev/null 2>&1 && ! command -v apt-get >/dev/null 2>&1; then
+    missing+=("etcd 3.4+ (Debian/Ubuntu: apt-get install etcd-server)")
+  fi
+  if [[ ! -x "$kas_bin" || ! -x "$helm_bin" ]]; then
+    if ! command -v go >/dev/null 2>&1; then
+      missing+=("go 1.24+ (needed once to build kube-apiserver and helm into $cache/bin; https://go.dev/dl, Debian 12's golang-go is too old)")
+    else
+      local gov
+      gov="$(go env GOVERSION 2>/dev/null || echo go0)"
+      gov="${gov#go}"
+      local major="${gov%%.*}" rest="${gov#*.}"
+      local minor="${rest%%[!0-9]*}"
+      if ((major < 1 || (major == 1 && ${minor:-0} < 24))); then
+        missing+=("go 1.24+ (found go$gov; needed once to build kube-apiserver and helm)")
+      fi
+    fi
+  fi
+  if [[ ! -f "$(venv_stamp)" ]]; then
+    if ! command -v python3 >/dev/null 2>&1; then
+      missing+=("python3 3.9+ with venv (apt-get install python3 python3-venv)")
+    elif ! python3 -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 9))' >/dev/null 2>&1; then
+      missing+=("python3 3.9+ with the venv module (apt-get install python3-venv)")
+    fi
+  fi
+  if ((${#missing[@]} > 0)); then
+    local joined
+    printf -v joined '%s; ' "${missing[@]}"
+    echo "test bed: cannot start, install first: ${joined%; }" >&2
+    exit 3
+  fi
+}
+check_tools
+
+started_at=$EPOCHREALTIME
+# Paths go unquoted into generated flags and JSON; refuse the rare path that would break them.
+case "$root$cache$tb" in *[[:space:]\"\\]*) die "paths with spaces, quotes or backslashes are not supported: $root, $cache, $tb" ;; esac
+mkdir -p "$tb/logs" "$tb/pki" "$cache/bin" "$cache/build"
+# One up/down at a time per test bed dir: parallel vitest runs would otherwise race to start the same servers.
+exec 9>"$tb/.lock"
+flock -w 900 9 || die "another up.sh/down.sh held $tb/.lock for 15 minutes; is one stuck?"
+
+# Previous run's pids and ports (ETCD_PID, ETCD_PORT, ...), if any.
+state_env="$tb/state.env"
+# shellcheck disable=SC1090
+[[ -f "$state_env" ]] && source "$state_env"
+
+# ---------------------------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------------------------
+# A pid counts as ours only if it is alive AND still runs the program we started (pids get reused).
+alive() {
+  local pid="${1:-}" needle="$2"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$needle"
+}
+
+port_in_use() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Reuse the previous port when it is free (a restarted server keeps its address); otherwise ask the kernel.
+# Sets PORT (not echoed: a subshell could not remember the ports already handed out in this run).
+picked=" "
+pick_port() {
+  local previous="${1:-}"
+  if [[ -n "$previous" && "$picked" != *" $previous "* ]] && ! port_in_use "$previous"; then
+    PORT="$previous"
+  else
+    PORT=""
+    while [[ -z "$PORT" || "$picked" == *" $PORT "* ]]; do
+      PORT="$("$node" -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+    done
+  fi
+  picked+="$PORT "
+}
+
+# Detached from this script's session and stdio: survives the script (and vitest's spawnSync does not wait on
+# it), and down.sh can stop its whole process group.
+start_detached() {
+  local log="$1"
+  shift
+  # 9>&- : the children must not inherit the lock's fd, or the lock would live as long as they do.
+  setsid "$@" >"$log" 2>&1 </dev/null 9>&- &
+  PID=$!
+}
+
+stop_pid() {
+  local pid="${1:-}" needle="$2"
+  alive "$pid" "$needle" || return 0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 100; i++)); do
+    alive "$pid" "$needle" || return 0
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+}
+
+# wait_ready NAME PID NEEDLE LOG TIMEOUT_S CHECK...: polls CHECK; fails fast with the log's tail if PID dies.
+wait_ready() {
+  local name="$1" pid="$2" needle="$3" log="$4" timeout="$5"
+  shift 5
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ! alive "$pid" "$needle"; then
+      say "$name exited while starting; last lines of $log:"
+      tail -n 25 "$log" >&2 || true
+      exit 1
+    fi
+    if ((SECONDS >= deadline)); then
+      say "$name not ready after ${timeout}s; last lines of $log:"
+      tail -n 25 "$log" >&2 || true
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
+etcd_healthy() { curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
+apiserver_healthy() {
+  curl -sf --max-time 3 --cacert "$tb/pki/ca.crt" -H "Authorization: Bearer $(<"$tb/pki/admin.token")" \
+    "https://127.0.0.1:$APISERVER_PORT/readyz" | grep -q '^ok$'
+}
+moto_healthy() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/"; }
+proxy_healthy() {
+  curl -sf --max-time 2 "http://127.0.0.1:$PROXY_PORT/__faults/health" |
+    grep -qF "\"upstream\":\"http://127.0.0.1:$MOTO_PORT\""
+}
+
+started=()
+
+# ---------------------------------------------------------------------------------------------------------------
+# Installs (each skipped when already done)
+# ---------------------------------------------------------------------------------------------------------------
+# Helm only builds here; nothing waits on it until the end, so it compiles while the servers start.
+helm_job=""
+if [[ ! -x "$helm_bin" ]]; then
+  say "building helm $HELM_VERSION in the background (once; log $tb/logs/helm-build.log)"
+  (
+    tmp="$(mktemp -d "$cache/build/helm.XXXXXX")"
+    trap 'rm -rf "$tmp"' EXIT
+    GOBIN="$tmp" GOFLAGS=-mod=mod GOTOOLCHAIN="${GOTOOLCHAIN:-local}" CGO_ENABLED=0 \
+      go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+      "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+    mv "$tmp/helm" "$helm_bin"
+  ) >"$tb/logs/helm-build.log" 2>&1 </dev/null 9>&- &
+  helm_job=$!
+fi
+
+if [[ ! -x "$kas_bin" ]]; then
+  KUBE_VERSION="$KUBE_VERSION" FO_CACHE_DIR="$cache" bash "$here/build-kube-apiserver.sh" >/dev/null 9>&-
+fi
+
+if ! command -v etcd >/dev/null 2>&1; then
+  say "installing etcd from Debian (etcd-server); its own service is not used"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  apt_install() { $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends etcd-server; }
+  # Package lists may be absent on a fresh machine: update once, only when the install needs it.
+  apt_install >"$tb/logs/apt.log" 2>&1 || { $sudo apt-get update >>"$tb/logs/apt.log" 2>&1 && apt_install >>"$tb/logs/apt.log" 2>&1; } ||
+    die "apt-get install etcd-server failed; see $tb/logs/apt.log"
+  command -v etcd >/dev/null 2>&1 || die "etcd-server installed but 'etcd' is not on PATH"
+fi
+
+if [[ ! -f "$(venv_stamp)" ]]; then
+  say "installing moto[server]==$MOTO_VERSION into $venv (once)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  # The constraints file pins moto's whole dependency tree as last verified, so a new Flask or Werkzeug release
+  # cannot change the test bed under us.
+  "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION" -c "$moto_constraints" \
+    >"$tb/logs/pip.log" 2>&1 || die "pip install moto failed; see $tb/logs/pip.log"
+  touch "$(venv_stamp)"
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# PKI: serving cert for kube-apiserver (own CA, SAN 127.0.0.1/localhost), service-account keys, admin token.
+# Generated once per test bed dir; kept across restarts so an existing kubeconfig stays valid.
+# ---------------------------------------------------------------------------------------------------------------
+pki="$tb/pki"
+pki_new=0
+if [[ ! -f "$pki/admin.token" ]]; then
+  rm -f "$pki"/*
+  (
+    cd "$pki"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+      -subj "/CN=fo-testbed-ca" -keyout ca.key -out ca.crt
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=kube-apiserver" \
+      -addext "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc" \
+      -keyout apiserver.key -out apiserver.csr
+    openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -copy_extensions copy -out apiserver.crt
+    openssl genrsa -out sa.key 2048
+    openssl rsa -in sa.key -pubout -out sa.pub
+    # token,user,uid,"groups": the admin test user is a cluster admin through system:masters.
+    token="$(openssl rand -hex 32)"
+    echo "$token,fo-admin,fo-admin,\"system:masters\"" >tokens.csv
+    printf '%s' "$token" >admin.token
+    chmod 600 ./*.key admin.token tokens.csv
+  ) >"$tb/logs/openssl.log" 2>&1 || die "generating certificates failed; see $tb/logs/openssl.log"
+  pki_new=1
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# Servers. Each block: keep if alive and healthy and its inputs did not change; else (re)start.
+# ---------------------------------------------------------------------------------------------------------------
+restart_apiserver=$pki_new
+restart_proxy=0
+
+# etcd
+if alive "${ETCD_PID:-}" etcd && etcd_healthy; then :; else
+  stop_pid "${ETCD_PID:-}" etcd
+  pick_port "${ETCD_PORT:-}" && ETCD_PORT=$PORT
+  pick_port "${ETCD_PEER_PORT:-}" && ETCD_PEER_PORT=$PORT
+  rm -rf "$tb/etcd"
+  start_detached "$tb/logs/etcd.log" etcd --name fo-testbed --data-dir "$tb/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "fo-testbed=http://127.0.0.1:$ETCD_PEER_PORT" \
+    --quota-backend-bytes 4294967296 --log-level warn --logger zap
+  ETCD_PID=$PID
+  started+=(etcd)
+  restart_apiserver=1
+fi
+
+# moto (one server for every region; the region comes from each request's signature)
+if alive "${MOTO_PID:-}" moto_server && moto_healthy; then :; else
+  stop_pid "${MOTO_PID:-}" moto_server
+  pick_port "${MOTO_PORT:-}" && MOTO_PORT=$PORT
+  start_detached "$tb/logs/moto.log" "$venv/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
+  MOTO_PID=$PID
+  started+=(moto)
+  restart_proxy=1
+fi
+
+# kube-apiserver, flags as controller-runtime's envtest sets them (pkg/internal/testing/controlplane).
+# ServiceAccount admission is off as in envtest: no controller-manager creates the default ServiceAccounts.
+# No endpoint reconciler: it would log every 10 s that 127.0.0.1 may not back the "kubernetes" Service, and
+# nothing here needs that Service.
+apiserver_args() {
+  echo --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+    --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
+    --service-account-issuer "https://127.0.0.1:$APISERVER_PORT/" \
+    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
+    --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC \
+    --disable-admission-plugins ServiceAccount \
+    --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true --endpoint-reconciler-type none
+}
+# Editing the flags above restarts a running apiserver on the next up.sh, as does a new binary or new PKI.
+apiserver_recipe="$(
+  declare -f apiserver_args
+  echo "$kas_bin"
+) "
+apiserver_recipe="$(cksum <<<"$apiserver_recipe" | cut -d' ' -f1)"
+if [[ "${APISERVER_RECIPE:-}" != "$apiserver_recipe" ]]; then restart_apiserver=1; fi
+if ((restart_apiserver == 0)) && alive "${APISERVER_PID:-}" kube-apiserver && apiserver_healthy; then :; else
+  stop_pid "${APISERVER_PID:-}" kube-apiserver
+  pick_port "${APISERVER_PORT:-}" && APISERVER_PORT=$PORT
+  APISERVER_RECIPE="$apiserver_recipe"
+  # As envtest does: start it once etcd answers, so it does not begin by retrying its storage connection.
+  wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
+  # Word splitting of the echoed flags is safe: every path and value here is free of spaces (checked below).
+  # shellcheck disable=SC2046
+  start_detached "$tb/logs/kube-apiserver.log" "$kas_bin" $(apiserver_args)
+  APISERVER_PID=$PID
+  started+=(kube-apiserver)
+fi
+
+# fault proxy; restarted when moto moved or its source changed (a dev loop with FO_TESTBED_KEEP=1 edits it).
+proxy_hash="$(cat "$root"/test/fault-proxy/*.ts | cksum | cut -d' ' -f1)"
+if [[ "${PROXY_HASH:-}" != "$proxy_hash" ]]; then restart_proxy=1; fi
+if ((restart_proxy == 0)) && alive "${PROXY_PID:-}" fault-proxy/main.ts && proxy_healthy; then :; else
+  stop_pid "${PROXY_PID:-}" fault-proxy/main.ts
+  pick_port "${PROXY_PORT:-}" && PROXY_PORT=$PORT
+  PROXY_HASH="$proxy_hash"
+  start_detached "$tb/logs/fault-proxy.log" "$node" "$root/test/fault-proxy/main.ts" \
+    --port "$PROXY_PORT" --upstream "http://127.0.0.1:$MOTO_PORT"
+  PROXY_PID=$PID
+  started+=(fault-proxy)
+fi
+
+# Readiness, slowest last so the others are usually ready by the time we look.
+wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
+wait_ready moto "$MOTO_PID" moto_server "$tb/logs/moto.log" 60 moto_healthy
+wait_ready fault-proxy "$PROXY_PID" fault-proxy/main.ts "$tb/logs/fault-proxy.log" 30 proxy_healthy
+wait_ready kube-apiserver "$APISERVER_PID" kube-apiserver "$tb/logs/kube-apiserver.log" 120 apiserver_healthy
+
+if [[ -n "$helm_job" ]]; then
+  wait "$helm_job" || { tail -n 25 "$tb/logs/helm-build.log" >&2; die "helm build failed; log $tb/logs/helm-build.log"; }
+fi
+
+# ---------------------------------------------------------------------------------------------------------------
+# State and kubeconfig (written only when something changed: a warm run touches nothing)
+# ---------------------------------------------------------------------------------------------------------------
+kubeconfig="$tb/kubeconfig"
+new_kubeconfig="$(
+  cat <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: fo-testbed
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority-data: $(base64 -w0 <"$pki/ca.crt")
+users:
+- name: fo-admin
+  user:
+    token: $(<"$pki/admin.token")
+contexts:
+- name: fo-testbed
+  context:
+    cluster: fo-testbed
+    user: fo-admin
+    namespace: default
+current-context: fo-testbed
+EOF
+)"
+
+new_env="$(
+  cat <<EOF
+# Written by test/env/up.sh; read by up.sh and down.sh. Tests read state.json.
+ETCD_PID=$ETCD_PID
+ETCD_PORT=$ETCD_PORT
+ETCD_PEER_PORT=$ETCD_PEER_PORT
+APISERVER_PID=$APISERVER_PID
+APISERVER_PORT=$APISERVER_PORT
+APISERVER_RECIPE=$APISERVER_RECIPE
+MOTO_PID=$MOTO_PID
+MOTO_PORT=$MOTO_PORT
+PROXY_PID=$PROXY_PID
+PROXY_PORT=$PROXY_PORT
+PROXY_HASH=$PROXY_HASH
+EOF
+)"
+
+new_json="$(
+  cat <<EOF
+{
+  "version": 1,
+  "dir": "$tb",
+  "kubeconfig": "$kubeconfig",
+  "helm": "$helm_bin",
+  "etcd": { "pid": $ETCD_PID, "port": $ETCD_PORT, "peerPort": $ETCD_PEER_PORT, "url": "http://127.0.0.1:$ETCD_PORT", "dataDir": "$tb/etcd", "log": "$tb/logs/etcd.log" },
+  "apiserver": { "pid": $APISERVER_PID, "port": $APISERVER_PORT, "url": "https://127.0.0.1:$APISERVER_PORT", "version": "$KUBE_VERSION", "binary": "$kas_bin", "log": "$tb/logs/kube-apiserver.log" },
+  "moto": { "pid": $MOTO_PID, "port": $MOTO_PORT, "url": "http://127.0.0.1:$MOTO_PORT", "version": "$MOTO_VERSION", "log": "$tb/logs/moto.log" },
+  "proxy": { "pid": $PROXY_PID, "port": $PROXY_PORT, "url": "http://127.0.0.1:$PROXY_PORT", "control": "http://127.0.0.1:$PROXY_PORT/__faults", "log": "$tb/logs/fault-proxy.log" },
+  "aws": { "endpoint": "http://127.0.0.1:$PROXY_PORT", "motoEndpoint": "http://127.0.0.1:$MOTO_PORT", "region": "us-east-1", "accessKeyId": "testing", "secretAccessKey": "testing", "accountId": "123456789012" },
+  "pki": { "caCert": "$pki/ca.crt", "servingCert": "$pki/apiserver.crt", "servingKey": "$pki/apiserver.key", "serviceAccountKey": "$pki/sa.key", "serviceAccountPublicKey": "$pki/sa.pub", "tokenFile": "$pki/tokens.csv", "adminToken": "$pki/admin.token" }
+}
+EOF
+)"
+
+write_if_changed() {
+  local file="$1" content="$2"
+  if [[ ! -f "$file" || "$(<"$file")" != "$content" ]]; then
+    printf '%s\n' "$content" >"$file.tmp"
+    mv "$file.tmp" "$file"
+  fi
+}
+write_if_changed "$kubeconfig" "$new_kubeconfig"
+chmod 600 "$kubeconfig"
+write_if_changed "$state_env" "$new_env"
+write_if_changed "$tb/state.json" "$new_json"
+
+# Whether a test run may stop the bed: decided by whoever started it from nothing (etcd is started only then).
+if [[ " ${started[*]} " == *" etcd "* ]]; then
+  if ((auto_stop)); then : >"$tb/auto-stop"; else rm -f "$tb/auto-stop"; fi
+fi
+
+elapsed_ms=$(((${EPOCHREALTIME/./} - ${started_at/./}) / 1000))
+if ((${#started[@]} == 0)); then
+  say "already up (${elapsed_ms} ms): apiserver https://127.0.0.1:$APISERVER_PORT, aws http://127.0.0.1:$PROXY_PORT"
+else
+  say "ready in ${elapsed_ms} ms (started: ${started[*]}): apiserver https://127.0.0.1:$APISERVER_PORT," \
+    "aws (fault proxy) http://127.0.0.1:$PROXY_PORT, moto http://127.0.0.1:$MOTO_PORT; state $tb/state.json"
+fi
