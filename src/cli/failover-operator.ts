@@ -47,7 +47,12 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .command('simulate')
     .description('run the real planner, executor and health model against a simulated AWS and print a drill report')
     .argument('[policy...]', 'FailoverPolicy YAML file(s)', ['examples/two-region-rds.yaml'])
-    .requiredOption('-s, --scenario <name|file>', `built-in scenario (${listBuiltinScenarios().map((s) => s.name).join(', ')}) or a timeline file`)
+    .requiredOption(
+      '-s, --scenario <name|file>',
+      `built-in scenario (${listBuiltinScenarios()
+        .map((s) => s.name)
+        .join(', ')}) or a timeline file`,
+    )
     .option('--seed <n>', 'seed for the simulated cloud and jitter (same seed, same run)', positiveInt, 1)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--quiet', 'print only the report, not the timeline')
@@ -55,37 +60,43 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
       'after',
       '\nExamples:\n  failover-operator simulate examples/two-region-rds.yaml --scenario us-east-1-2011\n  failover-operator simulate examples/single-region-web.yaml --scenario zone-outage --output json',
     )
-    .action(async (files: string[], opts: { scenario: string; seed: number; output: 'text' | 'json'; quiet?: boolean }) => {
-      const policies = readPolicies(files);
-      let scenario: ReturnType<typeof loadScenario>;
-      try {
-        scenario = loadScenario(opts.scenario);
-      } catch (err) {
-        if (err instanceof ScenarioError) throw new UsageError(err.message);
-        throw err;
-      }
-      const reports = [];
-      for (const policy of policies) {
-        const result = await runSimulation({
-          policy,
-          scenario,
-          seed: opts.seed,
-          onProgress: ({ minute, totalMinutes, phase }) => {
-            if (io.isTTY && opts.output === 'text') {
-              io.err(`\rsimulating ${policy.metadata.name}: minute ${minute}/${totalMinutes}, phase ${phase ?? '—'}   `);
-            }
-          },
-        });
-        if (io.isTTY && opts.output === 'text') io.err('\n');
-        reports.push(result.report);
-        if (opts.output === 'text') {
-          if (!opts.quiet) io.out(`${formatTimeline(result.timeline)}\n\n`);
-          io.out(`${formatReport(result.report)}\n(simulated ${Math.round(scenario.durationMinutes)} minutes in ${(result.wallMs / 1000).toFixed(1)}s)\n`);
+    .action(
+      async (files: string[], opts: { scenario: string; seed: number; output: 'text' | 'json'; quiet?: boolean }) => {
+        const policies = readPolicies(files);
+        let scenario: ReturnType<typeof loadScenario>;
+        try {
+          scenario = loadScenario(opts.scenario);
+        } catch (err) {
+          if (err instanceof ScenarioError) throw new UsageError(err.message);
+          throw err;
         }
-      }
-      if (opts.output === 'json') io.out(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
-      if (!reports.every((r) => r.passed)) process.exitCode = 1;
-    });
+        const reports = [];
+        for (const policy of policies) {
+          const result = await runSimulation({
+            policy,
+            scenario,
+            seed: opts.seed,
+            onProgress: ({ minute, totalMinutes, phase }) => {
+              if (io.isTTY && opts.output === 'text') {
+                io.err(
+                  `\rsimulating ${policy.metadata.name}: minute ${minute}/${totalMinutes}, phase ${phase ?? '—'}   `,
+                );
+              }
+            },
+          });
+          if (io.isTTY && opts.output === 'text') io.err('\n');
+          reports.push(result.report);
+          if (opts.output === 'text') {
+            if (!opts.quiet) io.out(`${formatTimeline(result.timeline)}\n\n`);
+            io.out(
+              `${formatReport(result.report)}\n(simulated ${Math.round(scenario.durationMinutes)} minutes in ${(result.wallMs / 1000).toFixed(1)}s)\n`,
+            );
+          }
+        }
+        if (opts.output === 'json') io.out(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+        if (!reports.every((r) => r.passed)) process.exitCode = 1;
+      },
+    );
 
   program
     .command('scenarios')
@@ -96,10 +107,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
 
   program
     .command('run')
-    .description('run the controller (in-cluster config, or the current kubeconfig outside a cluster)')
+    .description('run the controller: watch FailoverPolicies and act on AWS (configuration from the environment)')
     .action(async () => {
       const { runOperator } = await import('../main.ts');
-      await runOperator(process.env);
+      process.exitCode = await runOperator(process.env);
     });
 
   return program;

@@ -21,7 +21,14 @@ export class CloudError extends Error {
   readonly operation: string;
   readonly code: string;
 
-  constructor(args: { kind: CloudErrorKind; service: string; operation: string; code: string; message: string; cause?: unknown }) {
+  constructor(args: {
+    kind: CloudErrorKind;
+    service: string;
+    operation: string;
+    code: string;
+    message: string;
+    cause?: unknown;
+  }) {
     super(args.message, { cause: args.cause });
     this.name = 'CloudError';
     this.kind = args.kind;

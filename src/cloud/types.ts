@@ -71,7 +71,12 @@ export interface Databases {
 
 export interface ReplicaLagReader {
   /** Latest CloudWatch `ReplicaLag` (seconds) for the replica, or undefined when no datapoint is recent. */
-  replicaLagSeconds(region: RegionName, dbInstanceId: string, now: Date, opts?: CallOptions): Promise<number | undefined>;
+  replicaLagSeconds(
+    region: RegionName,
+    dbInstanceId: string,
+    now: Date,
+    opts?: CallOptions,
+  ): Promise<number | undefined>;
 }
 
 export interface ZoneStatus {

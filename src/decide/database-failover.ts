@@ -9,8 +9,10 @@
 //
 // Phase 1 (fence, PB-7): chooseStandbyRegion picks the target; the writer record is pointed at the target's
 // endpoint — a replica rejects writes until promoted, so two writable primaries are never in traffic — and the
-// weights drain the old region (the traffic module computes them; this module names the step). The target is
-// recorded in the step ids, so a restart resumes with the same target.
+// weights give the target region's region records traffic and drain the old region's region records (the traffic
+// module computes them; this module names the step). Zone records follow zone health only: a healthy zone of the
+// old region keeps serving and writes through the writer record. The target is recorded in the step ids, so a
+// restart resumes with the same target.
 // Phase 2 (promote): only once the fence is journaled Done and its DNS change had time to reach clients (change
 // INSYNC, then the writer record's TTL); only a replica that is `available` (AWS refuses while `backing-up`) and
 // within the lag budget (PB-6) unless forced. A PromoteReplica already Done — or Pending while the observation
@@ -43,9 +45,10 @@ export interface DatabaseDecision {
    * plan also changes weights as a failover step: phase 2 waits until phase 1 is journaled. */
   after: PlannedAction[];
   gates: PlanGate[];
-  /** The writer traffic follows: its region's standby records are activated. */
+  /** The writer's region: its zero-weight (standby) records are activated while the writer is there. */
   writerRegion?: RegionName;
-  /** Regions whose records get no traffic: they hold a writable primary that is not the writer (PB-7). */
+  /** Regions whose REGION records get no traffic: they hold a writable primary that is not the writer, or the old
+   * writer during a failover (PB-7). Zone records are never fenced: they follow zone health. */
   fencedRegions: Set<RegionName>;
   desiredWriter?: { region: RegionName; dbInstanceIdentifier: string };
   /** When a weight change in this plan is a failover step: its id and why (urgent, not held by cooldown). */
@@ -139,13 +142,12 @@ function resolveWriter(ctx: PlanContext): { id: string; region: RegionName } | u
   return region === undefined ? undefined : { id, region };
 }
 
-/** Regions holding a writable primary other than the writer, plus the home region while the writer is away. */
+/** Regions holding a writable primary other than the writer (their region records are fenced, PB-7). A home
+ * region whose database has not failed back is not fenced for that: its recovered zones serve again (PB-10). */
 function fencedRegionsFor(ctx: PlanContext, writer: { id: string; region: RegionName }): Set<RegionName> {
   const fenced = new Set<RegionName>();
   for (const d of ctx.policyDbs)
     if (isWritablePrimary(d) && d.id !== writer.id && d.region !== writer.region) fenced.add(d.region);
-  // Traffic follows the writer: the home region stays drained until the database fails back (PB-10).
-  if (writer.region !== ctx.settings.primaryRegion) fenced.add(ctx.settings.primaryRegion);
   return fenced;
 }
 
@@ -342,7 +344,7 @@ function continueFailover(ctx: PlanContext, ep: FailoverEpochRecord): DatabaseDe
   if (!ctx.journal.isDone(fenceWeightsId)) {
     decision.weightsStep = {
       id: fenceWeightsId,
-      reason: `fenced ${fromRegion} from traffic before promoting ${toId} (PB-7): traffic moves to ${toRegion}`,
+      reason: `fenced ${fromRegion} before promoting ${toId} (PB-7): ${toRegion} takes traffic, healthy zones keep serving`,
     };
   }
 

@@ -280,6 +280,51 @@ describe('planner invariants', () => {
     );
   });
 
+  it('once a failover started, the writer is moved only off the old primary, back only by an abort before any promotion attempt (PB-7)', () => {
+    const endpointOf: Record<string, string> = { orders: PRIMARY_ENDPOINT, 'orders-usw2': REPLICA_ENDPOINT };
+    fc.assert(
+      fc.property(arbInput, (i) => {
+        const attempted = new Set(
+          i.journal.map((e) => parseFailoverId(e.id)).flatMap((x) => (x?.step === 'promote' ? [x.epoch] : [])),
+        );
+        for (const a of plan(i).actions) {
+          if (a.action.kind !== 'SetWriterRecord') continue;
+          const step = parseFailoverId(a.id);
+          if (step?.step === 'abort-writer') {
+            expect(attempted.has(step.epoch)).toBe(false);
+            expect(a.action.value).toBe(endpointOf[step.fromId ?? '']);
+          } else {
+            expect(step?.toId).toBeDefined();
+            expect(a.action.value).toBe(endpointOf[step?.toId ?? '']);
+            if (step?.fromId !== undefined) expect(a.action.value).not.toBe(endpointOf[step.fromId]);
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('zone records follow zone health only: a healthy zone that serves is never drained, in any phase (PB-5)', () => {
+    fc.assert(
+      fc.property(arbInput, (i) => {
+        const zoneOfRecord = new Map(
+          i.policy.spec.traffic!.route53.records.flatMap((r) => (r.zone ? [[r.setIdentifier, r.zone] as const] : [])),
+        );
+        const state = new Map(i.health.zones.map((z) => [z.name, z.state]));
+        const current = Object.fromEntries(i.cloud.records.map((r) => [r.setIdentifier ?? '', r.weight ?? 0]));
+        const p = plan(i);
+        // Nothing can serve at all: the weights are kept as they are rather than set all zero.
+        if (p.gates.some((g) => g.kind === 'NoHealthyTarget')) return;
+        for (const [id, zone] of zoneOfRecord) {
+          const w = p.desiredWeights[id] ?? 0;
+          if (state.get(zone) !== 'Healthy') expect(w).toBe(0);
+          else if ((current[id] ?? 0) > 0) expect(w).toBeGreaterThan(0);
+        }
+      }),
+      RUNS,
+    );
+  });
+
   it('never plans a snapshot or backup (PB-8)', () => {
     fc.assert(
       fc.property(arbInput, (i) => {

@@ -3,6 +3,7 @@ import type { ZoneState } from '../health/types.ts';
 import { plan } from './planner.ts';
 import {
   cloud,
+  DEFAULT_RECORDS,
   entry,
   execute,
   finishPromotion,
@@ -23,6 +24,9 @@ import {
 import type { Plan, PlanInput } from './types.ts';
 
 const REGION_DOWN = { 'us-east-1a': 'Impaired', 'us-east-1b': 'Impaired' } as const;
+/** us-east-1 impaired, writer in us-west-2: the healthy zone us-east-1c and the standby region share the traffic. */
+const SPLIT = { 'use1-a': 0, 'use1-b': 0, 'use1-c': 150, usw2: 150 };
+const ZONE_C_ONLY = { 'use1-a': 0, 'use1-b': 0, 'use1-c': 255, usw2: 0 };
 const EPOCH = 'auto-20261123T100000Z';
 const gateKinds = (p: Plan) => p.gates.map((g) => g.kind);
 
@@ -144,16 +148,14 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
   }
 
   it('walks trigger → fence → promote → promoted → FailedOver', () => {
-    // Phase 1: choose the target and fence the old writer (writer record first, then the weights).
+    // Phase 1: choose the target and fence the old writer (writer record first, then the weights). The standby
+    // region's record takes traffic; the healthy zone of the impaired region keeps serving.
     let i = start();
     const p1 = plan(i);
     expect(p1.phase).toBe('FailingOver');
     expect(p1.actions.map((a) => [a.id, a.action])).toEqual([
       [`failover/${EPOCH}/fence-writer/orders/orders-usw2`, { kind: 'SetWriterRecord', value: REPLICA_ENDPOINT }],
-      [
-        `failover/${EPOCH}/fence-weights/orders/orders-usw2`,
-        { kind: 'SetWeights', weights: { 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 255 } },
-      ],
+      [`failover/${EPOCH}/fence-weights/orders/orders-usw2`, { kind: 'SetWeights', weights: SPLIT }],
     ]);
     expect(p1.actions.every((a) => a.rule === 'PB-7')).toBe(true);
     expect(p1.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
@@ -191,11 +193,16 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     const p5 = plan(i);
     expect(p5).toMatchObject({ phase: 'FailedOver', actions: [], gates: [] });
     expect(p5.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
-    expect(p5.desiredWeights).toEqual({ 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 255 });
+    expect(p5.desiredWeights).toEqual(SPLIT);
 
-    // us-east-1 recovers: the database failback is Manual, so traffic stays with the writer.
+    // us-east-1 recovers: its zones get traffic back (PB-10), the standby keeps its share while the writer is
+    // there; the database failback is Manual, so the writer stays in us-west-2.
     const recovered = plan({ ...i, health: health(), now: T0 + 60 * MIN });
-    expect(recovered).toMatchObject({ phase: 'FailedOver', actions: [] });
+    expect(recovered.phase).toBe('FailedOver');
+    expect(recovered.actions.map((a) => [a.rule, a.action])).toEqual([
+      ['PB-10', { kind: 'SetWeights', weights: { 'use1-a': 75, 'use1-b': 75, 'use1-c': 75, usw2: 75 } }],
+    ]);
+    expect(recovered.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
   });
 
   it('re-points the writer after promotion if it drifted from the fence', () => {
@@ -229,7 +236,7 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     ])('lag %s: no fence, no promotion, ReplicaLag (PB-6); zones still drained', (_name, lag, message) => {
       const p = plan(start({ cloud: cloud({ databases: [primaryDb(), replicaDb({ lagSeconds: lag })] }) }));
       expect(kinds(p)).toEqual(['SetWeights']);
-      expect(weightsOf(p)).toEqual({ 'use1-a': 0, 'use1-b': 0, 'use1-c': 255, usw2: 0 });
+      expect(weightsOf(p)).toEqual(ZONE_C_ONLY);
       expect(p.gates).toEqual([expect.objectContaining({ kind: 'ReplicaLag', rule: 'PB-6' })]);
       expect(p.gates[0]?.message).toContain(message);
       expect(p.phase).toBe('Degraded');
@@ -352,22 +359,31 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     i = execute(i, plan(i), T0 + 15 * SEC);
     i = { ...i, health: health(), now: T0 + 20 * SEC };
     const p = plan(i);
+    // The writer goes back at once; the standby record drains (urgent); the recovered zones wait for the cooldown.
     expect(p.actions.map((a) => [a.id, a.action])).toEqual([
       [`failover/${EPOCH}/abort-writer/orders`, { kind: 'SetWriterRecord', value: PRIMARY_ENDPOINT }],
-      [expect.stringMatching(/^weights\//), { kind: 'SetWeights', weights: NORMAL_WEIGHTS }],
+      [expect.stringMatching(/^weights\//), { kind: 'SetWeights', weights: ZONE_C_ONLY }],
     ]);
     i = execute(i, p, T0 + 25 * SEC);
-    expect(plan({ ...i, now: T0 + 30 * SEC })).toMatchObject({ phase: 'Healthy', actions: [], gates: [] });
+    const held = plan({ ...i, now: T0 + 30 * SEC });
+    expect(held).toMatchObject({ phase: 'Recovering', actions: [], desiredWriter: { region: 'us-east-1' } });
+    expect(gateKinds(held)).toEqual(['RecoveryWindow']);
+    const back = plan({ ...i, now: T0 + 25 * SEC + 5 * MIN });
+    expect(back.actions.map((a) => a.action)).toEqual([{ kind: 'SetWeights', weights: NORMAL_WEIGHTS }]);
   });
 
   describe('database failback (PB-10)', () => {
+    /** Failed over to us-west-2; us-east-1 recovered and its zones got their traffic back (PB-10). */
     function failedOver(): PlanInput {
       let i = start();
       i = execute(i, plan(i), T0 + 15 * SEC);
       i = { ...i, now: T0 + 60 * SEC };
       i = execute(i, plan(i), T0 + 60 * SEC);
       i = finishPromotion(i, 'orders-usw2');
-      return { ...i, health: health(), now: T0 + 2 * 60 * MIN };
+      i = { ...i, health: health(), now: T0 + 2 * 60 * MIN };
+      const trafficBack = plan(i);
+      expect(kinds(trafficBack)).toEqual(['SetWeights']);
+      return execute(i, trafficBack, i.now);
     }
     const reseeded = replicaDb({
       id: 'orders',
@@ -379,7 +395,9 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     });
 
     it('does not happen without a request', () => {
-      expect(plan(failedOver())).toMatchObject({ phase: 'FailedOver', actions: [] });
+      const p = plan(failedOver());
+      expect(p).toMatchObject({ phase: 'FailedOver', actions: [], gates: [] });
+      expect(p.desiredWeights).toEqual({ 'use1-a': 75, 'use1-b': 75, 'use1-c': 75, usw2: 75 });
     });
 
     it('is refused while the old primary is still a writable primary', () => {
@@ -456,6 +474,124 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
         'failover/auto-20270301T000000Z/fence-weights/orders/orders-usw2',
       ]);
     });
+  });
+});
+
+describe('plan: region failover and zone traffic (PB-5, PB-7, PB-10)', () => {
+  const WRITER_USW2 = { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' };
+  const weightOf = (p: Plan, id: string) => weightsOf(p)?.[id] ?? p.desiredWeights[id] ?? 0;
+
+  /** The failover walked to its end: fenced at +15 s, promoted at +60 s, promotion finished. */
+  function failedOverWith(zones: Record<string, ZoneState>, now: number): PlanInput {
+    let i = input({ health: health(REGION_DOWN), now: T0 + 10 * SEC });
+    i = execute(i, plan(i), T0 + 15 * SEC);
+    i = { ...i, now: T0 + 60 * SEC };
+    i = execute(i, plan(i), T0 + 60 * SEC);
+    i = finishPromotion(i, 'orders-usw2');
+    return { ...i, health: health(zones, { since: T0 }), now };
+  }
+
+  describe('a healthy zone of the impaired region keeps serving in every phase', () => {
+    const phases: Array<[string, () => PlanInput]> = [
+      ['fence (phase 1)', () => input({ health: health(REGION_DOWN), now: T0 + 10 * SEC })],
+      [
+        'waiting for the writer TTL',
+        () => {
+          const i = input({ health: health(REGION_DOWN), now: T0 + 10 * SEC });
+          return { ...execute(i, plan(i), T0 + 15 * SEC), now: T0 + 20 * SEC };
+        },
+      ],
+      [
+        'promotion (phase 2)',
+        () => {
+          const i = input({ health: health(REGION_DOWN), now: T0 + 10 * SEC });
+          return { ...execute(i, plan(i), T0 + 15 * SEC), now: T0 + 60 * SEC };
+        },
+      ],
+      ['failed over, region still impaired', () => failedOverWith(REGION_DOWN, T0 + 30 * MIN)],
+    ];
+    it.each(phases)('%s: use1-c serves, the impaired zones do not, the writer is off the old primary', (_n, make) => {
+      const p = plan(make());
+      expect(weightOf(p, 'use1-c')).toBeGreaterThan(0);
+      expect(weightOf(p, 'usw2')).toBeGreaterThan(0);
+      expect(weightOf(p, 'use1-a')).toBe(0);
+      expect(weightOf(p, 'use1-b')).toBe(0);
+      expect(p.desiredWriter).toEqual(WRITER_USW2);
+      for (const a of p.actions) if (a.action.kind === 'SetWriterRecord') expect(a.action.value).toBe(REPLICA_ENDPOINT);
+    });
+  });
+
+  // The health layer holds a zone Degraded until it has been good for recoveryThreshold rounds; the planner then
+  // holds its traffic for the cooldown after the last weight change (the fence at +15 s, PB-9), then returns it.
+  it.each<[string, Record<string, ZoneState>, number, Record<string, number>, string[]]>([
+    [
+      'still inside its recovery window (health: Degraded)',
+      { 'us-east-1a': 'Impaired', 'us-east-1b': 'Degraded' },
+      T0 + 30 * MIN,
+      SPLIT,
+      [],
+    ],
+    [
+      'Healthy, within the cooldown after the fence',
+      { 'us-east-1a': 'Impaired' },
+      T0 + 3 * MIN,
+      SPLIT,
+      ['RecoveryWindow'],
+    ],
+    [
+      'Healthy, after the cooldown',
+      { 'us-east-1a': 'Impaired' },
+      T0 + 15 * SEC + 5 * MIN,
+      { 'use1-a': 0, 'use1-b': 100, 'use1-c': 100, usw2: 100 },
+      [],
+    ],
+  ])(
+    'a recovering zone of the impaired region, %s; the writer stays in us-west-2',
+    (_n, zones, now, weights, gates) => {
+      const p = plan(failedOverWith(zones, now));
+      expect(p.desiredWeights).toEqual(weights);
+      expect(gateKinds(p)).toEqual(gates);
+      expect(p.phase).toBe('FailedOver');
+      expect(p.desiredWriter).toEqual(WRITER_USW2);
+      const returning = weights['use1-b'] !== 0;
+      expect(p.actions.map((a) => [a.rule, a.action.kind])).toEqual(returning ? [['PB-10', 'SetWeights']] : []);
+    },
+  );
+
+  it.each<[string, Array<{ setIdentifier: string; zone?: string; region?: string; weight: number }>, object]>([
+    ['a region record of the standby region', DEFAULT_RECORDS, SPLIT],
+    [
+      'zone records of the standby region',
+      [
+        ...DEFAULT_RECORDS.slice(0, 3),
+        { setIdentifier: 'usw2-a', zone: 'us-west-2a', weight: 0 },
+        { setIdentifier: 'usw2-b', zone: 'us-west-2b', weight: 0 },
+      ],
+      { 'use1-a': 0, 'use1-b': 0, 'use1-c': 100, 'usw2-a': 100, 'usw2-b': 100 },
+    ],
+    [
+      'region records only: the impaired region record drains',
+      [
+        { setIdentifier: 'use1', region: 'us-east-1', weight: 100 },
+        { setIdentifier: 'usw2', region: 'us-west-2', weight: 0 },
+      ],
+      { use1: 0, usw2: 100 },
+    ],
+  ])('the standby gets weight at fence time: %s', (_n, records, expected) => {
+    const current = Object.fromEntries(records.map((r) => [r.setIdentifier, r.weight]));
+    const p = plan(
+      input({ policyOptions: { records }, health: health(REGION_DOWN), cloud: cloud({ weights: current }), now: T0 }),
+    );
+    expect(p.actions.map((a) => [a.id, a.action.kind])).toEqual([
+      [`failover/${EPOCH}/fence-writer/orders/orders-usw2`, 'SetWriterRecord'],
+      [`failover/${EPOCH}/fence-weights/orders/orders-usw2`, 'SetWeights'],
+    ]);
+    expect(weightsOf(p)).toEqual(expected);
+  });
+
+  it('every zone of the impaired region down: the standby region takes all the traffic', () => {
+    const p = plan(input({ health: health({ ...REGION_DOWN, 'us-east-1c': 'Degraded' }), now: T0 }));
+    expect(weightsOf(p)).toEqual({ 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 255 });
   });
 });
 

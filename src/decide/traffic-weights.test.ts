@@ -56,9 +56,33 @@ describe('computeWeights', () => {
       { 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 255 },
     ],
     [
-      'writer moved to the standby region, home fenced: traffic follows the writer (PB-7)',
-      { fenced: ['us-east-1'], writerRegion: 'us-west-2' },
-      { 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 255 },
+      'writer in the standby region: its zero-weight record is activated; healthy zones keep serving',
+      { writerRegion: 'us-west-2' },
+      { 'use1-a': 75, 'use1-b': 75, 'use1-c': 75, usw2: 75 },
+    ],
+    [
+      'writer in the standby region, old region impaired and fenced: zone records follow zone health only (PB-7)',
+      {
+        zones: { 'us-east-1a': 'Impaired' as const, 'us-east-1b': 'Impaired' as const },
+        regions: { 'us-east-1': 'Impaired' as const },
+        fenced: ['us-east-1'],
+        writerRegion: 'us-west-2',
+      },
+      { 'use1-a': 0, 'use1-b': 0, 'use1-c': 150, usw2: 150 },
+    ],
+    [
+      'a fenced region drains its region record, never a healthy zone record',
+      {
+        records: [
+          { setIdentifier: 'use1', region: 'us-east-1', weight: 100 },
+          { setIdentifier: 'use1-c', zone: 'us-east-1c', weight: 100 },
+          { setIdentifier: 'usw2', region: 'us-west-2', weight: 0 },
+        ],
+        current: { use1: 100, 'use1-c': 100, usw2: 0 },
+        fenced: ['us-east-1'],
+        writerRegion: 'us-west-2',
+      },
+      { use1: 0, 'use1-c': 100, usw2: 100 },
     ],
   ])('%s', (_name, o, expected) => {
     const d = computeWeights(inputs(o));

@@ -1,14 +1,17 @@
 // Route 53 weights for the policy's weighted record group (PB-5 drain and rescale, PB-7 fence, PB-10 failback).
 //
 // The algorithm, per record:
-// 1. Where it serves: a zone record follows its zone (drained when Degraded or Impaired); a region record follows
-//    its region (drained only when the region is Impaired — a Degraded region still serves through its healthy
-//    zones, whose own records handle the rest). A zone or region missing from the health view counts as healthy:
-//    absent evidence never drains traffic.
-// 2. Fenced regions (PB-7: a region holding a writable primary that is not the active writer) get nothing.
+// 1. Where it serves: a zone record follows its ZONE's health only (drained when Degraded or Impaired), in every
+//    phase — before, during and after a region failover. A healthy zone of an impaired region keeps serving: its
+//    app instances write through the writer record, which the fence has moved off the old primary (PB-7). A region
+//    record follows its region (drained only when the region is Impaired — a Degraded region still serves through
+//    its healthy zones, whose own records handle the rest). A zone or region missing from the health view counts
+//    as healthy: absent evidence never drains traffic.
+// 2. Fenced regions (PB-7: a region holding a writable primary that is not the active writer, or the old writer's
+//    region during a failover) get nothing on their REGION records; zone records are not fenced.
 // 3. Its base weight is the configured weight, except that when the active writer has moved to a standby region,
-//    that region's zero-weight records are activated with the average positive configured weight — traffic
-//    follows the writer.
+//    that region's zero-weight records are activated with the average positive configured weight — the standby
+//    region takes traffic from the fence on, for as long as the writer is there.
 // 4. A record that is drained now (weight 0) and could serve again only returns when the caller allows returns
 //    (failback: cooldown passed, PB-9/PB-10) — unless holding it would leave nothing serving.
 // 5. Eligible records share the configured total in proportion to their base weights: rounded, clamped to 1–255.
@@ -30,6 +33,7 @@ export interface WeightInputs {
   regionState: (region: RegionName) => RegionState | undefined;
   /** Observed weights by set identifier (a record missing from the observation counts as 0). */
   current: Readonly<Record<string, number>>;
+  /** Regions whose region records get no traffic (PB-7); zone records are never fenced. */
   fencedRegions: ReadonlySet<RegionName>;
   /** Region of the active (or designated) writer; its zero-weight records are activated when it is not `homeRegion`. */
   writerRegion?: RegionName;
@@ -59,7 +63,10 @@ interface Candidate {
   base: number;
 }
 
-/** Why a record cannot serve now, if it cannot: its zone/region is unhealthy, or its region is fenced. */
+/**
+ * Why a record cannot serve now, if it cannot: a zone record only when its zone is unhealthy; a region record when
+ * its region is impaired or fenced.
+ */
 function exclusion(
   input: WeightInputs,
   record: RecordSetting,
@@ -69,11 +76,11 @@ function exclusion(
     const state = input.zoneState(record.zone);
     if (state === 'Degraded' || state === 'Impaired')
       return { reason: `zone ${record.zone} ${state.toLowerCase()}`, unhealthy: true };
-  } else if (region !== undefined && input.regionState(region) === 'Impaired') {
-    return { reason: `region ${region} impaired`, unhealthy: true };
+    return undefined;
   }
-  if (region !== undefined && input.fencedRegions.has(region))
-    return { reason: `region ${region} fenced (PB-7)`, unhealthy: false };
+  if (region === undefined) return undefined;
+  if (input.regionState(region) === 'Impaired') return { reason: `region ${region} impaired`, unhealthy: true };
+  if (input.fencedRegions.has(region)) return { reason: `region ${region} fenced (PB-7)`, unhealthy: false };
   return undefined;
 }
 

@@ -29,13 +29,13 @@ import {
   resolveHealthSettings,
   type ZoneRef,
 } from '../health/health-model.ts';
+import { probesForPolicy } from '../health/policy-probes.ts';
 import type { FetchLike } from '../health/probe-http.ts';
 import type { ProbeScheduler } from '../health/probe-scheduler.ts';
 import { createRoundCollector, type RoundCollector } from '../health/probe-scheduler.ts';
 import type { HealthTransition, HealthView, ProbeResult } from '../health/types.ts';
 import { observeCloud } from './observe-cloud.ts';
 import { operatorRequestsFor } from './operator-requests.ts';
-import { probesForPolicy } from './policy-probes.ts';
 import { buildPolicyStatus } from './policy-status.ts';
 
 export interface PolicyEngineDeps {
@@ -119,10 +119,15 @@ export const ACTIVE_RESYNC_MS = 15_000;
  * relies on health transitions to wake it; an active one comes back sooner, when an action settles or a gate
  * (cooldown, recovery window) is due to open.
  */
-export function nextReconcileIn(plan: Plan, execution: ExecutionResult | undefined, intervalMs: number, now: number): number {
+export function nextReconcileIn(
+  plan: Plan,
+  execution: ExecutionResult | undefined,
+  intervalMs: number,
+  now: number,
+): number {
   const candidates = [plan.phase === 'Healthy' && plan.gates.length === 0 ? STEADY_RESYNC_MS : ACTIVE_RESYNC_MS];
   if (execution?.requeueAfterMs !== undefined) candidates.push(execution.requeueAfterMs);
-  if ((execution?.deferred.length ?? 0) > 0 || (execution?.failed !== undefined)) candidates.push(intervalMs);
+  if ((execution?.deferred.length ?? 0) > 0 || execution?.failed !== undefined) candidates.push(intervalMs);
   for (const g of plan.gates) if (g.until !== undefined) candidates.push(Math.max(intervalMs, g.until - now));
   return Math.max(Math.min(...candidates), Math.min(intervalMs, 1000));
 }
@@ -137,9 +142,9 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
 
   function startHealthLoop(t: Tracked): void {
     const signal = AbortSignal.any([deps.signal, t.stop.signal]);
-    const unsubscribes = probesForPolicy(t.policy, {
+    const unsubscribes = probesForPolicy(t.policy.spec, {
       cloud: deps.cloud,
-      apiStats: deps.apiStats,
+      apiCallStats: deps.apiStats,
       now: () => clock.now(),
       ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
     }).map(({ name, probe }) =>

@@ -44,7 +44,9 @@ export function buildPolicyStatus(inp: StatusInputs): FailoverPolicyStatus {
   const previous = policy.status ?? {};
   const generation = policy.metadata.generation;
   const primaryRegion = policy.spec.regions.find((r) => r.role === 'primary')?.name;
-  const writer = observedWriter(observation) ?? previous.activeWriter;
+  // The plan's writer wins: after a promotion the old primary may be visible and writable again, but the writer
+  // record (and so every write) goes where the plan put it (PB-7).
+  const writer = plan.desiredWriter ?? observedWriter(observation) ?? previous.activeWriter;
   const activeRegion = writer?.region ?? previous.activeRegion ?? primaryRegion;
   const unhealthy = view.zones.filter((z) => z.state !== 'Healthy').map((z) => z.name);
   const pendingApproval = approvalFrom(plan, observation, now, previous.pendingApproval);

@@ -78,7 +78,9 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
         ...(spec.zone === undefined ? {} : { zone: spec.zone }),
         source,
       };
-      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.timeoutMs)]);
+      const signal = ctx.timeoutEnforcedByCaller
+        ? ctx.signal
+        : AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.timeoutMs)]);
       const observe = (ok: boolean, detail: string, severity?: 'degraded' | 'down'): ProbeObservation[] => {
         const at = deps.now();
         return [{ ...base, ok, ...(severity ? { severity } : {}), at, latencyMs: Math.round(at - started), detail }];

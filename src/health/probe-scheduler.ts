@@ -137,10 +137,12 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
     const timeout = sleep(probe.timeoutMs, timer.signal).then((fired) =>
       fired ? ('timeout' as const) : ('cancelled' as const),
     );
-    const attempt = probe.run({ signal: runController.signal, now: () => clock.now() }).then(
-      (observations) => ({ observations }),
-      (err: unknown) => ({ error: err }),
-    );
+    const attempt = probe
+      .run({ signal: runController.signal, now: () => clock.now(), timeoutEnforcedByCaller: true })
+      .then(
+        (observations) => ({ observations }),
+        (err: unknown) => ({ error: err }),
+      );
     try {
       const outcome = await Promise.race([attempt, timeout]);
       if (t.controller.signal.aborted) return;

@@ -27,7 +27,9 @@ export function createTcpProbe(spec: TcpProbeSpec, deps: { now: () => number; so
     timeoutMs: spec.timeoutMs,
     async run(ctx) {
       const started = deps.now();
-      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.timeoutMs)]);
+      const signal = ctx.timeoutEnforcedByCaller
+        ? ctx.signal
+        : AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.timeoutMs)]);
       const outcome = await connectOnce(host, spec.port, signal);
       const at = deps.now();
       const latencyMs = Math.round(at - started);

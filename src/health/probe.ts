@@ -13,6 +13,12 @@ export interface ProbeRunContext {
   signal: AbortSignal;
   /** Injected clock: probes stamp results with it, never with Date.now(). */
   now: () => number;
+  /**
+   * The caller aborts `signal` when the run's timeout expires (the scheduler does, on the injected clock). A probe
+   * run on its own enforces its timeout itself with a wall-clock timer — which is wrong under a virtual clock and
+   * costs a timer per run, hence this flag.
+   */
+  timeoutEnforcedByCaller?: boolean;
 }
 
 export interface Probe {

@@ -68,7 +68,7 @@ export interface ReportInputs {
 }
 
 export function buildDrillReport(inp: ReportInputs): DrillReport {
-  const { scenario, policy, timeline, sim, finalStatus } = inp;
+  const { scenario, policy, timeline, finalStatus } = inp;
   const intervalSeconds = policy.spec.health.intervalSeconds;
   const faultAt = Math.round(Math.min(...scenario.events.map((e) => e.at * 60)));
   const actions: ReportAction[] = timeline
@@ -176,6 +176,26 @@ function impairedWindows(ctx: CheckContext, zone: string): Array<[number, number
   }
   if (from !== undefined) windows.push([from, Number.POSITIVE_INFINITY]);
   return windows;
+}
+
+/** From the first scenario effect on the zone until the operator held it Healthy again (or the end). */
+function unhealthyWindows(ctx: CheckContext, zone: string): Array<[number, number]> {
+  const from = firstEffectOn(ctx, zone);
+  if (from === undefined) return [];
+  const healthyAgain = ctx.timeline.find(
+    (e) => e.kind === 'health' && e.scope === 'zone' && e.name === zone && e.state === 'Healthy' && e.at > from,
+  );
+  return [[from, healthyAgain?.at ?? Number.POSITIVE_INFINITY]];
+}
+
+/** The DB instance the writer record's served value (what resolvers answer) points at. */
+function servedWriter(ctx: CheckContext): { id: string; region: string } | undefined {
+  const route53 = ctx.policy.spec.traffic?.route53;
+  const w = route53?.writerRecord;
+  if (!route53 || !w) return undefined;
+  const value = ctx.sim.dns.servedRecords(w.hostedZoneId ?? route53.hostedZoneId, w.recordName, w.type)[0]?.values[0];
+  const db = ctx.sim.databases.instances().find((d) => d.endpoint !== undefined && d.endpoint === value);
+  return db ? { id: db.id, region: db.region } : undefined;
 }
 
 function findViolations(ctx: CheckContext): DrillReport['violations'] {
@@ -295,9 +315,12 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       );
     }
     case 'no-zone-targeted-writes': {
-      const calls = ctx.sim.calls
-        .all()
-        .filter((c) => c.zone !== undefined && zones.includes(c.zone) && isZoneTargetedOperation(c.operation));
+      // While impaired: from the first effect on the zone until the operator saw it Healthy again.
+      const calls = ctx.sim.calls.all().filter((c) => {
+        if (c.zone === undefined || !zones.includes(c.zone) || !isZoneTargetedOperation(c.operation)) return false;
+        const at = seconds(ctx, c.at);
+        return unhealthyWindows(ctx, c.zone).some(([a, b]) => at >= a && at < b);
+      });
       return result(
         calls.length === 0,
         calls.length === 0
@@ -318,9 +341,16 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       );
     }
     case 'database-stays': {
-      const writable = ctx.sim.writableInstances();
-      const ok = writable.length === 1 && writable[0]!.region === e.region;
-      return result(ok, `writable at the end: ${writable.map((w) => `${w.id} (${w.region})`).join(', ') || 'none'}`);
+      // The old primary may come back writable when its region recovers (RDS cannot make it read-only); what
+      // matters is where the writer record sends writes (PB-7 fence), and that this is the instance in `region`.
+      const writer = servedWriter(ctx);
+      const ok = writer !== undefined && writer.region === e.region;
+      return result(
+        ok,
+        writer
+          ? `writer record points at ${writer.id} (${writer.region})`
+          : 'writer record points at no known instance',
+      );
     }
     case 'max-weight-changes': {
       const z = e.zone ?? zones[0] ?? '';

@@ -1,0 +1,50 @@
+// Events on FailoverPolicy objects (PB-11): health transitions and the executor's action trail, both written
+// through the runtime's EventRecorder (aggregated, never fatal).
+
+import type { EventSink as ActionEventSink } from '../act/trail.ts';
+import { GROUP, POLICY_KIND, VERSION } from '../api/index.ts';
+import { transitionEventMessage, transitionEventReason } from '../health/health-status.ts';
+import type { HealthTransition } from '../health/types.ts';
+import { type EventSpec, type InvolvedObject, splitKey } from '../runtime/index.ts';
+
+export interface PolicyEventsDeps {
+  recorder: { record(involved: InvolvedObject, spec: EventSpec): Promise<void> };
+  /** The cached policy, for its uid (Events then follow the object, not a namesake created later). */
+  getPolicy(key: string): { metadata?: { uid?: string } } | undefined;
+}
+
+export interface PolicyEvents {
+  involvedObject(key: string): InvolvedObject;
+  record(key: string, spec: EventSpec): Promise<void>;
+  /** One Event per zone or region transition: Warning when it got worse, Normal when it recovered. */
+  healthTransitions(key: string, transitions: readonly HealthTransition[]): Promise<void>;
+  /** The executor's sink: ActionPerformed, ActionSkipped… each citing its rule. */
+  readonly actions: ActionEventSink;
+}
+
+export function createPolicyEvents(deps: PolicyEventsDeps): PolicyEvents {
+  const involvedObject = (key: string): InvolvedObject => {
+    const { namespace, name } = splitKey(key);
+    const uid = deps.getPolicy(key)?.metadata?.uid;
+    return { apiVersion: `${GROUP}/${VERSION}`, kind: POLICY_KIND, namespace, name, ...(uid ? { uid } : {}) };
+  };
+  const record = (key: string, spec: EventSpec) => deps.recorder.record(involvedObject(key), spec);
+  return {
+    involvedObject,
+    record,
+    async healthTransitions(key, transitions) {
+      await Promise.all(
+        transitions.map((t) =>
+          record(key, {
+            type: t.to === 'Healthy' ? 'Normal' : 'Warning',
+            reason: transitionEventReason(t),
+            message: transitionEventMessage(t),
+          }),
+        ),
+      );
+    },
+    actions: {
+      emit: (key, event) => record(key, { type: event.type, reason: event.reason, message: event.message }),
+    },
+  };
+}

@@ -1,0 +1,224 @@
+// The composition root of `failover-operator run`: the only place that reads configuration (from the environment)
+// and builds the operator's parts, once. Everything below takes its dependencies as arguments.
+//
+// Environment:
+//   KUBECONFIG                     kubeconfig file; unset: in-cluster config, then ~/.kube/config
+//   AWS_REGION                     default region of the SDK clients (per-region clients are made as needed)
+//   FO_AWS_ENDPOINT                one endpoint for every AWS service (tests: the fault proxy in front of moto)
+//   AWS_ACCESS_KEY_ID/…SECRET…     static credentials; unset: the SDK's default chain (IRSA, instance profile…)
+//   FO_METRICS_PORT                /metrics, /healthz, /readyz (default 8080; 0 picks a free port)
+//   FO_LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: the pod's namespace, else `default`)
+//   FO_WATCH_NAMESPACE             watch one namespace only (default: all)
+//   POD_NAME                       leader identity (a random suffix keeps restarts distinct)
+//   FO_LOG_LEVEL                   pino level (default info)
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino, { type Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createCallPipeline } from './act/call-pipeline.ts';
+import { createExecutor } from './act/executor.ts';
+import { GROUP, POLICY_PLURAL, VERSION } from './api/index.ts';
+import { systemClock } from './clock.ts';
+import { createAwsCloud } from './cloud/aws/index.ts';
+import { createPolicyJournalStore } from './controller/journal-store.ts';
+import { createPolicyEvents } from './controller/policy-events.ts';
+import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
+import { createPolicyEngine } from './engine/policy-engine.ts';
+import { createApiCallStats } from './health/api-call-stats.ts';
+import { createProbeScheduler } from './health/probe-scheduler.ts';
+import {
+  abortOnTermination,
+  createCustomResourceInformer,
+  createEventSink,
+  createLeaseApi,
+  createStatusWriter,
+  EventRecorder,
+  Manager,
+} from './runtime/index.ts';
+
+const COMPONENT = 'failover-operator';
+const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export interface OperatorConfig {
+  kubeconfigPath: string | undefined;
+  awsEndpoint: string | undefined;
+  awsRegion: string | undefined;
+  awsCredentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  metricsPort: number;
+  leaseNamespace: string;
+  watchNamespace: string | undefined;
+  identity: string;
+  logLevel: string;
+}
+
+/** Reads the configuration from the environment; throws a clear message for a malformed value. */
+export function readConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => string = readNamespaceFile): OperatorConfig {
+  const port = Number(env.FO_METRICS_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`FO_METRICS_PORT must be a port number (0–65535), got ${JSON.stringify(env.FO_METRICS_PORT)}`);
+  }
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  return {
+    kubeconfigPath: env.KUBECONFIG?.split(':').find((p) => p.length > 0),
+    awsEndpoint: env.FO_AWS_ENDPOINT || undefined,
+    awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    awsCredentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+        : undefined,
+    metricsPort: port,
+    leaseNamespace: env.FO_LEADER_ELECTION_NAMESPACE || readFile(IN_CLUSTER_NAMESPACE_FILE) || 'default',
+    watchNamespace: env.FO_WATCH_NAMESPACE || undefined,
+    identity: `${env.POD_NAME || COMPONENT}-${randomBytes(4).toString('hex')}`,
+    logLevel: env.FO_LOG_LEVEL || 'info',
+  };
+}
+
+function readNamespaceFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export interface RunOptions {
+  /** Stop signal; default: SIGTERM/SIGINT. */
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Called once the manager is built (tests read the metrics port from it). */
+  onManager?: (manager: Manager) => void;
+}
+
+/** Runs the operator until stopped; resolves with the process exit code (1 when leadership was lost). */
+export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<number> {
+  const config = readConfig(env);
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { component: COMPONENT } });
+  const termination = options.signal ? undefined : abortOnTermination();
+  const signal = options.signal ?? termination!.signal;
+  const clock = systemClock();
+
+  const kc = new KubeConfig();
+  if (config.kubeconfigPath) kc.loadFromFile(config.kubeconfigPath);
+  else kc.loadFromDefault();
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const manager = new Manager({
+    clock,
+    logger,
+    registry,
+    http: { port: config.metricsPort },
+    leaderElection: {
+      lease: createLeaseApi(kc, { namespace: config.leaseNamespace, name: COMPONENT }),
+      leaseRef: { namespace: config.leaseNamespace, name: COMPONENT },
+      identity: config.identity,
+    },
+  });
+
+  const resource = { group: GROUP, version: VERSION, plural: POLICY_PLURAL };
+  const informer = createCustomResourceInformer<StoredPolicy & { metadata: object }>(kc, {
+    resource,
+    clock,
+    logger,
+    metrics: manager.metrics.informer,
+    ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+  });
+  const getPolicy = (key: string) => informer.get(key);
+  const statusWriter = createStatusWriter<StoredPolicy['status'] & object>(kc, resource);
+  const recorder = new EventRecorder({
+    sink: createEventSink(kc),
+    component: COMPONENT,
+    instance: config.identity,
+    clock,
+    logger,
+  });
+  const events = createPolicyEvents({ recorder, getPolicy });
+
+  const apiStats = createApiCallStats();
+  const cloud = createAwsCloud({
+    ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
+    ...(config.awsCredentials ? { credentials: config.awsCredentials } : {}),
+    requestTimeoutMs: 10_000,
+    connectionTimeoutMs: 3_000,
+  });
+  let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
+  const pipeline = createCallPipeline({
+    clock,
+    logger,
+    isZoneImpaired: (region, zone) => isZoneImpaired(region, zone),
+    onCall: (o) =>
+      apiStats.record({
+        service: o.service,
+        operation: o.operation,
+        region: o.region,
+        ...(o.zone === undefined ? {} : { zone: o.zone }),
+        ok: o.ok,
+        latencyMs: o.latencyMs,
+        at: clock.now(),
+      }),
+  });
+  const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
+  const executor = createExecutor({ cloud, pipeline, clock, logger, journalStore, events: events.actions });
+  const scheduler = createProbeScheduler({ clock, signal, logger });
+
+  let enqueue: (key: string) => void = () => {};
+  const engine = createPolicyEngine({
+    cloud,
+    pipeline,
+    executor,
+    journalStore,
+    scheduler,
+    apiStats,
+    clock,
+    logger,
+    isLeader: () => manager.isLeader(),
+    signal,
+    onHealthChange: (key, transitions) => {
+      if (manager.isLeader()) void events.healthTransitions(key, transitions);
+      enqueue(key); // detection → action now, not at the next resync
+    },
+  });
+  isZoneImpaired = (region, zone) => engine.isZoneImpaired(region, zone);
+
+  const controller = manager.addController({
+    name: 'failoverpolicy',
+    informer,
+    workers: 4,
+    reconcile: createPolicyReconciler({
+      getPolicy,
+      engine,
+      statusWriter,
+      events,
+      onPolicyGone: (key) => journalStore.forget(key),
+      isLeader: () => manager.isLeader(),
+      clock,
+      logger,
+    }),
+  });
+  enqueue = (key) => controller.queue.add(key);
+  options.onManager?.(manager);
+
+  logger.info(
+    {
+      identity: config.identity,
+      leaseNamespace: config.leaseNamespace,
+      watchNamespace: config.watchNamespace ?? '(all)',
+      awsEndpoint: config.awsEndpoint ?? '(AWS)',
+      awsRegion: config.awsRegion ?? '(SDK default)',
+      metricsPort: config.metricsPort,
+    },
+    'Starting operator',
+  );
+  try {
+    const exit = await manager.start(signal);
+    logger.info({ exit }, 'Operator stopped');
+    return exit === 'leadership-lost' ? 1 : 0;
+  } finally {
+    cloud.destroy();
+    termination?.dispose();
+  }
+}
