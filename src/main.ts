@@ -54,7 +54,10 @@ export interface OperatorConfig {
 }
 
 /** Reads the configuration from the environment; throws a clear message for a malformed value. */
-export function readConfig(env: NodeJS.ProcessEnv, readFile: (path: string) => string = readNamespaceFile): OperatorConfig {
+export function readConfig(
+  env: NodeJS.ProcessEnv,
+  readFile: (path: string) => string = readNamespaceFile,
+): OperatorConfig {
   const port = Number(env.FO_METRICS_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new Error(`FO_METRICS_PORT must be a port number (0–65535), got ${JSON.stringify(env.FO_METRICS_PORT)}`);

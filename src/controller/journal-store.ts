@@ -10,8 +10,8 @@
 
 import type { JournalStore } from '../act/journal-store.ts';
 import type { FailoverPolicyStatus, JournalEntry } from '../api/index.ts';
-import { splitKey } from '../runtime/index.ts';
 import type { StatusWriter } from '../runtime/index.ts';
+import { splitKey } from '../runtime/index.ts';
 
 export interface PolicyJournalStoreDeps {
   /** Reads the cached policy (the informer). */

@@ -93,7 +93,10 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
         ),
       });
       await deps.events.record(key, { type: 'Warning', reason: Reason.SpecInvalid, message });
-      logger.warn({ ...log, errors: validated.errors.length, rule: 'PB-11' }, 'Rejected invalid spec; made no AWS call');
+      logger.warn(
+        { ...log, errors: validated.errors.length, rule: 'PB-11' },
+        'Rejected invalid spec; made no AWS call',
+      );
       return { requeueAfterMs: IDLE_RESYNC_MS };
     }
     const policy: FailoverPolicy = validated.value;
@@ -107,7 +110,12 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
           stored.status?.conditions,
           [
             { type: ConditionType.Suspended, status: ConditionStatus.True, reason: Reason.SuspendedBySpec, message },
-            { type: ConditionType.InvalidSpec, status: ConditionStatus.False, reason: Reason.SpecValid, message: 'the spec passed validation' },
+            {
+              type: ConditionType.InvalidSpec,
+              status: ConditionStatus.False,
+              reason: Reason.SpecValid,
+              message: 'the spec passed validation',
+            },
           ],
           { now, ...(generation === undefined ? {} : { observedGeneration: generation }) },
         ),

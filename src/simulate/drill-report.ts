@@ -92,13 +92,14 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
       reason: e.message,
       at: e.at,
     }));
-  const zoneTransitions = timeline.filter((e) => e.kind === 'health' && e.scope === 'zone');
-  const firstDetection = zoneTransitions.find((e) => e.at >= faultAt && e.state !== 'Healthy');
+  // Detection: the first zone — or, for a control-plane brownout, region — that left Healthy after the fault.
+  const firstDetection = timeline.find((e) => e.kind === 'health' && e.at >= faultAt && e.state !== 'Healthy');
   const firstShift = actions.find((a) => a.kind === 'SetWeights' && a.at >= faultAt);
   const promotions = actions.filter((a) => a.kind === 'PromoteReplica');
   const failedOverAt = timeline.find((e) => e.kind === 'phase' && e.state === 'FailedOver' && e.at >= faultAt)?.at;
   const rto = promotions.length > 0 ? failedOverAt : firstShift?.at;
-  const rpo = promotions.length > 0 ? (finalStatus?.lastFailover?.rpoSeconds ?? null) : 0;
+  const lag = finalStatus?.lastFailover?.rpoSeconds;
+  const rpo = promotions.length > 0 ? (lag === undefined ? null : Math.round(lag * 10) / 10) : 0;
 
   const ctx: CheckContext = { ...inp, actions, skipped, intervalSeconds, faultAt };
   const violations = findViolations(ctx);

@@ -1,0 +1,90 @@
+// The embedded simulation end to end: the real health model, planner and executor against the simulated cloud,
+// judged by the drill report (which reads the simulated cloud's own evidence). No servers involved.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type FailoverPolicy, loadManifests } from '../../../src/api/index.ts';
+import { loadScenario } from '../../../src/scenarios/index.ts';
+import { runSimulation } from '../../../src/simulate/run-simulation.ts';
+
+function examplePolicy(file: string): FailoverPolicy {
+  const [doc] = loadManifests(readFileSync(file, 'utf8'), file);
+  if (doc?.type !== 'FailoverPolicy' || !doc.result.ok) throw new Error(`${file} is not a valid policy`);
+  return doc.result.value;
+}
+
+const twoRegion = examplePolicy('examples/two-region-rds.yaml');
+
+describe('built-in scenarios against the two-region example policy', () => {
+  it.each(['zone-outage', 'region-outage', 'flapping-zone', 'slow-replica', 'control-plane-brownout'])(
+    '%s: every expectation holds and no playbook rule is broken',
+    async (name) => {
+      const { report } = await runSimulation({ policy: twoRegion, scenario: loadScenario(name) });
+      expect(report.violations).toEqual([]);
+      expect(report.expectations.filter((e) => !e.passed)).toEqual([]);
+      expect(report.expectations.length).toBeGreaterThan(0);
+      expect(report.passed).toBe(true);
+    },
+    120_000,
+  );
+
+  it('zone outage: drains the dead zone only, skips in-zone recovery (PB-3) and never promotes', async () => {
+    const { report } = await runSimulation({ policy: twoRegion, scenario: loadScenario('zone-outage') });
+    expect(report.detectionSeconds).toBeLessThanOrEqual(3 * twoRegion.spec.health.intervalSeconds);
+    expect(report.actions.filter((a) => a.kind === 'PromoteReplica')).toEqual([]);
+    const firstDrain = report.actions.find((a) => a.kind === 'SetWeights');
+    expect(JSON.parse(firstDrain!.detail!)).toMatchObject({ 'use1-a': 0 });
+    expect(report.skipped.some((s) => s.rule === 'PB-3' && s.zone === 'us-east-1a')).toBe(true);
+    expect(report.rpoSeconds).toBe(0);
+  }, 120_000);
+
+  it('the 2011 replay detects before the first public update, fails over once within RPO and fails 1b back late', async () => {
+    const { report, finalStatus } = await runSimulation({
+      policy: twoRegion,
+      scenario: loadScenario('us-east-1-2011'),
+    });
+    expect(report.passed).toBe(true);
+    expect(report.detectionSeconds).not.toBeNull();
+    expect(report.detectionSeconds!).toBeLessThan(46 * 60);
+    expect(report.actions.filter((a) => a.kind === 'PromoteReplica')).toHaveLength(1);
+    expect(report.rpoSeconds!).toBeLessThanOrEqual(twoRegion.spec.database!.rds.maxLagSeconds);
+    expect(finalStatus?.activeWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+    const failback = report.expectations.find((e) => e.check === 'failback-traffic');
+    expect(failback?.passed).toBe(true);
+  }, 240_000);
+});
+
+describe('the drill report can fail', () => {
+  it('a replica that never catches up within an over-tight RPO budget is not promoted, and the report says so', async () => {
+    const tight = structuredClone(twoRegion);
+    tight.spec.database!.rds.maxLagSeconds = 1; // the simulated replica lags ~2 s: never within budget
+    const { report } = await runSimulation({ policy: tight, scenario: loadScenario('region-outage') });
+    expect(report.actions.filter((a) => a.kind === 'PromoteReplica')).toEqual([]);
+    expect(report.passed).toBe(false);
+    expect(report.expectations.find((e) => e.check === 'promote')?.passed).toBe(false);
+    expect(report.violations).toEqual([]); // waiting on PB-6 is correct behaviour, not a violation
+  }, 120_000);
+
+  it('the same seed gives the same report; the JSON keys scripts rely on are present', async () => {
+    const scenario = loadScenario('zone-outage');
+    const a = await runSimulation({ policy: twoRegion, scenario, seed: 7 });
+    const b = await runSimulation({ policy: twoRegion, scenario, seed: 7 });
+    expect(a.report).toEqual(b.report);
+    for (const key of [
+      'scenario',
+      'passed',
+      'detectionSeconds',
+      'trafficShiftedSeconds',
+      'rtoSeconds',
+      'rpoSeconds',
+      'actions',
+      'skipped',
+      'violations',
+    ]) {
+      expect(a.report).toHaveProperty(key);
+    }
+    for (const action of a.report.actions) {
+      expect(Object.keys(action)).toEqual(expect.arrayContaining(['kind', 'target', 'rule', 'at']));
+    }
+  }, 120_000);
+});
