@@ -16,6 +16,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createVirtualClock, systemClock } from '../../src/clock.ts';
+import { seededRandom } from '../../src/cloud/sim/sim-random.ts';
 import {
   createHealthState,
   type HealthState,
@@ -33,18 +34,6 @@ const argValue = (name: string, fallback: number): number => {
 };
 const RUNS = argValue('--runs', 1000);
 const SECONDS = argValue('--seconds', 8);
-
-/** Deterministic PRNG (mulberry32) so the detection numbers are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -144,7 +133,7 @@ async function detectOnce(random: () => number): Promise<{ aligned: number; tick
 }
 
 async function benchDetection() {
-  const random = prng(2011);
+  const random = seededRandom(2011);
   const aligned: number[] = [];
   const tick: number[] = [];
   const started = performance.now();

@@ -8,8 +8,11 @@ import type { DnsRecord } from '../cloud/types.ts';
 
 export const ROUTE53_MAX_RECORDS_PER_BATCH = 1_000;
 export const ROUTE53_MAX_VALUE_CHARS_PER_BATCH = 32_000;
+
 /** Route 53's control plane lives in us-east-1 (AWS-FACTS); its calls are keyed there for breaker and metrics. */
-export const ROUTE53_CONTROL_PLANE_REGION = 'us-east-1';
+import { ROUTE53_CONTROL_PLANE_REGION } from '../cloud/types.ts';
+
+export { ROUTE53_CONTROL_PLANE_REGION };
 
 const UPSERT_WEIGHT = 2;
 

@@ -30,7 +30,9 @@ export function validateFiles(files: string[]): ValidateOutcome[] {
       if (doc.type === 'Invalid') {
         outcome.messages.push(formatFieldErrors(doc.errors, { file }));
       } else if (!doc.result.ok) {
-        outcome.messages.push(`${doc.type} ${doc.name ?? '(unnamed)'}:\n${formatFieldErrors(doc.result.errors, { file })}`);
+        outcome.messages.push(
+          `${doc.type} ${doc.name ?? '(unnamed)'}:\n${formatFieldErrors(doc.result.errors, { file })}`,
+        );
       } else {
         outcome.valid++;
         outcome.messages.push(`${file}: ${doc.type} ${doc.name ?? '(unnamed)'} is valid`);
@@ -47,7 +49,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .command('validate')
     .description('check FailoverPolicy and FailoverDrill files offline, with the same rules the apiserver enforces')
     .argument('<file...>', 'YAML files (several documents per file are fine)')
-    .addHelpText('after', '\nExamples:\n  failoverctl validate examples/*.yaml\n  failoverctl validate policy.yaml drill.yaml')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  failoverctl validate examples/*.yaml\n  failoverctl validate policy.yaml drill.yaml',
+    )
     .action((files: string[]) => {
       const outcomes = validateFiles(files);
       let ok = true;

@@ -6,6 +6,9 @@
 // control-plane calls hung rather than failed), and adapters must pass the signal down to the SDK / simulation.
 
 export type RegionName = string;
+
+/** Route 53's control plane (record editing, GetChange) lives in us-east-1, whatever region the service runs in. */
+export const ROUTE53_CONTROL_PLANE_REGION = 'us-east-1';
 export type ZoneName = string;
 
 export interface CallOptions {

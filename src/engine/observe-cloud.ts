@@ -10,7 +10,7 @@
 import type { CallPipeline } from '../act/call-pipeline.ts';
 import type { CallMeta } from '../act/types.ts';
 import type { FailoverPolicy } from '../api/index.ts';
-import type { Cloud, DbInstance, DnsRecord } from '../cloud/types.ts';
+import { type Cloud, type DbInstance, type DnsRecord, ROUTE53_CONTROL_PLANE_REGION } from '../cloud/types.ts';
 import type { CloudObservation } from '../decide/types.ts';
 
 export interface ObserveDeps {
@@ -18,8 +18,6 @@ export interface ObserveDeps {
   pipeline: CallPipeline;
   now: () => number;
 }
-
-const ROUTE53_REGION = 'us-east-1';
 
 export async function observeCloud(
   policyKey: string,
@@ -33,23 +31,26 @@ export async function observeCloud(
   const route53 = policy.spec.traffic?.route53;
 
   const recordsP: Promise<DnsRecord[]> = route53
-    ? pipeline.call(read({ service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_REGION }), (s) =>
-        cloud.dns.listRecords(route53.hostedZoneId, route53.recordName, route53.type, { signal: s }),
+    ? pipeline.call(
+        read({ service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION }),
+        (s) => cloud.dns.listRecords(route53.hostedZoneId, route53.recordName, route53.type, { signal: s }),
       )
     : Promise.resolve([]);
 
   const writerSpec = route53?.writerRecord;
   const writerP: Promise<DnsRecord | undefined> = writerSpec
     ? pipeline
-        .call(read({ service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_REGION }), (s) =>
-          cloud.dns.listRecords(
-            writerSpec.hostedZoneId ?? route53.hostedZoneId,
-            writerSpec.recordName,
-            writerSpec.type,
-            {
-              signal: s,
-            },
-          ),
+        .call(
+          read({ service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION }),
+          (s) =>
+            cloud.dns.listRecords(
+              writerSpec.hostedZoneId ?? route53.hostedZoneId,
+              writerSpec.recordName,
+              writerSpec.type,
+              {
+                signal: s,
+              },
+            ),
         )
         .then((records) => records[0])
     : Promise.resolve(undefined);

@@ -14,6 +14,7 @@ import type { ActionEvent } from '../act/trail.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import { createVirtualClock } from '../clock.ts';
 import { createSimCloud, type SimCloud } from '../cloud/sim/sim-cloud.ts';
+import { seededRandom } from '../cloud/sim/sim-random.ts';
 import { topologyFromPolicy } from '../cloud/sim/sim-topology.ts';
 import { createPolicyEngine } from '../engine/policy-engine.ts';
 import { createApiCallStats } from '../health/api-call-stats.ts';
@@ -64,7 +65,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 
   const sim = createSimCloud({ clock, seed: opts.seed ?? 1, topology: topologyFromPolicy(opts.policy.spec) });
   const apiStats = createApiCallStats();
-  const seeded = seededRandom(opts.seed ?? 1);
+  const seeded = seededRandom(opts.seed ?? 1, 'operator');
   let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
   const pipeline = createCallPipeline({
     clock,
@@ -242,16 +243,4 @@ function dedupeSkips(timeline: TimelineEntry[]): void {
       i--;
     } else seen.add(key);
   }
-}
-
-/** mulberry32: a tiny seeded PRNG so jitter and retries are reproducible in a simulation. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -26,10 +26,11 @@ import type {
 } from '@smithy/types';
 import type { CloudErrorKind } from '../errors.ts';
 import type { AwsService, RegionName } from '../types.ts';
+/** Route 53's control plane lives in us-east-1; its client is global. */
+import { ROUTE53_CONTROL_PLANE_REGION } from '../types.ts';
 import { awsErrorCode, classifyAwsError } from './errors.ts';
 
-/** Route 53's control plane lives in us-east-1; its client is global. */
-export const ROUTE53_REGION = 'us-east-1';
+export const ROUTE53_REGION = ROUTE53_CONTROL_PLANE_REGION;
 
 /** The name under which the call recorder sits in every client's middleware stack. */
 export const CALL_RECORDER_MIDDLEWARE = 'failoverCallRecorder';

@@ -11,11 +11,12 @@
 // The record-editing control plane is in us-east-1, so calls are logged (and faulted) in that region.
 
 import type { CallOptions, Dns, DnsChangeStatus, DnsRecord } from '../types.ts';
+import { ROUTE53_CONTROL_PLANE_REGION } from '../types.ts';
 import { type SimCallContext, simCall, simError } from './sim-call.ts';
 import type { CallScope } from './sim-call-log.ts';
 import type { RandomSource } from './sim-random.ts';
 
-export const ROUTE53_CONTROL_PLANE_REGION = 'us-east-1';
+export { ROUTE53_CONTROL_PLANE_REGION };
 
 export interface SimDnsOptions {
   /** Propagation delay range of a change (ms). Default 30–60 s. */

@@ -41,3 +41,8 @@ export function createRandomSource(seed: number | string): RandomSource {
     },
   };
 }
+
+/** One seeded stream as a plain `() => number`: jitter in the simulation, benchmarks and tests. */
+export function seededRandom(seed: number | string, stream = 'default'): () => number {
+  return mulberry32(hash32(`${seed}\u0000${stream}`));
+}
