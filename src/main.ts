@@ -99,7 +99,7 @@ export interface RunOptions {
 /** Runs the operator until stopped; resolves with the process exit code (1 when leadership was lost). */
 export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<number> {
   const config = readConfig(env);
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { component: COMPONENT } });
+  const logger = options.logger ?? pino({ level: config.logLevel, name: COMPONENT });
   const termination = options.signal ? undefined : abortOnTermination();
   const signal = options.signal ?? termination!.signal;
   const clock = systemClock();

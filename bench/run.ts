@@ -1,0 +1,11 @@
+// Runs every benchmark in turn; each writes its results to bench/results/. `npm run bench`.
+import { spawnSync } from 'node:child_process';
+
+const benches = ['bench/detection/detection.bench.ts', 'bench/simulation/simulation.bench.ts'];
+let failed = 0;
+for (const bench of benches) {
+  process.stdout.write(`\n== ${bench}\n`);
+  const r = spawnSync(process.execPath, [bench], { stdio: 'inherit' });
+  if (r.status !== 0) failed++;
+}
+process.exitCode = failed === 0 ? 0 : 1;
