@@ -69,6 +69,20 @@ describe('planComputeReplacement (PB-4)', () => {
     expect(d.actions.every((a) => a.rule === 'PB-4')).toBe(true);
   });
 
+  it('does not launch blind: unknown instance counts skip the launch with a reason (PB-4, PB-8)', () => {
+    const ctx = buildContext(
+      input({
+        policyOptions: { compute: { minHealthyInstances: 6 } },
+        health: health({ 'us-east-1a': 'Impaired' }),
+        cloud: cloud({}),
+      }),
+    );
+    const out = planComputeReplacement(ctx);
+    expect(out.actions).toEqual([]);
+    expect(out.skipped).toEqual([expect.objectContaining({ kind: 'LaunchReplacements', rule: 'PB-4' })]);
+    expect(out.skipped[0]!.reason).toContain('instance counts unknown');
+  });
+
   it('does not launch into a degraded zone', () => {
     const ctx = buildContext(
       input({
@@ -118,7 +132,7 @@ describe('planComputeReplacement (PB-4)', () => {
         { kind: 'RestoreVolume', region: 'us-east-1', zone: 'us-east-1b', snapshotId: 'snap-new' },
       ],
     ]);
-    expect(d.skipped).toEqual([
+    expect(d.skipped.filter((s) => s.kind === 'RestoreVolume')).toEqual([
       {
         kind: 'RestoreVolume',
         target: 'vol-3',

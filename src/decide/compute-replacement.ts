@@ -63,7 +63,17 @@ export function planComputeReplacement(ctx: PlanContext): ComputeDecision {
     if (replace) {
       const counts = healthyCounts(ctx, region.name, healthy);
       const deficit = replace.minHealthyInstances - counts.reduce((s, c) => s + c.count, 0);
-      if (deficit > 0 && healthy.length === 0) {
+      const countsKnown = (ctx.cloud.instances ?? []).some((i) => i.region === region.name);
+      if (!countsKnown) {
+        // Launching blind would add a whole fleet on top of whatever still runs, during an incident (PB-8).
+        out.skipped.push({
+          kind: 'LaunchReplacements',
+          target: region.name,
+          region: region.name,
+          rule: 'PB-4',
+          reason: `PB-4 skipped LaunchReplacements in ${region.name}: instance counts unknown (DescribeInstanceStatus gave no answer)`,
+        });
+      } else if (deficit > 0 && healthy.length === 0) {
         out.skipped.push({
           kind: 'LaunchReplacements',
           target: region.name,

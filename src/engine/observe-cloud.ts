@@ -11,7 +11,7 @@ import type { CallPipeline } from '../act/call-pipeline.ts';
 import type { CallMeta } from '../act/types.ts';
 import type { FailoverPolicy } from '../api/index.ts';
 import { type Cloud, type DbInstance, type DnsRecord, ROUTE53_CONTROL_PLANE_REGION } from '../cloud/types.ts';
-import type { CloudObservation } from '../decide/types.ts';
+import type { CloudObservation, ObservedZoneInstances } from '../decide/types.ts';
 
 export interface ObserveDeps {
   cloud: Cloud;
@@ -56,9 +56,9 @@ export async function observeCloud(
     : Promise.resolve(undefined);
 
   const rds = policy.spec.database?.rds;
-  const instances = rds ? [rds.primary, ...(rds.replicas ?? [])] : [];
+  const dbRefs = rds ? [rds.primary, ...(rds.replicas ?? [])] : [];
   const dbsP = Promise.all(
-    instances.map(async (ref): Promise<DbInstance & { lagSeconds?: number }> => {
+    dbRefs.map(async (ref): Promise<DbInstance & { lagSeconds?: number }> => {
       try {
         const db = await pipeline.call(
           read({ service: 'rds', operation: 'DescribeDBInstances', region: ref.region }),
@@ -80,13 +80,66 @@ export async function observeCloud(
     }),
   );
 
-  const [records, writer, databases] = await Promise.all([recordsP, writerP.catch(() => undefined), dbsP]);
+  const ec2 = policy.spec.compute?.ec2;
+  const instancesP: Promise<ObservedZoneInstances[] | undefined> =
+    ec2?.replaceInHealthyZones && ec2.tagSelector
+      ? observeInstances(policyKey, policy.spec.regions, ec2.tagSelector, deps, signal)
+      : Promise.resolve(undefined);
+
+  const [records, writer, databases, instances] = await Promise.all([
+    recordsP,
+    writerP.catch(() => undefined),
+    dbsP,
+    instancesP,
+  ]);
   return {
     at: deps.now(),
     records,
     ...(writer === undefined ? {} : { writer }),
     databases,
+    ...(instances === undefined ? {} : { instances }),
   };
+}
+
+/**
+ * Healthy instance counts per zone of the protected fleet (PB-4). A region whose EC2 API does not answer is left
+ * out, so the planner knows its counts are unknown and does not launch blind.
+ */
+async function observeInstances(
+  policyKey: string,
+  regions: ReadonlyArray<{ name: string; zones: readonly string[] }>,
+  tagSelector: Record<string, string>,
+  deps: ObserveDeps,
+  signal: AbortSignal,
+): Promise<ObservedZoneInstances[]> {
+  const perRegion = await Promise.all(
+    regions.map(({ name: region, zones }) =>
+      deps.pipeline
+        .call(
+          { service: 'ec2', operation: 'DescribeInstanceStatus', region, write: false, policy: policyKey, signal },
+          (s) => deps.cloud.compute.describeInstanceHealth(region, tagSelector, { signal: s }),
+        )
+        .then((list) => ({ region, zones, list }))
+        .catch(() => undefined),
+    ),
+  );
+  const out: ObservedZoneInstances[] = [];
+  for (const entry of perRegion) {
+    if (!entry) continue;
+    // Every zone of a region that answered gets an entry, zero included: "none running" is knowledge too.
+    const byZone = new Map<string, ObservedZoneInstances>(
+      entry.zones.map((zone) => [zone, { region: entry.region, zone, healthy: 0, unhealthyIds: [] }]),
+    );
+    for (const i of entry.list) {
+      const zone = byZone.get(i.zone) ?? { region: entry.region, zone: i.zone, healthy: 0, unhealthyIds: [] };
+      const impaired = i.systemStatus === 'impaired' || i.instanceStatus === 'impaired';
+      if (i.state === 'running' && !impaired) zone.healthy++;
+      else if (i.state === 'running') zone.unhealthyIds!.push(i.id);
+      byZone.set(i.zone, zone);
+    }
+    out.push(...byZone.values());
+  }
+  return out;
 }
 
 function unreachable(region: string, id: string, status: string): DbInstance {
