@@ -17,17 +17,13 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { createCallPipeline } from './act/call-pipeline.ts';
-import { createExecutor } from './act/executor.ts';
 import { GROUP, POLICY_PLURAL, VERSION } from './api/index.ts';
 import { systemClock } from './clock.ts';
 import { createAwsCloud } from './cloud/aws/index.ts';
 import { createPolicyJournalStore } from './controller/journal-store.ts';
 import { createPolicyEvents } from './controller/policy-events.ts';
 import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
-import { createPolicyEngine } from './engine/policy-engine.ts';
-import { createApiCallStats } from './health/api-call-stats.ts';
-import { createProbeScheduler } from './health/probe-scheduler.ts';
+import { createEngineStack } from './engine/engine-stack.ts';
 import {
   abortOnTermination,
   createCustomResourceInformer,
@@ -141,43 +137,20 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   });
   const events = createPolicyEvents({ recorder, getPolicy });
 
-  const apiStats = createApiCallStats();
   const cloud = createAwsCloud({
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
     ...(config.awsCredentials ? { credentials: config.awsCredentials } : {}),
     requestTimeoutMs: 10_000,
     connectionTimeoutMs: 3_000,
   });
-  let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
-  const pipeline = createCallPipeline({
-    clock,
-    logger,
-    isZoneImpaired: (region, zone) => isZoneImpaired(region, zone),
-    onCall: (o) =>
-      apiStats.record({
-        service: o.service,
-        operation: o.operation,
-        region: o.region,
-        ...(o.zone === undefined ? {} : { zone: o.zone }),
-        ok: o.ok,
-        latencyMs: o.latencyMs,
-        at: clock.now(),
-      }),
-  });
   const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
-  const executor = createExecutor({ cloud, pipeline, clock, logger, journalStore, events: events.actions });
-  const scheduler = createProbeScheduler({ clock, signal, logger });
-
   let enqueue: (key: string) => void = () => {};
-  const engine = createPolicyEngine({
+  const { engine } = createEngineStack({
     cloud,
-    pipeline,
-    executor,
-    journalStore,
-    scheduler,
-    apiStats,
     clock,
     logger,
+    journalStore,
+    events: events.actions,
     isLeader: () => manager.isLeader(),
     signal,
     onHealthChange: (key, transitions) => {
@@ -185,7 +158,6 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       enqueue(key); // detection → action now, not at the next resync
     },
   });
-  isZoneImpaired = (region, zone) => engine.isZoneImpaired(region, zone);
 
   const controller = manager.addController({
     name: 'failoverpolicy',

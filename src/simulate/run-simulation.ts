@@ -7,8 +7,6 @@
 // simulated cloud's own evidence (its call log, its DNS history), not from what the operator believes it did.
 
 import pino, { type Logger } from 'pino';
-import { createCallPipeline } from '../act/call-pipeline.ts';
-import { createExecutor } from '../act/executor.ts';
 import { createInMemoryJournalStore } from '../act/journal-store.ts';
 import type { ActionEvent } from '../act/trail.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
@@ -16,9 +14,7 @@ import { createVirtualClock } from '../clock.ts';
 import { createSimCloud, type SimCloud } from '../cloud/sim/sim-cloud.ts';
 import { seededRandom } from '../cloud/sim/sim-random.ts';
 import { topologyFromPolicy } from '../cloud/sim/sim-topology.ts';
-import { createPolicyEngine } from '../engine/policy-engine.ts';
-import { createApiCallStats } from '../health/api-call-stats.ts';
-import { createProbeScheduler } from '../health/probe-scheduler.ts';
+import { createEngineStack } from '../engine/engine-stack.ts';
 import type { HealthTransition } from '../health/types.ts';
 import { applyScenario } from '../scenarios/index.ts';
 import type { Scenario } from '../scenarios/scenario-schema.ts';
@@ -64,56 +60,24 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const note = (entry: Omit<TimelineEntry, 'at'>) => timeline.push({ at: scenarioSeconds(clock.now()), ...entry });
 
   const sim = createSimCloud({ clock, seed: opts.seed ?? 1, topology: topologyFromPolicy(opts.policy.spec) });
-  const apiStats = createApiCallStats();
-  const seeded = seededRandom(opts.seed ?? 1, 'operator');
-  let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
-  const pipeline = createCallPipeline({
-    clock,
-    logger,
-    isZoneImpaired: (r, z) => isZoneImpaired(r, z),
-    random: seeded,
-    onCall: (o) =>
-      apiStats.record({
-        service: o.service,
-        operation: o.operation,
-        region: o.region,
-        ...(o.zone === undefined ? {} : { zone: o.zone }),
-        ok: o.ok,
-        latencyMs: o.latencyMs,
-        at: clock.now(),
-      }),
-  });
   const journalStore = createInMemoryJournalStore();
-  const executor = createExecutor({
-    cloud: sim,
-    pipeline,
-    clock,
-    logger,
-    journalStore,
-    events: { emit: (_key: string, e: ActionEvent) => recordActionEvent(e) },
-  });
-  const scheduler = createProbeScheduler({ clock, signal, random: seeded, logger });
-
   // Wakes the reconcile loop as soon as health changes (detection → action without waiting for the interval).
   let wake = new AbortController();
-  const engine = createPolicyEngine({
+  const { engine } = createEngineStack({
     cloud: sim,
-    pipeline,
-    executor,
-    journalStore,
-    scheduler,
-    apiStats,
     clock,
     logger,
-    isLeader: () => true,
+    journalStore,
+    random: seededRandom(opts.seed ?? 1, 'operator'),
     fetch: sim.endpoints.fetch,
+    events: { emit: (_key: string, e: ActionEvent) => recordActionEvent(e) },
+    isLeader: () => true,
     signal,
     onHealthChange: (_key, transitions) => {
       for (const t of transitions) recordTransition(t);
       wake.abort();
     },
   });
-  isZoneImpaired = (r, z) => engine.isZoneImpaired(r, z);
 
   function recordTransition(t: HealthTransition): void {
     note({

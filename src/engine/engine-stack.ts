@@ -1,0 +1,88 @@
+// Assembles the operator's engine from its parts — call pipeline (guardrails), executor, probe scheduler, API
+// call statistics and the policy engine — the same way for the in-cluster operator (src/main.ts) and for the
+// embedded simulation (src/simulate), so both run exactly the same logic against different clouds and clocks.
+
+import type { Logger } from 'pino';
+import { type CallPipeline, createCallPipeline } from '../act/call-pipeline.ts';
+import { createExecutor, type Executor } from '../act/executor.ts';
+import type { JournalStore } from '../act/journal-store.ts';
+import type { EventSink } from '../act/trail.ts';
+import type { Clock } from '../clock.ts';
+import type { Cloud } from '../cloud/types.ts';
+import { type ApiCallStats, createApiCallStats } from '../health/api-call-stats.ts';
+import type { FetchLike } from '../health/probe-http.ts';
+import { createProbeScheduler, type ProbeScheduler } from '../health/probe-scheduler.ts';
+import { createPolicyEngine, type PolicyEngine, type PolicyEngineDeps } from './policy-engine.ts';
+
+export interface EngineStackDeps {
+  cloud: Cloud;
+  clock: Clock;
+  logger: Logger;
+  journalStore: JournalStore;
+  isLeader: () => boolean;
+  signal: AbortSignal;
+  /** Source of jitter (retries, probe start offsets); seeded in the simulation. Default Math.random. */
+  random?: () => number;
+  /** Substitute for fetch in http probes (the simulation's endpoints). */
+  fetch?: FetchLike;
+  /** Where action Events go (Kubernetes Events in the cluster, the timeline in a simulation). */
+  events?: EventSink;
+  onHealthChange?: PolicyEngineDeps['onHealthChange'];
+}
+
+export interface EngineStack {
+  engine: PolicyEngine;
+  pipeline: CallPipeline;
+  executor: Executor;
+  scheduler: ProbeScheduler;
+  apiStats: ApiCallStats;
+}
+
+export function createEngineStack(deps: EngineStackDeps): EngineStack {
+  const { cloud, clock, logger, journalStore, signal } = deps;
+  const apiStats = createApiCallStats();
+  // The PB-3 guard needs the engine's health view, and the engine needs the pipeline: bind late.
+  let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
+  const pipeline = createCallPipeline({
+    clock,
+    logger,
+    isZoneImpaired: (region, zone) => isZoneImpaired(region, zone),
+    ...(deps.random ? { random: deps.random } : {}),
+    // Every attempt feeds the control-plane signal (PB-1): the operator's own API error rate and latency.
+    onCall: (o) =>
+      apiStats.record({
+        service: o.service,
+        operation: o.operation,
+        region: o.region,
+        ...(o.zone === undefined ? {} : { zone: o.zone }),
+        ok: o.ok,
+        latencyMs: o.latencyMs,
+        at: clock.now(),
+      }),
+  });
+  const executor = createExecutor({
+    cloud,
+    pipeline,
+    clock,
+    logger,
+    journalStore,
+    ...(deps.events ? { events: deps.events } : {}),
+  });
+  const scheduler = createProbeScheduler({ clock, signal, logger, ...(deps.random ? { random: deps.random } : {}) });
+  const engine = createPolicyEngine({
+    cloud,
+    pipeline,
+    executor,
+    journalStore,
+    scheduler,
+    apiStats,
+    clock,
+    logger,
+    isLeader: deps.isLeader,
+    signal,
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),
+  });
+  isZoneImpaired = (region, zone) => engine.isZoneImpaired(region, zone);
+  return { engine, pipeline, executor, scheduler, apiStats };
+}
