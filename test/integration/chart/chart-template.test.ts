@@ -1,0 +1,243 @@
+// `helm lint` and `helm template` with the test bed's Helm: what the chart renders for default and non-default values.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testbed } from '../../env/testbed.ts';
+import { chartDir, helm, type Manifest, only, type Rendered, renderChart, repoRoot } from './render.ts';
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+type Container = {
+  command: string[];
+  args: string[];
+  env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+  livenessProbe: { httpGet: { path: string; port: string } };
+  readinessProbe: { httpGet: { path: string; port: string } };
+  ports: Array<{ name: string; containerPort: number }>;
+  securityContext: Record<string, unknown>;
+  resources: { requests?: unknown; limits?: unknown };
+};
+type PodSpec = {
+  serviceAccountName: string;
+  containers: Container[];
+  topologySpreadConstraints?: Array<{ topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }>;
+};
+
+const deploymentOf = (r: Rendered) =>
+  only(r.manifests, 'Deployment') as Manifest & {
+    spec: { replicas: number; selector: { matchLabels: Record<string, string> }; template: { spec: PodSpec } };
+  };
+const containerOf = (r: Rendered) => deploymentOf(r).spec.template.spec.containers[0]!;
+const envOf = (r: Rendered) => Object.fromEntries(containerOf(r).env.map((e) => [e.name, e]));
+const rulesOf = (m: Manifest) => (m as Manifest & { rules: Rule[] }).rules;
+
+/** Every (apiGroup, resource, verb) a rule list grants, as `group/resource:verb`. */
+const grants = (rules: Rule[]) =>
+  rules
+    .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))))
+    .sort();
+
+let helmPath: string;
+beforeAll(() => {
+  helmPath = testbed().helmPath;
+});
+
+describe('helm lint', () => {
+  it('passes with default values and with every option changed', async () => {
+    await helm(helmPath, ['lint', '--strict', chartDir]);
+    await helm(helmPath, [
+      'lint',
+      '--strict',
+      chartDir,
+      '--set',
+      'watchNamespace=team-a,metrics.serviceMonitor.enabled=true,serviceAccount.roleArn=arn:aws:iam::123456789012:role/fo',
+    ]);
+  });
+
+  it('rejects values that break values.schema.json', async () => {
+    await expect(helm(helmPath, ['lint', chartDir, '--set', 'watchNamespace=Not_A_Namespace'])).rejects.toThrow(
+      /watchNamespace/,
+    );
+    await expect(helm(helmPath, ['lint', chartDir, '--set', 'serviceAccount.roleArn=my-role'])).rejects.toThrow(
+      /roleArn/,
+    );
+    await expect(helm(helmPath, ['lint', chartDir, '--set', 'replicas=3'])).rejects.toThrow(/replicas/);
+  });
+});
+
+describe('helm template with default values', () => {
+  let r: Rendered;
+  beforeAll(async () => {
+    r = await renderChart(helmPath, { release: 'fo', namespace: 'failover-system' });
+  });
+
+  it('renders the expected objects, CRDs included', () => {
+    expect(r.manifests.map((m) => m.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'CustomResourceDefinition',
+      'Deployment',
+      'PodDisruptionBudget',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
+    for (const m of r.manifests.filter((m) => m.kind !== 'CustomResourceDefinition' && !m.kind.startsWith('Cluster'))) {
+      expect(m.metadata.namespace, `${m.kind} ${m.metadata.name}`).toBe('failover-system');
+    }
+  });
+
+  it('runs two replicas of `node dist/cli/failover-operator.js run`, matching the Dockerfile', () => {
+    const deployment = deploymentOf(r);
+    expect(deployment.spec.replicas).toBe(2);
+    const container = containerOf(r);
+    const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+    const entrypoint = JSON.parse(/^ENTRYPOINT\s+(\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    expect(container.command).toEqual(entrypoint);
+    expect(container.args).toEqual(cmd);
+    expect([...container.command, ...container.args]).toEqual(['node', 'dist/cli/failover-operator.js', 'run']);
+  });
+
+  it('configures the operator through the environment main.ts reads', () => {
+    const env = envOf(r);
+    expect(env.FO_LEADER_ELECTION_NAMESPACE?.value).toBe('failover-system');
+    expect(env.POD_NAME?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(env.FO_METRICS_PORT?.value).toBe('8080');
+    expect(env.FO_LOG_LEVEL?.value).toBe('info');
+    expect(env).not.toHaveProperty('FO_WATCH_NAMESPACE');
+    const main = readFileSync(path.join(repoRoot, 'src/main.ts'), 'utf8');
+    for (const name of Object.keys(env)) expect(main, `main.ts reads ${name}`).toContain(`env.${name}`);
+  });
+
+  it('probes /healthz and /readyz on the metrics port, with resources and a locked-down container', () => {
+    const container = containerOf(r);
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container.resources.requests).toBeDefined();
+    expect(container.resources.limits).toBeDefined();
+    expect(container.securityContext).toEqual({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  });
+
+  it('spreads replicas across zones and keeps one through disruptions', () => {
+    const deployment = deploymentOf(r);
+    const [spread] = deployment.spec.template.spec.topologySpreadConstraints ?? [];
+    expect(spread?.topologyKey).toBe('topology.kubernetes.io/zone');
+    expect(spread?.labelSelector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    const pdb = only(r.manifests, 'PodDisruptionBudget') as Manifest & {
+      spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+    };
+    expect(pdb.spec.minAvailable).toBe(1);
+    expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+  });
+
+  it('grants exactly the verbs the code uses, cluster-wide, and Leases only in the release namespace', () => {
+    expect(grants(rulesOf(only(r.manifests, 'ClusterRole')))).toEqual(
+      [
+        '/events:create',
+        '/events:patch',
+        'events.k8s.io/events:create',
+        'events.k8s.io/events:patch',
+        'failover.io/failoverdrills/status:get',
+        'failover.io/failoverdrills/status:patch',
+        'failover.io/failoverdrills/status:update',
+        'failover.io/failoverdrills:get',
+        'failover.io/failoverdrills:list',
+        'failover.io/failoverdrills:watch',
+        'failover.io/failoverpolicies/status:get',
+        'failover.io/failoverpolicies/status:patch',
+        'failover.io/failoverpolicies/status:update',
+        'failover.io/failoverpolicies:get',
+        'failover.io/failoverpolicies:list',
+        'failover.io/failoverpolicies:watch',
+      ].sort(),
+    );
+    const leaseRole = only(r.manifests, 'Role');
+    expect(leaseRole.metadata.namespace).toBe('failover-system');
+    expect(grants(rulesOf(leaseRole))).toEqual([
+      'coordination.k8s.io/leases:create',
+      'coordination.k8s.io/leases:get',
+      'coordination.k8s.io/leases:update',
+    ]);
+    const sa = only(r.manifests, 'ServiceAccount');
+    for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
+      const binding = only(r.manifests, kind) as Manifest & { subjects: unknown[] };
+      expect(binding.subjects).toEqual([
+        { kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'failover-system' },
+      ]);
+    }
+    expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
+  });
+
+  it('exposes metrics through a Service selecting the pods, and no ServiceMonitor', () => {
+    const service = only(r.manifests, 'Service') as Manifest & {
+      spec: { selector: Record<string, string>; ports: Array<{ port: number; targetPort: string }> };
+    };
+    expect(service.spec.selector).toEqual(deploymentOf(r).spec.selector.matchLabels);
+    expect(service.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+    expect(r.manifests.some((m) => m.kind === 'ServiceMonitor')).toBe(false);
+  });
+});
+
+describe('helm template with non-default values', () => {
+  const roleArn = 'arn:aws:iam::123456789012:role/failover-operator';
+  let r: Rendered;
+  beforeAll(async () => {
+    r = await renderChart(helmPath, {
+      release: 'fo',
+      namespace: 'failover-system',
+      set: {
+        watchNamespace: 'team-a',
+        'metrics.serviceMonitor.enabled': 'true',
+        'serviceAccount.roleArn': roleArn,
+        'metrics.port': '9090',
+        logLevel: 'debug',
+      },
+    });
+  });
+
+  it('binds a Role in the watched namespace instead of a ClusterRole, and sets FO_WATCH_NAMESPACE', () => {
+    expect(r.manifests.some((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding')).toBe(false);
+    const roles = r.manifests.filter((m) => m.kind === 'Role');
+    expect(roles.map((m) => m.metadata.namespace).sort()).toEqual(['failover-system', 'team-a']);
+    const watched = roles.find((m) => m.metadata.namespace === 'team-a')!;
+    expect(grants(rulesOf(watched))).toContain('failover.io/failoverpolicies:watch');
+    const binding = r.manifests.find(
+      (m) => m.kind === 'RoleBinding' && m.metadata.namespace === 'team-a',
+    ) as Manifest & {
+      roleRef: { kind: string; name: string };
+      subjects: Array<{ namespace: string }>;
+    };
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: watched.metadata.name,
+    });
+    expect(binding.subjects[0]?.namespace).toBe('failover-system');
+    expect(envOf(r).FO_WATCH_NAMESPACE?.value).toBe('team-a');
+    expect(envOf(r).FO_LOG_LEVEL?.value).toBe('debug');
+  });
+
+  it('annotates the ServiceAccount for IRSA', () => {
+    expect(only(r.manifests, 'ServiceAccount').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': roleArn });
+  });
+
+  it('renders a ServiceMonitor scraping the metrics port, which moves with metrics.port', () => {
+    const monitor = only(r.manifests, 'ServiceMonitor') as Manifest & {
+      spec: { endpoints: Array<{ port: string; path: string }>; namespaceSelector: { matchNames: string[] } };
+    };
+    expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
+    expect(monitor.spec.namespaceSelector.matchNames).toEqual(['failover-system']);
+    expect(envOf(r).FO_METRICS_PORT?.value).toBe('9090');
+    expect(containerOf(r).ports[0]?.containerPort).toBe(9090);
+  });
+});

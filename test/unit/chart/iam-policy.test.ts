@@ -1,0 +1,128 @@
+// docs/iam-policy.json must allow every AWS API operation the adapters in src/cloud/aws/ call, and nothing beyond
+// them except the documented supporting permissions RunInstances needs (tags from the launch template, its role).
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const awsDir = path.join(repoRoot, 'src/cloud/aws');
+
+/** SDK client package → IAM service prefix. */
+const SERVICE_PREFIX: Record<string, string> = {
+  '@aws-sdk/client-route-53': 'route53',
+  '@aws-sdk/client-rds': 'rds',
+  '@aws-sdk/client-ec2': 'ec2',
+  '@aws-sdk/client-cloudwatch': 'cloudwatch',
+};
+
+/** Needed by RunInstances with a launch template, though no command of that name is sent. */
+const SUPPORTING_ACTIONS = new Set(['ec2:CreateTags', 'iam:PassRole']);
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: unknown;
+}
+
+const asList = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
+
+/** `service:Operation` for every `new XxxCommand(` in the adapter sources, by the package it is imported from. */
+function actionsCalled(sources: Array<{ file: string; text: string }>): Set<string> {
+  const actions = new Set<string>();
+  for (const { file, text } of sources) {
+    const importedFrom = new Map<string, string>();
+    for (const m of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g)) {
+      for (const name of m[1]!.split(',')) {
+        const local = name
+          .trim()
+          .split(/\s+as\s+/)[0]!
+          .trim();
+        if (local) importedFrom.set(local, m[2]!);
+      }
+    }
+    for (const m of text.matchAll(/new\s+([A-Z][A-Za-z0-9]*)Command\(/g)) {
+      const pkg = importedFrom.get(`${m[1]}Command`);
+      if (!pkg) throw new Error(`${file}: ${m[1]}Command is not imported from an @aws-sdk client package`);
+      const prefix = SERVICE_PREFIX[pkg];
+      if (!prefix) throw new Error(`${file}: no IAM service prefix known for ${pkg}; add it to SERVICE_PREFIX`);
+      actions.add(`${prefix}:${m[1]}`);
+    }
+  }
+  return actions;
+}
+
+const sources = readdirSync(awsDir)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => ({ file: f, text: readFileSync(path.join(awsDir, f), 'utf8') }));
+const policy = JSON.parse(readFileSync(path.join(repoRoot, 'docs/iam-policy.json'), 'utf8')) as {
+  Version: string;
+  Statement: Statement[];
+};
+const allowed = new Set(policy.Statement.flatMap((s) => asList(s.Action)));
+const called = actionsCalled(sources);
+
+describe('docs/iam-policy.json', () => {
+  it('finds the commands the adapters send (the parser is not vacuous)', () => {
+    expect(called.size).toBeGreaterThanOrEqual(15);
+    expect(called).toContain('route53:ChangeResourceRecordSets');
+    expect(called).toContain('rds:PromoteReadReplica');
+    expect(called).toContain('ec2:RunInstances');
+    expect(called).toContain('cloudwatch:GetMetricStatistics');
+  });
+
+  it('allows every AWS operation the code calls', () => {
+    const missing = [...called].filter((action) => !allowed.has(action)).sort();
+    expect(missing).toEqual([]);
+  });
+
+  it('allows nothing the code does not call, apart from the documented RunInstances support', () => {
+    const extra = [...allowed].filter((action) => !called.has(action) && !SUPPORTING_ACTIONS.has(action)).sort();
+    expect(extra).toEqual([]);
+  });
+
+  it('has no wildcard actions and only Allow statements', () => {
+    expect(policy.Version).toBe('2012-10-17');
+    for (const statement of policy.Statement) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of asList(statement.Action)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+      expect(statement).not.toHaveProperty('NotAction');
+    }
+  });
+
+  it('scopes mutating calls to resources (only describe-style calls use Resource "*")', () => {
+    for (const statement of policy.Statement) {
+      if (!asList(statement.Resource).includes('*')) continue;
+      for (const action of asList(statement.Action)) {
+        expect(action, `${statement.Sid}: ${action} on "*"`).toMatch(/:(Describe|Get|List)[A-Za-z]+$/);
+      }
+    }
+  });
+
+  it('grants Route 53 changes on hosted zones and GetChange on change ARNs', () => {
+    const resourcesOf = (action: string) =>
+      policy.Statement.filter((s) => asList(s.Action).includes(action)).flatMap((s) => asList(s.Resource));
+    expect(resourcesOf('route53:ChangeResourceRecordSets')).toEqual(['arn:aws:route53:::hostedzone/*']);
+    expect(resourcesOf('route53:GetChange')).toEqual(['arn:aws:route53:::change/*']);
+    expect(resourcesOf('ec2:RunInstances')).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(':launch-template/'),
+        expect.stringContaining(':instance/'),
+        expect.stringContaining(':network-interface/'),
+        expect.stringContaining(':subnet/'),
+        expect.stringContaining(':security-group/'),
+        expect.stringContaining('::image/'),
+      ]),
+    );
+  });
+});
+
+describe('actionsCalled', () => {
+  it('maps a command to its client package prefix and rejects unknown imports', () => {
+    const text = "import { GetChangeCommand } from '@aws-sdk/client-route-53';\nnew GetChangeCommand({ Id: 'x' });";
+    expect([...actionsCalled([{ file: 'a.ts', text }])]).toEqual(['route53:GetChange']);
+    expect(() => actionsCalled([{ file: 'b.ts', text: 'new FooCommand({});' }])).toThrow(/not imported/);
+  });
+});
