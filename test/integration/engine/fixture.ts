@@ -1,0 +1,280 @@
+// Shared set-up for the engine's end-to-end tests: the operator as a real child process
+// (`node src/cli/failover-operator.ts run`) against the test bed's kube-apiserver and moto behind the fault proxy,
+// Route 53 hosted zones arranged directly in moto, and a loopback HTTP server whose per-zone answers the test sets.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  DeleteHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { CoordinationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
+import { testbed } from '../../env/testbed.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const ZONES = ['us-east-1a', 'us-east-1b'] as const;
+export const LEASE_NAME = 'failover-operator';
+
+export interface JournalRow {
+  id: string;
+  action: string;
+  state: string;
+  rule: string;
+  attempts?: number;
+  finishedAt?: string;
+}
+
+export interface PolicyStatus {
+  zones?: Array<{ name: string; state: string }>;
+  weights?: Record<string, number>;
+  journal?: JournalRow[];
+}
+
+/** Polls until `check` returns a value (not undefined), or fails naming what it waited for. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Loopback probe target: GET /<prefix>/<zone> answers the status the test set for that key (default 200). */
+export class ProbeTarget {
+  readonly answers = new Map<string, number>();
+  #server: Server | undefined;
+  base = '';
+
+  async start(): Promise<void> {
+    this.#server = createServer((req, res) => {
+      res.statusCode = this.answers.get((req.url ?? '').replace(/^\//, '')) ?? 200;
+      res.end(res.statusCode === 200 ? 'ok' : 'failing');
+    });
+    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.#server?.closeAllConnections();
+    await new Promise((resolve) => this.#server?.close(resolve));
+  }
+}
+
+/** Route 53 in moto directly (not through the fault proxy), so arranging never meets an injected fault. */
+export function motoRoute53(): Route53Client {
+  const tb = testbed();
+  return new Route53Client({ endpoint: tb.aws.motoEndpoint, region: 'us-east-1', credentials: tb.aws.credentials });
+}
+
+/** A hosted zone whose id the CRD accepts (^Z[A-Z0-9]+$), with weighted records use1-a/use1-b at weight 100. */
+export async function createWeightedZone(r53: Route53Client, domain: string, recordName: string): Promise<string> {
+  let zoneId: string | undefined;
+  for (let attempt = 0; attempt < 500 && !/^Z[A-Z0-9]+$/.test(zoneId ?? ''); attempt++) {
+    if (zoneId) await r53.send(new DeleteHostedZoneCommand({ Id: zoneId }));
+    const zone = await r53.send(
+      new CreateHostedZoneCommand({ Name: domain, CallerReference: `${domain}-${Date.now()}-${attempt}` }),
+    );
+    zoneId = (zone.HostedZone?.Id ?? '').replace(/^\/hostedzone\//, '');
+  }
+  if (!zoneId || !/^Z[A-Z0-9]+$/.test(zoneId)) throw new Error(`no hosted zone id matching ^Z[A-Z0-9]+$: ${zoneId}`);
+  await r53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: {
+        Changes: ZONES.map((z, i) => ({
+          Action: 'CREATE' as const,
+          ResourceRecordSet: {
+            Name: recordName,
+            Type: 'A' as const,
+            TTL: 60,
+            SetIdentifier: `use1-${z.at(-1)}`,
+            Weight: 100,
+            ResourceRecords: [{ Value: `10.0.${i + 1}.1` }],
+          },
+        })),
+      },
+    }),
+  );
+  return zoneId;
+}
+
+export async function motoWeights(r53: Route53Client, zoneId: string): Promise<Record<string, number>> {
+  const out = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+  const weights: Record<string, number> = {};
+  for (const r of out.ResourceRecordSets ?? []) {
+    if (r.SetIdentifier !== undefined) weights[r.SetIdentifier] = r.Weight ?? -1;
+  }
+  return weights;
+}
+
+export function policyBody(
+  ns: string,
+  name: string,
+  opts: { zoneId: string; recordName: string; probeUrl: string },
+): object {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'FailoverPolicy',
+    metadata: { name, namespace: ns },
+    spec: {
+      regions: [{ name: 'us-east-1', role: 'primary', zones: [...ZONES] }],
+      probes: [{ name: 'web', http: { url: opts.probeUrl, timeoutSeconds: 1, expectStatus: [200] } }],
+      health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 300 },
+      traffic: {
+        route53: {
+          hostedZoneId: opts.zoneId,
+          recordName: opts.recordName,
+          type: 'A',
+          records: [
+            { setIdentifier: 'use1-a', zone: 'us-east-1a', weight: 100 },
+            { setIdentifier: 'use1-b', zone: 'us-east-1b', weight: 100 },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export async function createPolicy(kc: KubeConfig, ns: string, body: object): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: POLICY_PLURAL,
+    namespace: ns,
+    body,
+  });
+}
+
+export async function statusOf(kc: KubeConfig, ns: string, name: string): Promise<PolicyStatus> {
+  const obj = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: POLICY_PLURAL,
+    namespace: ns,
+    name,
+  })) as { status?: PolicyStatus };
+  return obj.status ?? {};
+}
+
+export async function waitHealthy(kc: KubeConfig, ns: string, name: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    `${name}: every zone Healthy`,
+    async () => {
+      const s = await statusOf(kc, ns, name);
+      return s.zones?.length === ZONES.length && s.zones.every((z) => z.state === 'Healthy') ? s : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+export async function leaseHolder(kc: KubeConfig, ns: string): Promise<string | undefined> {
+  const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LEASE_NAME, namespace: ns });
+  return lease.spec?.holderIdentity ?? undefined;
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** One `failover-operator run` child process, its pino JSON lines collected as they arrive. */
+export class OperatorProcess {
+  readonly lines: LogLine[] = [];
+  readonly raw: string[] = [];
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  constructor(ns: string, podName: string) {
+    const tb = testbed();
+    this.child = spawn(process.execPath, ['src/cli/failover-operator.ts', 'run'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        KUBECONFIG: tb.kubeconfigPath,
+        FO_AWS_ENDPOINT: tb.aws.endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: tb.aws.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: tb.aws.credentials.secretAccessKey,
+        FO_METRICS_PORT: '0',
+        FO_WATCH_NAMESPACE: ns,
+        FO_LEADER_ELECTION_NAMESPACE: ns,
+        POD_NAME: podName,
+        FO_LOG_LEVEL: 'info',
+      },
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      let partial = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        for (const line of parts) this.#take(line);
+      });
+    }
+  }
+
+  #take(line: string): void {
+    if (line.trim() === '') return;
+    this.raw.push(line);
+    try {
+      const parsed = JSON.parse(line) as LogLine;
+      if (typeof parsed.msg === 'string') this.lines.push(parsed);
+    } catch {
+      // not pino JSON (a stack trace on stderr): kept in `raw` for the failure message
+    }
+  }
+
+  /** The identity the process chose (POD_NAME plus a random suffix), from its start-up line. */
+  identity(): string | undefined {
+    return this.lines.find((l) => l.msg === 'Starting operator')?.identity as string | undefined;
+  }
+
+  /** Action log lines of the executor: `<rule> performed|failed|skipped …`. */
+  actionLines(): LogLine[] {
+    return this.lines.filter((l) => /^PB-\d+ (performed|failed|skipped|would perform) /.test(l.msg));
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+
+  tail(n = 30): string {
+    return this.raw.slice(-n).join('\n');
+  }
+}
+
+/** Counts proxy-log calls for one action on one hosted zone (Route 53 paths name the zone). */
+export function countCalls(
+  log: Awaited<ReturnType<ReturnType<typeof testbed>['faults']['log']>>,
+  action: string,
+  zoneId: string,
+  status?: number,
+): number {
+  return log.filter(
+    (e) =>
+      e.action === action &&
+      (e as { path?: string }).path?.includes(zoneId) === true &&
+      (status === undefined || e.status === status),
+  ).length;
+}
