@@ -1,10 +1,19 @@
 #!/usr/bin/env node
-// failoverctl: the operator's command line for people. This first cut has `validate`, the offline twin of the
-// apiserver's schema and CEL checks (the same rules, evaluated by the same code the operator uses).
+// failoverctl: the operator's command line for people. `validate` is the offline twin of the apiserver's schema and
+// CEL checks; the other commands read and steer policies and drills in the cluster through the user's kubeconfig.
+// This file parses arguments and wires; each command group lives in src/cli/ctl/.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { Command, Option } from 'commander';
 import { formatFieldErrors, loadManifests } from '../api/index.ts';
+import type { CtlDeps } from './ctl/context.ts';
+import { registerDrillCommands } from './ctl/drill-commands.ts';
+import { CtlError, createPolicyKube, loadKubeConfig } from './ctl/kube.ts';
+import { registerManualCommands } from './ctl/manual-commands.ts';
+import { registerPlanCommand } from './ctl/plan-command.ts';
+import { registerStatusCommand } from './ctl/status-command.ts';
 
 export interface ValidateOutcome {
   file: string;
@@ -43,8 +52,31 @@ export function validateFiles(files: string[]): ValidateOutcome[] {
   });
 }
 
-export function buildProgram(io: { out: (s: string) => void; err: (s: string) => void }): Command {
-  const program = new Command('failoverctl').description('Inspect, rehearse and steer failover-operator policies.');
+export function buildProgram(deps: CtlDeps): Command {
+  const { io } = deps;
+  const program = new Command('failoverctl')
+    .description('Inspect, rehearse and steer failover-operator policies.')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context namespace, else default)')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  failoverctl status',
+        '  failoverctl failover orders --to us-west-2',
+        '  failoverctl drill start orders --scenario zone-outage --zone us-east-1a',
+        '  failoverctl plan orders --scenario us-east-1-2011',
+        '  failoverctl validate examples/*.yaml',
+      ].join('\n'),
+    );
+  registerStatusCommand(program, deps);
+  registerManualCommands(program, deps);
+  registerDrillCommands(program, deps);
+  registerPlanCommand(program, deps);
   program
     .command('validate')
     .description('check FailoverPolicy and FailoverDrill files offline, with the same rules the apiserver enforces')
@@ -66,8 +98,40 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
   return program;
 }
 
+/** Runs one command line; returns the exit code. Errors become one line on stderr, never a stack trace. */
+export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<number> {
+  try {
+    await buildProgram(deps).parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CtlError) {
+      deps.io.err(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    deps.io.err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
 if (import.meta.main) {
-  await buildProgram({ out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }).parseAsync(
-    process.argv,
-  );
+  const io: CtlDeps['io'] = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    isTTY: process.stdin.isTTY === true,
+    async confirm(question) {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return /^y(es)?$/i.test((await rl.question(question)).trim());
+      } finally {
+        rl.close();
+      }
+    },
+  };
+  process.exitCode = await runFailoverctl(process.argv, {
+    io,
+    kube: (g) =>
+      createPolicyKube(loadKubeConfig(g.kubeconfig), g.namespace === undefined ? {} : { namespace: g.namespace }),
+    now: () => Date.now(),
+    randomSuffix: () => randomBytes(3).toString('hex'),
+  });
 }

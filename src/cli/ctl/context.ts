@@ -1,0 +1,38 @@
+// What every failoverctl command gets: the terminal, the global flags and a way to reach the cluster. Built once in
+// the entry point (src/cli/failoverctl.ts); commands never read process.* themselves.
+
+import type { Command } from 'commander';
+import type { OutputFormat } from './format.ts';
+import type { PolicyKube } from './kube.ts';
+
+export interface CtlIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stdin is a terminal a person can answer on. */
+  isTTY: boolean;
+  /** Asks a yes/no question on the terminal; true only for an explicit yes. */
+  confirm(question: string): Promise<boolean>;
+}
+
+export interface GlobalOptions {
+  output: OutputFormat;
+  namespace?: string;
+  kubeconfig?: string;
+}
+
+export interface CtlDeps {
+  io: CtlIo;
+  /** Connects with the user's kubeconfig (--kubeconfig, else $KUBECONFIG or ~/.kube/config). */
+  kube(opts: GlobalOptions): PolicyKube;
+  now(): number;
+  /** A short random lowercase hex string, for request ids and drill names. */
+  randomSuffix(): string;
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+export function printJson(io: CtlIo, value: unknown): void {
+  io.out(`${JSON.stringify(value, null, 2)}\n`);
+}

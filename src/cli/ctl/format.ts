@@ -1,0 +1,179 @@
+// Pure text rendering for failoverctl: a policy or drill at a glance. No I/O; the commands print what these return.
+
+import type { Condition, FailoverDrill, FailoverPolicy } from '../../api/index.ts';
+import type { DrillReport } from '../../simulate/drill-report.ts';
+import { formatClock, formatReport } from '../../simulate/format-report.ts';
+
+export type OutputFormat = 'text' | 'json';
+
+const DASH = '-';
+
+/** "Ready=True, Degraded=True (ZoneDrained)"; the reason is shown only for conditions that are True. */
+export function summarizeConditions(conditions: readonly Condition[] | undefined): string {
+  if (!conditions || conditions.length === 0) return DASH;
+  return conditions
+    .map((c) => `${c.type}=${c.status}${c.status === 'True' && c.reason ? ` (${c.reason})` : ''}`)
+    .join(', ');
+}
+
+/** "blue=100 green=0", sorted by record so the output is stable. */
+export function formatWeights(weights: Readonly<Record<string, number>> | undefined): string {
+  if (!weights || Object.keys(weights).length === 0) return DASH;
+  return Object.entries(weights)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([record, weight]) => `${record}=${weight}`)
+    .join(' ');
+}
+
+export function formatWriter(policy: FailoverPolicy): string {
+  const w = policy.status?.activeWriter;
+  return w ? `${w.dbInstanceIdentifier} (${w.region})` : DASH;
+}
+
+export function formatLastFailover(policy: FailoverPolicy): string {
+  const f = policy.status?.lastFailover;
+  if (!f) return DASH;
+  const route = f.fromRegion || f.toRegion ? ` ${f.fromRegion ?? '?'} -> ${f.toRegion ?? '?'}` : '';
+  const zones = f.zones?.length ? ` zones ${f.zones.join(',')}` : '';
+  const done = f.completedAt ? `, completed ${f.completedAt}` : ', in progress';
+  const rpo = f.rpoSeconds === undefined ? '' : `, RPO ${f.rpoSeconds}s`;
+  return `${f.startedAt}${route}${zones}${done}${rpo}${f.reason ? ` (${f.reason})` : ''}`;
+}
+
+export function formatPendingApproval(policy: FailoverPolicy): string {
+  const p = policy.status?.pendingApproval;
+  if (!p) return DASH;
+  const lag = p.lagSeconds === undefined ? '' : `, lag ${p.lagSeconds}s`;
+  return `${p.id}: ${p.action} ${p.target} [${p.rule}] ${p.reason}${lag} (failoverctl approve ${policy.metadata.name})`;
+}
+
+/** Aligns rows into columns separated by three spaces (kubectl's look). */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('   ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function formatPolicyTable(policies: readonly FailoverPolicy[]): string {
+  if (policies.length === 0) return 'No FailoverPolicies found.';
+  return formatTable(
+    ['NAME', 'PHASE', 'ACTIVE', 'WRITER', 'DEGRADED', 'PENDING APPROVAL'],
+    policies.map((p) => [
+      p.metadata.name ?? DASH,
+      p.status?.phase ?? 'Unknown',
+      p.status?.activeRegion ?? DASH,
+      formatWriter(p),
+      p.status?.degradedZones || DASH,
+      p.status?.pendingApproval?.id ?? DASH,
+    ]),
+  );
+}
+
+export function formatPolicyDetail(policy: FailoverPolicy): string {
+  const s = policy.status;
+  const manual = s?.manual
+    ? `${s.manual.action} ${s.manual.id}: ${s.manual.state}${s.manual.message ? ` (${s.manual.message})` : ''}`
+    : DASH;
+  const rows: Array<[string, string]> = [
+    ['Name', `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name ?? ''}`],
+    ['Phase', s?.phase ?? 'Unknown (no status yet: is the operator running?)'],
+    ['Active region', s?.activeRegion ?? DASH],
+    ['Writer', formatWriter(policy)],
+    ['Degraded zones', s?.degradedZones || DASH],
+    ['Weights', formatWeights(s?.weights)],
+    ['Last failover', formatLastFailover(policy)],
+    ['Pending approval', formatPendingApproval(policy)],
+    ['Manual request', manual],
+    ['Conditions', summarizeConditions(s?.conditions)],
+  ];
+  if (policy.spec.suspend) rows.push(['Suspended', 'yes (spec.suspend): observing only']);
+  if (policy.spec.dryRun) rows.push(['Dry run', 'yes (spec.dryRun): planning only']);
+  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+}
+
+/** The JSON shape of `status --output json`: stable keys, the raw status fields under them. */
+export function policySummary(policy: FailoverPolicy) {
+  const s = policy.status;
+  return {
+    name: policy.metadata.name,
+    namespace: policy.metadata.namespace,
+    phase: s?.phase ?? null,
+    activeRegion: s?.activeRegion ?? null,
+    activeWriter: s?.activeWriter ?? null,
+    degradedZones: s?.degradedZones ? s.degradedZones.split(',').map((z) => z.trim()) : [],
+    weights: s?.weights ?? {},
+    lastFailover: s?.lastFailover ?? null,
+    pendingApproval: s?.pendingApproval ?? null,
+    manual: s?.manual ?? null,
+    conditions: s?.conditions ?? [],
+  };
+}
+
+export function formatDrillTable(drills: readonly FailoverDrill[]): string {
+  if (drills.length === 0) return 'No FailoverDrills found.';
+  return formatTable(
+    ['NAME', 'POLICY', 'SCENARIO', 'MODE', 'PHASE', 'RESULT', 'SUMMARY'],
+    drills.map((d) => [
+      d.metadata.name ?? DASH,
+      d.spec.policyRef.name,
+      d.spec.scenario.type,
+      d.spec.mode,
+      d.status?.phase ?? (d.spec.abort ? 'Aborting' : 'Pending'),
+      d.status?.result ?? DASH,
+      d.status?.summary ?? DASH,
+    ]),
+  );
+}
+
+const secondsOrDash = (s: number | undefined) => (s === undefined ? DASH : `${s}s`);
+
+/** The drill report from a FailoverDrill's status. */
+export function formatDrillDetail(drill: FailoverDrill): string {
+  const s = drill.status;
+  const sc = drill.spec.scenario;
+  const target = sc.zone ?? sc.region ?? sc.timeline;
+  const lines = [
+    `Drill ${drill.metadata.namespace ?? 'default'}/${drill.metadata.name ?? ''} of policy ${drill.spec.policyRef.name}`,
+    `  scenario           ${sc.type}${target ? ` ${target}` : ''}, ${drill.spec.mode}, time scale ${drill.spec.timeScale}${drill.spec.abort ? ', abort requested' : ''}`,
+    `  phase              ${s?.phase ?? 'Pending'}${s?.result ? `, result ${s.result}` : ''}`,
+    `  started            ${s?.startedAt ?? DASH}${s?.completedAt ? `, completed ${s.completedAt}` : ''}`,
+    `  detection          ${secondsOrDash(s?.detectionSeconds)}`,
+    `  traffic shifted    ${secondsOrDash(s?.trafficShiftedSeconds)}`,
+    `  RTO                ${secondsOrDash(s?.rtoSeconds)}`,
+    `  RPO                ${secondsOrDash(s?.rpoSeconds)}`,
+    `  actions            ${s?.actions?.length ?? 0}`,
+    ...(s?.actions ?? []).map((a) => `    ${a.at} ${a.kind} ${a.target} [${a.rule}]`),
+    `  skipped            ${s?.skipped?.length ?? 0}`,
+    ...(s?.skipped ?? []).map((k) => `    ${k.kind} ${k.target} [${k.rule}] ${k.reason}`),
+    `  violations         ${s?.violations?.length ? s.violations.length : 'none'}`,
+    ...(s?.violations ?? []).map((v) => `    x ${v.objective}: ${v.message}`),
+  ];
+  if (s?.summary) lines.push(`  summary            ${s.summary}`);
+  if (s?.conditions?.length) lines.push(`  conditions         ${summarizeConditions(s.conditions)}`);
+  return lines.join('\n');
+}
+
+/** What `plan` prints: the planned actions in order, the held-back ones, then the usual drill report. */
+export function formatPlan(report: DrillReport): string {
+  const lines = [
+    `Plan for policy ${report.policy} under scenario ${report.scenario} (simulated cloud, nothing was changed):`,
+    '',
+    report.actions.length === 0 ? 'No actions would be taken.' : 'Actions the operator would take:',
+    ...report.actions.map(
+      (a, i) =>
+        `  ${String(i + 1).padStart(2)}. ${formatClock(a.at)} ${a.kind} ${a.target}${a.zone ? ` zone ${a.zone}` : ''}${a.region ? ` region ${a.region}` : ''} [${a.rule}]${a.detail ? ` ${a.detail}` : ''}`,
+    ),
+  ];
+  if (report.skipped.length > 0) {
+    lines.push('', 'Held back by a rule:');
+    for (const k of report.skipped)
+      lines.push(`  - ${formatClock(k.at)} ${k.kind} ${k.target} [${k.rule}] ${k.reason}`);
+  }
+  lines.push('', formatReport(report));
+  return lines.join('\n');
+}

@@ -1,0 +1,178 @@
+// Kubernetes access for failoverctl: the user's kubeconfig, the FailoverPolicy/FailoverDrill calls the commands
+// need, and one place that turns apiserver and network failures into a line a person can act on.
+
+import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  DRILL_PLURAL,
+  type FailoverDrill,
+  type FailoverPolicy,
+  GROUP,
+  POLICY_PLURAL,
+  VERSION,
+} from '../../api/index.ts';
+
+/** An error meant for the person at the terminal: one line, and the exit code that goes with it. */
+export class CtlError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = 'CtlError';
+    this.exitCode = exitCode;
+  }
+}
+
+export type Verb = 'get' | 'list' | 'create' | 'patch';
+
+/** What a request was about, for the error message. */
+export interface RequestContext {
+  verb: Verb;
+  /** Plural resource name, e.g. failoverpolicies. */
+  resource: string;
+  namespace: string;
+  /** Set when the request addressed one object. */
+  name?: string;
+  /** Kind shown in "not found", e.g. FailoverPolicy. */
+  kind: string;
+  server: string;
+}
+
+/**
+ * Maps a failed request to a CtlError. A 404 on a named object is "not found" only when the apiserver answered with
+ * a Status naming the object; a 404 without one (or on a list) means the resource type itself is not served.
+ */
+export function toCtlError(error: unknown, ctx: RequestContext): CtlError {
+  if (error instanceof CtlError) return error;
+  if (error instanceof ApiException) {
+    const status = parseStatus(error.body);
+    switch (error.code) {
+      case 404:
+        if (ctx.name !== undefined && status?.details?.name === ctx.name) {
+          return new CtlError(`${ctx.kind} ${ctx.namespace}/${ctx.name} not found`, 1);
+        }
+        return new CtlError(`the ${ctx.kind} CRD is not installed: kubectl apply -f crds/`, 2);
+      case 401:
+        return new CtlError(`not authenticated to the Kubernetes API at ${ctx.server}; check your kubeconfig`, 2);
+      case 403:
+        return new CtlError(`permission denied: ${ctx.verb} ${ctx.resource} in ${ctx.namespace}`, 2);
+      case 409:
+        return new CtlError(`${ctx.kind} ${ctx.namespace}/${ctx.name ?? ''} already exists`, 1);
+      case 422:
+      case 400:
+        return new CtlError(`the apiserver rejected the ${ctx.kind}: ${status?.message ?? String(error.body)}`, 1);
+      default:
+        return new CtlError(
+          `the Kubernetes API at ${ctx.server} answered ${error.code} to ${ctx.verb} ${ctx.resource}: ${status?.message ?? 'no message'}`,
+          2,
+        );
+    }
+  }
+  return new CtlError(
+    `cannot reach the Kubernetes API at ${ctx.server}: ${networkReason(error)}; check your kubeconfig/context`,
+    2,
+  );
+}
+
+interface ApiStatus {
+  message?: string;
+  reason?: string;
+  details?: { name?: string; kind?: string };
+}
+
+function parseStatus(body: unknown): ApiStatus | undefined {
+  if (body !== null && typeof body === 'object') return body as ApiStatus;
+  if (typeof body !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? (parsed as ApiStatus) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** fetch() wraps the socket error in `cause` ("fetch failed" alone tells nobody anything). */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof AggregateError && cause.errors.length > 0) return String(cause.errors[0]?.message ?? cause);
+  if (cause instanceof Error) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export interface KubeOptions {
+  /** --kubeconfig; absent: $KUBECONFIG or ~/.kube/config (loadFromDefault). */
+  kubeconfig?: string;
+  /** -n; absent: the context's namespace, else `default`. */
+  namespace?: string;
+}
+
+export interface PolicyKube {
+  readonly namespace: string;
+  readonly server: string;
+  /** The kubeconfig user, for spec.manual.requestedBy. */
+  readonly user: string | undefined;
+  getPolicy(name: string): Promise<FailoverPolicy>;
+  listPolicies(): Promise<FailoverPolicy[]>;
+  /** JSON merge patch on the policy's spec side (never status). */
+  patchPolicy(name: string, patch: Record<string, unknown>): Promise<FailoverPolicy>;
+  createDrill(drill: FailoverDrill): Promise<FailoverDrill>;
+  getDrill(name: string): Promise<FailoverDrill>;
+  listDrills(): Promise<FailoverDrill[]>;
+  patchDrill(name: string, patch: Record<string, unknown>): Promise<FailoverDrill>;
+}
+
+/** Loads the kubeconfig; a kubeconfig that cannot be read or has no cluster is a CtlError (exit 2). */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (path === undefined) kc.loadFromDefault();
+    else kc.loadFromFile(path);
+  } catch (error) {
+    throw new CtlError(`cannot load the kubeconfig ${path ?? '(default)'}: ${(error as Error).message}`, 2);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new CtlError(
+      `the kubeconfig ${path ?? '(default)'} has no current cluster; check your kubeconfig/context`,
+      2,
+    );
+  }
+  return kc;
+}
+
+export function createPolicyKube(kc: KubeConfig, opts: { namespace?: string } = {}): PolicyKube {
+  const api = kc.makeApiClient(CustomObjectsApi);
+  const server = kc.getCurrentCluster()?.server ?? '(no server)';
+  const namespace = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const call = async <T>(ctx: Omit<RequestContext, 'server' | 'namespace'>, fn: () => Promise<unknown>) => {
+    try {
+      return (await fn()) as T;
+    } catch (error) {
+      throw toCtlError(error, { ...ctx, namespace, server });
+    }
+  };
+  const policy = { group: GROUP, version: VERSION, namespace, plural: POLICY_PLURAL };
+  const drill = { group: GROUP, version: VERSION, namespace, plural: DRILL_PLURAL };
+  const P = { resource: POLICY_PLURAL, kind: 'FailoverPolicy' };
+  const D = { resource: DRILL_PLURAL, kind: 'FailoverDrill' };
+  return {
+    namespace,
+    server,
+    user: kc.getCurrentUser()?.name,
+    getPolicy: (name) => call({ ...P, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...policy, name })),
+    listPolicies: async () =>
+      (await call<{ items: FailoverPolicy[] }>({ ...P, verb: 'list' }, () => api.listNamespacedCustomObject(policy)))
+        .items,
+    patchPolicy: (name, body) =>
+      call({ ...P, verb: 'patch', name }, () => api.patchNamespacedCustomObject({ ...policy, name, body }, mergePatch)),
+    createDrill: (body) =>
+      call({ ...D, verb: 'create', name: body.metadata.name }, () =>
+        api.createNamespacedCustomObject({ ...drill, body: { ...body, apiVersion: API_VERSION } }),
+      ),
+    getDrill: (name) => call({ ...D, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...drill, name })),
+    listDrills: async () =>
+      (await call<{ items: FailoverDrill[] }>({ ...D, verb: 'list' }, () => api.listNamespacedCustomObject(drill)))
+        .items,
+    patchDrill: (name, body) =>
+      call({ ...D, verb: 'patch', name }, () => api.patchNamespacedCustomObject({ ...drill, name, body }, mergePatch)),
+  };
+}

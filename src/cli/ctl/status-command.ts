@@ -1,0 +1,35 @@
+// `failoverctl status [policy]`: policies at a glance, or one policy in detail.
+
+import type { Command } from 'commander';
+import { type CtlDeps, globalOptions, printJson } from './context.ts';
+import { formatPolicyDetail, formatPolicyTable, policySummary } from './format.ts';
+
+export function registerStatusCommand(program: Command, deps: CtlDeps): void {
+  program
+    .command('status')
+    .description('show policies at a glance: phase, active region, writer, degraded zones, weights, approvals')
+    .argument('[policy]', 'one FailoverPolicy to show in detail (default: every policy in the namespace)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  failoverctl status                      # every policy in the current namespace',
+        '  failoverctl status orders -n shop       # one policy in detail',
+        '  failoverctl status --output json | jq \'.[] | select(.phase != "Healthy")\'',
+      ].join('\n'),
+    )
+    .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
+      const opts = globalOptions(cmd);
+      const kube = deps.kube(opts);
+      if (name === undefined) {
+        const policies = await kube.listPolicies();
+        if (opts.output === 'json') printJson(deps.io, policies.map(policySummary));
+        else deps.io.out(`${formatPolicyTable(policies)}\n`);
+        return;
+      }
+      const policy = await kube.getPolicy(name);
+      if (opts.output === 'json') printJson(deps.io, policySummary(policy));
+      else deps.io.out(`${formatPolicyDetail(policy)}\n`);
+    });
+}
