@@ -24,6 +24,7 @@ import { createPolicyJournalStore } from './controller/journal-store.ts';
 import { createPolicyEvents } from './controller/policy-events.ts';
 import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
 import { createEngineStack } from './engine/engine-stack.ts';
+import { createOperatorMetrics } from './metrics/operator-metrics.ts';
 import {
   abortOnTermination,
   createCustomResourceInformer,
@@ -151,6 +152,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     logger,
     journalStore,
     events: events.actions,
+    metrics: createOperatorMetrics(registry),
     isLeader: () => manager.isLeader(),
     signal,
     onHealthChange: (key, transitions) => {

@@ -12,6 +12,7 @@ import type { Cloud } from '../cloud/types.ts';
 import { type ApiCallStats, createApiCallStats } from '../health/api-call-stats.ts';
 import type { FetchLike } from '../health/probe-http.ts';
 import { createProbeScheduler, type ProbeScheduler } from '../health/probe-scheduler.ts';
+import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineDeps } from './policy-engine.ts';
 
 export interface EngineStackDeps {
@@ -28,6 +29,8 @@ export interface EngineStackDeps {
   /** Where action Events go (Kubernetes Events in the cluster, the timeline in a simulation). */
   events?: EventSink;
   onHealthChange?: PolicyEngineDeps['onHealthChange'];
+  /** Prometheus sinks (src/metrics): AWS calls, actions, health rounds, planner skips, journal. */
+  metrics?: OperatorMetrics;
 }
 
 export interface EngineStack {
@@ -39,7 +42,7 @@ export interface EngineStack {
 }
 
 export function createEngineStack(deps: EngineStackDeps): EngineStack {
-  const { cloud, clock, logger, journalStore, signal } = deps;
+  const { cloud, clock, logger, journalStore, signal, metrics } = deps;
   const apiStats = createApiCallStats();
   // The PB-3 guard needs the engine's health view, and the engine needs the pipeline: bind late.
   let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
@@ -49,7 +52,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     isZoneImpaired: (region, zone) => isZoneImpaired(region, zone),
     ...(deps.random ? { random: deps.random } : {}),
     // Every attempt feeds the control-plane signal (PB-1): the operator's own API error rate and latency.
-    onCall: (o) =>
+    onCall: (o) => {
       apiStats.record({
         service: o.service,
         operation: o.operation,
@@ -58,7 +61,9 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
         ok: o.ok,
         latencyMs: o.latencyMs,
         at: clock.now(),
-      }),
+      });
+      metrics?.observeAwsCall(o);
+    },
   });
   const executor = createExecutor({
     cloud,
@@ -67,6 +72,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     logger,
     journalStore,
     ...(deps.events ? { events: deps.events } : {}),
+    ...(metrics ? { metrics } : {}),
   });
   const scheduler = createProbeScheduler({ clock, signal, logger, ...(deps.random ? { random: deps.random } : {}) });
   const engine = createPolicyEngine({
@@ -82,7 +88,26 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     signal,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),
+    ...(metrics ? { onRound: (key, results, view) => metrics.observeHealthRound(key, results, view) } : {}),
   });
   isZoneImpaired = (region, zone) => engine.isZoneImpaired(region, zone);
-  return { engine, pipeline, executor, scheduler, apiStats };
+  return { engine: metrics ? withMetrics(engine, metrics) : engine, pipeline, executor, scheduler, apiStats };
+}
+
+/** Records each reconcile's planner skips and journal, and drops a policy's series once it is no longer tracked. */
+function withMetrics(engine: PolicyEngine, metrics: OperatorMetrics): PolicyEngine {
+  return {
+    ...engine,
+    untrack(key) {
+      const wasTracked = engine.healthOf(key) !== undefined;
+      engine.untrack(key);
+      if (wasTracked) void metrics.forgetPolicy(key);
+    },
+    async reconcile(key, policy, signal) {
+      const output = await engine.reconcile(key, policy, signal);
+      if (output.plan) metrics.observeSkippedActions(key, output.plan.skipped);
+      metrics.observeJournal(key, output.status.journal ?? []);
+      return output;
+    },
+  };
 }

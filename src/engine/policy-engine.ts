@@ -52,6 +52,8 @@ export interface PolicyEngineDeps {
   fetch?: FetchLike;
   /** Health changed for a policy: emit Events and reconcile it now. */
   onHealthChange?: (key: string, transitions: HealthTransition[], view: HealthView) => void;
+  /** Every health round of a policy, transitions or not: its probe results and the new view (metrics). */
+  onRound?: (key: string, results: readonly ProbeResult[], view: HealthView) => void;
   /** Stops every health loop. */
   signal: AbortSignal;
 }
@@ -176,6 +178,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
         );
         t.state = outcome.state;
         t.view = outcome.view;
+        deps.onRound?.(t.key, results, outcome.view);
         if (outcome.transitions.length > 0) {
           for (const tr of outcome.transitions) {
             logger.info(

@@ -1,0 +1,270 @@
+// /metrics end to end: `runOperator` (the real composition root) against the real kube-apiserver and moto behind the
+// fault proxy, with HTTP probes pointed at a loopback server whose per-zone answers the test controls. A zone fails,
+// the operator drains it in Route 53, and the manager's /metrics must show it: probe failures, the zone's state,
+// the action, the Route 53 call and the reconciles — the operator's own trail (PB-11), read as Prometheus would.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  DeleteHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
+import { runOperator } from '../../../src/main.ts';
+import { findSamples, parseExposition, type Sample, sampleValue } from '../../../src/metrics/parse-exposition.ts';
+import type { Manager } from '../../../src/runtime/index.ts';
+import { createNamespace, testbed } from '../../env/testbed.ts';
+import { applyCrds } from '../api/crds.ts';
+
+const ZONES = ['us-east-1a', 'us-east-1b'] as const;
+const RECORD = 'api.metrics.test.';
+
+let kc: KubeConfig;
+let ns: string;
+let r53: Route53Client;
+let zoneId: string | undefined;
+let probeServer: Server;
+let probeBase: string;
+const zoneAnswers = new Map<string, number>(ZONES.map((z) => [z, 200]));
+const stopOperator = new AbortController();
+let operator: Promise<number>;
+let manager: Manager | undefined;
+
+function policy(name: string) {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'FailoverPolicy',
+    metadata: { name, namespace: ns },
+    spec: {
+      regions: [{ name: 'us-east-1', role: 'primary', zones: [...ZONES] }],
+      probes: [{ name: 'web', http: { url: `${probeBase}/{zone}`, timeoutSeconds: 1, expectStatus: [200] } }],
+      health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 300 },
+      traffic: {
+        route53: {
+          hostedZoneId: zoneId,
+          recordName: RECORD,
+          type: 'A',
+          records: [
+            { setIdentifier: 'use1-a', zone: 'us-east-1a', weight: 100 },
+            { setIdentifier: 'use1-b', zone: 'us-east-1b', weight: 100 },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails with the last error seen. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function scrape(): Promise<Sample[]> {
+  const port = manager?.httpPort();
+  if (port === undefined) throw new Error('the manager serves no /metrics yet');
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  return parseExposition(await res.text());
+}
+
+async function motoWeights(): Promise<Record<string, number>> {
+  const out = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
+  const weights: Record<string, number> = {};
+  for (const r of out.ResourceRecordSets ?? []) {
+    if (r.SetIdentifier !== undefined) weights[r.SetIdentifier] = r.Weight ?? -1;
+  }
+  return weights;
+}
+
+beforeAll(async () => {
+  const tb = testbed();
+  kc = tb.kubeConfig();
+  await applyCrds(kc);
+  ns = await createNamespace(kc, 'metrics');
+
+  probeServer = createServer((req, res) => {
+    const zone = (req.url ?? '').replace(/^\//, '');
+    res.statusCode = zoneAnswers.get(zone) ?? 404;
+    res.end(res.statusCode === 200 ? 'ok' : 'failing');
+  });
+  await new Promise<void>((resolve) => probeServer.listen(0, '127.0.0.1', resolve));
+  probeBase = `http://127.0.0.1:${(probeServer.address() as AddressInfo).port}`;
+
+  // Arrange Route 53 in moto directly (not through the fault proxy), so set-up never meets an injected fault.
+  r53 = new Route53Client({ endpoint: tb.aws.motoEndpoint, region: 'us-east-1', credentials: tb.aws.credentials });
+  // Route 53 ids start with Z (the CRD enforces ^Z[A-Z0-9]+$); moto's are random, so draw until one does.
+  for (let attempt = 0; attempt < 500 && !/^Z[A-Z0-9]+$/.test(zoneId ?? ''); attempt++) {
+    if (zoneId) await r53.send(new DeleteHostedZoneCommand({ Id: zoneId }));
+    const zone = await r53.send(
+      new CreateHostedZoneCommand({ Name: 'metrics.test.', CallerReference: `metrics-${ns}-${attempt}` }),
+    );
+    zoneId = (zone.HostedZone?.Id ?? '').replace(/^\/hostedzone\//, '');
+  }
+  expect(zoneId).toMatch(/^Z[A-Z0-9]+$/);
+  await r53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: {
+        Changes: ZONES.map((z, i) => ({
+          Action: 'CREATE' as const,
+          ResourceRecordSet: {
+            Name: RECORD,
+            Type: 'A' as const,
+            TTL: 60,
+            SetIdentifier: `use1-${z.at(-1)}`,
+            Weight: 100,
+            ResourceRecords: [{ Value: `10.0.${i + 1}.1` }],
+          },
+        })),
+      },
+    }),
+  );
+  await tb.faults.clear();
+
+  operator = runOperator(
+    {
+      KUBECONFIG: tb.kubeconfigPath,
+      FO_AWS_ENDPOINT: tb.aws.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: tb.aws.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: tb.aws.credentials.secretAccessKey,
+      FO_METRICS_PORT: '0',
+      FO_LEADER_ELECTION_NAMESPACE: ns,
+      FO_WATCH_NAMESPACE: ns,
+      POD_NAME: 'metrics-test',
+    },
+    {
+      signal: stopOperator.signal,
+      logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
+      onManager: (m) => {
+        manager = m;
+      },
+    },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  stopOperator.abort();
+  if (operator) expect(await operator).toBe(0);
+  r53?.destroy();
+  await new Promise((resolve) => probeServer?.close(resolve));
+}, 40_000);
+
+describe('/metrics of the in-process operator (real apiserver, moto)', () => {
+  it('shows probe failures, the failed zone, the drain and its Route 53 call after a zone fails', async () => {
+    const key = `${ns}/web`;
+    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: POLICY_PLURAL,
+      namespace: ns,
+      body: policy('web'),
+    });
+    const zoneState = (s: Sample[], zone: string, state: string) =>
+      sampleValue(s, 'failover_operator_zone_state', { policy: key, region: 'us-east-1', zone, state });
+
+    // Before the fault: both zones Healthy, and nothing has failed or been done.
+    const before = await eventually('both zones Healthy in /metrics', async () => {
+      const s = await scrape();
+      return ZONES.every((z) => zoneState(s, z, 'Healthy') === 1) ? s : undefined;
+    });
+    expect(findSamples(before, 'failover_operator_probe_results_total', { policy: key, result: 'fail' })).toEqual([]);
+    expect(findSamples(before, 'failover_operator_actions_total', { policy: key })).toEqual([]);
+
+    zoneAnswers.set('us-east-1b', 500);
+    await eventually('use1-b drained in moto', async () => ((await motoWeights())['use1-b'] === 0 ? true : undefined));
+
+    const s = await eventually('the drain in /metrics', async () => {
+      const samples = await scrape();
+      const done = sampleValue(samples, 'failover_operator_actions_total', {
+        policy: key,
+        kind: 'SetWeights',
+        rule: 'PB-5',
+        result: 'done',
+      });
+      return (done ?? 0) >= 1 ? samples : undefined;
+    });
+
+    const failedState = ['Degraded', 'Impaired'].filter((state) => zoneState(s, 'us-east-1b', state) === 1);
+    expect(failedState).toHaveLength(1);
+    expect(zoneState(s, 'us-east-1b', 'Healthy')).toBe(0);
+    expect(zoneState(s, 'us-east-1a', 'Healthy')).toBe(1);
+
+    const failedProbes = sampleValue(s, 'failover_operator_probe_results_total', {
+      policy: key,
+      probe: 'web',
+      kind: 'http',
+      region: 'us-east-1',
+      zone: 'us-east-1b',
+      result: 'fail',
+    });
+    expect(failedProbes).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(s, 'failover_operator_probe_results_total', { policy: key, zone: 'us-east-1a', result: 'fail' }),
+    ).toBeUndefined();
+    expect(
+      sampleValue(s, 'failover_operator_probe_duration_seconds_count', { kind: 'http', zone: 'us-east-1b' }),
+    ).toBeGreaterThan(0);
+
+    const r53Writes = sampleValue(s, 'failover_operator_aws_calls_total', {
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      outcome: 'ok',
+    });
+    expect(r53Writes).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(s, 'failover_operator_aws_call_duration_seconds_count', {
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sampleValue(s, 'failover_operator_action_duration_seconds_count', { kind: 'SetWeights' }),
+    ).toBeGreaterThanOrEqual(1);
+
+    const reconciles = findSamples(s, 'failover_operator_reconcile_total', { controller: 'failoverpolicy' });
+    expect(reconciles.reduce((sum, x) => sum + x.value, 0)).toBeGreaterThanOrEqual(1);
+
+    // The journal gauge catches up at the next reconcile after the drain.
+    const journal = await eventually('the Done entry in the journal gauge', async () => {
+      const samples = await scrape();
+      const done = sampleValue(samples, 'failover_operator_journal_entries', { policy: key, state: 'Done' });
+      return (done ?? 0) >= 1 ? samples : undefined;
+    });
+    expect(sampleValue(journal, 'failover_operator_journal_entries', { policy: key, state: 'Failed' })).toBe(0);
+
+    // A deleted policy's series go with it (bounded cardinality); the process-wide AWS and reconcile series stay.
+    await kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: POLICY_PLURAL,
+      namespace: ns,
+      name: 'web',
+    });
+    const afterDelete = await eventually('no series of the deleted policy', async () => {
+      const samples = await scrape();
+      return samples.some((x) => x.labels.policy === key) ? undefined : samples;
+    });
+    expect(
+      findSamples(afterDelete, 'failover_operator_aws_calls_total', { service: 'route53' }).length,
+    ).toBeGreaterThan(0);
+  }, 90_000);
+});
