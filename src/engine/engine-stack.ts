@@ -107,6 +107,7 @@ function withMetrics(engine: PolicyEngine, metrics: OperatorMetrics): PolicyEngi
       const output = await engine.reconcile(key, policy, signal);
       if (output.plan) metrics.observeSkippedActions(key, output.plan.skipped);
       metrics.observeJournal(key, output.status.journal ?? []);
+      if (output.status.weights) metrics.observeWeights(key, output.status.weights);
       return output;
     },
   };

@@ -157,6 +157,19 @@ describe('createOperatorMetrics', () => {
     expect([journal('Pending'), journal('Done'), journal('Failed'), journal('Skipped')]).toEqual([1, 1, 0, 0]);
   });
 
+  it('reports each record weight of the group, following a drain and a failback', async () => {
+    const { registry, metrics } = setup();
+    metrics.observeWeights(POLICY, { 'use1-a': 100, 'use1-b': 100 });
+    metrics.observeWeights(POLICY, { 'use1-a': 200, 'use1-b': 0 });
+    let s = await samples(registry);
+    const weight = (id: string) =>
+      sampleValue(s, 'failover_operator_record_weight', { policy: POLICY, set_identifier: id });
+    expect([weight('use1-a'), weight('use1-b')]).toEqual([200, 0]);
+    await metrics.forgetPolicy(POLICY);
+    s = await samples(registry);
+    expect(weight('use1-a')).toBeUndefined();
+  });
+
   it('records a drill report and removes a measure the drill did not reach', async () => {
     const { registry, metrics } = setup();
     const report = {

@@ -31,6 +31,8 @@ export interface OperatorMetrics extends ActionMetrics {
   observeSkippedActions(policy: string, skipped: readonly SkippedActionSample[]): void;
   /** The policy's journal as of the last reconcile: entries per state. */
   observeJournal(policy: string, journal: readonly { state: string }[]): void;
+  /** Route 53 weight of each record of the policy's weighted group, as of its last reconcile (PB-5). */
+  observeWeights(policy: string, weights: Readonly<Record<string, number>>): void;
   /** RTO, RPO and detection time of a finished drill; a measure the drill did not reach is removed. */
   recordDrillReport(report: DrillReport): void;
   /** Removes every series of a policy that is gone or no longer tracked. */
@@ -115,6 +117,12 @@ export function createOperatorMetrics(registry: Registry, prefix = METRIC_PREFIX
     labelNames: ['policy', 'state'],
     registers,
   });
+  const recordWeight = new Gauge({
+    name: `${prefix}record_weight`,
+    help: 'Route 53 weight of each weighted record of a policy, as of its last reconcile (0 = drained, PB-5).',
+    labelNames: ['policy', 'set_identifier'],
+    registers,
+  });
   const drillRto = new Gauge({
     name: `${prefix}drill_rto_seconds`,
     help: 'Recovery time of the last drill of a scenario: first fault to service restored.',
@@ -136,7 +144,7 @@ export function createOperatorMetrics(registry: Registry, prefix = METRIC_PREFIX
   const perPolicy: Array<{
     get(): Promise<{ values: Array<{ labels: LabelValues<string> }> }>;
     remove(labels: LabelValues<string>): void;
-  }> = [probeResults, zoneState, regionState, actions, skippedActions, journalEntries];
+  }> = [probeResults, zoneState, regionState, actions, skippedActions, journalEntries, recordWeight];
 
   function setDrillGauge(gauge: Gauge, labels: { policy: string; scenario: string }, value: number | null) {
     if (value === null) gauge.remove(labels);
@@ -189,6 +197,11 @@ export function createOperatorMetrics(registry: Registry, prefix = METRIC_PREFIX
     observeJournal(policy, journal) {
       for (const state of JOURNAL_STATES) {
         journalEntries.set({ policy, state }, journal.filter((e) => e.state === state).length);
+      }
+    },
+    observeWeights(policy, weights) {
+      for (const [setIdentifier, weight] of Object.entries(weights)) {
+        recordWeight.set({ policy, set_identifier: setIdentifier }, weight);
       }
     },
     recordDrillReport(report) {
