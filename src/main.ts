@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { GROUP, POLICY_PLURAL, VERSION } from './api/index.ts';
 import { systemClock } from './clock.ts';
@@ -24,6 +24,7 @@ import { createPolicyJournalStore } from './controller/journal-store.ts';
 import { createPolicyEvents } from './controller/policy-events.ts';
 import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
 import { createEngineStack } from './engine/engine-stack.ts';
+import { createLogger } from './logging/logger.ts';
 import { createOperatorMetrics } from './metrics/operator-metrics.ts';
 import {
   abortOnTermination,
@@ -96,7 +97,7 @@ export interface RunOptions {
 /** Runs the operator until stopped; resolves with the process exit code (1 when leadership was lost). */
 export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<number> {
   const config = readConfig(env);
-  const logger = options.logger ?? pino({ level: config.logLevel, name: COMPONENT });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: COMPONENT });
   const termination = options.signal ? undefined : abortOnTermination();
   const signal = options.signal ?? termination!.signal;
   const clock = systemClock();
