@@ -93,11 +93,15 @@ describe('manager end to end on the real API server', () => {
     );
     await vi.waitFor(async () => expect(await observedSize()).toBe(7), waitOpts);
 
-    const recorded = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({
-      namespace,
-      fieldSelector: 'involvedObject.name=m1,reason=SizeObserved',
-    });
-    expect(recorded.items.map((e) => e.message).sort()).toEqual(['observed size 2', 'observed size 7']);
+    // The reconciler writes the status first and the Event after it: wait for the Event, do not race it.
+    const core = kc.makeApiClient(CoreV1Api);
+    await vi.waitFor(async () => {
+      const recorded = await core.listNamespacedEvent({
+        namespace,
+        fieldSelector: 'involvedObject.name=m1,reason=SizeObserved',
+      });
+      expect(recorded.items.map((e) => e.message).sort()).toEqual(['observed size 2', 'observed size 7']);
+    }, waitOpts);
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/failover_operator_reconcile_total\{controller="widgets",result="success"\} [1-9]/);
