@@ -6,15 +6,7 @@
 // offline validator rejects; the InvalidSpec path is covered by src/controller/policy-reconciler.test.ts. The
 // suspended case below checks the same promise — no AWS call for a policy the operator must not act on.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  ChangeResourceRecordSetsCommand,
-  CreateHostedZoneCommand,
-  DeleteHostedZoneCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +14,15 @@ import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
 import { runOperator } from '../../../src/main.ts';
 import { createNamespace, testbed } from '../../env/testbed.ts';
 import { applyCrds } from '../api/crds.ts';
+import {
+  createWeightedZone,
+  eventually as eventuallyWithin,
+  motoRoute53,
+  ProbeTarget,
+  motoWeights as readMotoWeights,
+} from '../support/operator-fixture.ts';
 
-const ZONES = ['us-east-1a', 'us-east-1b'] as const;
+const ZONES = ['us-east-1a', 'us-east-1b'] as const; // the zones createWeightedZone makes records for
 const RECORD = 'api.controller.test.';
 
 interface PolicyStatus {
@@ -36,10 +35,8 @@ interface PolicyStatus {
 let kc: KubeConfig;
 let ns: string;
 let r53: Route53Client;
-let zoneId: string | undefined;
-let probeServer: Server;
-let probeBase: string;
-const zoneAnswers = new Map<string, number>(ZONES.map((z) => [z, 200]));
+let zoneId: string;
+const probe = new ProbeTarget();
 const stopOperator = new AbortController();
 let operator: Promise<number>;
 
@@ -51,7 +48,7 @@ function policy(name: string, extra: { suspend?: boolean } = {}) {
     spec: {
       ...extra,
       regions: [{ name: 'us-east-1', role: 'primary', zones: [...ZONES] }],
-      probes: [{ name: 'web', http: { url: `${probeBase}/{zone}`, timeoutSeconds: 1, expectStatus: [200] } }],
+      probes: [{ name: 'web', http: { url: `${probe.base}/{zone}`, timeoutSeconds: 1, expectStatus: [200] } }],
       health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 300 },
       traffic: {
         route53: {
@@ -91,30 +88,9 @@ async function statusOf(name: string): Promise<PolicyStatus> {
   return obj.status ?? {};
 }
 
-/** Polls until `check` returns a value (not undefined), or fails with the last status seen. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function motoWeights(): Promise<Record<string, number>> {
-  const out = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
-  const weights: Record<string, number> = {};
-  for (const r of out.ResourceRecordSets ?? []) {
-    if (r.SetIdentifier !== undefined) weights[r.SetIdentifier] = r.Weight ?? -1;
-  }
-  return weights;
-}
+/** Polls until `check` returns a value (not undefined), within 20 s. */
+const eventually = <T>(what: string, check: () => Promise<T | undefined>) => eventuallyWithin(what, check, 20_000);
+const motoWeights = () => readMotoWeights(r53, zoneId);
 
 beforeAll(async () => {
   const tb = testbed();
@@ -122,43 +98,11 @@ beforeAll(async () => {
   await applyCrds(kc);
   ns = await createNamespace(kc, 'controller');
 
-  probeServer = createServer((req, res) => {
-    const zone = (req.url ?? '').replace(/^\//, '');
-    res.statusCode = zoneAnswers.get(zone) ?? 404;
-    res.end(res.statusCode === 200 ? 'ok' : 'failing');
-  });
-  await new Promise<void>((resolve) => probeServer.listen(0, '127.0.0.1', resolve));
-  probeBase = `http://127.0.0.1:${(probeServer.address() as AddressInfo).port}`;
+  await probe.start();
 
-  // Arrange Route 53 in moto directly (not through the fault proxy), so set-up never meets an injected fault.
-  r53 = new Route53Client({ endpoint: tb.aws.motoEndpoint, region: 'us-east-1', credentials: tb.aws.credentials });
-  // Route 53 ids start with Z (the CRD enforces ^Z[A-Z0-9]+$); moto's are random, so draw until one does.
-  for (let attempt = 0; attempt < 500 && !/^Z[A-Z0-9]+$/.test(zoneId ?? ''); attempt++) {
-    if (zoneId) await r53.send(new DeleteHostedZoneCommand({ Id: zoneId }));
-    const zone = await r53.send(
-      new CreateHostedZoneCommand({ Name: 'controller.test.', CallerReference: `controller-${ns}-${attempt}` }),
-    );
-    zoneId = (zone.HostedZone?.Id ?? '').replace(/^\/hostedzone\//, '');
-  }
-  expect(zoneId).toMatch(/^Z[A-Z0-9]+$/);
-  await r53.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      ChangeBatch: {
-        Changes: ZONES.map((z, i) => ({
-          Action: 'CREATE' as const,
-          ResourceRecordSet: {
-            Name: RECORD,
-            Type: 'A' as const,
-            TTL: 60,
-            SetIdentifier: `use1-${z.at(-1)}`,
-            Weight: 100,
-            ResourceRecords: [{ Value: `10.0.${i + 1}.1` }],
-          },
-        })),
-      },
-    }),
-  );
+  // Arranged in moto directly (not through the fault proxy), so set-up never meets an injected fault.
+  r53 = motoRoute53();
+  zoneId = await createWeightedZone(r53, 'controller.test.', RECORD);
   await tb.faults.clear();
 
   operator = runOperator(
@@ -181,7 +125,7 @@ afterAll(async () => {
   stopOperator.abort();
   if (operator) expect(await operator).toBe(0);
   r53?.destroy();
-  await new Promise((resolve) => probeServer?.close(resolve));
+  await probe.stop();
 }, 40_000);
 
 describe('FailoverPolicy controller (in-process operator, real apiserver, moto)', () => {
@@ -205,7 +149,7 @@ describe('FailoverPolicy controller (in-process operator, real apiserver, moto)'
     });
     expect(await motoWeights()).toEqual({ 'use1-a': 100, 'use1-b': 100 });
 
-    zoneAnswers.set('us-east-1b', 500);
+    probe.answers.set('us-east-1b', 500);
 
     const failing = await eventually('us-east-1b unhealthy in status', async () => {
       const status = await statusOf('web');

@@ -20,7 +20,7 @@ import {
   policyBody,
   statusOf,
   waitHealthy,
-} from './fixture.ts';
+} from '../support/operator-fixture.ts';
 
 const RECORD = 'api.crash.test.';
 let kc: KubeConfig;

@@ -23,7 +23,7 @@ import {
   policyBody,
   statusOf,
   waitHealthy,
-} from './fixture.ts';
+} from '../support/operator-fixture.ts';
 
 let kc: KubeConfig;
 let r53: Route53Client;

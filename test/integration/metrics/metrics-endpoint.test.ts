@@ -3,15 +3,7 @@
 // the operator drains it in Route 53, and the manager's /metrics must show it: probe failures, the zone's state,
 // the action, the Route 53 call and the reconciles — the operator's own trail (PB-11), read as Prometheus would.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  ChangeResourceRecordSetsCommand,
-  CreateHostedZoneCommand,
-  DeleteHostedZoneCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,17 +13,22 @@ import { findSamples, parseExposition, type Sample, sampleValue } from '../../..
 import type { Manager } from '../../../src/runtime/index.ts';
 import { createNamespace, testbed } from '../../env/testbed.ts';
 import { applyCrds } from '../api/crds.ts';
+import {
+  createWeightedZone,
+  eventually as eventuallyWithin,
+  motoRoute53,
+  ProbeTarget,
+  motoWeights as readMotoWeights,
+} from '../support/operator-fixture.ts';
 
-const ZONES = ['us-east-1a', 'us-east-1b'] as const;
+const ZONES = ['us-east-1a', 'us-east-1b'] as const; // the zones createWeightedZone makes records for
 const RECORD = 'api.metrics.test.';
 
 let kc: KubeConfig;
 let ns: string;
 let r53: Route53Client;
-let zoneId: string | undefined;
-let probeServer: Server;
-let probeBase: string;
-const zoneAnswers = new Map<string, number>(ZONES.map((z) => [z, 200]));
+let zoneId: string;
+const probe = new ProbeTarget();
 const stopOperator = new AbortController();
 let operator: Promise<number>;
 let manager: Manager | undefined;
@@ -43,7 +40,7 @@ function policy(name: string) {
     metadata: { name, namespace: ns },
     spec: {
       regions: [{ name: 'us-east-1', role: 'primary', zones: [...ZONES] }],
-      probes: [{ name: 'web', http: { url: `${probeBase}/{zone}`, timeoutSeconds: 1, expectStatus: [200] } }],
+      probes: [{ name: 'web', http: { url: `${probe.base}/{zone}`, timeoutSeconds: 1, expectStatus: [200] } }],
       health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 300 },
       traffic: {
         route53: {
@@ -60,22 +57,6 @@ function policy(name: string) {
   };
 }
 
-/** Polls until `check` returns a value (not undefined), or fails with the last error seen. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 async function scrape(): Promise<Sample[]> {
   const port = manager?.httpPort();
   if (port === undefined) throw new Error('the manager serves no /metrics yet');
@@ -85,14 +66,9 @@ async function scrape(): Promise<Sample[]> {
   return parseExposition(await res.text());
 }
 
-async function motoWeights(): Promise<Record<string, number>> {
-  const out = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }));
-  const weights: Record<string, number> = {};
-  for (const r of out.ResourceRecordSets ?? []) {
-    if (r.SetIdentifier !== undefined) weights[r.SetIdentifier] = r.Weight ?? -1;
-  }
-  return weights;
-}
+/** Polls until `check` returns a value (not undefined), within 30 s. */
+const eventually = <T>(what: string, check: () => Promise<T | undefined>) => eventuallyWithin(what, check, 30_000);
+const motoWeights = () => readMotoWeights(r53, zoneId);
 
 beforeAll(async () => {
   const tb = testbed();
@@ -100,43 +76,11 @@ beforeAll(async () => {
   await applyCrds(kc);
   ns = await createNamespace(kc, 'metrics');
 
-  probeServer = createServer((req, res) => {
-    const zone = (req.url ?? '').replace(/^\//, '');
-    res.statusCode = zoneAnswers.get(zone) ?? 404;
-    res.end(res.statusCode === 200 ? 'ok' : 'failing');
-  });
-  await new Promise<void>((resolve) => probeServer.listen(0, '127.0.0.1', resolve));
-  probeBase = `http://127.0.0.1:${(probeServer.address() as AddressInfo).port}`;
+  await probe.start();
 
-  // Arrange Route 53 in moto directly (not through the fault proxy), so set-up never meets an injected fault.
-  r53 = new Route53Client({ endpoint: tb.aws.motoEndpoint, region: 'us-east-1', credentials: tb.aws.credentials });
-  // Route 53 ids start with Z (the CRD enforces ^Z[A-Z0-9]+$); moto's are random, so draw until one does.
-  for (let attempt = 0; attempt < 500 && !/^Z[A-Z0-9]+$/.test(zoneId ?? ''); attempt++) {
-    if (zoneId) await r53.send(new DeleteHostedZoneCommand({ Id: zoneId }));
-    const zone = await r53.send(
-      new CreateHostedZoneCommand({ Name: 'metrics.test.', CallerReference: `metrics-${ns}-${attempt}` }),
-    );
-    zoneId = (zone.HostedZone?.Id ?? '').replace(/^\/hostedzone\//, '');
-  }
-  expect(zoneId).toMatch(/^Z[A-Z0-9]+$/);
-  await r53.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      ChangeBatch: {
-        Changes: ZONES.map((z, i) => ({
-          Action: 'CREATE' as const,
-          ResourceRecordSet: {
-            Name: RECORD,
-            Type: 'A' as const,
-            TTL: 60,
-            SetIdentifier: `use1-${z.at(-1)}`,
-            Weight: 100,
-            ResourceRecords: [{ Value: `10.0.${i + 1}.1` }],
-          },
-        })),
-      },
-    }),
-  );
+  // Arranged in moto directly (not through the fault proxy), so set-up never meets an injected fault.
+  r53 = motoRoute53();
+  zoneId = await createWeightedZone(r53, 'metrics.test.', RECORD);
   await tb.faults.clear();
 
   operator = runOperator(
@@ -165,7 +109,7 @@ afterAll(async () => {
   stopOperator.abort();
   if (operator) expect(await operator).toBe(0);
   r53?.destroy();
-  await new Promise((resolve) => probeServer?.close(resolve));
+  await probe.stop();
 }, 40_000);
 
 describe('/metrics of the in-process operator (real apiserver, moto)', () => {
@@ -189,7 +133,7 @@ describe('/metrics of the in-process operator (real apiserver, moto)', () => {
     expect(findSamples(before, 'failover_operator_probe_results_total', { policy: key, result: 'fail' })).toEqual([]);
     expect(findSamples(before, 'failover_operator_actions_total', { policy: key })).toEqual([]);
 
-    zoneAnswers.set('us-east-1b', 500);
+    probe.answers.set('us-east-1b', 500);
     await eventually('use1-b drained in moto', async () => ((await motoWeights())['use1-b'] === 0 ? true : undefined));
 
     const s = await eventually('the drain in /metrics', async () => {

@@ -1,4 +1,4 @@
-// Shared set-up for the engine's end-to-end tests: the operator as a real child process
+// Shared set-up for the operator's end-to-end tests (engine, controller, metrics): the operator as a real child process
 // (`node src/cli/failover-operator.ts run`) against the test bed's kube-apiserver and moto behind the fault proxy,
 // Route 53 hosted zones arranged directly in moto, and a loopback HTTP server whose per-zone answers the test sets.
 
