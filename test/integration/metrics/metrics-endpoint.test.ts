@@ -17,6 +17,7 @@ import {
   createWeightedZone,
   eventually as eventuallyWithin,
   motoRoute53,
+  operatorEnv,
   ProbeTarget,
   motoWeights as readMotoWeights,
 } from '../support/operator-fixture.ts';
@@ -83,26 +84,13 @@ beforeAll(async () => {
   zoneId = await createWeightedZone(r53, 'metrics.test.', RECORD);
   await tb.faults.clear();
 
-  operator = runOperator(
-    {
-      KUBECONFIG: tb.kubeconfigPath,
-      FO_AWS_ENDPOINT: tb.aws.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: tb.aws.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: tb.aws.credentials.secretAccessKey,
-      FO_METRICS_PORT: '0',
-      FO_LEADER_ELECTION_NAMESPACE: ns,
-      FO_WATCH_NAMESPACE: ns,
-      POD_NAME: 'metrics-test',
+  operator = runOperator(operatorEnv(ns, 'metrics-test'), {
+    signal: stopOperator.signal,
+    logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
+    onManager: (m) => {
+      manager = m;
     },
-    {
-      signal: stopOperator.signal,
-      logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
-      onManager: (m) => {
-        manager = m;
-      },
-    },
-  );
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -55,6 +55,25 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The operator's environment for a test: the test bed's apiserver and AWS endpoint (the fault proxy), metrics on a
+ * free port, and the watch and the Lease confined to one namespace so tests never see each other's policies.
+ */
+export function operatorEnv(ns: string, podName: string): Record<string, string> {
+  const tb = testbed();
+  return {
+    KUBECONFIG: tb.kubeconfigPath,
+    FO_AWS_ENDPOINT: tb.aws.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: tb.aws.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: tb.aws.credentials.secretAccessKey,
+    FO_METRICS_PORT: '0',
+    FO_WATCH_NAMESPACE: ns,
+    FO_LEADER_ELECTION_NAMESPACE: ns,
+    POD_NAME: podName,
+  };
+}
+
 /** Loopback probe target: GET /<prefix>/<zone> answers the status the test set for that key (default 200). */
 export class ProbeTarget {
   readonly answers = new Map<string, number>();
@@ -202,22 +221,13 @@ export class OperatorProcess {
   readonly exited: Promise<number | null>;
 
   constructor(ns: string, podName: string) {
-    const tb = testbed();
     this.child = spawn(process.execPath, ['src/cli/failover-operator.ts', 'run'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
-        KUBECONFIG: tb.kubeconfigPath,
-        FO_AWS_ENDPOINT: tb.aws.endpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: tb.aws.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: tb.aws.credentials.secretAccessKey,
-        FO_METRICS_PORT: '0',
-        FO_WATCH_NAMESPACE: ns,
-        FO_LEADER_ELECTION_NAMESPACE: ns,
-        POD_NAME: podName,
+        ...operatorEnv(ns, podName),
         FO_LOG_LEVEL: 'info',
       },
     });
