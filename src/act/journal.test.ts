@@ -80,7 +80,9 @@ describe('journal', () => {
     expect(findEntry(failed, reboot.id)?.error).toHaveLength(2048);
     const done = recordDone(recordIntent([], reboot, T0), reboot.id, T0, 'y'.repeat(5_000));
     expect(findEntry(done, reboot.id)?.detail).toHaveLength(1024);
-    expect(() => recordIntent([], { ...reboot, rule: 'PB-99' }, T0)).toThrow(/unknown playbook rule/);
+    // The type forbids unknown rules; the runtime guard covers input that bypassed it (e.g. parsed JSON).
+    const unknownRule = { ...reboot, rule: 'PB-99' } as unknown as typeof reboot;
+    expect(() => recordIntent([], unknownRule, T0)).toThrow(/unknown playbook rule/);
   });
 
   it('refuses an outcome without an intent', () => {

@@ -2,9 +2,10 @@
 // and which database failover epoch is the latest. The journal is the intent log the executor writes before and
 // after every action (DESIGN.md); the planner reads it to resume, never to decide what the cloud looks like.
 
+import type { JournalState } from '../api/index.ts';
 import { epochTime, type FailoverStep, type FailoverTrigger, parseFailoverId } from './action-ids.ts';
 
-export type JournalState = 'Pending' | 'Done' | 'Failed' | 'Skipped';
+export type { JournalState };
 
 /** The journal fields the planner reads (a structural subset of the API's JournalEntry). */
 export interface JournalRecord {

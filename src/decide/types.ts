@@ -1,11 +1,11 @@
 // The planner's inputs and output. The planner (planner.ts) is a pure function of these: no I/O, no clock.
 
-import type { FailoverPolicy, JournalEntry } from '../api/index.ts';
+import type { FailoverPolicy, JournalEntry, RuleId } from '../api/index.ts';
 import type { DbInstance, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
 import type { HealthView } from '../health/types.ts';
 
-/** Playbook rule ids (PLAYBOOK.md); every action and every skipped action cites one. */
-export type RuleId = `PB-${number}`;
+/** Playbook rule ids (PB-1 … PB-12, src/api/rules.ts); every action and every skipped action cites one. */
+export type { RuleId };
 
 /** What the operator last read from the cloud for one policy. */
 export interface CloudObservation {

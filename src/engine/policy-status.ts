@@ -154,7 +154,7 @@ function approvalFrom(
     action: 'PromoteReadReplica',
     target: id,
     ...(target?.region === undefined ? {} : { region: target.region }),
-    rule: gate.rule as PendingApproval['rule'],
+    rule: gate.rule,
     reason: gate.message.slice(0, 1024),
     requestedAt: previous?.id === id ? previous.requestedAt : rfc3339(now),
     ...(lag === undefined ? {} : { lagSeconds: lag }),
