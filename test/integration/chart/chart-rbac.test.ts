@@ -111,7 +111,27 @@ function examplePolicy(namespace: string, name: string): KubernetesObject & Reco
 }
 
 /** Opens a watch on `apiPath` as `kc` and resolves with the first event's type and object name. */
+/**
+ * The first event of a watch, re-watching (as an informer does) when the apiserver answers with a transient ERROR
+ * status; a 403 is returned at once, since that is the verdict an RBAC test is after.
+ */
 async function firstWatchEvent(kc: KubeConfig, apiPath: string): Promise<{ type: string; name: string }> {
+  let last: { type: string; name: string; status?: { code?: number; message?: string } } | undefined;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    last = await watchOnce(kc, apiPath);
+    if (last.type !== 'ERROR' || last.status?.code === 403) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (last?.type === 'ERROR') {
+    return { type: 'ERROR', name: `${last.status?.code ?? '?'} ${last.status?.message ?? ''}`.trim() };
+  }
+  return { type: last!.type, name: last!.name };
+}
+
+async function watchOnce(
+  kc: KubeConfig,
+  apiPath: string,
+): Promise<{ type: string; name: string; status?: { code?: number; message?: string } }> {
   let controller: AbortController | undefined;
   try {
     return await new Promise((resolve, reject) => {
@@ -120,9 +140,13 @@ async function firstWatchEvent(kc: KubeConfig, apiPath: string): Promise<{ type:
         .watch(
           apiPath,
           {},
-          (type, object: KubernetesObject) => {
+          (type, object: KubernetesObject & { code?: number; message?: string }) => {
             clearTimeout(timer);
-            resolve({ type, name: object.metadata?.name ?? '' });
+            resolve(
+              type === 'ERROR'
+                ? { type, name: '', status: { code: object.code, message: object.message } }
+                : { type, name: object.metadata?.name ?? '' },
+            );
           },
           (err) => {
             clearTimeout(timer);
