@@ -2,11 +2,13 @@
 // failover-operator: `run` (the controller) and `simulate` (the embedded default: the real engine against a
 // simulated AWS). This file only parses arguments and wires; the work happens in src/simulate and src/main.ts.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type FailoverPolicy, formatFieldErrors, loadManifests } from '../api/index.ts';
 import { listBuiltinScenarios, loadScenario, ScenarioError } from '../scenarios/index.ts';
 import { formatReport, formatTimeline } from '../simulate/format-report.ts';
+import { renderHtmlReport } from '../simulate/report-html.ts';
 import { runSimulation } from '../simulate/run-simulation.ts';
 
 /** A mistake the user can fix: printed as one clear message, exit code 2, never a stack trace. */
@@ -30,6 +32,13 @@ export function readPolicies(files: string[]): FailoverPolicy[] {
   }
   if (policies.length === 0) throw new UsageError(`no FailoverPolicy found in ${files.join(', ')}`);
   return policies;
+}
+
+/** One page per policy: with several policies, `report.html` becomes `report-<policy>.html`. */
+export function htmlReportPath(file: string, policyName: string, policyCount: number): string {
+  if (policyCount <= 1) return file;
+  const ext = extname(file);
+  return `${file.slice(0, file.length - ext.length)}-${policyName}${ext || '.html'}`;
 }
 
 function positiveInt(value: string): number {
@@ -56,12 +65,16 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .option('--seed <n>', 'seed for the simulated cloud and jitter (same seed, same run)', positiveInt, 1)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--quiet', 'print only the report, not the timeline')
+    .option('--html <file>', 'also write the drill report as a standalone HTML page with a timeline chart')
     .addHelpText(
       'after',
-      '\nExamples:\n  failover-operator simulate examples/two-region-rds.yaml --scenario us-east-1-2011\n  failover-operator simulate examples/single-region-web.yaml --scenario zone-outage --output json',
+      '\nExamples:\n  failover-operator simulate examples/two-region-rds.yaml --scenario us-east-1-2011\n  failover-operator simulate examples/two-region-rds.yaml --scenario region-outage --html drill.html\n  failover-operator simulate examples/single-region-web.yaml --scenario zone-outage --output json',
     )
     .action(
-      async (files: string[], opts: { scenario: string; seed: number; output: 'text' | 'json'; quiet?: boolean }) => {
+      async (
+        files: string[],
+        opts: { scenario: string; seed: number; output: 'text' | 'json'; quiet?: boolean; html?: string },
+      ) => {
         const policies = readPolicies(files);
         let scenario: ReturnType<typeof loadScenario>;
         try {
@@ -86,6 +99,17 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
           });
           if (io.isTTY && opts.output === 'text') io.err('\n');
           reports.push(result.report);
+          if (opts.html !== undefined) {
+            const file = htmlReportPath(opts.html, policy.metadata.name ?? 'policy', policies.length);
+            try {
+              writeFileSync(file, renderHtmlReport({ report: result.report, timeline: result.timeline, policy }));
+            } catch (err) {
+              throw new UsageError(
+                `cannot write --html ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+              );
+            }
+            if (opts.output === 'text') io.err(`wrote the HTML report to ${file}\n`);
+          }
           if (opts.output === 'text') {
             if (!opts.quiet) io.out(`${formatTimeline(result.timeline)}\n\n`);
             io.out(

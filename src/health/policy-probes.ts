@@ -127,7 +127,7 @@ export function probesForPolicy(
           add(
             createReplicaLagProbe(
               { replica, maxLagSeconds: rds.maxLagSeconds ?? 30, timeoutMs },
-              { ...common, replicaLag },
+              { ...common, replicaLag, databases },
             ),
           );
         }

@@ -41,7 +41,10 @@ describe('ec2 zone state probe', () => {
       ['us-east-1b', true, undefined],
       ['us-east-1c', false, 'degraded'],
       ['us-east-1d', false, 'degraded'],
+      // the call itself answered: clears a region-wide failure recorded when it did not
+      [undefined, true, undefined],
     ]);
+    expect(out[4]!.detail).toBe('DescribeAvailabilityZones answered');
     expect(out[0]!.detail).toBe('DescribeAvailabilityZones: us-east-1a state impaired (EBS volumes degraded)');
     expect(out[3]!.detail).toContain('not reported');
     expect(out.every((r) => r.kind === 'ec2-zone' && r.region === 'us-east-1')).toBe(true);
@@ -78,7 +81,13 @@ describe('ec2 instance status probe', () => {
       ['us-east-1a', false, 'down'],
       ['us-east-1b', false, 'degraded'],
       ['us-east-1c', true, undefined],
+      [undefined, true, undefined],
     ]);
+    expect(out[3]).toMatchObject({
+      kind: 'ec2-instances',
+      region: 'us-east-1',
+      detail: 'DescribeInstanceStatus answered',
+    });
     expect(out[1]!.detail).toBe(
       'DescribeInstanceStatus: 1/2 instances [app=checkout] pass status checks; impaired: i-3',
     );
@@ -111,30 +120,39 @@ describe('rds probes', () => {
       { databases: databases(instance), now },
     );
 
-  it('available is ok in the instance zone; rebooting is down; modifying is degraded; missing is down', async () => {
+  it('available is ok in the instance zone; a planned change (our own promotion) is ok; failed and missing are down', async () => {
     expect((await probeFor(db('available')).run(ctx))[0]).toMatchObject({ kind: 'rds', zone: 'us-east-1a', ok: true });
-    const rebooting = (await probeFor(db('rebooting')).run(ctx))[0]!;
-    expect(rebooting).toMatchObject({
+    // A promotion goes through modifying and rebooting: the zone the replica lives in must not look impaired.
+    for (const status of ['modifying', 'rebooting', 'backing-up', 'configuring-enhanced-monitoring']) {
+      expect((await probeFor(db(status, { replicaSourceId: 'x' })).run(ctx))[0]).toMatchObject({
+        ok: true,
+        detail: `DescribeDBInstances: replica orders status ${status} (a planned change, not a zone failure)`,
+      });
+    }
+    expect((await probeFor(db('failed')).run(ctx))[0]).toMatchObject({
       ok: false,
       severity: 'down',
-      detail: 'DescribeDBInstances: primary orders status rebooting',
+      detail: 'DescribeDBInstances: primary orders status failed',
     });
-    expect((await probeFor(db('modifying', { replicaSourceId: 'x' })).run(ctx))[0]).toMatchObject({
-      ok: false,
-      severity: 'degraded',
-      detail: 'DescribeDBInstances: replica orders status modifying',
-    });
+    expect((await probeFor(db('stopped')).run(ctx))[0]).toMatchObject({ ok: false, severity: 'degraded' });
     const missing = (await probeFor(undefined).run(ctx))[0]!;
     expect(missing).toMatchObject({ ok: false, severity: 'down' });
     expect(missing.zone).toBeUndefined();
   });
 
-  it('replica lag within budget is ok; over budget or unknown is degraded', async () => {
+  it('replica lag within budget is ok; over budget or unknown is degraded; a promoted replica has no lag', async () => {
     const reader = (lag: number | undefined): ReplicaLagReader => ({ replicaLagSeconds: async () => lag });
-    const probe = (lag: number | undefined) =>
+    const replica = db('available', { region: 'us-west-2', id: 'orders-usw2', replicaSourceId: 'orders' });
+    const describing = (instance: DbInstance | undefined) => ({
+      describeInstance: async (region: string, id: string) => {
+        expect([region, id]).toEqual(['us-west-2', 'orders-usw2']);
+        return instance;
+      },
+    });
+    const probe = (lag: number | undefined, instance: DbInstance | undefined = replica) =>
       createReplicaLagProbe(
         { replica: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' }, maxLagSeconds: 30, timeoutMs: 2000 },
-        { replicaLag: reader(lag), now },
+        { replicaLag: reader(lag), databases: describing(instance), now },
       );
     expect((await probe(5).run(ctx))[0]).toMatchObject({ kind: 'replica-lag', region: 'us-west-2', ok: true });
     expect((await probe(45).run(ctx))[0]).toMatchObject({
@@ -142,6 +160,16 @@ describe('rds probes', () => {
       severity: 'degraded',
       detail: 'ReplicaLag orders-usw2: 45s over budget 30s',
     });
-    expect((await probe(undefined).run(ctx))[0]).toMatchObject({ ok: false, severity: 'degraded' });
+    expect((await probe(undefined).run(ctx))[0]).toMatchObject({
+      ok: false,
+      severity: 'degraded',
+      detail: 'ReplicaLag orders-usw2: no recent datapoint',
+    });
+    expect((await probe(undefined, undefined).run(ctx))[0]).toMatchObject({ ok: false, severity: 'degraded' });
+    const { replicaSourceId: _source, ...promoted } = replica;
+    expect((await probe(undefined, promoted).run(ctx))[0]).toMatchObject({
+      ok: true,
+      detail: 'ReplicaLag orders-usw2: not applicable, orders-usw2 is no longer a replica',
+    });
   });
 });

@@ -6,6 +6,9 @@
 // - instance status: DescribeInstanceStatus of the instances selected by tags, grouped by zone. A zone whose
 //   running instances all fail a status check is down; some failing is degraded. Zones with no selected
 //   instances produce no observation (no evidence either way).
+// Both are region-wide probes: when the AWS call itself fails, the scheduler records a region-wide `down`. So each
+// successful run also reports a region-wide `ok` ("the call answered"): without it a region whose EC2 API failed
+// once would keep that failure for good, since later runs only speak about zones.
 
 import type { Compute, InstanceHealth, RegionName, ZoneName } from '../cloud/types.ts';
 import { OPERATOR_SOURCE, type Probe, type ProbeObservation, stableKey } from './probe.ts';
@@ -36,7 +39,8 @@ export function createEc2ZoneStateProbe(
       const reported = await deps.compute.describeZones(spec.region, { signal: ctx.signal });
       const at = deps.now();
       const byName = new Map(reported.map((z) => [z.name, z]));
-      return zones.map((zone): ProbeObservation => {
+      const answered = callAnswered('ec2-zone', spec.region, at, started, source, 'DescribeAvailabilityZones');
+      const perZone = zones.map((zone): ProbeObservation => {
         const base = {
           kind: 'ec2-zone' as const,
           region: spec.region,
@@ -59,6 +63,7 @@ export function createEc2ZoneStateProbe(
         if (ZONE_STATE_OK.has(status.state)) return { ...base, ok: true, detail };
         return { ...base, ok: false, severity: ZONE_STATE_DOWN.has(status.state) ? 'down' : 'degraded', detail };
       });
+      return [...perZone, answered];
     },
   };
 }
@@ -101,7 +106,8 @@ export function createEc2InstanceStatusProbe(
         list.push(i);
         byZone.set(i.zone, list);
       }
-      return [...byZone.entries()]
+      const answered = callAnswered('ec2-instances', spec.region, at, started, source, 'DescribeInstanceStatus');
+      const perZone = [...byZone.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([zone, list]): ProbeObservation => {
           const impaired = list.filter(isImpaired).map((i) => i.id);
@@ -122,6 +128,19 @@ export function createEc2InstanceStatusProbe(
             detail: `DescribeInstanceStatus: ${counts}; impaired: ${impaired.join(', ')}`,
           };
         });
+      return [...perZone, answered];
     },
   };
+}
+
+/** The region-wide result of a region-wide probe whose AWS call answered (see the header). */
+function callAnswered(
+  kind: 'ec2-zone' | 'ec2-instances',
+  region: RegionName,
+  at: number,
+  started: number,
+  source: string,
+  operation: string,
+): ProbeObservation {
+  return { kind, region, at, latencyMs: Math.round(at - started), source, ok: true, detail: `${operation} answered` };
 }

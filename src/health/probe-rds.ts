@@ -1,19 +1,41 @@
 // RDS probes through the Databases and ReplicaLagReader interfaces.
 // - instance status, for the primary and each replica, observed in the instance's zone (or for its region when
-//   RDS reports no zone): `available` / `backing-up` are ok; `rebooting`, `failed`, `storage-full`,
-//   `incompatible-*`, `inaccessible-*` and a missing instance are down; anything else (modifying, maintenance, ...)
-//   is degraded — the instance exists but is not plainly serving.
-// - replica lag: CloudWatch `ReplicaLag` within maxLagSeconds is ok; over it, or no recent datapoint, is degraded
-//   (the RPO budget of PB-6 is at risk, the replica is not down).
+//   RDS reports no zone): `available` is ok; so are the statuses of a planned change — backing-up, modifying,
+//   rebooting, maintenance, upgrading, configuring-*, … — because the operator's own promotion goes through
+//   `modifying` and `rebooting`, and a zone must never look impaired because we promoted a replica in it (that
+//   would drain traffic from the very zone we failed over to). The planner reads database status on its own
+//   (observe-cloud) and waits for `available` before it relies on an instance. `failed`, `storage-full`,
+//   `incompatible-*`, `inaccessible-*` and a missing instance are down; anything else (stopped, …) is degraded.
+// - replica lag: CloudWatch `ReplicaLag` within maxLagSeconds is ok; over it is degraded (the RPO budget of PB-6
+//   is at risk, the replica is not down). No recent datapoint is degraded too — unless the instance is no longer
+//   a replica (it was promoted: a writer has no lag), which one DescribeDBInstances settles.
 
 import type { Databases, DbInstance, RegionName, ReplicaLagReader } from '../cloud/types.ts';
 import { OPERATOR_SOURCE, type Probe, type ProbeObservation, stableKey } from './probe.ts';
 
-const STATUS_OK = new Set(['available', 'backing-up']);
+const STATUS_OK = new Set(['available']);
+/** Statuses of a planned change (by us or by AWS maintenance): the instance is fine, only busy. */
+const STATUS_CHANGING = new Set([
+  'backing-up',
+  'modifying',
+  'rebooting',
+  'maintenance',
+  'upgrading',
+  'renaming',
+  'resetting-master-credentials',
+  'storage-optimization',
+  'storage-config-upgrade',
+  'starting',
+  'converting-to-vpc',
+  'moving-to-vpc',
+]);
+
+function isChangingStatus(status: string): boolean {
+  return STATUS_CHANGING.has(status) || status.startsWith('configuring-');
+}
 
 function isDownStatus(status: string): boolean {
   return (
-    status === 'rebooting' ||
     status === 'failed' ||
     status === 'storage-full' ||
     status.startsWith('incompatible-') ||
@@ -52,7 +74,9 @@ export function createRdsStatusProbe(
       const detail = `DescribeDBInstances: ${role} ${id} status ${instance.status}`;
       const observation: ProbeObservation = STATUS_OK.has(instance.status)
         ? { ...base, ...zonePart, ok: true, detail }
-        : { ...base, ...zonePart, ok: false, severity: isDownStatus(instance.status) ? 'down' : 'degraded', detail };
+        : isChangingStatus(instance.status)
+          ? { ...base, ...zonePart, ok: true, detail: `${detail} (a planned change, not a zone failure)` }
+          : { ...base, ...zonePart, ok: false, severity: isDownStatus(instance.status) ? 'down' : 'degraded', detail };
       return [observation];
     },
   };
@@ -60,7 +84,12 @@ export function createRdsStatusProbe(
 
 export function createReplicaLagProbe(
   spec: { replica: RdsInstanceRef; maxLagSeconds: number; timeoutMs: number },
-  deps: { replicaLag: ReplicaLagReader; now: () => number; source?: string },
+  deps: {
+    replicaLag: ReplicaLagReader;
+    databases: Pick<Databases, 'describeInstance'>;
+    now: () => number;
+    source?: string;
+  },
 ): Probe {
   const { region, dbInstanceIdentifier: id } = spec.replica;
   const source = deps.source ?? OPERATOR_SOURCE;
@@ -75,6 +104,10 @@ export function createReplicaLagProbe(
       const at = deps.now();
       const base = { kind: 'replica-lag' as const, region, at, latencyMs: Math.round(at - started), source };
       if (lag === undefined) {
+        const instance = await deps.databases.describeInstance(region, id, { signal: ctx.signal });
+        if (instance && instance.replicaSourceId === undefined) {
+          return [{ ...base, ok: true, detail: `ReplicaLag ${id}: not applicable, ${id} is no longer a replica` }];
+        }
         return [{ ...base, ok: false, severity: 'degraded', detail: `ReplicaLag ${id}: no recent datapoint` }];
       }
       if (lag > spec.maxLagSeconds) {

@@ -38,6 +38,23 @@ describe('built-in scenarios against the two-region example policy', () => {
     expect(report.rpoSeconds).toBe(0);
   }, 120_000);
 
+  it('region outage: our own promotion never makes the standby look unhealthy; every region is Healthy after recovery', async () => {
+    const { timeline, finalStatus } = await runSimulation({
+      policy: twoRegion,
+      scenario: loadScenario('region-outage'),
+    });
+    // The promotion takes orders-usw2 through modifying and rebooting; that is a planned change, not a zone failure.
+    const standbyChanges = timeline.filter((e) => e.kind === 'health' && e.name?.startsWith('us-west-2'));
+    expect(standbyChanges).toEqual([]);
+    expect(finalStatus?.activeWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+    // Once the region answers again, no region-wide failure lingers (the EC2 calls answering clear it) and the
+    // promoted writer has no replica lag to miss.
+    expect(finalStatus?.regions?.map((r) => [r.name, r.state])).toEqual([
+      ['us-east-1', 'Healthy'],
+      ['us-west-2', 'Healthy'],
+    ]);
+  }, 120_000);
+
   it('the 2011 replay detects before the first public update, fails over once within RPO and fails 1b back late', async () => {
     const { report, finalStatus } = await runSimulation({
       policy: twoRegion,
