@@ -17,15 +17,19 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { GROUP, POLICY_PLURAL, VERSION } from './api/index.ts';
+import { DRILL_PLURAL, GROUP, POLICY_PLURAL, VERSION } from './api/index.ts';
 import { systemClock } from './clock.ts';
 import { createAwsCloud } from './cloud/aws/index.ts';
+import { createDrillEvents } from './controller/drill-events.ts';
+import { createDrillReconciler, type StoredDrill } from './controller/drill-reconciler.ts';
 import { createPolicyJournalStore } from './controller/journal-store.ts';
 import { createPolicyEvents } from './controller/policy-events.ts';
 import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
+import { createPolicyTracker } from './controller/policy-tracker.ts';
 import { createEngineStack } from './engine/engine-stack.ts';
 import { createLogger } from './logging/logger.ts';
 import { createOperatorMetrics } from './metrics/operator-metrics.ts';
+import { createFinalizers } from './runtime/finalizers.ts';
 import {
   abortOnTermination,
   createCustomResourceInformer,
@@ -35,6 +39,7 @@ import {
   EventRecorder,
   Manager,
 } from './runtime/index.ts';
+import { runSimulation } from './simulate/run-simulation.ts';
 
 const COMPONENT = 'failover-operator';
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -147,13 +152,14 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   });
   const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
   let enqueue: (key: string) => void = () => {};
+  const operatorMetrics = createOperatorMetrics(registry);
   const { engine } = createEngineStack({
     cloud,
     clock,
     logger,
     journalStore,
     events: events.actions,
-    metrics: createOperatorMetrics(registry),
+    metrics: operatorMetrics,
     isLeader: () => manager.isLeader(),
     signal,
     onHealthChange: (key, transitions) => {
@@ -171,6 +177,8 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       engine,
       statusWriter,
       events,
+      finalizers: createFinalizers(kc, resource),
+      journal: journalStore,
       onPolicyGone: (key) => journalStore.forget(key),
       isLeader: () => manager.isLeader(),
       clock,
@@ -178,6 +186,39 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     }),
   });
   enqueue = (key) => controller.queue.add(key);
+
+  // FailoverDrills (PB-12): DryRun drills run the embedded simulation against the real policy; Live drills inject a
+  // zone failure into the engine above and measure what it does on AWS. Leader only, like every reconcile.
+  const drillResource = { group: GROUP, version: VERSION, plural: DRILL_PLURAL };
+  const drillInformer = createCustomResourceInformer<StoredDrill & { metadata: object }>(kc, {
+    resource: drillResource,
+    clock,
+    logger,
+    metrics: manager.metrics.informer,
+    ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+  });
+  const getDrill = (key: string) => drillInformer.get(key);
+  manager.addController({
+    name: 'failoverdrill',
+    informer: drillInformer,
+    workers: 2,
+    reconcile: createDrillReconciler({
+      getDrill,
+      listDrills: () => drillInformer.list(),
+      getPolicy,
+      engine,
+      simulate: runSimulation,
+      statusWriter: createStatusWriter<StoredDrill['status'] & object>(kc, drillResource),
+      events: createDrillEvents({ recorder, getDrill }),
+      metrics: operatorMetrics,
+      reconcilePolicy: (key) => enqueue(key),
+      isLeader: () => manager.isLeader(),
+      clock,
+      logger,
+    }),
+  });
+  // Every replica probes every policy it could be asked to act on, so a new leader acts on history (DESIGN.md).
+  manager.addRunnable(createPolicyTracker({ informer, engine, logger }));
   options.onManager?.(manager);
 
   logger.info(

@@ -1,11 +1,13 @@
 // Detection benchmark (not a timed test). Run: node bench/detection/detection.bench.ts [--runs N] [--seconds S]
 //
 // 1. Detection latency: time from an injected fault to the zone being Degraded, at a 5 s interval and
-//    failureThreshold 2, over many runs with a random fault phase. Runs the real scheduler (jittered start) and
-//    the real health model on the virtual clock (src/clock.ts), so the numbers are virtual seconds and exact.
-//    Two ways of cutting rounds are measured:
-//      - probe-aligned: the model observes each probe result as it arrives (a round per probe run);
-//      - controller tick: the controller drains results every interval at its own random phase and then observes.
+//    failureThreshold 2, over many runs with a random fault phase. Runs on the virtual clock (src/clock.ts), so the
+//    numbers are virtual seconds and exact. Three paths are measured:
+//      - engine as wired: the operator's own path, built by createEngineStack — probe scheduler (jittered start)
+//        → the engine's onResults → health model → onHealthChange — for an http probe per zone;
+//      - model, as results arrive: the real scheduler and model, wired by hand the same way (the lower bound);
+//      - round tick (for comparison): results collected and folded every interval at an independent phase, as the
+//        engine did before it folded results as they arrive.
 // 2. Scheduler throughput: 1,000 http targets against a local node:http server on loopback (in a worker thread,
 //    so the server does not share the scheduler's event loop), real clock, for a fixed time; probes/second
 //    sustained, probe latency and RSS.
@@ -15,17 +17,23 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import pino from 'pino';
+import { createInMemoryJournalStore } from '../../src/act/journal-store.ts';
+import { createFakeCloud } from '../../src/act/testing/fake-cloud.ts';
+import type { FailoverPolicy } from '../../src/api/index.ts';
 import { createVirtualClock, systemClock } from '../../src/clock.ts';
 import { seededRandom } from '../../src/cloud/sim/sim-random.ts';
+import { createEngineStack } from '../../src/engine/engine-stack.ts';
 import {
   createHealthState,
   type HealthState,
-  observeRound,
+  observeResults,
   resolveHealthSettings,
 } from '../../src/health/health-model.ts';
 import type { Probe } from '../../src/health/probe.ts';
-import { createHttpProbe } from '../../src/health/probe-http.ts';
-import { createProbeScheduler, createRoundCollector } from '../../src/health/probe-scheduler.ts';
+import { createHttpProbe, type FetchLike } from '../../src/health/probe-http.ts';
+import { createProbeScheduler } from '../../src/health/probe-scheduler.ts';
+import type { ProbeResult } from '../../src/health/types.ts';
 
 const args = process.argv.slice(2);
 const argValue = (name: string, fallback: number): number => {
@@ -92,25 +100,25 @@ async function detectOnce(random: () => number): Promise<{ aligned: number; tick
   };
   let aligned: HealthState = createHealthState(settings, topology);
   let alignedAt: number | undefined;
-  const collector = createRoundCollector();
+  let pending: ProbeResult[] = [];
   scheduler.subscribe({
     name: 'api',
     probe,
     intervalMs: settings.intervalMs,
     onResults(results) {
-      collector.add(results);
-      const out = observeRound(aligned, settings, results, clock.now());
+      pending.push(...results);
+      const out = observeResults(aligned, settings, results, clock.now());
       aligned = out.state;
       if (alignedAt === undefined && out.transitions.some((t) => t.scope === 'zone' && t.to !== 'Healthy')) {
         alignedAt = clock.now();
       }
     },
   });
-  // The controller's round tick, at its own random phase.
+  // The former round tick, at its own random phase: fold what arrived since the last tick.
   let ticked: HealthState = createHealthState(settings, topology);
   let tickAt: number | undefined;
   const tickPhase = random() * settings.intervalMs;
-  const controller = (async () => {
+  const ticker = (async () => {
     let next = tickPhase;
     while (!shutdown.signal.aborted && tickAt === undefined) {
       try {
@@ -118,7 +126,8 @@ async function detectOnce(random: () => number): Promise<{ aligned: number; tick
       } catch {
         return;
       }
-      const out = observeRound(ticked, settings, collector.drain(), clock.now());
+      const out = observeResults(ticked, settings, pending, clock.now());
+      pending = [];
       ticked = out.state;
       if (out.transitions.some((t) => t.scope === 'zone' && t.to !== 'Healthy')) tickAt = clock.now();
       next += settings.intervalMs;
@@ -127,31 +136,80 @@ async function detectOnce(random: () => number): Promise<{ aligned: number; tick
   await clock.runUntil(faultAt + 4 * settings.intervalMs);
   shutdown.abort();
   await clock.advance(0);
-  await Promise.all([scheduler.stopped(), controller]);
+  await Promise.all([scheduler.stopped(), ticker]);
   if (alignedAt === undefined || tickAt === undefined) throw new Error('fault was not detected');
   return { aligned: (alignedAt - faultAt) / 1000, tick: (tickAt - faultAt) / 1000 };
+}
+
+const POLICY = {
+  apiVersion: 'failover.io/v1alpha1',
+  kind: 'FailoverPolicy',
+  metadata: { name: 'bench', namespace: 'default' },
+  spec: {
+    regions: [{ name: 'us-east-1', role: 'primary', zones: topology.regions[0]!.zones }],
+    probes: [{ name: 'api', http: { url: 'https://api-{zone}.example.com/healthz', timeoutSeconds: 2 } }],
+    health: { intervalSeconds: settings.intervalMs / 1000, failureThreshold: settings.failureThreshold },
+  },
+} as unknown as FailoverPolicy;
+const silent = pino({ level: 'silent' });
+
+/** The engine as the operator wires it (createEngineStack), one policy with an http probe per zone. */
+async function detectWithEngine(random: () => number): Promise<number> {
+  const clock = createVirtualClock(0);
+  const shutdown = new AbortController();
+  const faultAt = 30_000 + random() * settings.intervalMs;
+  const fetch: FetchLike = async (url, init) => {
+    await clock.sleep(PROBE_LATENCY_MS, init.signal);
+    return { status: url.includes(ZONE) && clock.now() >= faultAt ? 503 : 200, text: async () => '' };
+  };
+  let detectedAt: number | undefined;
+  const { engine, scheduler } = createEngineStack({
+    cloud: createFakeCloud(),
+    clock,
+    logger: silent,
+    journalStore: createInMemoryJournalStore(),
+    isLeader: () => false,
+    signal: shutdown.signal,
+    random,
+    fetch,
+    onHealthChange(_key, transitions) {
+      const t = transitions.find((x) => x.scope === 'zone' && x.name === ZONE && x.to !== 'Healthy');
+      if (t && detectedAt === undefined) detectedAt = t.at;
+    },
+  });
+  engine.track('default/bench', POLICY);
+  await clock.runUntil(faultAt + 4 * settings.intervalMs);
+  shutdown.abort();
+  await clock.advance(0);
+  await scheduler.stopped();
+  if (detectedAt === undefined) throw new Error('engine did not detect the fault');
+  return (detectedAt - faultAt) / 1000;
 }
 
 async function benchDetection() {
   const random = seededRandom(2011);
   const aligned: number[] = [];
   const tick: number[] = [];
+  const engine: number[] = [];
   const started = performance.now();
   for (let i = 0; i < RUNS; i++) {
     const r = await detectOnce(random);
     aligned.push(r.aligned);
     tick.push(r.tick);
+    engine.push(await detectWithEngine(random));
   }
+  const within = (xs: number[]) => xs.filter((x) => x <= (2 * settings.intervalMs) / 1000).length / xs.length;
   return {
     intervalSeconds: settings.intervalMs / 1000,
     failureThreshold: settings.failureThreshold,
     probeLatencyMs: PROBE_LATENCY_MS,
+    engineAsWiredSeconds: summary(engine),
     probeAlignedSeconds: summary(aligned),
-    controllerTickSeconds: summary(tick),
+    roundTickSeconds: summary(tick),
     withinTwoIntervals: {
-      probeAligned:
-        aligned.filter((x) => x <= (2 * settings.intervalMs) / 1000 + PROBE_LATENCY_MS / 1000).length / aligned.length,
-      controllerTick: tick.filter((x) => x <= (2 * settings.intervalMs) / 1000).length / tick.length,
+      engineAsWired: within(engine),
+      probeAligned: within(aligned),
+      roundTick: within(tick),
     },
     wallMs: Math.round(performance.now() - started),
   };
@@ -274,14 +332,35 @@ writeFileSync(
 
 ## Fault → Degraded (virtual seconds, interval ${d.intervalSeconds} s, failureThreshold ${d.failureThreshold}, ${d.probeAlignedSeconds.runs} runs, random fault phase)
 
-| rounds cut | min | median | p99 | max | within 2 intervals |
+| path | min | median | p99 | max | within 2 intervals |
 |---|---|---|---|---|---|
-| probe-aligned (model observes each probe result) | ${d.probeAlignedSeconds.min} | ${d.probeAlignedSeconds.median} | ${d.probeAlignedSeconds.p99} | ${d.probeAlignedSeconds.max} | ${Math.round(d.withinTwoIntervals.probeAligned * 100)}% |
-| controller tick (drain every interval, own phase) | ${d.controllerTickSeconds.min} | ${d.controllerTickSeconds.median} | ${d.controllerTickSeconds.p99} | ${d.controllerTickSeconds.max} | ${Math.round(d.withinTwoIntervals.controllerTick * 100)}% |
+${[
+  [
+    'engine as wired (createEngineStack: scheduler → onResults → model → onHealthChange)',
+    d.engineAsWiredSeconds,
+    d.withinTwoIntervals.engineAsWired,
+  ],
+  [
+    'model, as results arrive (scheduler + observeResults by hand)',
+    d.probeAlignedSeconds,
+    d.withinTwoIntervals.probeAligned,
+  ],
+  [
+    'round tick, for comparison (fold every interval at its own phase: the engine before)',
+    d.roundTickSeconds,
+    d.withinTwoIntervals.roundTick,
+  ],
+]
+  .map(([name, x, w]) => {
+    const s = x as ReturnType<typeof summary>;
+    return `| ${name} | ${s.min} | ${s.median} | ${s.p99} | ${s.max} | ${Math.round((w as number) * 1000) / 10}% |`;
+  })
+  .join('\n')}
 
-Probe-aligned detection is (interval − fault phase) + (failureThreshold − 1) × interval + probe latency: at most two
-intervals. A controller that cuts rounds on its own tick adds up to one more interval of phase; to stay within PB-1's
-"two intervals" the controller should observe as results arrive (or tick right after the probes' phase).
+The engine folds each probe result into the health model the moment the scheduler delivers it, so detection is
+(time to the probe's next run after the fault) + (failureThreshold − 1) × interval + probe latency: at most two
+intervals, whatever the fault's phase (PB-1). Folding on a timer of its own, as the engine did before, adds up to
+one more interval of phase (the last row).
 
 ## Scheduler throughput (1,000 http targets, loopback node:http server in a worker thread)
 

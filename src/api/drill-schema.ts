@@ -20,6 +20,7 @@ import {
   ZoneName,
 } from './common-schema.ts';
 import { API_VERSION, DRILL_KIND } from './group.ts';
+import { LIMITS } from './policy-schema.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -150,6 +151,13 @@ export const FailoverDrillStatusSchema = Type.Object(
     skipped: Type.Optional(Type.Array(DrillSkippedSchema, { maxItems: DRILL_LIMITS.skipped })),
     violations: Type.Optional(Type.Array(DrillViolationSchema, { maxItems: DRILL_LIMITS.violations })),
     timeline: Type.Optional(Type.Array(DrillTimelineEntrySchema, { maxItems: DRILL_LIMITS.timeline })),
+    preDrillWeights: Type.Optional(
+      Type.Record(Type.String({ maxLength: 128 }), Type.Integer({ format: 'int32', minimum: 0, maximum: 255 }), {
+        maxProperties: LIMITS.records,
+        description:
+          'Route 53 weight per record setIdentifier when a Live drill started, recorded before anything is injected; restored on abort.',
+      }),
+    ),
     passed: Type.Optional(Type.Boolean()),
     result: Type.Optional(DrillResultSchema),
     summary: Type.Optional(Text(1024, { description: 'One line, e.g. "RTO 42s (objective 300s), RPO 3s".' })),

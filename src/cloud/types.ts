@@ -27,9 +27,28 @@ export interface DnsRecord {
 
 export type DnsChangeStatus = 'PENDING' | 'INSYNC';
 
+/** Where a listing of a hosted zone continues: Route 53's NextRecordName / NextRecordType / NextRecordIdentifier. */
+export interface DnsListCursor {
+  name: string;
+  type: string;
+  identifier?: string;
+}
+
+/** One ListResourceRecordSets page of a whole hosted zone; `next` is set while more pages follow. */
+export interface DnsRecordPage {
+  records: DnsRecord[];
+  next?: DnsListCursor;
+}
+
 export interface Dns {
   /** Records of one name and type in a hosted zone (all weighted members of the group). */
   listRecords(hostedZoneId: string, name: string, type: string, opts?: CallOptions): Promise<DnsRecord[]>;
+  /**
+   * One page of EVERY record in a hosted zone, in Route 53's order, from `start` (the zone's first record when
+   * undefined). One request per page, so a caller that pages through the call pipeline spends one rate-limit token
+   * per request (PB-8). The shared read cache (src/engine/record-cache.ts) lists whole zones with it.
+   */
+  listRecordsPage(hostedZoneId: string, start: DnsListCursor | undefined, opts?: CallOptions): Promise<DnsRecordPage>;
   /**
    * Applies UPSERTs as ONE change batch (Route 53 applies a batch atomically). Never deletes: draining is weight 0
    * (PB-5). Returns the change id to poll until INSYNC.
@@ -109,6 +128,16 @@ export interface Snapshot {
   tags: Record<string, string>;
 }
 
+/** One EBS volume as the operator sees it (DescribeVolumes). */
+export interface Volume {
+  id: string;
+  region: RegionName;
+  zone: ZoneName;
+  state: string; // creating | available | in-use | deleting | deleted | error
+  snapshotId?: string;
+  tags: Record<string, string>;
+}
+
 export interface Compute {
   describeZones(region: RegionName, opts?: CallOptions): Promise<ZoneStatus[]>;
   describeInstanceHealth(
@@ -123,6 +152,17 @@ export interface Compute {
     opts?: CallOptions,
   ): Promise<string[]>;
   listSnapshots(region: RegionName, tagSelector: Record<string, string>, opts?: CallOptions): Promise<Snapshot[]>;
+  /**
+   * Volumes matching every tag, in every zone of the region (DescribeVolumes is a regional read: it answers for an
+   * impaired zone's volumes too). Optional so that partial fakes stay valid; the AWS and simulated clouds have it,
+   * and without it the volumes of compute.ec2.restoreVolumesFromSnapshots go unobserved (nothing is restored).
+   */
+  listVolumes?(region: RegionName, tagSelector: Record<string, string>, opts?: CallOptions): Promise<Volume[]>;
+  /**
+   * This account's snapshots of these volumes (DescribeSnapshots by volume id: snapshots do not inherit the
+   * volume's tags unless the backup tool copies them). Optional, like listVolumes.
+   */
+  listSnapshotsOfVolumes?(region: RegionName, volumeIds: string[], opts?: CallOptions): Promise<Snapshot[]>;
   createVolumeFromSnapshot(
     region: RegionName,
     req: { snapshotId: string; zone: ZoneName; clientToken: string },

@@ -4,9 +4,10 @@ import type { FailoverPolicyStatus } from '../api/index.ts';
 import { loadExample } from '../api/testdata/invalid-cases.ts';
 import { createVirtualClock } from '../clock.ts';
 import type { ReconcileOutput } from '../engine/policy-engine.ts';
-import type { StatusPatch } from '../runtime/index.ts';
+import type { FinalizerHolder } from '../runtime/finalizers.ts';
+import { ConflictError, type StatusPatch } from '../runtime/index.ts';
 import { createPolicyJournalStore } from './journal-store.ts';
-import { createPolicyReconciler, type StoredPolicy } from './policy-reconciler.ts';
+import { createPolicyReconciler, lastKnownState, POLICY_FINALIZER, type StoredPolicy } from './policy-reconciler.ts';
 
 const logger = pino({ level: 'silent' });
 const REQ = { namespace: 'team', name: 'web' };
@@ -21,9 +22,15 @@ function stored(mutate: (spec: Record<string, unknown>) => void = () => {}): Sto
 
 function harness(
   policy: StoredPolicy | undefined,
-  opts: { leader?: boolean; engineStatus?: FailoverPolicyStatus } = {},
+  opts: {
+    leader?: boolean;
+    engineStatus?: FailoverPolicyStatus;
+    finalizerConflict?: boolean;
+    journal?: FailoverPolicyStatus['journal'];
+  } = {},
 ) {
   const patches: Array<StatusPatch<Partial<FailoverPolicyStatus>>> = [];
+  const finalizerCalls: Array<{ op: 'add' | 'remove'; finalizer: string; current: FinalizerHolder }> = [];
   const events: Array<{ key: string; type: string; reason: string; message: string }> = [];
   const output: ReconcileOutput = {
     status: opts.engineStatus ?? { phase: 'Healthy', observedGeneration: 3 },
@@ -45,12 +52,24 @@ function harness(
         events.push({ key, ...spec });
       },
     },
+    finalizers: {
+      async add(_ref, finalizer, current) {
+        finalizerCalls.push({ op: 'add', finalizer, current });
+        return !(current.finalizers ?? []).includes(finalizer);
+      },
+      async remove(_ref, finalizer, current) {
+        finalizerCalls.push({ op: 'remove', finalizer, current });
+        if (opts.finalizerConflict) throw new ConflictError('finalizers of failoverpolicies team/web: conflict');
+        return (current.finalizers ?? []).includes(finalizer);
+      },
+    },
+    ...(opts.journal ? { journal: { load: async () => opts.journal ?? [] } } : {}),
     onPolicyGone: gone,
     isLeader: () => opts.leader ?? true,
     clock: createVirtualClock(Date.parse('2026-11-23T10:00:00Z')),
     logger,
   });
-  return { reconcile, patches, events, engine, gone };
+  return { reconcile, patches, events, engine, gone, finalizerCalls };
 }
 
 const noRegions = (spec: Record<string, unknown>) => {
@@ -166,5 +185,145 @@ describe('createPolicyJournalStore', () => {
     });
     await expect(store.save(KEY, [entry])).rejects.toThrow('503');
     expect(await store.load(KEY)).toEqual([]);
+  });
+});
+
+const signal = () => new AbortController().signal;
+
+/** A stored policy being deleted, still holding `finalizers`, with the status the operator last wrote. */
+function deleting(
+  base: StoredPolicy,
+  status: Partial<FailoverPolicyStatus> = {},
+  finalizers: string[] = [POLICY_FINALIZER],
+): StoredPolicy {
+  return {
+    ...base,
+    metadata: {
+      ...base.metadata,
+      resourceVersion: '88',
+      deletionTimestamp: '2026-11-23T10:05:00Z' as never,
+      finalizers,
+    },
+    status,
+  };
+}
+
+const pendingPromotion = {
+  id: 'p-1',
+  action: 'PromoteReadReplica',
+  target: 'orders-usw2',
+  rule: 'PB-6',
+  state: 'Pending',
+  startedAt: '2026-11-23T10:04:00Z',
+} as const;
+
+describe('the leave-aws-state finalizer', () => {
+  it('is added when the leader first reconciles a valid policy, guarded by the resourceVersion read', async () => {
+    const base = stored();
+    const h = harness({ ...base, metadata: { ...base.metadata, resourceVersion: '12' } });
+    await h.reconcile(REQ, signal());
+    expect(POLICY_FINALIZER).toBe('failover.io/leave-aws-state');
+    expect(h.finalizerCalls).toEqual([
+      { op: 'add', finalizer: POLICY_FINALIZER, current: expect.objectContaining({ resourceVersion: '12' }) },
+    ]);
+    expect(h.engine.reconcile).toHaveBeenCalled();
+  });
+
+  it('is added to a suspended policy too, but not by a follower nor to an invalid spec', async () => {
+    const suspended = harness(stored(suspend));
+    await suspended.reconcile(REQ, signal());
+    expect(suspended.finalizerCalls.map((c) => c.op)).toEqual(['add']);
+
+    const follower = harness(stored(), { leader: false });
+    await follower.reconcile(REQ, signal());
+    expect(follower.finalizerCalls).toEqual([]);
+
+    const invalid = harness(stored(noRegions));
+    await invalid.reconcile(REQ, signal());
+    expect(invalid.finalizerCalls).toEqual([]);
+  });
+
+  it('on deletion stops probing, leaves AWS alone, says what it left, then releases the finalizer', async () => {
+    const h = harness(
+      deleting(stored(), {
+        weights: { 'use1-a': 0, 'use1-b': 100 },
+        activeWriter: { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+        journal: [{ ...pendingPromotion, state: 'Done' }],
+      }),
+    );
+    expect(await h.reconcile(REQ, signal())).toBeUndefined();
+    expect(h.engine.untrack).toHaveBeenCalledWith(KEY);
+    expect(h.engine.track).not.toHaveBeenCalled();
+    expect(h.engine.reconcile).not.toHaveBeenCalled(); // no observe, no plan, no AWS call of any kind
+    expect(h.patches).toEqual([]);
+    expect(h.events).toEqual([
+      {
+        key: KEY,
+        type: 'Normal',
+        reason: 'AwsStateLeftAsIs',
+        message: expect.stringContaining('AWS records and databases were left as they are'),
+      },
+    ]);
+    expect(h.events[0]?.message).toContain('weights use1-a=0, use1-b=100; writer us-east-1/orders');
+    expect(h.events[0]?.message).toContain('no journal entry Pending');
+    expect(h.finalizerCalls).toEqual([
+      {
+        op: 'remove',
+        finalizer: POLICY_FINALIZER,
+        current: expect.objectContaining({ resourceVersion: '88', finalizers: [POLICY_FINALIZER] }),
+      },
+    ]);
+  });
+
+  it('warns loudly when a journal entry is Pending at deletion: that action may be in flight', async () => {
+    const h = harness(deleting(stored(), { journal: [pendingPromotion] }));
+    await h.reconcile(REQ, signal());
+    const warning = h.events.find((e) => e.type === 'Warning');
+    expect(warning?.reason).toBe('DeletedWithActionInFlight');
+    expect(warning?.message).toContain(
+      'p-1 PromoteReadReplica on orders-usw2 (PB-6, Pending since 2026-11-23T10:04:00Z)',
+    );
+    expect(warning?.message).toContain('may still be in flight');
+    expect(h.events.find((e) => e.type === 'Normal')?.message).toContain('Pending journal entries p-1');
+    expect(h.finalizerCalls.map((c) => c.op)).toEqual(['remove']);
+  });
+
+  it('reads Pending entries from the journal store, which is fresher than the cached status', async () => {
+    const h = harness(deleting(stored(), { journal: [] }), { journal: [pendingPromotion] });
+    await h.reconcile(REQ, signal());
+    expect(h.events.map((e) => e.reason)).toEqual(['AwsStateLeftAsIs', 'DeletedWithActionInFlight']);
+  });
+
+  it('releases a suspended or invalid policy being deleted as well, without validating it first', async () => {
+    for (const mutate of [suspend, noRegions]) {
+      const h = harness(deleting(stored(mutate)));
+      await h.reconcile(REQ, signal());
+      expect(h.finalizerCalls.map((c) => c.op)).toEqual(['remove']);
+      expect(h.patches).toEqual([]); // no InvalidSpec / Suspended status write on the way out
+      expect(h.events.map((e) => e.reason)).toEqual(['AwsStateLeftAsIs']);
+    }
+  });
+
+  it('leaves a deletion it holds no finalizer for, and a follower, alone (beyond not probing)', async () => {
+    const foreign = harness(deleting(stored(), {}, ['someone.else/finalizer']));
+    await foreign.reconcile(REQ, signal());
+    expect(foreign.engine.untrack).toHaveBeenCalledWith(KEY);
+    expect(foreign.events).toEqual([]);
+    expect(foreign.finalizerCalls).toEqual([]);
+
+    const follower = harness(deleting(stored()), { leader: false });
+    await follower.reconcile(REQ, signal());
+    expect(follower.engine.untrack).toHaveBeenCalledWith(KEY);
+    expect(follower.events).toEqual([]);
+    expect(follower.finalizerCalls).toEqual([]);
+  });
+
+  it('throws a conflict on release so the queue retries after the cache catches up', async () => {
+    const h = harness(deleting(stored()), { finalizerConflict: true });
+    await expect(h.reconcile(REQ, signal())).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('describes an empty status plainly', () => {
+    expect(lastKnownState({})).toBe('weights (none recorded); writer (none recorded); no journal entry Pending');
   });
 });

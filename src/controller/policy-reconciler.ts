@@ -4,7 +4,12 @@
 // what it reports.
 //
 //   gone            → stop probing it; AWS is left exactly as it is.
+//   being deleted   → stop probing; say (Event + log, PB-11) that AWS records and databases were left as they are
+//                     and what the last known state was — loudly if a journal entry is still Pending, since that
+//                     action may be in flight — then release our finalizer so the deletion completes. Nothing in
+//                     AWS is deleted, waited for or undone: a deleted policy must never cause an AWS write.
 //   invalid spec    → InvalidSpec=True, Ready=False, a Warning Event; no AWS call at all until the spec is fixed.
+//   (valid)         → our finalizer is added, so a deletion always leaves that trail.
 //   suspended       → Suspended=True; probes stop and nothing is written to AWS.
 //   otherwise       → engine.reconcile (observe → plan → act on the leader) → status → come back when it says.
 //
@@ -18,19 +23,31 @@ import {
   ConditionType,
   type FailoverPolicy,
   type FailoverPolicyStatus,
+  GROUP,
   invalidSpecMessage,
+  type JournalEntry,
   Reason,
   validatePolicy,
 } from '../api/index.ts';
 import type { Clock } from '../clock.ts';
 import type { PolicyEngine } from '../engine/policy-engine.ts';
+import { type Finalizers, hasFinalizer } from '../runtime/finalizers.ts';
 import { keyOf, type ObjectRef, type Reconciler, type StatusWriter } from '../runtime/index.ts';
 import { setConditions } from './policy-conditions.ts';
 import type { PolicyEvents } from './policy-events.ts';
 
 /** The policy as the informer caches it: whatever the apiserver stored, not yet validated. */
 export interface StoredPolicy {
-  metadata?: { name?: string; namespace?: string; generation?: number; uid?: string };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    generation?: number;
+    uid?: string;
+    resourceVersion?: string;
+    /** client-node types it as a Date; the informer holds the raw JSON string. Only its presence is read. */
+    deletionTimestamp?: Date;
+    finalizers?: string[];
+  };
   spec?: unknown;
   status?: Partial<FailoverPolicyStatus>;
 }
@@ -40,6 +57,10 @@ export interface PolicyReconcilerDeps {
   engine: Pick<PolicyEngine, 'track' | 'untrack' | 'reconcile'>;
   statusWriter: StatusWriter<Partial<FailoverPolicyStatus>>;
   events: Pick<PolicyEvents, 'record'>;
+  /** Adds and releases POLICY_FINALIZER (src/runtime/finalizers.ts). */
+  finalizers: Pick<Finalizers, 'add' | 'remove'>;
+  /** The freshest journal (the store's own last save beats the informer's copy); default: the cached status. */
+  journal?: { load(key: string): Promise<readonly JournalEntry[]> };
   /** Forgets per-policy state kept outside the engine (the journal store's cache). */
   onPolicyGone?: (key: string) => void;
   /** Only the leader writes status (the Manager runs reconciles only while leading; this guards the window). */
@@ -50,6 +71,20 @@ export interface PolicyReconcilerDeps {
 
 /** How soon a suspended or invalid policy is looked at again when nothing changes (a spec edit comes at once). */
 export const IDLE_RESYNC_MS = 5 * 60_000;
+
+/**
+ * Held on every valid policy so that its deletion passes through the reconciler, which records that AWS was left
+ * as it is (and what was in flight) before letting it go. It never blocks a deletion on AWS.
+ */
+export const POLICY_FINALIZER = `${GROUP}/leave-aws-state`;
+
+/** Event reasons of a deletion. TODO(api owner): move beside `Reason` in src/api/conditions.ts. */
+export const DeletionReason = {
+  /** Normal: the policy was deleted and AWS records and databases were left exactly as they were. */
+  AwsStateLeftAsIs: 'AwsStateLeftAsIs',
+  /** Warning: deleted while a journal entry was Pending, so that AWS action may still be in flight. */
+  DeletedWithActionInFlight: 'DeletedWithActionInFlight',
+} as const;
 
 export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
   const { engine, clock } = deps;
@@ -63,6 +98,30 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
     await deps.statusWriter.patchStatus(req, { status });
   }
 
+  /** PB-11: the trail a deletion leaves. Never touches AWS. */
+  async function recordLeftAsIs(key: string, log: object, status: Partial<FailoverPolicyStatus>) {
+    const state = lastKnownState(status);
+    const pending = (status.journal ?? []).filter((e) => e.state === 'Pending');
+    const message = `Policy deleted: AWS records and databases were left as they are (the operator never deletes them). Last known state: ${state}.`;
+    await deps.events.record(key, { type: 'Normal', reason: DeletionReason.AwsStateLeftAsIs, message });
+    logger.info(
+      { ...log, rule: 'PB-11', lastKnownState: state },
+      'Policy deleted; left AWS records and databases as they are',
+    );
+    if (pending.length === 0) return;
+    const actions = pending.map((e) => `${e.id} ${e.action} on ${e.target} (${e.rule}, Pending since ${e.startedAt})`);
+    const warning = `Policy deleted while ${pending.length === 1 ? 'an action was' : `${pending.length} actions were`} Pending: ${actions.join('; ')}. The AWS call may still be in flight or may have completed; nobody will finish or verify it now. Check the target in AWS before acting by hand.`;
+    await deps.events.record(key, {
+      type: 'Warning',
+      reason: DeletionReason.DeletedWithActionInFlight,
+      message: warning,
+    });
+    logger.warn(
+      { ...log, rule: 'PB-11', pending: pending.map((e) => e.id) },
+      'Policy deleted with an action still Pending; it may be in flight in AWS',
+    );
+  }
+
   return async (req, signal) => {
     const key = keyOf(req);
     const log = { namespace: req.namespace, name: req.name };
@@ -72,6 +131,15 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
       engine.untrack(key);
       deps.onPolicyGone?.(key);
       logger.info(log, 'Policy is gone; stopped probing it and left AWS as it is');
+      return undefined;
+    }
+    if (stored.metadata?.deletionTimestamp !== undefined) {
+      engine.untrack(key);
+      if (!deps.isLeader() || !hasFinalizer(stored.metadata, POLICY_FINALIZER)) return undefined;
+      const journal = deps.journal ? await deps.journal.load(key) : stored.status?.journal;
+      await recordLeftAsIs(key, log, { ...stored.status, ...(journal ? { journal: [...journal] } : {}) });
+      await deps.finalizers.remove(req, POLICY_FINALIZER, stored.metadata);
+      logger.info({ ...log, finalizer: POLICY_FINALIZER }, 'Released finalizer; deletion can complete');
       return undefined;
     }
     const generation = stored.metadata?.generation;
@@ -100,6 +168,10 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
       return { requeueAfterMs: IDLE_RESYNC_MS };
     }
     const policy: FailoverPolicy = validated.value;
+
+    if (deps.isLeader() && (await deps.finalizers.add(req, POLICY_FINALIZER, stored.metadata ?? {}))) {
+      logger.info({ ...log, finalizer: POLICY_FINALIZER }, 'Added finalizer; a deletion will leave AWS as it is');
+    }
 
     if (policy.spec.suspend) {
       engine.untrack(key);
@@ -130,6 +202,20 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
     logger.debug({ ...log, phase: out.status.phase, requeueAfterMs: out.requeueAfterMs }, 'Reconciled policy');
     return { requeueAfterMs: out.requeueAfterMs };
   };
+}
+
+/** One line for the deletion trail: weights, writer and any Pending journal entry, as the last status had them. */
+export function lastKnownState(status: Partial<FailoverPolicyStatus>): string {
+  const weights = Object.entries(status.weights ?? {});
+  const writer = status.activeWriter;
+  const pending = (status.journal ?? []).filter((e) => e.state === 'Pending');
+  return [
+    `weights ${weights.length === 0 ? '(none recorded)' : weights.map(([id, w]) => `${id}=${w}`).join(', ')}`,
+    `writer ${writer ? `${writer.region}/${writer.dbInstanceIdentifier}` : '(none recorded)'}`,
+    pending.length === 0
+      ? 'no journal entry Pending'
+      : `Pending journal entries ${pending.map((e) => e.id).join(', ')}`,
+  ].join('; ');
 }
 
 /** JSON form, so `undefined` fields and key order do not count as a change. */

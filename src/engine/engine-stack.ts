@@ -1,6 +1,7 @@
 // Assembles the operator's engine from its parts — call pipeline (guardrails), executor, probe scheduler, API
-// call statistics and the policy engine — the same way for the in-cluster operator (src/main.ts) and for the
-// embedded simulation (src/simulate), so both run exactly the same logic against different clouds and clocks.
+// call statistics, the shared Route 53 read cache and the policy engine — the same way for the in-cluster operator
+// (src/main.ts) and for the embedded simulation (src/simulate), so both run exactly the same logic against
+// different clouds and clocks.
 
 import type { Logger } from 'pino';
 import { type CallPipeline, createCallPipeline } from '../act/call-pipeline.ts';
@@ -14,6 +15,7 @@ import type { FetchLike } from '../health/probe-http.ts';
 import { createProbeScheduler, type ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineDeps } from './policy-engine.ts';
+import { createRecordCache, invalidatingWrites, type RecordCache } from './record-cache.ts';
 
 export interface EngineStackDeps {
   cloud: Cloud;
@@ -31,6 +33,11 @@ export interface EngineStackDeps {
   onHealthChange?: PolicyEngineDeps['onHealthChange'];
   /** Prometheus sinks (src/metrics): AWS calls, actions, health rounds, planner skips, journal. */
   metrics?: OperatorMetrics;
+  /**
+   * How long one listing of a hosted zone serves every policy's observation (record-cache.ts, PB-8). Default 5 s;
+   * our own writes invalidate it at once, so this only bounds how late others' edits are seen.
+   */
+  recordCacheMaxAgeMs?: number;
 }
 
 export interface EngineStack {
@@ -39,10 +46,11 @@ export interface EngineStack {
   executor: Executor;
   scheduler: ProbeScheduler;
   apiStats: ApiCallStats;
+  recordCache: RecordCache;
 }
 
 export function createEngineStack(deps: EngineStackDeps): EngineStack {
-  const { cloud, clock, logger, journalStore, signal, metrics } = deps;
+  const { clock, logger, journalStore, signal, metrics } = deps;
   const apiStats = createApiCallStats();
   // The PB-3 guard needs the engine's health view, and the engine needs the pipeline: bind late.
   let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
@@ -65,6 +73,17 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
       metrics?.observeAwsCall(o);
     },
   });
+  // One Route 53 listing per hosted zone for every policy's observation; every write through this stack (the
+  // executor's) invalidates the zone it changed, so the planner never sees weights from before our own write.
+  const recordCache = createRecordCache({
+    dns: deps.cloud.dns,
+    pipeline,
+    clock,
+    logger,
+    signal,
+    ...(deps.recordCacheMaxAgeMs === undefined ? {} : { maxAgeMs: deps.recordCacheMaxAgeMs }),
+  });
+  const cloud: Cloud = { ...deps.cloud, dns: invalidatingWrites(deps.cloud.dns, recordCache) };
   const executor = createExecutor({
     cloud,
     pipeline,
@@ -86,12 +105,20 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     logger,
     isLeader: deps.isLeader,
     signal,
+    recordCache,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),
     ...(metrics ? { onRound: (key, results, view) => metrics.observeHealthRound(key, results, view) } : {}),
   });
   isZoneImpaired = (region, zone) => engine.isZoneImpaired(region, zone);
-  return { engine: metrics ? withMetrics(engine, metrics) : engine, pipeline, executor, scheduler, apiStats };
+  return {
+    engine: metrics ? withMetrics(engine, metrics) : engine,
+    pipeline,
+    executor,
+    scheduler,
+    apiStats,
+    recordCache,
+  };
 }
 
 /** Records each reconcile's planner skips and journal, and drops a policy's series once it is no longer tracked. */

@@ -2,21 +2,50 @@
 // record, the primary and replicas with their lag. Reads go through the same call pipeline as writes (timeouts,
 // retries, rate limits, circuit breakers — PB-8), so an observation never hangs the reconcile.
 //
+// Route 53 reads go through the shared record cache when the engine has one (record-cache.ts): one listing per
+// hosted zone serves every policy on it for a few seconds, because Route 53's 5 requests/s are account-wide (PB-8).
+//
 // Partial failure is expected during an outage: the primary in the impaired region may not answer. Such an
 // instance is reported with status `unreachable` rather than failing the whole observation; the planner treats
-// it as not writable. Only the record group is essential: without current weights no traffic decision is safe,
-// so a failure to list it fails the observation (and the reconcile retries with backoff).
+// it as not writable. Likewise a region whose EC2 API does not answer is left out of the instance and volume
+// observations (unknown, so nothing is launched or restored blind). Only the record group is essential: without
+// current weights no traffic decision is safe, so a failure to list it fails the observation (and the reconcile
+// retries with backoff).
+//
+// Volumes (compute.ec2.restoreVolumesFromSnapshots, PB-4) are read only in regions with an Impaired zone — the
+// only ones the planner restores in — so a quiet fleet of policies costs no EC2 reads for them: DescribeVolumes by
+// the policy's tags (a regional read, so it answers for the impaired zone's volumes too), then DescribeSnapshots of
+// the impaired zones' volumes by volume id.
 
 import type { CallPipeline } from '../act/call-pipeline.ts';
 import type { CallMeta } from '../act/types.ts';
 import type { FailoverPolicy } from '../api/index.ts';
-import { type Cloud, type DbInstance, type DnsRecord, ROUTE53_CONTROL_PLANE_REGION } from '../cloud/types.ts';
-import type { CloudObservation, ObservedZoneInstances } from '../decide/types.ts';
+import {
+  type Cloud,
+  type DbInstance,
+  type DnsRecord,
+  type RegionName,
+  ROUTE53_CONTROL_PLANE_REGION,
+  type ZoneName,
+} from '../cloud/types.ts';
+import type { CloudObservation, ObservedSnapshot, ObservedVolume, ObservedZoneInstances } from '../decide/types.ts';
+import type { HealthView } from '../health/types.ts';
+import type { RecordCache } from './record-cache.ts';
 
 export interface ObserveDeps {
   cloud: Cloud;
   pipeline: CallPipeline;
   now: () => number;
+  /** The engine's shared Route 53 read cache. Without it each observation lists its own record groups. */
+  recordCache?: RecordCache;
+}
+
+export interface ObserveOptions {
+  /**
+   * The policy's health now: volumes are observed only in regions with an Impaired zone. Without it, every region
+   * of the policy is read.
+   */
+  health?: Pick<HealthView, 'zones'>;
 }
 
 export async function observeCloud(
@@ -24,35 +53,29 @@ export async function observeCloud(
   policy: FailoverPolicy,
   deps: ObserveDeps,
   signal: AbortSignal,
+  opts: ObserveOptions = {},
 ): Promise<CloudObservation> {
   const { cloud, pipeline } = deps;
   const read = (meta: Omit<CallMeta, 'write' | 'policy' | 'signal'>) =>
     ({ ...meta, write: false, policy: policyKey, signal }) satisfies CallMeta;
   const route53 = policy.spec.traffic?.route53;
+  const readGroup = (hostedZoneId: string, name: string, type: string): Promise<DnsRecord[]> =>
+    deps.recordCache
+      ? deps.recordCache.records(hostedZoneId, name, type, { signal })
+      : pipeline.call(
+          read({ service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION }),
+          (s) => cloud.dns.listRecords(hostedZoneId, name, type, { signal: s }),
+        );
 
   const recordsP: Promise<DnsRecord[]> = route53
-    ? pipeline.call(
-        read({ service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION }),
-        (s) => cloud.dns.listRecords(route53.hostedZoneId, route53.recordName, route53.type, { signal: s }),
-      )
+    ? readGroup(route53.hostedZoneId, route53.recordName, route53.type)
     : Promise.resolve([]);
 
   const writerSpec = route53?.writerRecord;
   const writerP: Promise<DnsRecord | undefined> = writerSpec
-    ? pipeline
-        .call(
-          read({ service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION }),
-          (s) =>
-            cloud.dns.listRecords(
-              writerSpec.hostedZoneId ?? route53.hostedZoneId,
-              writerSpec.recordName,
-              writerSpec.type,
-              {
-                signal: s,
-              },
-            ),
-        )
-        .then((records) => records[0])
+    ? readGroup(writerSpec.hostedZoneId ?? route53.hostedZoneId, writerSpec.recordName, writerSpec.type).then(
+        (records) => records[0],
+      )
     : Promise.resolve(undefined);
 
   const rds = policy.spec.database?.rds;
@@ -86,11 +109,18 @@ export async function observeCloud(
       ? observeInstances(policyKey, policy.spec.regions, ec2.tagSelector, deps, signal)
       : Promise.resolve(undefined);
 
-  const [records, writer, databases, instances] = await Promise.all([
+  const impaired = impairedZonesByRegion(policy.spec.regions, opts.health);
+  const volumesP: Promise<ObservedVolumes | undefined> =
+    ec2?.restoreVolumesFromSnapshots && ec2.tagSelector && impaired.size > 0
+      ? observeVolumes(policyKey, impaired, ec2.tagSelector, deps, signal)
+      : Promise.resolve(undefined);
+
+  const [records, writer, databases, instances, volumes] = await Promise.all([
     recordsP,
     writerP.catch(() => undefined),
     dbsP,
     instancesP,
+    volumesP,
   ]);
   return {
     at: deps.now(),
@@ -98,6 +128,85 @@ export async function observeCloud(
     ...(writer === undefined ? {} : { writer }),
     databases,
     ...(instances === undefined ? {} : { instances }),
+    ...(volumes === undefined ? {} : volumes),
+  };
+}
+
+/**
+ * Regions to read volumes in, each with the zones the planner would restore from (Impaired ones). Without a
+ * health view every region is read and snapshots are fetched for all its volumes.
+ */
+function impairedZonesByRegion(
+  regions: ReadonlyArray<{ name: string; zones: readonly string[] }>,
+  health: Pick<HealthView, 'zones'> | undefined,
+): Map<RegionName, Set<ZoneName> | 'all'> {
+  const out = new Map<RegionName, Set<ZoneName> | 'all'>();
+  for (const region of regions) {
+    if (!health) {
+      out.set(region.name, 'all');
+      continue;
+    }
+    const zones = health.zones.filter(
+      (z) => z.region === region.name && z.state === 'Impaired' && region.zones.includes(z.name),
+    );
+    if (zones.length > 0) out.set(region.name, new Set(zones.map((z) => z.name)));
+  }
+  return out;
+}
+
+interface ObservedVolumes {
+  volumes: ObservedVolume[];
+  snapshots: ObservedSnapshot[];
+}
+
+/**
+ * The policy's volumes and the snapshots of those in impaired zones, per region (PB-4). A region where either read
+ * fails is left out entirely — a volume list without its snapshots would read as "no snapshot to restore from".
+ */
+async function observeVolumes(
+  policyKey: string,
+  regions: Map<RegionName, Set<ZoneName> | 'all'>,
+  tagSelector: Record<string, string>,
+  deps: ObserveDeps,
+  signal: AbortSignal,
+): Promise<ObservedVolumes | undefined> {
+  const compute = deps.cloud.compute;
+  const listVolumes = compute.listVolumes?.bind(compute);
+  const listSnapshotsOfVolumes = compute.listSnapshotsOfVolumes?.bind(compute);
+  if (!listVolumes || !listSnapshotsOfVolumes) return undefined;
+  const read = (region: RegionName, operation: string) =>
+    ({ service: 'ebs', operation, region, write: false, policy: policyKey, signal }) satisfies CallMeta;
+
+  const perRegion = await Promise.all(
+    [...regions].map(async ([region, zones]): Promise<ObservedVolumes | undefined> => {
+      try {
+        const found = await deps.pipeline.call(read(region, 'DescribeVolumes'), (s) =>
+          listVolumes(region, tagSelector, { signal: s }),
+        );
+        const volumes = found.map((v): ObservedVolume => ({ id: v.id, region, zone: v.zone }));
+        const restorable = volumes.filter((v) => zones === 'all' || zones.has(v.zone)).map((v) => v.id);
+        if (restorable.length === 0) return { volumes, snapshots: [] };
+        const snaps = await deps.pipeline.call(read(region, 'DescribeSnapshots'), (s) =>
+          listSnapshotsOfVolumes(region, restorable, { signal: s }),
+        );
+        const snapshots = snaps.map(
+          (snap): ObservedSnapshot => ({
+            id: snap.id,
+            region,
+            ...(snap.volumeId === undefined ? {} : { volumeId: snap.volumeId }),
+            startTime: snap.startTime.getTime(),
+            state: snap.state,
+          }),
+        );
+        return { volumes, snapshots };
+      } catch {
+        return undefined; // unknown: the planner restores nothing it cannot see (PB-4)
+      }
+    }),
+  );
+  return {
+    volumes: perRegion.flatMap((r) => r?.volumes ?? []),
+    snapshots: perRegion.flatMap((r) => r?.snapshots ?? []),
   };
 }
 

@@ -3,7 +3,8 @@
 // call `track` when a policy appears or changes and `reconcile` when it is due.
 //
 // Two loops per policy, deliberately separate:
-// - the HEALTH loop folds probe results into zone/region state once per interval, on every replica (followers
+// - the HEALTH loop folds each batch of probe results into zone/region state the moment the scheduler delivers it
+//   (no round timer: a timer's phase would add up to one interval to detection, PB-1), on every replica (followers
 //   keep probes warm, so a new leader acts on history, not on a blank slate). A state transition asks the owner
 //   to reconcile now (`onHealthChange`), so detection → action does not wait for the next resync;
 // - RECONCILE is level-based: it reads the cloud, plans from (policy, health, cloud, journal, requests, now), and —
@@ -17,26 +18,28 @@ import type { JournalStore } from '../act/journal-store.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Cloud, RegionName, ZoneName } from '../cloud/types.ts';
+import { fingerprint, weightsId } from '../decide/action-ids.ts';
+import { readJournal } from '../decide/journal-view.ts';
 import { plan as makePlan } from '../decide/planner.ts';
-import type { CloudObservation, Plan } from '../decide/types.ts';
+import type { CloudObservation, Plan, PlannedAction } from '../decide/types.ts';
 import type { ApiCallStats } from '../health/api-call-stats.ts';
 import {
   createHealthState,
   type HealthSettings,
   type HealthState,
   healthView,
-  observeRound,
+  observeResults,
   resolveHealthSettings,
   type ZoneRef,
 } from '../health/health-model.ts';
 import { probesForPolicy } from '../health/policy-probes.ts';
 import type { FetchLike } from '../health/probe-http.ts';
 import type { ProbeScheduler } from '../health/probe-scheduler.ts';
-import { createRoundCollector, type RoundCollector } from '../health/probe-scheduler.ts';
 import type { HealthTransition, HealthView, ProbeResult } from '../health/types.ts';
 import { observeCloud } from './observe-cloud.ts';
 import { operatorRequestsFor } from './operator-requests.ts';
 import { buildPolicyStatus } from './policy-status.ts';
+import type { RecordCache } from './record-cache.ts';
 
 export interface PolicyEngineDeps {
   cloud: Cloud;
@@ -50,9 +53,14 @@ export interface PolicyEngineDeps {
   /** Only the leader writes to AWS (Lease, DESIGN "Leader election"). */
   isLeader: () => boolean;
   fetch?: FetchLike;
+  /** Shared Route 53 read cache for observations (record-cache.ts, PB-8); without it each policy reads its own. */
+  recordCache?: RecordCache;
   /** Health changed for a policy: emit Events and reconcile it now. */
   onHealthChange?: (key: string, transitions: HealthTransition[], view: HealthView) => void;
-  /** Every health round of a policy, transitions or not: its probe results and the new view (metrics). */
+  /**
+   * Every batch of probe results folded into a policy's health (as delivered, plus the drill's injected results
+   * once per interval), transitions or not: the batch and the new view (metrics count each result once).
+   */
   onRound?: (key: string, results: readonly ProbeResult[], view: HealthView) => void;
   /** Stops every health loop. */
   signal: AbortSignal;
@@ -79,11 +87,33 @@ export interface PolicyEngine {
     signal: AbortSignal,
   ): Promise<{ plan: Plan; observation: CloudObservation; view: HealthView }>;
   healthOf(key: string): HealthView | undefined;
+  /**
+   * The health from real probe results only: a second model state that never sees a drill's injected results
+   * (so a drill can tell its injected outage from a real one). Equal to healthOf while nothing was injected.
+   */
+  realHealthOf(key: string): HealthView | undefined;
   /** PB-3 guard input: is this zone Impaired for any tracked policy? */
   isZoneImpaired(region: RegionName, zone: ZoneName): boolean;
   /** Live drills: treat these zones as failed in the probe layer until cleared (PB-12). */
   injectZoneFailure(key: string, zones: ZoneName[], reason: string): void;
   clearInjectedFailures(key: string): void;
+  /**
+   * Drill abort (PB-12): clears the injection AND drops what it did to the health model — the policy's health
+   * becomes the real-probe health at once, without a recovery window (the zone never really failed). Transitions
+   * are announced like any other (onHealthChange), so the policy is reconciled now.
+   */
+  forgetInjectedFailures(key: string): void;
+  /**
+   * Drill abort (PB-12): sets the policy's Route 53 weights back to `weights` through the executor (journaled
+   * SetWeights: intent first, one UPSERT change batch, PB-8 guardrails). Leader only; never in dry run.
+   */
+  restoreWeights(
+    key: string,
+    policy: FailoverPolicy,
+    weights: Readonly<Record<string, number>>,
+    reason: string,
+    signal: AbortSignal,
+  ): Promise<ExecutionResult>;
 }
 
 interface Tracked {
@@ -93,7 +123,9 @@ interface Tracked {
   settings: HealthSettings;
   state: HealthState;
   view: HealthView;
-  collector: RoundCollector;
+  /** Real probe results only (realHealthOf); the same object as `state` until a drill injects results. */
+  realState: HealthState;
+  realView: HealthView;
   writerZone?: ZoneRef;
   injected?: { zones: ZoneName[]; reason: string };
   stop: AbortController;
@@ -137,6 +169,19 @@ export function nextReconcileIn(
 export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   const { clock, logger } = deps;
   const tracked = new Map<string, Tracked>();
+  // One writer per policy at a time: a reconcile's plan-then-execute and a drill's weight restore must not
+  // interleave, or a drain planned from the drill's injected health could land after the restore (PB-12).
+  const policyLocks = new Map<string, Promise<unknown>>();
+  function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = policyLocks.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => {});
+    policyLocks.set(key, tail);
+    void tail.then(() => {
+      if (policyLocks.get(key) === tail) policyLocks.delete(key);
+    });
+    return run;
+  }
 
   function topologyOf(policy: FailoverPolicy) {
     return { regions: policy.spec.regions.map((r) => ({ name: r.name, zones: [...r.zones] })) };
@@ -154,12 +199,15 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
         name,
         probe,
         intervalMs: t.settings.intervalMs,
-        onResults: (results) => t.collector.add(results),
+        onResults: (results) => {
+          if (!signal.aborted) observeBatch(t, results, { real: true });
+        },
       }),
     );
     signal.addEventListener('abort', () => {
       for (const u of unsubscribes) u();
     });
+    // Live drills: the injected zones get a `down` result once per interval, into the main state only.
     void (async () => {
       while (!signal.aborted) {
         try {
@@ -167,38 +215,44 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
         } catch {
           return; // aborted
         }
-        const now = clock.now();
-        const results = [...t.collector.drain(), ...injectedResults(t, now)];
-        const outcome = observeRound(
-          t.state,
-          t.settings,
-          results,
-          now,
-          t.writerZone ? { writerZone: t.writerZone } : {},
-        );
-        t.state = outcome.state;
-        t.view = outcome.view;
-        deps.onRound?.(t.key, results, outcome.view);
-        if (outcome.transitions.length > 0) {
-          for (const tr of outcome.transitions) {
-            logger.info(
-              {
-                policy: t.key,
-                scope: tr.scope,
-                name: tr.name,
-                region: tr.region,
-                from: tr.from,
-                to: tr.to,
-                rule: tr.to === 'Healthy' ? 'PB-9' : 'PB-2',
-                reasons: tr.reasons,
-              },
-              `${tr.scope} ${tr.name} changed from ${tr.from} to ${tr.to}`,
-            );
-          }
-          deps.onHealthChange?.(t.key, outcome.transitions, outcome.view);
-        }
+        const injected = injectedResults(t, clock.now());
+        if (injected.length > 0) observeBatch(t, injected, { real: false });
       }
     })();
+  }
+
+  /** Folds one batch into the policy's health at once, reports it, and announces transitions (PB-1, PB-9). */
+  function observeBatch(t: Tracked, results: readonly ProbeResult[], { real }: { real: boolean }): void {
+    const now = clock.now();
+    const options = t.writerZone ? { writerZone: t.writerZone } : {};
+    const outcome = observeResults(t.state, t.settings, results, now, options);
+    if (real) {
+      // Until a drill injects results both states are one object, and the pure model gives the same answer: fold once.
+      const realOutcome =
+        t.realState === t.state ? outcome : observeResults(t.realState, t.settings, results, now, options);
+      t.realState = realOutcome.state;
+      t.realView = realOutcome.view;
+    }
+    t.state = outcome.state;
+    t.view = outcome.view;
+    deps.onRound?.(t.key, results, outcome.view);
+    if (outcome.transitions.length === 0) return;
+    for (const tr of outcome.transitions) {
+      logger.info(
+        {
+          policy: t.key,
+          scope: tr.scope,
+          name: tr.name,
+          region: tr.region,
+          from: tr.from,
+          to: tr.to,
+          rule: tr.to === 'Healthy' ? 'PB-9' : 'PB-2',
+          reasons: tr.reasons,
+        },
+        `${tr.scope} ${tr.name} changed from ${tr.from} to ${tr.to}`,
+      );
+    }
+    deps.onHealthChange?.(t.key, outcome.transitions, outcome.view);
   }
 
   function injectedResults(t: Tracked, now: number): ProbeResult[] {
@@ -234,14 +288,16 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     const settings = resolveHealthSettings(policy.spec.health);
     const now = clock.now();
     const state = createHealthState(settings, topologyOf(policy), now);
+    const view = healthView(state, now);
     const t: Tracked = {
       key,
       fingerprint,
       policy,
       settings,
       state,
-      view: healthView(state, now),
-      collector: createRoundCollector(),
+      view,
+      realState: state,
+      realView: view,
       stop: new AbortController(),
       ...(existing?.injected ? { injected: existing.injected } : {}),
     };
@@ -254,13 +310,40 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     return t;
   }
 
+  async function reconcileNow(key: string, policy: FailoverPolicy, signal: AbortSignal): Promise<ReconcileOutput> {
+    const { t, observation, plan } = await planNow(key, policy, signal);
+    const leader = deps.isLeader();
+    const acted = leader && !policy.spec.dryRun;
+    // Followers only plan (their status is not written); a dry-run policy's leader reports what it would do.
+    const execution = leader ? await deps.executor.execute(key, policy, plan, { signal, dryRun: !acted }) : undefined;
+    const journal = (await deps.journalStore.load(key)) as JournalEntry[];
+    const status = buildPolicyStatus({
+      policy,
+      view: t.view,
+      observation,
+      plan,
+      ...(execution ? { execution } : {}),
+      journal,
+      now: clock.now(),
+      acted,
+    });
+    const requeueAfterMs = nextReconcileIn(plan, execution, t.settings.intervalMs, clock.now());
+    return { status, plan, observation, ...(execution ? { execution } : {}), requeueAfterMs };
+  }
+
   async function planNow(key: string, policy: FailoverPolicy, signal: AbortSignal) {
     const t = track(key, policy);
     const observation = await observeCloud(
       key,
       policy,
-      { cloud: deps.cloud, pipeline: deps.pipeline, now: () => clock.now() },
+      {
+        cloud: deps.cloud,
+        pipeline: deps.pipeline,
+        now: () => clock.now(),
+        ...(deps.recordCache ? { recordCache: deps.recordCache } : {}),
+      },
       signal,
+      { health: t.view },
     );
     const writer = observation.databases.find((d) => d.replicaSourceId === undefined && d.status === 'available');
     if (writer?.zone) t.writerZone = { region: writer.region, zone: writer.zone };
@@ -288,25 +371,8 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       tracked.delete(key);
       logger.info({ policy: key }, 'stopped probing policy; AWS state left as it is');
     },
-    async reconcile(key, policy, signal) {
-      const { t, observation, plan } = await planNow(key, policy, signal);
-      const leader = deps.isLeader();
-      const acted = leader && !policy.spec.dryRun;
-      // Followers only plan (their status is not written); a dry-run policy's leader reports what it would do.
-      const execution = leader ? await deps.executor.execute(key, policy, plan, { signal, dryRun: !acted }) : undefined;
-      const journal = (await deps.journalStore.load(key)) as JournalEntry[];
-      const status = buildPolicyStatus({
-        policy,
-        view: t.view,
-        observation,
-        plan,
-        ...(execution ? { execution } : {}),
-        journal,
-        now: clock.now(),
-        acted,
-      });
-      const requeueAfterMs = nextReconcileIn(plan, execution, t.settings.intervalMs, clock.now());
-      return { status, plan, observation, ...(execution ? { execution } : {}), requeueAfterMs };
+    reconcile(key, policy, signal) {
+      return exclusive(key, () => reconcileNow(key, policy, signal));
     },
     async preview(key, policy, signal) {
       const { t, observation, plan } = await planNow(key, policy, signal);
@@ -314,6 +380,9 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     },
     healthOf(key) {
       return tracked.get(key)?.view;
+    },
+    realHealthOf(key) {
+      return tracked.get(key)?.realView;
     },
     isZoneImpaired(region, zone) {
       for (const t of tracked.values()) {
@@ -329,5 +398,71 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       const t = tracked.get(key);
       if (t) delete t.injected;
     },
+    forgetInjectedFailures(key) {
+      const t = tracked.get(key);
+      if (!t) return;
+      delete t.injected;
+      const now = clock.now();
+      const transitions = diffHealth(t.view, t.realView, now);
+      t.state = t.realState;
+      t.view = t.realView;
+      if (transitions.length === 0) return;
+      logger.info(
+        { policy: key, zones: transitions.map((tr) => `${tr.name} ${tr.from}→${tr.to}`), rule: 'PB-12' },
+        'forgot the drill-injected failure; health is the real-probe health again',
+      );
+      deps.onHealthChange?.(key, transitions, t.view);
+    },
+    restoreWeights(key, policy, weights, reason, signal) {
+      return exclusive(key, async () => {
+        if (!deps.isLeader()) throw new Error(`not the leader: restoring the weights of ${key} is left to the leader`);
+        const route53 = policy.spec.traffic?.route53;
+        if (!route53) return { done: [], skipped: [], alreadyDone: [], deferred: [] };
+        const journal = (await deps.journalStore.load(key)) as JournalEntry[];
+        const last = readJournal(journal).lastDone('SetWeights');
+        const action: PlannedAction = {
+          id: weightsId(`drill-${last ? fingerprint(last.id) : 'initial'}`, { ...weights }),
+          action: { kind: 'SetWeights', weights: { ...weights } },
+          rule: 'PB-12',
+          target: route53.recordName,
+          reason,
+        };
+        return deps.executor.execute(key, policy, { actions: [action] }, { signal, dryRun: false });
+      });
+    },
   };
+}
+
+/** Zone and region transitions from one view to another (drill abort: injected health → real health). */
+function diffHealth(from: HealthView, to: HealthView, at: number): HealthTransition[] {
+  const out: HealthTransition[] = [];
+  for (const z of to.zones) {
+    const before = from.zones.find((b) => b.name === z.name && b.region === z.region);
+    if (before && before.state !== z.state) {
+      out.push({
+        scope: 'zone',
+        name: z.name,
+        region: z.region,
+        from: before.state,
+        to: z.state,
+        at,
+        reasons: z.reasons,
+      });
+    }
+  }
+  for (const r of to.regions) {
+    const before = from.regions.find((b) => b.name === r.name);
+    if (before && before.state !== r.state) {
+      out.push({
+        scope: 'region',
+        name: r.name,
+        region: r.name,
+        from: before.state,
+        to: r.state,
+        at,
+        reasons: r.reasons,
+      });
+    }
+  }
+  return out;
 }

@@ -1,36 +1,51 @@
-// The health model: probe results in, zone and region states out (PB-2, PB-9). PURE: no I/O, no clock (time is
-// the `now` argument), no mutation (the old state is never changed; a new one is returned). Same inputs, same
+// The health model: probe results in, zone and region states out (PB-1, PB-2, PB-9). PURE: no I/O, no clock (time
+// is the `now` argument), no mutation (the old state is never changed; a new one is returned). Same inputs, same
 // outputs — the planner and the drill reports rely on it.
 //
-// A round is one call to observeRound with the results gathered since the previous call (normally one probe
-// interval). The rules, per zone:
+// Results are folded in AS THEY ARRIVE (observeResults, one call per batch the probe scheduler delivers), not in
+// rounds cut by a timer: a timer adds up to one interval of phase between a probe seeing a fault and the model
+// hearing of it, which would break PB-1's "within two probe intervals". The rules:
 //
-// 1. Judging a round. The zone's results are grouped by vantage point (`source`). A source FAILS the round when it
-//    reports any `down` result, or when at least `degradedProbesToFail` distinct probes report `degraded` (a
-//    leading signal: slow but answering, rising AWS API error rate, PB-1). So with the default of 1, one probe
-//    over its latency budget fails the round; set 2 to require two independent slow signals. A probe that is
-//    slow but within its budget reports ok and never counts — the budget is the policy's threshold. A round with
-//    no result for the zone (all its probes still in flight) is no evidence: the counters stay as they are.
-// 2. Healthy → Degraded after `failureThreshold` consecutive failed rounds.
-// 3. → Impaired after `impairedAfterRounds` (default 2 × failureThreshold) consecutive rounds in which at least
-//    `quorum` sources failed (default 1; several vantage points can be required to agree before a zone is declared
-//    impaired, which is what moves traffic and databases), or — once failureThreshold is met — at once when EC2
-//    itself reports the zone `impaired`/`unavailable` (an `ec2-zone` result with severity `down`): AWS's own word
-//    needs no second opinion. Healthy can go straight to Impaired in one transition that way.
-// 4. Degraded or Impaired → Healthy only after `recoveryThreshold` consecutive passing rounds (PB-9: recovery
-//    must persist much longer than failure). A failed round resets the recovery count; there is no
-//    Impaired → Degraded step, so an impaired zone cannot bounce through Degraded back to service.
+// 1. Streaks. Each target (a zone, or a region for region-wide results: no zone) keeps one streak per probe,
+//    keyed by vantage point and probe (`source` + `kind/probe`): its consecutive failures, its consecutive passes
+//    and its latest result. An arriving result advances ONLY its own probe's streak: a failure adds one to its
+//    failures and zeroes its passes, a pass does the opposite. One batch counts at most once per probe and target
+//    (a duplicate in the same batch replaces the earlier one).
+// 2. What fails. `down` (unreachable, timed out, reported impaired) always fails. `degraded` (a leading signal:
+//    slow but answering, rising AWS API error rate, PB-1) fails only if, at that moment, at least
+//    `degradedProbesToFail` distinct probes of the same source on the same target have a latest result that is
+//    `degraded` (this one included). So with the default of 1, one probe over its latency budget fails; set 2 to
+//    require two independent slow signals. A `degraded` result below that count, and `ok`, are passes. A probe that
+//    is slow but within its budget reports ok — the budget is the policy's threshold.
+// 3. Silence. No result is no evidence: a streak stays as it is while its probe is quiet (in flight, skipped). A
+//    probe silent for longer than one recovery window (recoveryThreshold × interval) is stale: it no longer counts
+//    in rules 4–6, and its next result starts a new streak (so a probe that stopped reporting — a cleared drill, a
+//    zone whose instances are gone — cannot hold a zone down forever, nor trip it on its first result back).
+// 4. Healthy → Degraded when any probe's failure streak reaches `failureThreshold` (PB-9).
+// 5. → Impaired when at least `quorum` distinct sources each have a probe whose failure streak reaches
+//    `impairedAfterRounds` (default 2 × failureThreshold; several vantage points can be required to agree before a
+//    zone is declared impaired, which is what moves traffic and databases), or when EC2 itself reports the zone
+//    impaired/unavailable: an `ec2-zone` probe whose failure streak reaches failureThreshold with its latest
+//    result `down`. AWS's own word needs no second opinion; Healthy can go straight to Impaired in one step so.
+// 6. Degraded or Impaired → Healthy only when EVERY (non-stale) probe of the zone has at least `recoveryThreshold`
+//    consecutive passes (PB-9: recovery must persist much longer than failure). Any failure restarts that probe's
+//    count; there is no Impaired → Degraded step, so an impaired zone cannot bounce through Degraded back to
+//    service.
+// A target's state is re-judged only when a result for it arrives; transitions carry the probes and values behind
+// them, and an unhealthy zone's reasons follow what is failing now.
 //
 // Per region: Impaired when at least `regionImpairedZones` of its zones are Impaired (capped at its zone count),
 // or when the zone hosting the writable primary is Impaired together with one more zone (PB-2). Degraded when any
-// zone is not Healthy, or when region-wide results (probes with no zone: a regional endpoint, the region's AWS API
-// error rate, replica lag) have failed failureThreshold rounds in a row — with the same recovery hysteresis.
-// Region-wide results alone never make a region Impaired: PB-2 decides per zone first.
+// zone is not Healthy, or when the region-wide signal is degraded: region-wide results (a regional endpoint, the
+// region's AWS API error rate, replica lag) follow rules 1–4 and 6 with the same thresholds. Region-wide results
+// alone never make a region Impaired: PB-2 decides per zone first.
 
 import type { RegionName, ZoneName } from '../cloud/types.ts';
+import { OPERATOR_SOURCE } from './probe.ts';
 import type {
   HealthTransition,
   HealthView,
+  ProbeKind,
   ProbeResult,
   RegionHealth,
   RegionState,
@@ -40,17 +55,17 @@ import type {
 
 export interface HealthSettings {
   intervalMs: number;
-  /** Consecutive failed rounds before Degraded. */
+  /** Consecutive failures of one probe before Degraded. */
   failureThreshold: number;
-  /** Consecutive passing rounds before Healthy again (PB-9). */
+  /** Consecutive passes of every probe before Healthy again (PB-9). */
   recoveryThreshold: number;
-  /** Consecutive quorum-failed rounds before Impaired; at least failureThreshold. */
+  /** Consecutive failures of one probe (per source, `quorum` sources) before Impaired; at least failureThreshold. */
   impairedAfterRounds: number;
   /** Impaired zones that make their region Impaired (PB-2). */
   regionImpairedZones: number;
-  /** Distinct sources that must fail a round for it to count towards Impaired. */
+  /** Distinct sources that must each have a probe failing impairedAfterRounds times before Impaired. */
   quorum: number;
-  /** Distinct probes of one source reporting `degraded` needed for that source to fail the round. */
+  /** Distinct probes of one source whose latest result is `degraded` needed for a `degraded` result to fail. */
   degradedProbesToFail: number;
 }
 
@@ -119,21 +134,29 @@ export interface HealthTopology {
   writerZone?: ZoneRef;
 }
 
-interface Streak {
-  /** Consecutive rounds with at least one failing source. */
+/** One probe's streak on one target (rule 1). */
+export interface ProbeStreak {
+  /** `source|kind/probe`. */
+  readonly key: string;
+  readonly probe: string;
+  readonly kind: ProbeKind;
+  readonly source: string;
+  /** Consecutive results that failed (rule 2). */
   readonly failures: number;
-  /** Consecutive rounds with at least `quorum` failing sources. */
-  readonly quorumFailures: number;
-  /** Consecutive passing rounds. */
+  /** Consecutive results that passed. */
   readonly successes: number;
+  readonly last: ProbeResult;
+  /** `now` when the latest result was observed (rule 3). */
+  readonly seenAt: number;
 }
 
-export interface ZoneTrack extends Streak {
+export interface ZoneTrack {
   readonly name: ZoneName;
   readonly region: RegionName;
   readonly state: ZoneState;
   readonly since: number;
   readonly reasons: readonly string[];
+  readonly probes: readonly ProbeStreak[];
 }
 
 export interface RegionTrack {
@@ -143,23 +166,24 @@ export interface RegionTrack {
   readonly since: number;
   readonly reasons: readonly string[];
   /** Hysteresis over region-wide results (no zone). */
-  readonly signal: Streak & { readonly degraded: boolean; readonly reasons: readonly string[] };
+  readonly signal: {
+    readonly probes: readonly ProbeStreak[];
+    readonly degraded: boolean;
+    readonly reasons: readonly string[];
+  };
 }
 
 export interface HealthState {
   readonly zones: readonly ZoneTrack[];
   readonly regions: readonly RegionTrack[];
   readonly writerZone?: ZoneRef;
-  readonly rounds: number;
 }
-
-const EMPTY_STREAK: Streak = { failures: 0, quorumFailures: 0, successes: 0 };
 
 /** Every zone and region starts Healthy at `since` (default 0): no evidence is not a failure. */
 export function createHealthState(_settings: HealthSettings, topology: HealthTopology, since = 0): HealthState {
   return {
     zones: topology.regions.flatMap((r) =>
-      r.zones.map((z) => ({ name: z, region: r.name, state: 'Healthy' as const, since, reasons: [], ...EMPTY_STREAK })),
+      r.zones.map((z) => ({ name: z, region: r.name, state: 'Healthy' as const, since, reasons: [], probes: [] })),
     ),
     regions: topology.regions.map((r) => ({
       name: r.name,
@@ -167,10 +191,9 @@ export function createHealthState(_settings: HealthSettings, topology: HealthTop
       state: 'Healthy' as const,
       since,
       reasons: [],
-      signal: { ...EMPTY_STREAK, degraded: false, reasons: [] },
+      signal: { probes: [], degraded: false, reasons: [] },
     })),
     ...(topology.writerZone ? { writerZone: topology.writerZone } : {}),
-    rounds: 0,
   };
 }
 
@@ -180,140 +203,175 @@ export function withWriterZone(state: HealthState, writerZone: ZoneRef | undefin
   return writerZone ? { ...rest, writerZone } : rest;
 }
 
-export interface RoundVerdict {
-  /** 'none': no results for the target this round. */
-  verdict: 'pass' | 'fail' | 'none';
-  failingSources: number;
-  /** EC2 reported the zone impaired/unavailable this round. */
-  authoritativeDown: boolean;
-  /** The counted failing results, as `probe: detail` lines, sorted. */
-  evidence: string[];
+/** How long a silent probe's streak still speaks for its target: one recovery window (rule 3). */
+export function staleAfterMs(settings: HealthSettings): number {
+  return settings.recoveryThreshold * settings.intervalMs;
 }
 
-/** Judges one target's results for one round (rule 1 above). Exported for tests and drill reports. */
-export function judgeRound(results: readonly ProbeResult[], settings: HealthSettings): RoundVerdict {
-  if (results.length === 0) return { verdict: 'none', failingSources: 0, authoritativeDown: false, evidence: [] };
-  const bySource = new Map<string, ProbeResult[]>();
-  for (const r of results) {
-    const list = bySource.get(r.source) ?? [];
-    list.push(r);
-    bySource.set(r.source, list);
+function isFresh(p: ProbeStreak, now: number, settings: HealthSettings): boolean {
+  return now - p.seenAt <= staleAfterMs(settings);
+}
+
+function isDegraded(r: ProbeResult): boolean {
+  return !r.ok && r.severity === 'degraded';
+}
+
+function streakKey(r: ProbeResult): string {
+  return `${r.source}|${r.kind}/${r.probe}`;
+}
+
+/** Advances the result's own probe streak (rules 1–3); the other probes of the target are left as they are. */
+function advance(probes: readonly ProbeStreak[], r: ProbeResult, now: number, settings: HealthSettings): ProbeStreak[] {
+  const key = streakKey(r);
+  const i = probes.findIndex((p) => p.key === key);
+  const existing = probes[i];
+  const prev = existing && isFresh(existing, now, settings) ? existing : undefined;
+  let failed: boolean;
+  if (r.ok) failed = false;
+  else if (!isDegraded(r)) failed = true;
+  else {
+    const othersDegraded = probes.filter(
+      (p) => p.key !== key && p.source === r.source && isFresh(p, now, settings) && isDegraded(p.last),
+    ).length;
+    failed = 1 + othersDegraded >= settings.degradedProbesToFail;
   }
-  let failingSources = 0;
-  let authoritativeDown = false;
-  const evidence = new Set<string>();
-  for (const [source, list] of bySource) {
-    const down = list.filter((r) => !r.ok && r.severity !== 'degraded');
-    const degraded = list.filter((r) => !r.ok && r.severity === 'degraded');
-    const degradedProbes = new Set(degraded.map((r) => `${r.kind}/${r.probe}`));
-    const counted = [...down, ...(degradedProbes.size >= settings.degradedProbesToFail ? degraded : [])];
-    if (counted.length === 0) continue;
-    failingSources++;
-    if (down.some((r) => r.kind === 'ec2-zone')) authoritativeDown = true;
-    for (const r of counted) evidence.add(describeResult(r, source));
-  }
-  return {
-    verdict: failingSources > 0 ? 'fail' : 'pass',
-    failingSources,
-    authoritativeDown,
-    evidence: [...evidence].sort(),
+  const next: ProbeStreak = {
+    key,
+    probe: r.probe,
+    kind: r.kind,
+    source: r.source,
+    failures: failed ? (prev?.failures ?? 0) + 1 : 0,
+    successes: failed ? 0 : (prev?.successes ?? 0) + 1,
+    last: r,
+    seenAt: now,
   };
+  if (i < 0) return [...probes, next];
+  const out = [...probes];
+  out[i] = next;
+  return out;
 }
 
-function describeResult(r: ProbeResult, source: string): string {
-  const from = source === 'operator' ? '' : ` [from ${source}]`;
+function label(p: ProbeStreak): string {
+  return `${p.probe} (${p.kind})${p.source === OPERATOR_SOURCE ? '' : ` [from ${p.source}]`}`;
+}
+
+function describeResult(r: ProbeResult): string {
+  const from = r.source === OPERATOR_SOURCE ? '' : ` [from ${r.source}]`;
   return `${r.probe} (${r.kind}, ${r.severity ?? 'down'}): ${r.detail}${from}`;
 }
 
-function nextStreak(s: Streak, v: RoundVerdict, settings: HealthSettings): Streak {
-  if (v.verdict === 'none') return s;
-  if (v.verdict === 'pass') return { failures: 0, quorumFailures: 0, successes: s.successes + 1 };
-  const quorumMet = v.failingSources >= settings.quorum || v.authoritativeDown;
-  return { failures: s.failures + 1, quorumFailures: quorumMet ? s.quorumFailures + 1 : 0, successes: 0 };
+/** The failing probes' latest results, as `probe (kind, severity): detail` lines, sorted. */
+function evidenceOf(fresh: readonly ProbeStreak[]): string[] {
+  return [...new Set(fresh.filter((p) => p.failures > 0).map((p) => describeResult(p.last)))].sort();
 }
 
+function failuresWhy(probes: readonly ProbeStreak[]): string {
+  return probes.map((p) => `${p.failures} consecutive failures of ${label(p)}`).join(', ');
+}
+
+function recoveredWhy(fresh: readonly ProbeStreak[], settings: HealthSettings): string {
+  const passes = fresh.map((p) => `${p.successes} of ${label(p)}`).join(', ');
+  return `every probe passed at least ${settings.recoveryThreshold} times in a row: ${passes} (recoveryThreshold ${settings.recoveryThreshold}, PB-9)`;
+}
+
+/** Rules 4–6 for one zone, from its non-stale probe streaks. */
 function nextZoneState(
   current: ZoneState,
-  s: Streak,
-  v: RoundVerdict,
+  fresh: readonly ProbeStreak[],
   settings: HealthSettings,
 ): { state: ZoneState; why: string } {
-  const recovered = s.successes >= settings.recoveryThreshold;
-  const failedEnough = s.failures >= settings.failureThreshold;
-  const impaired =
-    v.verdict === 'fail' && failedEnough && (s.quorumFailures >= settings.impairedAfterRounds || v.authoritativeDown);
-  const impairedWhy = v.authoritativeDown
-    ? `EC2 reports the zone impaired after ${s.failures} consecutive failed rounds (PB-2)`
-    : `${s.quorumFailures} consecutive failed rounds (impairedAfterRounds ${settings.impairedAfterRounds}${settings.quorum > 1 ? `, quorum ${settings.quorum}` : ''}, PB-2)`;
+  const failing = fresh.filter((p) => p.failures >= settings.failureThreshold);
+  const ec2Down = failing.filter((p) => p.kind === 'ec2-zone' && !p.last.ok && !isDegraded(p.last));
+  const longFailing = fresh.filter((p) => p.failures >= settings.impairedAfterRounds);
+  const sources = new Set(longFailing.map((p) => p.source));
+  const recovered = fresh.length > 0 && fresh.every((p) => p.successes >= settings.recoveryThreshold);
+
+  const impaired = (): { state: ZoneState; why: string } | undefined => {
+    if (ec2Down.length > 0) {
+      return { state: 'Impaired', why: `EC2 reports the zone impaired: ${failuresWhy(ec2Down)} (PB-2)` };
+    }
+    if (sources.size >= settings.quorum) {
+      const from = sources.size > 1 ? ` from ${sources.size} sources` : '';
+      const quorum = settings.quorum > 1 ? `, quorum ${settings.quorum}` : '';
+      return {
+        state: 'Impaired',
+        why: `${failuresWhy(longFailing)}${from} (impairedAfterRounds ${settings.impairedAfterRounds}${quorum}, PB-2)`,
+      };
+    }
+    return undefined;
+  };
   switch (current) {
-    case 'Healthy':
-      if (impaired) return { state: 'Impaired', why: impairedWhy };
-      if (failedEnough) {
+    case 'Healthy': {
+      const worse = failing.length > 0 ? impaired() : undefined;
+      if (worse) return worse;
+      if (failing.length > 0) {
         return {
           state: 'Degraded',
-          why: `${s.failures} consecutive failed rounds (failureThreshold ${settings.failureThreshold}, PB-9)`,
+          why: `${failuresWhy(failing)} (failureThreshold ${settings.failureThreshold}, PB-9)`,
         };
       }
       return { state: 'Healthy', why: '' };
-    case 'Degraded':
-      if (impaired) return { state: 'Impaired', why: impairedWhy };
-      if (recovered) return { state: 'Healthy', why: recoveredWhy(s, settings) };
+    }
+    case 'Degraded': {
+      const worse = impaired();
+      if (worse) return worse;
+      if (recovered) return { state: 'Healthy', why: recoveredWhy(fresh, settings) };
       return { state: 'Degraded', why: '' };
+    }
     case 'Impaired':
-      if (recovered) return { state: 'Healthy', why: recoveredWhy(s, settings) };
+      if (recovered) return { state: 'Healthy', why: recoveredWhy(fresh, settings) };
       return { state: 'Impaired', why: '' };
   }
 }
 
-function recoveredWhy(s: Streak, settings: HealthSettings): string {
-  return `${s.successes} consecutive passing rounds (recoveryThreshold ${settings.recoveryThreshold}, PB-9)`;
-}
-
-export interface RoundOutcome {
+export interface ObserveOutcome {
   state: HealthState;
   view: HealthView;
   transitions: HealthTransition[];
 }
 
 export interface ObserveOptions {
-  /** Overrides the state's writer zone for this and later rounds (e.g. after a promotion). */
+  /** Overrides the state's writer zone for this and later observations (e.g. after a promotion). */
   writerZone?: ZoneRef;
 }
 
 /**
- * Folds one round of probe results into the state. Results for zones or regions outside the topology are ignored.
- * Transitions are ordered: zones (topology order), then regions.
+ * Folds one batch of probe results — normally what one probe run delivered, as it arrives — into the state, and
+ * re-judges the targets they concern. Results for zones or regions outside the topology are ignored. Transitions
+ * are ordered: zones (topology order), then regions.
  */
-export function observeRound(
+export function observeResults(
   state: HealthState,
   settings: HealthSettings,
   results: readonly ProbeResult[],
   now: number,
   options: ObserveOptions = {},
-): RoundOutcome {
+): ObserveOutcome {
   const base = options.writerZone ? withWriterZone(state, options.writerZone) : state;
-  const zoneResults = new Map<string, ProbeResult[]>();
-  const regionResults = new Map<RegionName, ProbeResult[]>();
+  // Per target, the batch's latest result per probe (rule 1), in arrival order.
+  const byTarget = new Map<string, Map<string, ProbeResult>>();
   for (const r of results) {
-    if (r.zone === undefined) {
-      const list = regionResults.get(r.region) ?? [];
-      list.push(r);
-      regionResults.set(r.region, list);
-    } else {
-      const k = zoneKey(r.region, r.zone);
-      const list = zoneResults.get(k) ?? [];
-      list.push(r);
-      zoneResults.set(k, list);
-    }
+    const target = r.zone === undefined ? r.region : zoneKey(r.region, r.zone);
+    const perProbe = byTarget.get(target) ?? new Map<string, ProbeResult>();
+    perProbe.set(streakKey(r), r);
+    byTarget.set(target, perProbe);
   }
+  const fold = (probes: readonly ProbeStreak[], batch: Map<string, ProbeResult>): readonly ProbeStreak[] => {
+    let out = probes;
+    for (const r of batch.values()) out = advance(out, r, now, settings);
+    return out;
+  };
 
   const transitions: HealthTransition[] = [];
   const zones = base.zones.map((z): ZoneTrack => {
-    const v = judgeRound(zoneResults.get(zoneKey(z.region, z.name)) ?? [], settings);
-    const streak = nextStreak(z, v, settings);
-    const next = nextZoneState(z.state, streak, v, settings);
+    const batch = byTarget.get(zoneKey(z.region, z.name));
+    if (!batch) return z;
+    const probes = fold(z.probes, batch);
+    const fresh = probes.filter((p) => isFresh(p, now, settings));
+    const next = nextZoneState(z.state, fresh, settings);
+    const evidence = evidenceOf(fresh);
     if (next.state !== z.state) {
-      const reasons = next.state === 'Healthy' ? [next.why] : [next.why, ...v.evidence];
+      const reasons = next.state === 'Healthy' ? [next.why] : [next.why, ...evidence];
       transitions.push({
         scope: 'zone',
         name: z.name,
@@ -323,23 +381,29 @@ export function observeRound(
         at: now,
         reasons,
       });
-      return { ...z, ...streak, state: next.state, since: now, reasons };
+      return { ...z, probes, state: next.state, since: now, reasons };
     }
-    // While unhealthy and still failing, keep the reasons current (what is failing now), without the counters,
-    // so the status does not churn every round.
-    const reasons = next.state !== 'Healthy' && v.verdict === 'fail' ? [z.reasons[0] ?? '', ...v.evidence] : z.reasons;
-    return { ...z, ...streak, reasons: sameList(reasons, z.reasons) ? z.reasons : reasons };
+    // While unhealthy and still failing, keep the reasons current (what is failing now) under the transition's
+    // own first line, so the status says what is wrong without churning on every result.
+    const reasons = next.state !== 'Healthy' && evidence.length > 0 ? [z.reasons[0] ?? '', ...evidence] : z.reasons;
+    return { ...z, probes, reasons: sameList(reasons, z.reasons) ? z.reasons : reasons };
   });
 
   const regions = base.regions.map((r): RegionTrack => {
-    const v = judgeRound(regionResults.get(r.name) ?? [], settings);
-    const streak = nextStreak(r.signal, v, settings);
-    let degraded = r.signal.degraded;
-    if (!degraded && streak.failures >= settings.failureThreshold) degraded = true;
-    else if (degraded && streak.successes >= settings.recoveryThreshold) degraded = false;
-    const signalReasons = degraded ? (v.verdict === 'fail' ? v.evidence : r.signal.reasons) : [];
-    const signal = { ...streak, degraded, reasons: signalReasons };
-
+    const batch = byTarget.get(r.name);
+    let signal = r.signal;
+    if (batch) {
+      const probes = fold(r.signal.probes, batch);
+      const fresh = probes.filter((p) => isFresh(p, now, settings));
+      let degraded = r.signal.degraded;
+      if (!degraded && fresh.some((p) => p.failures >= settings.failureThreshold)) degraded = true;
+      else if (degraded && fresh.length > 0 && fresh.every((p) => p.successes >= settings.recoveryThreshold)) {
+        degraded = false;
+      }
+      const evidence = evidenceOf(fresh);
+      const reasons = degraded ? (evidence.length > 0 ? evidence : r.signal.reasons) : [];
+      signal = { probes, degraded, reasons: sameList(reasons, r.signal.reasons) ? r.signal.reasons : reasons };
+    }
     const mine = zones.filter((z) => z.region === r.name);
     const derived = regionStateFrom(mine, signal, base.writerZone, settings);
     if (derived.state !== r.state) {
@@ -354,10 +418,11 @@ export function observeRound(
       });
       return { ...r, signal, state: derived.state, since: now, reasons: derived.reasons };
     }
+    if (signal === r.signal && sameList(derived.reasons, r.reasons)) return r;
     return { ...r, signal, reasons: sameList(derived.reasons, r.reasons) ? r.reasons : derived.reasons };
   });
 
-  const next: HealthState = { ...base, zones, regions, rounds: base.rounds + 1 };
+  const next: HealthState = { ...base, zones, regions };
   return { state: next, view: healthView(next, now), transitions };
 }
 

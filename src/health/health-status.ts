@@ -137,8 +137,9 @@ export function transitionEventReason(t: HealthTransition): string {
 
 /**
  * Event message text, citing the rule behind the change: PB-2 for a zone or region getting worse (decided per
- * zone, then per region), PB-9 for recovery (hysteresis) and for Degraded (persisted failureThreshold rounds).
- * E.g. `PB-2 zone us-east-1a Degraded → Impaired: 4 consecutive failed rounds …; api (http, down): …`.
+ * zone, then per region), PB-9 for recovery (hysteresis) and for Degraded (a probe failed failureThreshold times
+ * in a row).
+ * E.g. `PB-2 zone us-east-1a Degraded → Impaired: 4 consecutive failures of api (http) …; api (http, down): …`.
  */
 export function transitionEventMessage(t: HealthTransition, maxLength = 1024): string {
   const rule = t.to === 'Healthy' || t.to === 'Degraded' ? Rule.Hysteresis : Rule.ZoneThenRegion;

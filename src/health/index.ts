@@ -8,17 +8,17 @@ export type {
   HealthState,
   HealthTopology,
   ObserveOptions,
-  RoundOutcome,
-  RoundVerdict,
+  ObserveOutcome,
+  ProbeStreak,
   ZoneRef,
 } from './health-model.ts';
 export {
   createHealthState,
   HEALTH_DEFAULTS,
   healthView,
-  judgeRound,
-  observeRound,
+  observeResults,
   resolveHealthSettings,
+  staleAfterMs,
   withWriterZone,
 } from './health-model.ts';
 export type { HealthCondition, RegionStatusEntry, ZoneStatusEntry } from './health-status.ts';
@@ -49,9 +49,8 @@ export type {
   ProbeSchedulerOptions,
   ProbeSchedulerStats,
   ProbeSubscription,
-  RoundCollector,
 } from './probe-scheduler.ts';
-export { createProbeScheduler, createRoundCollector } from './probe-scheduler.ts';
+export { createProbeScheduler } from './probe-scheduler.ts';
 export type { TcpProbeSpec } from './probe-tcp.ts';
 export { createTcpProbe } from './probe-tcp.ts';
 export type * from './types.ts';

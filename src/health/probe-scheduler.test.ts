@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVirtualClock, type VirtualClock } from '../clock.ts';
 import type { Probe, ProbeObservation } from './probe.ts';
-import { createProbeScheduler, createRoundCollector, type ProbeScheduler } from './probe-scheduler.ts';
+import { createProbeScheduler, type ProbeScheduler } from './probe-scheduler.ts';
 import type { ProbeResult } from './types.ts';
 
 interface Harness {
@@ -205,34 +205,5 @@ describe('probe scheduler', () => {
       scheduler.subscribe({ name: 'late', probe: hanging.probe, intervalMs: 1000, onResults: () => {} }),
     ).toBeTypeOf('function');
     expect(scheduler.stats().targets).toBe(0);
-  });
-});
-
-describe('round collector', () => {
-  it('keeps the latest result per probe, target and source until drained', () => {
-    const c = createRoundCollector();
-    const r = (zone: string, at: number, source = 'operator'): ProbeResult => ({
-      probe: 'api',
-      kind: 'http',
-      region: 'us-east-1',
-      zone,
-      ok: true,
-      at,
-      detail: '',
-      source,
-    });
-    c.add([r('a', 1), r('b', 1)]);
-    c.add([r('a', 2), r('a', 3, 'eu-west-1')]);
-    expect(
-      c
-        .drain()
-        .map((x) => [x.zone, x.at, x.source])
-        .sort(),
-    ).toEqual([
-      ['a', 2, 'operator'],
-      ['a', 3, 'eu-west-1'],
-      ['b', 1, 'operator'],
-    ]);
-    expect(c.drain()).toEqual([]);
   });
 });

@@ -264,26 +264,3 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
     },
   };
 }
-
-/**
- * Collects results between rounds for the health model: the latest result per (probe, kind, region, zone, source)
- * since the last drain. The controller drains it once per interval and passes the results to observeRound.
- */
-export interface RoundCollector {
-  add(results: readonly ProbeResult[]): void;
-  drain(): ProbeResult[];
-}
-
-export function createRoundCollector(): RoundCollector {
-  let pending = new Map<string, ProbeResult>();
-  return {
-    add(results) {
-      for (const r of results) pending.set(`${r.probe}|${r.kind}|${r.region}|${r.zone ?? ''}|${r.source}`, r);
-    },
-    drain() {
-      const out = [...pending.values()];
-      pending = new Map();
-      return out;
-    },
-  };
-}

@@ -6,6 +6,7 @@ import type { CallOptions, Cloud, DbInstance, DnsChangeStatus, DnsRecord } from 
 
 export type FakeOperation =
   | 'listRecords'
+  | 'listRecordsPage'
   | 'upsertRecords'
   | 'getChangeStatus'
   | 'describeInstance'
@@ -73,6 +74,8 @@ export function createFakeCloud(init: { records?: DnsRecord[]; dbs?: DbInstance[
         op('listRecords', [hostedZoneId, name, type], opts, () =>
           structuredClone(fake.records.filter((r) => r.name === name && r.type === type)),
         ),
+      listRecordsPage: (hostedZoneId, start, opts) =>
+        op('listRecordsPage', [hostedZoneId, start], opts, () => ({ records: structuredClone(fake.records) })),
       upsertRecords: (hostedZoneId, records, comment, opts) =>
         op('upsertRecords', [hostedZoneId, structuredClone(records), comment], opts, () => {
           for (const record of records) {

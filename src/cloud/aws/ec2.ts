@@ -8,14 +8,25 @@ import {
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
   DetachVolumeCommand,
   type Filter,
   type InstanceStatus,
   RebootInstancesCommand,
   RunInstancesCommand,
+  type Snapshot as SdkSnapshot,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { CallOptions, Compute, InstanceHealth, RegionName, Snapshot, ZoneName, ZoneStatus } from '../types.ts';
+import type {
+  CallOptions,
+  Compute,
+  InstanceHealth,
+  RegionName,
+  Snapshot,
+  Volume,
+  ZoneName,
+  ZoneStatus,
+} from '../types.ts';
 import type { AwsClients } from './clients.ts';
 import { callAws } from './errors.ts';
 
@@ -23,6 +34,12 @@ const SERVICE = 'ec2';
 
 /** DescribeInstanceStatus accepts at most this many instance ids per request. */
 const STATUS_BATCH = 100;
+
+/** Values one EC2 filter accepts per request (volume ids in DescribeSnapshots). */
+const FILTER_VALUES_BATCH = 200;
+
+/** Volumes on their way out are no longer protected: nothing to restore. */
+const GONE_VOLUME_STATES = ['deleting', 'deleted'];
 
 /** Instances that still count as capacity (terminated ones linger in Describe* for an hour). */
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
@@ -38,6 +55,20 @@ export function launchTemplateSpec(
   return /^lt-[0-9a-f]+$/i.test(launchTemplate)
     ? { LaunchTemplateId: launchTemplate }
     : { LaunchTemplateName: launchTemplate };
+}
+
+const tagsOf = (tags: Array<{ Key?: string; Value?: string }> | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])));
+
+function toSnapshot(region: RegionName, s: SdkSnapshot): Snapshot {
+  return {
+    id: s.SnapshotId ?? '',
+    region,
+    ...(s.VolumeId ? { volumeId: s.VolumeId } : {}),
+    startTime: s.StartTime ?? new Date(0),
+    state: s.State ?? 'unknown',
+    tags: tagsOf(s.Tags),
+  };
 }
 
 function chunk<T>(items: T[], size: number): T[][] {
@@ -166,19 +197,64 @@ export function createEc2Compute(clients: AwsClients): Compute {
             { abortSignal: opts.signal },
           ),
         );
-        for (const s of page.Snapshots ?? []) {
-          if (!s.SnapshotId) continue;
-          snapshots.push({
-            id: s.SnapshotId,
+        for (const s of page.Snapshots ?? []) if (s.SnapshotId) snapshots.push(toSnapshot(region, s));
+        nextToken = page.NextToken;
+      } while (nextToken);
+      return snapshots;
+    },
+
+    async listVolumes(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
+      const ec2 = clients.ec2(region);
+      const volumes: Volume[] = [];
+      let nextToken: string | undefined;
+      do {
+        const token = nextToken;
+        const page = await send('DescribeVolumes', () =>
+          ec2.send(
+            new DescribeVolumesCommand({
+              Filters: tagFilters(tagSelector),
+              ...(token !== undefined ? { NextToken: token } : {}),
+            }),
+            { abortSignal: opts.signal },
+          ),
+        );
+        for (const v of page.Volumes ?? []) {
+          if (!v.VolumeId || GONE_VOLUME_STATES.includes(v.State ?? '')) continue;
+          volumes.push({
+            id: v.VolumeId,
             region,
-            ...(s.VolumeId ? { volumeId: s.VolumeId } : {}),
-            startTime: s.StartTime ?? new Date(0),
-            state: s.State ?? 'unknown',
-            tags: Object.fromEntries((s.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : []))),
+            zone: v.AvailabilityZone ?? '',
+            state: v.State ?? 'unknown',
+            ...(v.SnapshotId ? { snapshotId: v.SnapshotId } : {}),
+            tags: tagsOf(v.Tags),
           });
         }
         nextToken = page.NextToken;
       } while (nextToken);
+      return volumes;
+    },
+
+    async listSnapshotsOfVolumes(region: RegionName, volumeIds: string[], opts: CallOptions = {}) {
+      const ec2 = clients.ec2(region);
+      const snapshots: Snapshot[] = [];
+      for (const ids of chunk([...new Set(volumeIds)], FILTER_VALUES_BATCH)) {
+        let nextToken: string | undefined;
+        do {
+          const token = nextToken;
+          const page = await send('DescribeSnapshots', () =>
+            ec2.send(
+              new DescribeSnapshotsCommand({
+                OwnerIds: ['self'],
+                Filters: [{ Name: 'volume-id', Values: ids }],
+                ...(token !== undefined ? { NextToken: token } : {}),
+              }),
+              { abortSignal: opts.signal },
+            ),
+          );
+          for (const s of page.Snapshots ?? []) if (s.SnapshotId) snapshots.push(toSnapshot(region, s));
+          nextToken = page.NextToken;
+        } while (nextToken);
+      }
       return snapshots;
     },
 

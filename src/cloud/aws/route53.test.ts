@@ -185,6 +185,45 @@ describe('listRecords', () => {
   });
 });
 
+describe('listRecordsPage', () => {
+  it('pages through every record of the zone exactly once, for any zone and page size', async () => {
+    const names = ['example.com.', 'api.example.com.', 'b.api.example.com.', '*.example.com.', 'zz.example.com.'];
+    const recordArb = fc.record({
+      name: fc.constantFrom(...names),
+      type: fc.constantFrom('A', 'AAAA', 'CNAME'),
+      id: fc.option(fc.stringMatching(/^[a-z0-9-]{1,6}$/), { nil: undefined }),
+      weight: fc.integer({ min: 0, max: 255 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(recordArb, { selector: (r) => `${r.name}|${r.type}|${r.id ?? ''}`, maxLength: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (records, pageSize) => {
+          const { clients, requests } = fakeRoute53(records);
+          const dns = createRoute53Dns(clients, { pageSize });
+          const got: DnsRecord[] = [];
+          let page = await dns.listRecordsPage('Z1', undefined);
+          got.push(...page.records);
+          while (page.next) {
+            page = await dns.listRecordsPage('Z1', page.next);
+            got.push(...page.records);
+          }
+          const key = (r: {
+            name: string;
+            type: string;
+            id?: string | undefined;
+            setIdentifier?: string | undefined;
+          }) => `${normalizeDnsName(r.name)}|${r.type}|${r.id ?? r.setIdentifier ?? ''}`;
+          expect(got.map(key).sort()).toEqual(records.map(key).sort());
+          expect(requests).toHaveLength(Math.max(1, Math.ceil(records.length / pageSize)));
+          expect(requests[0]?.StartRecordName).toBeUndefined();
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('upsertRecords', () => {
   const records: DnsRecord[] = [
     { name: 'api.example.com', type: 'A', ttl: 60, values: ['10.0.0.1'], setIdentifier: 'a', weight: 0 },

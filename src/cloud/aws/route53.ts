@@ -14,7 +14,7 @@ import {
   type RRType,
 } from '@aws-sdk/client-route-53';
 import { CloudError } from '../errors.ts';
-import type { CallOptions, Dns, DnsChangeStatus, DnsRecord } from '../types.ts';
+import type { CallOptions, Dns, DnsChangeStatus, DnsListCursor, DnsRecord } from '../types.ts';
 import type { AwsClients } from './clients.ts';
 import { callAws } from './errors.ts';
 
@@ -124,6 +124,36 @@ export function createRoute53Dns(clients: AwsClients, opts: { pageSize?: number 
         };
       }
       return [...found.values()];
+    },
+
+    async listRecordsPage(hostedZoneId: string, start: DnsListCursor | undefined, callOpts: CallOptions = {}) {
+      const page = await callAws(SERVICE, 'ListResourceRecordSets', () =>
+        r53().send(
+          new ListResourceRecordSetsCommand({
+            HostedZoneId: hostedZoneId,
+            ...(start !== undefined
+              ? {
+                  StartRecordName: start.name,
+                  StartRecordType: start.type as RRType,
+                  ...(start.identifier !== undefined ? { StartRecordIdentifier: start.identifier } : {}),
+                }
+              : {}),
+            MaxItems: pageSize,
+          }),
+          { abortSignal: callOpts.signal },
+        ),
+      );
+      const records = (page.ResourceRecordSets ?? []).map(toDnsRecord);
+      const next = page.NextRecordName;
+      if (page.IsTruncated !== true || next === undefined || page.NextRecordType === undefined) return { records };
+      return {
+        records,
+        next: {
+          name: next,
+          type: page.NextRecordType,
+          ...(page.NextRecordIdentifier !== undefined ? { identifier: page.NextRecordIdentifier } : {}),
+        },
+      };
     },
 
     async upsertRecords(hostedZoneId: string, records: DnsRecord[], comment: string, callOpts: CallOptions = {}) {

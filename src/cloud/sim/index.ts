@@ -2,7 +2,7 @@
 export type { CallLog, CallOutcome, CallScope, SimCallRecord } from './sim-call-log.ts';
 export { createSimCloud, type SimCloud, type SimCloudOptions } from './sim-cloud.ts';
 export { ROUTE53_CONTROL_PLANE_REGION, type SimDns, type SimDnsOptions, trafficShareOf } from './sim-dns.ts';
-export type { EbsStall, LaunchMode, SimEc2, SimEc2Options, ZoneConnectivity } from './sim-ec2.ts';
+export type { EbsStall, LaunchMode, SimEc2, SimEc2Options, SimVolumeSpec, ZoneConnectivity } from './sim-ec2.ts';
 export type { EndpointCondition, EndpointHealth, ProbeAnswer, SimEndpoints, SimFetch } from './sim-endpoints.ts';
 export { type FaultRule, OPERATION_SERVICES, operationsOf, type SimFaults } from './sim-faults.ts';
 export type { SimRds, SimRdsOptions } from './sim-rds.ts';

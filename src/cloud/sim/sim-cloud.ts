@@ -73,6 +73,7 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
   for (const db of topology.databases ?? []) rds.addInstance(db);
   for (const lt of topology.launchTemplates ?? []) ec2.addLaunchTemplate(lt.id, lt.tags);
   for (const spec of topology.instances ?? []) ec2.addInstances(spec);
+  for (const volume of topology.volumes ?? []) ec2.addVolume(volume);
   for (const snap of topology.snapshots ?? []) ec2.addSnapshot(snap);
 
   return {

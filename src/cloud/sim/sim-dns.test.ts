@@ -120,3 +120,27 @@ describe('throttling', () => {
     await expect(sim.dns.listRecords(HZ, NAME, 'A')).resolves.toHaveLength(4);
   });
 });
+
+describe('whole-zone listing', () => {
+  it('pages through every record of a hosted zone, each page one throttled request', async () => {
+    const records = Array.from({ length: 5 }, (_, i) => ({
+      name: `r${i}.example.com.`,
+      type: 'A',
+      ttl: 60,
+      values: [`10.0.0.${i}`],
+      setIdentifier: 'x',
+      weight: 1,
+    }));
+    const { sim } = newSim({ dns: { listPageSize: 2 } });
+    sim.dns.addHostedZone({ id: 'ZPAGES', records });
+    const seen: string[] = [];
+    let page = await sim.dns.listRecordsPage('ZPAGES', undefined);
+    seen.push(...page.records.map((r) => r.name));
+    while (page.next) {
+      page = await sim.dns.listRecordsPage('ZPAGES', page.next);
+      seen.push(...page.records.map((r) => r.name));
+    }
+    expect(seen).toEqual(records.map((r) => r.name));
+    expect(sim.calls.filter((c) => c.operation === 'ListResourceRecordSets')).toHaveLength(3);
+  });
+});

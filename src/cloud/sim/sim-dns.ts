@@ -10,7 +10,7 @@
 // - all-zero weights: when every record of a weighted group has weight 0, traffic is spread EQUALLY.
 // The record-editing control plane is in us-east-1, so calls are logged (and faulted) in that region.
 
-import type { CallOptions, Dns, DnsChangeStatus, DnsRecord } from '../types.ts';
+import type { CallOptions, Dns, DnsChangeStatus, DnsRecord, DnsRecordPage } from '../types.ts';
 import { ROUTE53_CONTROL_PLANE_REGION } from '../types.ts';
 import { type SimCallContext, simCall, simError } from './sim-call.ts';
 import type { CallScope } from './sim-call-log.ts';
@@ -25,6 +25,8 @@ export interface SimDnsOptions {
   priorRequestWindowMs?: number;
   /** Account-wide Route 53 request rate. Default 5 per second. */
   requestsPerSecond?: number;
+  /** Records per ListResourceRecordSets page of a whole-zone listing. Default 300 (Route 53's maximum). */
+  listPageSize?: number;
 }
 
 export interface SimHostedZoneSpec {
@@ -70,6 +72,7 @@ export function createSimDns(ctx: SimCallContext, random: RandomSource, options:
   const propagation = options.propagationMs ?? { min: 30_000, max: 60_000 };
   const priorWindow = options.priorRequestWindowMs ?? 15_000;
   const perSecond = options.requestsPerSecond ?? 5;
+  const pageSize = Math.max(1, options.listPageSize ?? 300);
   const zones = new Map<string, HostedZone>();
   const changes: SimDnsChange[] = [];
   const changeById = new Map<string, SimDnsChange>();
@@ -153,6 +156,34 @@ export function createSimDns(ctx: SimCallContext, random: RandomSource, options:
       return simCall(ctx, s, opts, () => matching(zoneOf(s, hostedZoneId).records, name, type), {
         preflight: throttle(s),
       });
+    },
+
+    listRecordsPage(hostedZoneId, start, opts?: CallOptions) {
+      const s = scope('ListResourceRecordSets', hostedZoneId);
+      return simCall(
+        ctx,
+        s,
+        opts,
+        (): DnsRecordPage => {
+          // Keys sort as Route 53 lists: by name, then type, then set identifier.
+          const sorted = [...zoneOf(s, hostedZoneId).records].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+          const from = start ? recordKey(start.name, start.type, start.identifier) : '';
+          const rest = sorted.filter(([key]) => key >= from);
+          const page = rest.slice(0, pageSize).map(([, r]) => copyRecord(r));
+          const following = rest[pageSize]?.[1];
+          return following
+            ? {
+                records: page,
+                next: {
+                  name: following.name,
+                  type: following.type,
+                  ...(following.setIdentifier !== undefined ? { identifier: following.setIdentifier } : {}),
+                },
+              }
+            : { records: page };
+        },
+        { preflight: throttle(s) },
+      );
     },
 
     upsertRecords(hostedZoneId, records, comment, opts?: CallOptions) {

@@ -97,3 +97,34 @@ describe('EC2 in an impaired zone (2011)', () => {
     ).rejects.toMatchObject({ kind: 'not-found', code: 'InvalidSnapshot.NotFound' });
   });
 });
+
+describe('volume and snapshot reads for restoreVolumesFromSnapshots (PB-4)', () => {
+  it('lists tagged volumes in every zone of the region, even while a zone hangs zone-targeted calls', async () => {
+    const { sim } = newSim();
+    const a = sim.compute.addVolume({ region: 'us-east-1', zone: 'us-east-1a', tags: { app: 'checkout' } });
+    sim.compute.addVolume({ id: 'vol-b', region: 'us-east-1', zone: 'us-east-1b', tags: { app: 'checkout' } });
+    sim.compute.addVolume({ region: 'us-east-1', zone: 'us-east-1a', tags: { app: 'billing' } });
+    sim.compute.setZoneState('us-east-1a', 'impaired');
+    sim.faults.set('hang-1a', { service: 'ebs', zone: 'us-east-1a', hang: true });
+
+    const volumes = await sim.compute.listVolumes('us-east-1', { app: 'checkout' });
+    expect(volumes.map((v) => [v.id, v.zone, v.state, v.tags])).toEqual([
+      [a, 'us-east-1a', 'available', { app: 'checkout' }],
+      ['vol-b', 'us-east-1b', 'available', { app: 'checkout' }],
+    ]);
+    // Instance root volumes carry no tags: they are not the service's data volumes.
+    expect(await sim.compute.listVolumes('us-east-1', {})).toHaveLength(
+      sim.compute.volumes().filter((v) => v.region === 'us-east-1').length,
+    );
+  });
+
+  it('lists the snapshots of the named volumes only, in the region asked', async () => {
+    const { sim } = newSim();
+    sim.compute.addSnapshot({ id: 'snap-1', region: 'us-east-1', volumeId: 'vol-1' });
+    sim.compute.addSnapshot({ id: 'snap-2', region: 'us-east-1', volumeId: 'vol-2' });
+    sim.compute.addSnapshot({ id: 'snap-w', region: 'us-west-2', volumeId: 'vol-1' });
+    const snaps = await sim.compute.listSnapshotsOfVolumes('us-east-1', ['vol-1']);
+    expect(snaps.map((s) => s.id)).toEqual(['snap-1']);
+    expect(sim.calls.filter((c) => c.operation === 'DescribeSnapshots').map((c) => c.zone)).toEqual([undefined]);
+  });
+});

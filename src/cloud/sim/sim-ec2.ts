@@ -10,7 +10,16 @@
 // `ec2` (the EBS API is part of the EC2 API, as the AWS adapters see it); ebs faults still reach them.
 
 import type { Clock } from '../../clock.ts';
-import type { CallOptions, Compute, InstanceHealth, RegionName, Snapshot, ZoneName, ZoneStatus } from '../types.ts';
+import type {
+  CallOptions,
+  Compute,
+  InstanceHealth,
+  RegionName,
+  Snapshot,
+  Volume,
+  ZoneName,
+  ZoneStatus,
+} from '../types.ts';
 import { type SimCallContext, simCall, simError } from './sim-call.ts';
 import type { CallScope } from './sim-call-log.ts';
 
@@ -49,6 +58,16 @@ export interface SimVolume {
   state: string; // creating | available | in-use
   snapshotId?: string;
   attachedTo?: string;
+  /** Set for volumes added with tags (addVolume); instance root volumes and restored volumes carry none. */
+  tags?: Record<string, string>;
+}
+
+/** A data volume of the service (e.g. tagged like its instances), for compute.ec2.restoreVolumesFromSnapshots. */
+export interface SimVolumeSpec {
+  id?: string;
+  region: RegionName;
+  zone: ZoneName;
+  tags?: Record<string, string>;
 }
 
 /** EBS data-plane stall in a zone: share of IO failing and added IO latency. */
@@ -58,10 +77,14 @@ export interface EbsStall {
 }
 
 export interface SimEc2 extends Compute {
+  listVolumes(region: RegionName, tagSelector: Record<string, string>, opts?: CallOptions): Promise<Volume[]>;
+  listSnapshotsOfVolumes(region: RegionName, volumeIds: string[], opts?: CallOptions): Promise<Snapshot[]>;
   addZone(region: RegionName, zone: ZoneName): void;
   addLaunchTemplate(id: string, tags: Record<string, string>): void;
   addInstances(spec: SimInstanceSpec): string[];
   addSnapshot(spec: SimSnapshotSpec): void;
+  /** Adds an available volume; returns its id. */
+  addVolume(spec: SimVolumeSpec): string;
   /** What DescribeAvailabilityZones reports for the zone. */
   setZoneState(zone: ZoneName, state: string, messages?: string[]): void;
   setLaunchMode(zone: ZoneName, mode: LaunchMode): void;
@@ -229,6 +252,19 @@ export function createSimEc2(ctx: SimCallContext, options: SimEc2Options = {}): 
         ...(spec.volumeId ? { volumeId: spec.volumeId } : {}),
       });
     },
+    addVolume(spec) {
+      requireZone(spec.zone);
+      const id = spec.id ?? newId('vol');
+      volumes.set(id, {
+        id,
+        region: spec.region,
+        zone: spec.zone,
+        state: 'available',
+        readyAt: clock.now(),
+        ...(spec.tags ? { tags: { ...spec.tags } } : {}),
+      });
+      return id;
+    },
     setZoneState(zone, state, messages = []) {
       const status = requireZone(zone);
       status.state = state;
@@ -287,6 +323,35 @@ export function createSimEc2(ctx: SimCallContext, options: SimEc2Options = {}): 
         [...volumes.values()]
           .filter((v) => v.region === region && (filter.zone === undefined || v.zone === filter.zone))
           .map(volumeView),
+      );
+    },
+
+    listVolumes(region, tagSelector, opts) {
+      // A regional read: not "in" any zone, so zone-scoped faults do not reach it (as DescribeVolumes without a
+      // zone filter answers for an impaired zone's volumes too).
+      return simCall(ctx, { service: 'ec2', operation: 'DescribeVolumes', region }, opts, () =>
+        [...volumes.values()]
+          .filter((v) => v.region === region && matchesTags(v.tags ?? {}, tagSelector))
+          .map((v): Volume => {
+            const view = volumeView(v);
+            return {
+              id: view.id,
+              region: view.region,
+              zone: view.zone,
+              state: view.state,
+              ...(view.snapshotId ? { snapshotId: view.snapshotId } : {}),
+              tags: { ...(view.tags ?? {}) },
+            };
+          }),
+      );
+    },
+
+    listSnapshotsOfVolumes(region, volumeIds, opts) {
+      const wanted = new Set(volumeIds);
+      return simCall(ctx, { service: 'ec2', operation: 'DescribeSnapshots', region }, opts, () =>
+        [...snapshots.values()]
+          .filter((snap) => snap.region === region && snap.volumeId !== undefined && wanted.has(snap.volumeId))
+          .map((snap) => ({ ...snap, tags: { ...snap.tags } })),
       );
     },
 

@@ -4,7 +4,7 @@
 
 import type { DnsRecord, RegionName, ZoneName } from '../types.ts';
 import type { SimHostedZoneSpec } from './sim-dns.ts';
-import type { SimInstanceSpec, SimSnapshotSpec } from './sim-ec2.ts';
+import type { SimInstanceSpec, SimSnapshotSpec, SimVolumeSpec } from './sim-ec2.ts';
 import type { SimDbSpec } from './sim-rds.ts';
 
 export interface SimTopology {
@@ -14,6 +14,8 @@ export interface SimTopology {
   instances?: SimInstanceSpec[];
   launchTemplates?: Array<{ id: string; tags: Record<string, string> }>;
   snapshots?: SimSnapshotSpec[];
+  /** Tagged data volumes (compute.ec2.restoreVolumesFromSnapshots); none unless a test or scenario adds them. */
+  volumes?: SimVolumeSpec[];
 }
 
 /**

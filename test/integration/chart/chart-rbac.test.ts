@@ -53,14 +53,18 @@ async function applyCrds(admin: KubeConfig, r: Rendered): Promise<void> {
   }
 }
 
-/** Creates the rendered ServiceAccount and RBAC objects; returns the ServiceAccount's name. */
+/** Creates the rendered ServiceAccount, RBAC and admission-policy objects; returns the ServiceAccount's name. */
 async function applyIdentity(admin: KubeConfig, r: Rendered): Promise<string> {
   const objects = admin.makeApiClient(KubernetesObjectApi);
   let serviceAccount: string | undefined;
   for (const text of r.texts) {
     const object = loadYaml<KubernetesObject>(text);
     if (object.kind === 'ServiceAccount') serviceAccount = object.metadata!.name!;
-    if (object.kind === 'ServiceAccount' || object.apiVersion === 'rbac.authorization.k8s.io/v1') {
+    if (
+      object.kind === 'ServiceAccount' ||
+      object.apiVersion === 'rbac.authorization.k8s.io/v1' ||
+      object.apiVersion === 'admissionregistration.k8s.io/v1'
+    ) {
       await objects.create(object);
     }
   }
@@ -268,6 +272,35 @@ describe('chart RBAC, cluster-wide (default values)', () => {
     );
   });
 
+  it('merge-patches FailoverPolicy finalizers, guarded by resourceVersion, as the reconciler does', async () => {
+    const api = operator.makeApiClient(CustomObjectsApi);
+    const ref = { group: GROUP, version: VERSION, plural: PLURAL, namespace: policyNs, name: 'orders' };
+    const read = (await api.getNamespacedCustomObject(ref)) as KubernetesObject;
+    const finalizer = 'failover.io/leave-aws-state';
+    const added = (await api.patchNamespacedCustomObject(
+      {
+        ...ref,
+        body: { metadata: { finalizers: [finalizer], resourceVersion: read.metadata!.resourceVersion } },
+      },
+      mergePatch,
+    )) as KubernetesObject;
+    expect(added.metadata?.finalizers).toEqual([finalizer]);
+    // A stale resourceVersion is refused (409), so no other writer's finalizer can be lost.
+    expect(
+      await statusCode(() =>
+        api.patchNamespacedCustomObject(
+          { ...ref, body: { metadata: { finalizers: [], resourceVersion: read.metadata!.resourceVersion } } },
+          mergePatch,
+        ),
+      ),
+    ).toBe(409);
+    const released = (await api.patchNamespacedCustomObject(
+      { ...ref, body: { metadata: { finalizers: [], resourceVersion: added.metadata!.resourceVersion } } },
+      mergePatch,
+    )) as KubernetesObject;
+    expect(released.metadata?.finalizers ?? []).toEqual([]);
+  });
+
   it('is forbidden to read Secrets, delete or create FailoverPolicies, or write their spec', async () => {
     const core = operator.makeApiClient(CoreV1Api);
     const custom = operator.makeApiClient(CustomObjectsApi);
@@ -278,13 +311,32 @@ describe('chart RBAC, cluster-wide (default values)', () => {
     expect(
       await statusCode(() => custom.createNamespacedCustomObject({ ...ref, body: examplePolicy(policyNs, 'x') })),
     ).toBe(403);
-    expect(
-      await statusCode(() =>
-        custom.patchNamespacedCustomObject({ ...ref, name: 'orders', body: { spec: { dryRun: true } } }, mergePatch),
-      ),
-    ).toBe(403);
-    // The policy is still there: the forbidden delete did nothing.
-    await admin.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...ref, name: 'orders' });
+    // RBAC allows `patch` (for metadata.finalizers); the chart's ValidatingAdmissionPolicy refuses any spec change.
+    // The apiserver loads a new admission policy asynchronously, so ask (in dry run) until it answers.
+    const specPatch = () =>
+      custom.patchNamespacedCustomObject(
+        { ...ref, name: 'orders', dryRun: 'All', body: { spec: { dryRun: true } } },
+        mergePatch,
+      );
+    const deadline = Date.now() + 20_000;
+    let refusal: { code?: number; body?: unknown } | undefined;
+    while (!refusal && Date.now() < deadline) {
+      try {
+        await specPatch();
+        await new Promise((r) => setTimeout(r, 250));
+      } catch (error) {
+        refusal = error as { code?: number; body?: unknown };
+      }
+    }
+    expect(refusal?.code).toBe(403);
+    expect(String(refusal?.body)).toContain('never its spec');
+    // The policy is still there and unchanged: the forbidden delete and spec writes did nothing.
+    const stored = (await admin
+      .makeApiClient(CustomObjectsApi)
+      .getNamespacedCustomObject({ ...ref, name: 'orders' })) as {
+      spec: { dryRun?: boolean };
+    };
+    expect(stored.spec.dryRun ?? false).toBe(false);
   });
 });
 

@@ -82,8 +82,12 @@ describe('helm template with default values', () => {
       'RoleBinding',
       'Service',
       'ServiceAccount',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
     ]);
-    for (const m of r.manifests.filter((m) => m.kind !== 'CustomResourceDefinition' && !m.kind.startsWith('Cluster'))) {
+    const clusterScoped = (kind: string) =>
+      kind === 'CustomResourceDefinition' || kind.startsWith('Cluster') || kind.startsWith('ValidatingAdmission');
+    for (const m of r.manifests.filter((m) => !clusterScoped(m.kind))) {
       expect(m.metadata.namespace, `${m.kind} ${m.metadata.name}`).toBe('failover-system');
     }
   });
@@ -139,6 +143,30 @@ describe('helm template with default values', () => {
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
   });
 
+  it('keeps the spec read-only for the operator with a ValidatingAdmissionPolicy bound to Deny', () => {
+    const policy = only(r.manifests, 'ValidatingAdmissionPolicy') as Manifest & {
+      spec: {
+        failurePolicy: string;
+        matchConstraints: { resourceRules: Array<{ resources: string[]; operations: string[] }> };
+        matchConditions: Array<{ expression: string }>;
+        validations: Array<{ expression: string }>;
+      };
+    };
+    expect(policy.spec.failurePolicy).toBe('Fail');
+    expect(policy.spec.matchConstraints.resourceRules).toEqual([
+      expect.objectContaining({ resources: ['failoverpolicies'], operations: ['UPDATE'] }),
+    ]);
+    const sa = only(r.manifests, 'ServiceAccount');
+    expect(policy.spec.matchConditions[0]?.expression).toBe(
+      `request.userInfo.username == 'system:serviceaccount:failover-system:${sa.metadata.name}'`,
+    );
+    expect(policy.spec.validations.map((v) => v.expression)).toEqual(['object.spec == oldObject.spec']);
+    const binding = only(r.manifests, 'ValidatingAdmissionPolicyBinding') as Manifest & {
+      spec: { policyName: string; validationActions: string[] };
+    };
+    expect(binding.spec).toEqual({ policyName: policy.metadata.name, validationActions: ['Deny'] });
+  });
+
   it('grants exactly the verbs the code uses, cluster-wide, and Leases only in the release namespace', () => {
     expect(grants(rulesOf(only(r.manifests, 'ClusterRole')))).toEqual(
       [
@@ -157,6 +185,7 @@ describe('helm template with default values', () => {
         'failover.io/failoverpolicies/status:update',
         'failover.io/failoverpolicies:get',
         'failover.io/failoverpolicies:list',
+        'failover.io/failoverpolicies:patch', // metadata.finalizers only, enforced by the admission policy below
         'failover.io/failoverpolicies:watch',
       ].sort(),
     );

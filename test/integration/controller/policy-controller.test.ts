@@ -2,15 +2,19 @@
 // behind the fault proxy, with HTTP probes pointed at a loopback server whose per-zone answers the test controls.
 //
 // Not covered here: an invalid spec. The offline validator and the apiserver enforce the same schema and CEL rules
-// (src/api/testdata/invalid-cases.ts proves they agree case by case), so no spec reaches the controller that the
-// offline validator rejects; the InvalidSpec path is covered by src/controller/policy-reconciler.test.ts. The
-// suspended case below checks the same promise — no AWS call for a policy the operator must not act on.
+// (src/api/testdata/invalid-cases.ts proves they agree case by case), so with the current CRD no spec reaches the
+// controller that the offline validator rejects; invalid-spec-skew.test.ts installs a lenient (older) CRD to get
+// one there. The suspended case below checks the same promise — no AWS call for a policy the operator must not act on.
+//
+// Deletion: every valid policy carries the failover.io/leave-aws-state finalizer; deleting one completes once the
+// operator has recorded (Event, log) that Route 53 was left exactly as it was — checked in moto and the proxy log.
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
+import { POLICY_FINALIZER } from '../../../src/controller/policy-reconciler.ts';
 import { runOperator } from '../../../src/main.ts';
 import { createNamespace, testbed } from '../../env/testbed.ts';
 import { applyCrds } from '../api/crds.ts';
@@ -76,6 +80,32 @@ async function createPolicy(body: object): Promise<void> {
     namespace: ns,
     body,
   });
+}
+
+const policyRef = (name: string) => ({ group: GROUP, version: VERSION, plural: POLICY_PLURAL, namespace: ns, name });
+
+async function finalizersOf(name: string): Promise<string[] | undefined> {
+  try {
+    const obj = (await api().getNamespacedCustomObject(policyRef(name))) as { metadata?: { finalizers?: string[] } };
+    return obj.metadata?.finalizers ?? [];
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Deletes a policy and waits until the apiserver no longer has it (our finalizer released). */
+async function deleteAndWaitGone(name: string): Promise<void> {
+  await api().deleteNamespacedCustomObject(policyRef(name));
+  await eventually(`${name} deleted`, async () => ((await finalizersOf(name)) === undefined ? true : undefined));
+}
+
+async function eventsOf(name: string) {
+  const list = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({
+    namespace: ns,
+    fieldSelector: `involvedObject.name=${name}`,
+  });
+  return list.items;
 }
 
 async function statusOf(name: string): Promise<PolicyStatus> {
@@ -178,4 +208,35 @@ describe('FailoverPolicy controller (in-process operator, real apiserver, moto)'
     expect(healthEvent?.message).toContain('us-east-1b');
     expect(healthEvent?.involvedObject.kind).toBe('FailoverPolicy');
   }, 60_000);
+
+  it('holds a finalizer on a valid policy; deleting it leaves Route 53 as it is, says so, and completes', async () => {
+    expect(await finalizersOf('web')).toEqual([POLICY_FINALIZER]);
+    const before = await motoWeights();
+    expect(before['use1-b']).toBe(0); // drained by the previous test
+    await testbed().faults.clear();
+
+    await deleteAndWaitGone('web');
+
+    const leftAsIs = await eventually('the AwsStateLeftAsIs Event', async () =>
+      (await eventsOf('web')).find((e) => e.reason === 'AwsStateLeftAsIs'),
+    );
+    expect(leftAsIs.type).toBe('Normal');
+    expect(leftAsIs.message).toContain('AWS records and databases were left as they are');
+    expect(leftAsIs.message).toMatch(/weights use1-a=\d+, use1-b=0/);
+    // Give a wrongly-acting operator time to "clean up", then check Route 53 kept every record and weight.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await motoWeights()).toEqual(before);
+    const writes = (await testbed().faults.log()).filter((e) => e.action === 'ChangeResourceRecordSets');
+    expect(writes).toEqual([]);
+  }, 30_000);
+
+  it('releases a suspended policy on deletion too, still without any AWS call', async () => {
+    await eventually('the finalizer on the suspended policy', async () =>
+      (await finalizersOf('suspended'))?.includes(POLICY_FINALIZER) ? true : undefined,
+    );
+    await testbed().faults.clear();
+    await deleteAndWaitGone('suspended');
+    expect((await eventsOf('suspended')).some((e) => e.reason === 'AwsStateLeftAsIs')).toBe(true);
+    expect(await testbed().faults.log()).toEqual([]);
+  }, 30_000);
 });

@@ -7,7 +7,7 @@ import { CreateDBInstanceCommand } from '@aws-sdk/client-rds';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.ts';
 import { createApiCallStats } from '../../../src/health/api-call-stats.ts';
-import { createHealthState, observeRound, resolveHealthSettings } from '../../../src/health/health-model.ts';
+import { createHealthState, observeResults, resolveHealthSettings } from '../../../src/health/health-model.ts';
 import type { ProbeObservation } from '../../../src/health/probe.ts';
 import { createAwsApiProbe } from '../../../src/health/probe-aws-api.ts';
 import { createEc2InstanceStatusProbe, createEc2ZoneStateProbe } from '../../../src/health/probe-ec2.ts';
@@ -54,13 +54,14 @@ describe('EC2 zone state probe through the AWS adapter', () => {
       ['us-east-1a', false, 'down'],
       ['us-east-1b', true, undefined],
       ['us-east-1c', true, undefined],
+      [undefined, true, undefined], // the call answered (region-wide)
     ]);
     expect(first[0]!.detail).toContain('state impaired');
 
     const settings = resolveHealthSettings({ failureThreshold: 2 });
     let state = createHealthState(settings, { regions: [{ name: PRIMARY_REGION, zones: ZONES }] });
-    state = observeRound(state, settings, label('ec2', first), 5000).state;
-    const second = observeRound(state, settings, label('ec2', await probe.run(ctx())), 10_000);
+    state = observeResults(state, settings, label('ec2', first), 5000).state;
+    const second = observeResults(state, settings, label('ec2', await probe.run(ctx())), 10_000);
     expect(second.view.zones.map((z) => [z.name, z.state])).toEqual([
       ['us-east-1a', 'Impaired'],
       ['us-east-1b', 'Healthy'],
@@ -121,6 +122,7 @@ describe('EC2 instance status probe through the AWS adapter', () => {
     expect(healthy.map((r) => [r.zone, r.ok])).toEqual([
       ['us-east-1a', true],
       ['us-east-1b', true],
+      [undefined, true], // the call answered (region-wide)
     ]);
 
     await fx.tb.faults.add({
@@ -133,13 +135,14 @@ describe('EC2 instance status probe through the AWS adapter', () => {
     expect(broken.map((r) => [r.zone, r.ok, r.severity])).toEqual([
       ['us-east-1a', false, 'down'],
       ['us-east-1b', false, 'down'],
+      [undefined, true, undefined],
     ]);
     expect(broken[0]!.detail).toContain('0/2 instances [app=checkout] pass status checks');
   });
 });
 
 describe('RDS status probe through the AWS adapter', () => {
-  it('sees the primary `rebooting` (rewritten by the fault proxy) as down in its zone', async () => {
+  it('sees the primary `failed` (rewritten by the fault proxy) as down in its zone; `rebooting` is a planned change', async () => {
     await fx.sdk.rds(PRIMARY_REGION).send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: 'orders',
@@ -160,10 +163,28 @@ describe('RDS status probe through the AWS adapter', () => {
     await fx.tb.faults.add({
       service: 'rds',
       action: 'DescribeDBInstances',
+      times: 1,
       rewrite: [
         {
           find: '<DBInstanceStatus>available</DBInstanceStatus>',
           replace: '<DBInstanceStatus>rebooting</DBInstanceStatus>',
+        },
+      ],
+    });
+    // A promotion reboots the replica: that must not make its zone look failed.
+    expect((await probe.run(ctx()))[0]).toMatchObject({
+      ok: true,
+      zone: 'us-east-1b',
+      detail: 'DescribeDBInstances: primary orders status rebooting (a planned change, not a zone failure)',
+    });
+
+    await fx.tb.faults.add({
+      service: 'rds',
+      action: 'DescribeDBInstances',
+      rewrite: [
+        {
+          find: '<DBInstanceStatus>available</DBInstanceStatus>',
+          replace: '<DBInstanceStatus>failed</DBInstanceStatus>',
         },
       ],
     });
@@ -172,7 +193,7 @@ describe('RDS status probe through the AWS adapter', () => {
       ok: false,
       severity: 'down',
       zone: 'us-east-1b',
-      detail: 'DescribeDBInstances: primary orders status rebooting',
+      detail: 'DescribeDBInstances: primary orders status failed',
     });
   });
 });

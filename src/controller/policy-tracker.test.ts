@@ -1,0 +1,118 @@
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import { loadExample } from '../api/testdata/invalid-cases.ts';
+import type { StoredPolicy } from './policy-reconciler.ts';
+import { createPolicyTracker, probedPolicy } from './policy-tracker.ts';
+
+const logger = pino({ level: 'silent' });
+
+function stored(name: string, mutate: (spec: Record<string, unknown>) => void = () => {}): StoredPolicy {
+  const manifest = loadExample('single-region-web');
+  manifest.metadata = { name, namespace: 'team', generation: 1 };
+  mutate(manifest.spec);
+  return manifest as StoredPolicy;
+}
+const suspend = (spec: Record<string, unknown>) => {
+  spec.suspend = true;
+};
+const noRegions = (spec: Record<string, unknown>) => {
+  spec.regions = [];
+};
+
+/** An informer stand-in: a cache the test edits, and `emit` as a watch event, relist or resync would. */
+function fakeInformer(initial: Record<string, StoredPolicy>) {
+  const cache = new Map(Object.entries(initial));
+  const handlers = new Set<(key: string) => void>();
+  return {
+    cache,
+    get: (key: string) => cache.get(key),
+    keys: () => [...cache.keys()],
+    onKey(handler: (key: string) => void) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    emit(key: string) {
+      for (const h of handlers) h(key);
+    },
+    listeners: () => handlers.size,
+  };
+}
+
+function harness(initial: Record<string, StoredPolicy>) {
+  const informer = fakeInformer(initial);
+  const engine = { track: vi.fn(), untrack: vi.fn() };
+  const tracker = createPolicyTracker({ informer, engine, logger });
+  const stop = new AbortController();
+  const running = tracker.run(stop.signal);
+  const trackedKeys = () => engine.track.mock.calls.map((c) => c[0] as string);
+  const untrackedKeys = () => engine.untrack.mock.calls.map((c) => c[0] as string);
+  return { informer, engine, tracker, stop, running, trackedKeys, untrackedKeys };
+}
+
+describe('createPolicyTracker', () => {
+  it('runs on every replica (no leadership needed)', () => {
+    const h = harness({});
+    expect(h.tracker.needLeaderElection).toBe(false);
+    h.stop.abort();
+  });
+
+  it('starts probing every valid, active policy in the cache, and none that is suspended, invalid or deleting', async () => {
+    const h = harness({
+      'team/web': stored('web'),
+      'team/paused': stored('paused', suspend),
+      'team/broken': stored('broken', noRegions),
+      'team/leaving': { ...stored('leaving'), metadata: { name: 'leaving', deletionTimestamp: new Date() } },
+    });
+    expect(h.trackedKeys()).toEqual(['team/web']);
+    const [, policy] = h.engine.track.mock.calls[0] as [string, { spec: { dryRun: boolean } }];
+    expect(policy.spec.dryRun).toBe(false); // the validated, defaulted policy, as the reconciler passes it
+    expect(h.untrackedKeys().sort()).toEqual(['team/broken', 'team/leaving', 'team/paused']);
+    h.stop.abort();
+    await h.running;
+  });
+
+  it('follows the informer: tracks on add/update, untracks on suspend, invalid edit, deletion and removal', async () => {
+    const h = harness({});
+    h.informer.cache.set('team/web', stored('web'));
+    h.informer.emit('team/web');
+    expect(h.trackedKeys()).toEqual(['team/web']);
+
+    h.informer.cache.set('team/web', stored('web', suspend));
+    h.informer.emit('team/web');
+    expect(h.untrackedKeys()).toEqual(['team/web']);
+
+    h.informer.cache.set('team/web', stored('web'));
+    h.informer.emit('team/web');
+    h.informer.cache.set('team/web', stored('web', noRegions));
+    h.informer.emit('team/web');
+    h.informer.cache.set('team/web', {
+      ...stored('web'),
+      metadata: { name: 'web', namespace: 'team', deletionTimestamp: new Date() },
+    });
+    h.informer.emit('team/web');
+    h.informer.cache.delete('team/web');
+    h.informer.emit('team/web');
+    expect(h.trackedKeys()).toEqual(['team/web', 'team/web']);
+    expect(h.untrackedKeys()).toEqual(['team/web', 'team/web', 'team/web', 'team/web']);
+    h.stop.abort();
+    await h.running;
+  });
+
+  it('stops listening when stopped, and resolves', async () => {
+    const h = harness({});
+    expect(h.informer.listeners()).toBe(1);
+    h.stop.abort();
+    await h.running;
+    expect(h.informer.listeners()).toBe(0);
+    h.informer.cache.set('team/web', stored('web'));
+    h.informer.emit('team/web');
+    expect(h.engine.track).not.toHaveBeenCalled();
+  });
+
+  it('names why a policy is not probed', () => {
+    expect(probedPolicy(undefined)).toEqual({ why: 'gone' });
+    expect(probedPolicy(stored('x', suspend))).toEqual({ why: 'suspended' });
+    expect(probedPolicy(stored('x', noRegions))).toEqual({ why: 'invalid spec' });
+    expect('policy' in probedPolicy(stored('x'))).toBe(true);
+  });
+});

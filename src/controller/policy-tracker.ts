@@ -1,0 +1,75 @@
+// Keeps probes warm on every replica (DESIGN.md "Leader election": only the leader acts; followers keep probing
+// warm). The reconciler runs only on the leader, so without this a follower would hold no health history and a new
+// leader would start from a blank model — every zone Healthy — and could undo a drain (fail traffic back into a zone
+// that is still failing) or wait a fresh failureThreshold run before it notices an outage already under way.
+//
+// It follows the same informer as the reconciler and makes the same decision about *whether* a policy is probed:
+// valid, not suspended and not being deleted → engine.track; otherwise → engine.untrack. Level-based: it reads the
+// cached object for the key it is handed, never the kind of watch event. It writes nothing — no status, no Event,
+// no AWS call; acting stays the leader's reconciler's job.
+
+import type { Logger } from 'pino';
+import { type FailoverPolicy, validatePolicy } from '../api/index.ts';
+import type { PolicyEngine } from '../engine/policy-engine.ts';
+import type { Runnable } from '../runtime/index.ts';
+import type { StoredPolicy } from './policy-reconciler.ts';
+
+export interface PolicyTrackerDeps {
+  /** The informer the reconciler reads: its cache and its key notifications. */
+  informer: {
+    get(key: string): StoredPolicy | undefined;
+    keys(): string[];
+    onKey(handler: (key: string) => void): () => void;
+  };
+  engine: Pick<PolicyEngine, 'track' | 'untrack'>;
+  logger: Logger;
+}
+
+/** The policy to probe, or why it is not probed: the reconciler's gate, without its writes. */
+export function probedPolicy(stored: StoredPolicy | undefined): { policy: FailoverPolicy } | { why: string } {
+  if (!stored) return { why: 'gone' };
+  if (stored.metadata?.deletionTimestamp !== undefined) return { why: 'being deleted' };
+  const validated = validatePolicy(stored);
+  if (!validated.ok) return { why: 'invalid spec' };
+  if (validated.value.spec.suspend) return { why: 'suspended' };
+  return { policy: validated.value };
+}
+
+/**
+ * A Runnable with needLeaderElection: false, so it runs on every replica from cache sync to shutdown. It starts
+ * from the whole cache, then follows every key the informer hands out (watch events, relists and resyncs).
+ */
+export function createPolicyTracker(deps: PolicyTrackerDeps): Runnable & { sync(key: string): void } {
+  const { informer, engine } = deps;
+  const logger = deps.logger.child({ component: 'policy-tracker' });
+  const probed = new Set<string>();
+
+  function sync(key: string): void {
+    const decision = probedPolicy(informer.get(key));
+    if ('policy' in decision) {
+      engine.track(key, decision.policy); // idempotent; restarts probes only when the probed parts of the spec change
+      probed.add(key);
+      return;
+    }
+    engine.untrack(key);
+    if (probed.delete(key)) logger.info({ policy: key, why: decision.why }, 'Stopped keeping probes warm for policy');
+  }
+
+  return {
+    name: 'failoverpolicy-tracker',
+    needLeaderElection: false,
+    sync,
+    async run(signal) {
+      const unsubscribe = informer.onKey((key) => {
+        if (!signal.aborted) sync(key);
+      });
+      for (const key of informer.keys()) sync(key);
+      logger.info({ policies: probed.size }, 'Keeping probes warm on this replica');
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      unsubscribe();
+    },
+  };
+}

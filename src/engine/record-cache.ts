@@ -1,0 +1,194 @@
+// One Route 53 read per hosted zone, shared by every policy (PB-8). Route 53 allows 5 requests/second for the whole
+// account (AWS-FACTS.md); reading each policy's records on each reconcile costs 1,000 policies × 1–2 groups per
+// 60 s resync = 17–33 requests/s, which no token bucket can absorb. So observations read through this cache:
+//
+// - a miss lists the WHOLE hosted zone (page by page, each page one call through the pipeline: timeout, retries,
+//   the shared token bucket, the breaker) and answers every (name, type) group from that one listing;
+// - concurrent misses on a zone share one listing in flight (single-flight);
+// - a listing serves reads for `maxAgeMs` (default 5 s) from when it STARTED, so steady-state reads per zone are
+//   bounded by time — about one listing per maxAge while any policy asks — not by the number of policies;
+// - every write we make to a zone invalidates it (engine-stack wraps Dns.upsertRecords), and a listing that was
+//   already in flight when the write happened is not stored: the planner never plans from weights older than our
+//   own last write. Changes made by someone else are seen within maxAgeMs;
+// - failures are not cached: every waiter gets the error, and the next read starts a new listing.
+//
+// Trade-off: a listing costs ceil(records in zone / 300) requests. That beats per-group reads as soon as a zone
+// holds more than a handful of policies, but a zone with tens of thousands of unrelated records makes every
+// listing expensive; maxAgeMs is the knob (longer = fewer listings, staler view of other people's edits).
+
+import type { Logger } from 'pino';
+import type { CallPipeline } from '../act/call-pipeline.ts';
+import type { Clock } from '../clock.ts';
+import { CloudError } from '../cloud/errors.ts';
+import { type Dns, type DnsListCursor, type DnsRecord, ROUTE53_CONTROL_PLANE_REGION } from '../cloud/types.ts';
+
+export const DEFAULT_RECORD_CACHE_MAX_AGE_MS = 5_000;
+
+export interface RecordCacheDeps {
+  dns: Dns;
+  pipeline: CallPipeline;
+  clock: Clock;
+  logger?: Logger;
+  /** How long one listing of a zone serves reads. 0: every read lists (concurrent reads still share). */
+  maxAgeMs?: number;
+  /** Process shutdown: ends listings in flight (a listing outlives the caller that started it). */
+  signal?: AbortSignal;
+}
+
+export interface RecordCache {
+  /** The records of one name and type in a hosted zone (all members of a weighted group), at most maxAgeMs old. */
+  records(hostedZoneId: string, name: string, type: string, opts?: { signal?: AbortSignal }): Promise<DnsRecord[]>;
+  /** Forgets the zone's listing (and ignores one in flight): the next read lists the zone again. */
+  invalidate(hostedZoneId: string): void;
+}
+
+type Listing = Map<string, DnsRecord[]>;
+
+interface ZoneEntry {
+  /** Bumped by every invalidation; a listing started under an older generation is not stored. */
+  generation: number;
+  listing?: { startedAt: number; groups: Listing };
+  inflight?: Promise<Listing>;
+}
+
+/** Route 53's form of a name: lowercase, fully qualified. The adapters return names this way. */
+const groupKey = (name: string, type: string) => {
+  const lower = name.toLowerCase();
+  return `${lower.endsWith('.') ? lower : `${lower}.`}|${type.toUpperCase()}`;
+};
+
+const copy = (records: DnsRecord[] | undefined): DnsRecord[] =>
+  (records ?? []).map((r) => ({ ...r, values: [...r.values] }));
+
+export function createRecordCache(deps: RecordCacheDeps): RecordCache {
+  const { dns, pipeline, clock } = deps;
+  const maxAgeMs = Math.max(0, deps.maxAgeMs ?? DEFAULT_RECORD_CACHE_MAX_AGE_MS);
+  const zones = new Map<string, ZoneEntry>();
+
+  async function listZone(hostedZoneId: string): Promise<Listing> {
+    const groups: Listing = new Map();
+    const seen = new Set<string>();
+    let start: DnsListCursor | undefined;
+    let pages = 0;
+    do {
+      const from = start;
+      const page = await pipeline.call(
+        {
+          service: 'route53',
+          operation: 'ListResourceRecordSets',
+          region: ROUTE53_CONTROL_PLANE_REGION,
+          write: false,
+          // Shared by every policy on the zone: no one policy's call.
+          ...(deps.signal ? { signal: deps.signal } : {}),
+        },
+        (signal) => dns.listRecordsPage(hostedZoneId, from, { signal }),
+      );
+      pages++;
+      let added = 0;
+      for (const record of page.records) {
+        const key = groupKey(record.name, record.type);
+        const id = `${key}|${record.setIdentifier ?? ''}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        added++;
+        const group = groups.get(key);
+        if (group) group.push(record);
+        else groups.set(key, [record]);
+      }
+      if (page.next && added === 0) {
+        // The same page again (an emulator ignoring StartRecordIdentifier): stop rather than loop, and say so —
+        // a partial zone would mislead the planner.
+        throw new CloudError({
+          kind: 'terminal',
+          service: 'route53',
+          operation: 'ListResourceRecordSets',
+          code: 'PaginationNotProgressing',
+          message: `listing hosted zone ${hostedZoneId} returned a page with no new records (page ${pages})`,
+        });
+      }
+      start = page.next;
+    } while (start);
+    deps.logger?.debug(
+      { hostedZoneId, pages, groups: groups.size, rule: 'PB-8' },
+      'listed hosted zone for the shared record cache',
+    );
+    return groups;
+  }
+
+  function startListing(hostedZoneId: string, entry: ZoneEntry): Promise<Listing> {
+    const generation = entry.generation;
+    const startedAt = clock.now();
+    const flight = listZone(hostedZoneId).then((groups) => {
+      if (entry.generation === generation) entry.listing = { startedAt, groups };
+      return groups;
+    });
+    entry.inflight = flight;
+    const clear = () => {
+      if (entry.inflight === flight) delete entry.inflight;
+    };
+    // Handled here so a listing whose every waiter gave up does not become an unhandled rejection.
+    flight.then(clear, clear);
+    return flight;
+  }
+
+  return {
+    async records(hostedZoneId, name, type, opts = {}) {
+      let entry = zones.get(hostedZoneId);
+      if (!entry) {
+        entry = { generation: 0 };
+        zones.set(hostedZoneId, entry);
+      }
+      const key = groupKey(name, type);
+      const cached = entry.listing;
+      if (cached && clock.now() - cached.startedAt < maxAgeMs) return copy(cached.groups.get(key));
+      const flight = entry.inflight ?? startListing(hostedZoneId, entry);
+      const groups = opts.signal ? await untilAborted(flight, opts.signal) : await flight;
+      return copy(groups.get(key));
+    },
+    invalidate(hostedZoneId) {
+      const entry = zones.get(hostedZoneId);
+      if (!entry) return;
+      entry.generation++;
+      delete entry.listing;
+      delete entry.inflight;
+    },
+  };
+}
+
+/** Waits for a shared promise, but lets this one caller leave when its own signal aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** Wraps a Dns so that every write to a hosted zone invalidates the cache for it, whatever its outcome. */
+export function invalidatingWrites(dns: Dns, cache: Pick<RecordCache, 'invalidate'>): Dns {
+  return {
+    listRecords: (...args) => dns.listRecords(...args),
+    listRecordsPage: (...args) => dns.listRecordsPage(...args),
+    getChangeStatus: (...args) => dns.getChangeStatus(...args),
+    async upsertRecords(hostedZoneId, records, comment, opts) {
+      // Before: reads starting during the write do not join a listing from before it. After (also on failure or
+      // timeout — the change may have been applied anyway): the next read lists again.
+      cache.invalidate(hostedZoneId);
+      try {
+        return await dns.upsertRecords(hostedZoneId, records, comment, opts);
+      } finally {
+        cache.invalidate(hostedZoneId);
+      }
+    },
+  };
+}
