@@ -1,7 +1,12 @@
 // Runs every benchmark in turn; each writes its results to bench/results/. `npm run bench`.
 import { spawnSync } from 'node:child_process';
 
-const benches = ['bench/detection/detection.bench.ts', 'bench/simulation/simulation.bench.ts'];
+const benches = [
+  'bench/detection/detection.bench.ts',
+  'bench/simulation/simulation.bench.ts',
+  // Real test bed + operator child process, 1,000 policies: about 10 minutes (`--quick` alone: about 2).
+  'bench/reconcile/reconcile.bench.ts',
+];
 let failed = 0;
 for (const bench of benches) {
   process.stdout.write(`\n== ${bench}\n`);

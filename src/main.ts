@@ -171,7 +171,9 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   const controller = manager.addController({
     name: 'failoverpolicy',
     informer,
-    workers: 4,
+    // Reconciles mostly wait on AWS (a change settling, a read queued behind PB-8's rate limits): 16 workers keep
+    // one slow policy from holding up the queue of a thousand; per-key serialisation still holds.
+    workers: 16,
     reconcile: createPolicyReconciler({
       getPolicy,
       engine,

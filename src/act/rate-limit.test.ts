@@ -71,6 +71,36 @@ describe('rate limiter', () => {
     expect(times.b!.length).toBe(5);
   });
 
+  it('lets a Route 53 change through within a token interval while a backlog of reads waits in its own bucket', async () => {
+    const clock = createVirtualClock();
+    const limiter = createRateLimiter(clock);
+    const signal = new AbortController().signal;
+    const read: CallMeta = {
+      service: 'route53',
+      operation: 'ListResourceRecordSets',
+      region: 'us-east-1',
+      write: false,
+    };
+    const readTimes: number[] = [];
+    // 40 observations queue up (an outage wakes every policy) …
+    const reads = Promise.all(
+      Array.from({ length: 40 }, () => limiter.acquire(read, signal).then(() => readTimes.push(clock.now()))),
+    );
+    await clock.advance(1_000);
+    // … then a drain's change batch asks: it must not wait ~10 s behind them.
+    let writeAt = -1;
+    const write = limiter
+      .acquire({ service: 'route53', operation: 'ChangeResourceRecordSets', region: 'us-east-1', write: true }, signal)
+      .then(() => {
+        writeAt = clock.now();
+      });
+    await clock.run(Promise.all([reads, write]));
+    expect(writeAt - 1_000).toBeLessThanOrEqual(250);
+    // Reads run at their own 2/s (after a burst of 4); the shared 4/s bucket is never exceeded.
+    expect(readTimes.filter((t) => t <= 10_000).length).toBeLessThanOrEqual(4 + 2 * 10);
+    expect(readTimes).toHaveLength(40);
+  });
+
   it('keeps separate buckets per region for regional services', async () => {
     const clock = createVirtualClock();
     const limiter = createRateLimiter(clock, { ec2: { ratePerSecond: 1, burst: 1 } });

@@ -3,6 +3,10 @@
 //
 // - Route 53's API limit is account-wide (5 requests/s across all Route 53 calls), so it has ONE bucket whatever
 //   the region; the default stays a little below the limit (4/s, burst 5) to leave room for other tools.
+// - Route 53 READS (ListResourceRecordSets…) also take from a read bucket first, at a rate below the shared one
+//   (default 2/s of the 4/s): reads queue there, and enter the shared bucket no faster than that, so in an outage
+//   a change batch waits for at most a couple of tokens instead of behind a backlog of observations (PB-8: writes
+//   that move traffic come before reads). GetChange polls belong to a write in progress and skip the read bucket.
 // - Every other service gets one bucket per service+region.
 // - A policy's writes also take from its write bucket: sustained rate maxWritesPerMinute/60 per second, burst a
 //   sixth of it (at least 1). A token bucket bounds the long-run rate, not every sliding minute: in the worst
@@ -15,6 +19,9 @@ import { createTokenBucket, type TokenBucket, type TokenBucketOptions } from './
 import type { CallMeta, Clock, Middleware } from './types.ts';
 
 export type RateLimits = Record<AwsService, TokenBucketOptions>;
+
+/** Route 53 reads' own budget, within the shared route53 bucket (see the header). */
+export const DEFAULT_ROUTE53_READ_LIMIT: TokenBucketOptions = { ratePerSecond: 2, burst: 4 };
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   route53: { ratePerSecond: 4, burst: 5 },
@@ -30,8 +37,13 @@ export interface RateLimiter {
 }
 
 /** One per process: pass the same instance to every pipeline so that all policies share the API buckets. */
-export function createRateLimiter(clock: Clock, limits: Partial<RateLimits> = {}): RateLimiter {
+export function createRateLimiter(
+  clock: Clock,
+  limits: Partial<RateLimits> = {},
+  route53Reads: TokenBucketOptions = DEFAULT_ROUTE53_READ_LIMIT,
+): RateLimiter {
   const resolved: RateLimits = { ...DEFAULT_RATE_LIMITS, ...limits };
+  const route53ReadBucket = createTokenBucket(clock, route53Reads);
   const apiBuckets = new Map<string, TokenBucket>();
   const writeBuckets = new Map<string, { perMinute: number; bucket: TokenBucket }>();
 
@@ -67,6 +79,9 @@ export function createRateLimiter(clock: Clock, limits: Partial<RateLimits> = {}
         meta.maxWritesPerMinute > 0
       ) {
         await writeBucket(meta.policy, meta.maxWritesPerMinute).take(signal);
+      }
+      if (meta.service === 'route53' && !meta.write && meta.operation !== 'GetChange') {
+        await route53ReadBucket.take(signal);
       }
       await apiBucket(meta).take(signal);
     },

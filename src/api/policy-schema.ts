@@ -219,23 +219,23 @@ export const HealthSpecSchema = withRules(
       intervalSeconds: Seconds({
         maximum: 3600,
         default: 5,
-        description: 'Seconds between probe rounds (PB-1).',
+        description: 'Seconds between two runs of each probe (PB-1).',
       }),
       failureThreshold: Type.Integer({
         format: 'int32',
         minimum: 1,
         maximum: 1000,
         default: 2,
-        description: 'Consecutive failed rounds before a zone is Degraded (PB-9).',
-        fix: 'Use a whole number of rounds of at least 1.',
+        description: 'Consecutive failed results of one probe before its zone is Degraded (PB-9).',
+        fix: 'Use a whole number of probe results of at least 1.',
       }),
       recoveryThreshold: Type.Integer({
         format: 'int32',
         minimum: 1,
         maximum: 100000,
         default: 12,
-        description: 'Consecutive good rounds before a zone is Healthy again; at least failureThreshold (PB-9).',
-        fix: 'Use a whole number of rounds of at least failureThreshold.',
+        description: 'Consecutive good results of every probe of a zone before it is Healthy again; at least failureThreshold (PB-9).',
+        fix: 'Use a whole number of probe results of at least failureThreshold.',
       }),
       regionImpairedWhen: Type.Object(
         {

@@ -225,17 +225,17 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
     const preDrill = ctx.status.preDrillWeights ?? running.get(ctx.key)?.preDrill;
     let restored = '';
     if (o.live && o.restore && policy && preDrill && Object.values(preDrill).some((w) => w > 0)) {
-      const current = deps.getPolicy(policyKey)?.status?.weights;
-      if (!current || !weightsReturned({ weights: current }, preDrill)) {
-        const result = await engine.restoreWeights(
-          policyKey,
-          policy,
-          preDrill,
-          `drill ${ctx.req.name} aborted: restoring the pre-drill weights (PB-12)`,
-          signal,
-        );
-        if (result.failed) throw result.failed.error; // retried with backoff; the injection stays cleared
-      }
+      // Always through the executor, never judged from the policy's status: that status lags the engine (a drain
+      // may have landed in Route 53 before the status says so). The executor reads the records and writes them
+      // back to the pre-drill weights; restoring weights that are already there changes nothing.
+      const result = await engine.restoreWeights(
+        policyKey,
+        policy,
+        preDrill,
+        `drill ${ctx.req.name} aborted: restoring the pre-drill weights (PB-12)`,
+        signal,
+      );
+      if (result.failed) throw result.failed.error; // retried with backoff; the injection stays cleared
       restored = `; restored the pre-drill weights ${formatWeights(preDrill)}`;
       await deps.events.record(ctx.key, {
         type: 'Normal',

@@ -15,7 +15,7 @@ import type { FetchLike } from '../health/probe-http.ts';
 import { createProbeScheduler, type ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineDeps } from './policy-engine.ts';
-import { createRecordCache, invalidatingWrites, type RecordCache } from './record-cache.ts';
+import { createRecordCache, type RecordCache, writeThrough } from './record-cache.ts';
 
 export interface EngineStackDeps {
   cloud: Cloud;
@@ -83,7 +83,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     signal,
     ...(deps.recordCacheMaxAgeMs === undefined ? {} : { maxAgeMs: deps.recordCacheMaxAgeMs }),
   });
-  const cloud: Cloud = { ...deps.cloud, dns: invalidatingWrites(deps.cloud.dns, recordCache) };
+  const cloud: Cloud = { ...deps.cloud, dns: writeThrough(deps.cloud.dns, recordCache) };
   const executor = createExecutor({
     cloud,
     pipeline,
@@ -105,6 +105,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     logger,
     isLeader: deps.isLeader,
     signal,
+    ...(deps.random ? { random: deps.random } : {}),
     recordCache,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),

@@ -13,7 +13,7 @@ import type { FetchLike } from '../health/probe-http.ts';
 import type { HealthTransition, HealthView, ProbeResult } from '../health/types.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import { createEngineStack } from './engine-stack.ts';
-import type { PolicyEngine } from './policy-engine.ts';
+import { ACTIVE_RESYNC_MS, jitterResync, type PolicyEngine, STEADY_RESYNC_MS } from './policy-engine.ts';
 
 const KEY = 'shop/orders';
 const INTERVAL_MS = 5000;
@@ -249,5 +249,18 @@ describe('one writer per policy', () => {
     shutdown.abort();
     await clock.advance(0);
     await scheduler.stopped();
+  });
+});
+
+describe('resync spreading', () => {
+  it('spreads quiet policies over ±10% of the steady resync, and leaves active ones on time', () => {
+    const random = seededRandom(7);
+    const spread = Array.from({ length: 1000 }, () => jitterResync(STEADY_RESYNC_MS, random));
+    expect(Math.min(...spread)).toBeGreaterThanOrEqual(0.9 * STEADY_RESYNC_MS);
+    expect(Math.max(...spread)).toBeLessThanOrEqual(1.1 * STEADY_RESYNC_MS);
+    // Not in lockstep: the thousand land in many different seconds.
+    expect(new Set(spread.map((ms) => Math.floor(ms / 1000))).size).toBeGreaterThan(10);
+    expect(jitterResync(ACTIVE_RESYNC_MS, random)).toBe(ACTIVE_RESYNC_MS);
+    expect(jitterResync(5_000, () => 0.99)).toBe(5_000);
   });
 });

@@ -64,6 +64,8 @@ export interface PolicyEngineDeps {
   onRound?: (key: string, results: readonly ProbeResult[], view: HealthView) => void;
   /** Stops every health loop. */
   signal: AbortSignal;
+  /** Jitter source (resync spreading); seeded in the simulation. Default Math.random. */
+  random?: () => number;
 }
 
 export interface ReconcileOutput {
@@ -166,8 +168,17 @@ export function nextReconcileIn(
   return Math.max(Math.min(...candidates), Math.min(intervalMs, 1000));
 }
 
+/**
+ * Quiet policies come back at STEADY_RESYNC_MS ± 10%: policies created or woken together would otherwise resync in
+ * lockstep forever, a burst of observations every minute instead of a steady trickle (PB-8).
+ */
+export function jitterResync(ms: number, random: () => number): number {
+  return ms >= STEADY_RESYNC_MS ? Math.round(ms * (0.9 + 0.2 * random())) : ms;
+}
+
 export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   const { clock, logger } = deps;
+  const spreadResync = (ms: number) => jitterResync(ms, deps.random ?? Math.random);
   const tracked = new Map<string, Tracked>();
   // One writer per policy at a time: a reconcile's plan-then-execute and a drill's weight restore must not
   // interleave, or a drain planned from the drill's injected health could land after the restore (PB-12).
@@ -327,7 +338,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       now: clock.now(),
       acted,
     });
-    const requeueAfterMs = nextReconcileIn(plan, execution, t.settings.intervalMs, clock.now());
+    const requeueAfterMs = spreadResync(nextReconcileIn(plan, execution, t.settings.intervalMs, clock.now()));
     return { status, plan, observation, ...(execution ? { execution } : {}), requeueAfterMs };
   }
 

@@ -5,7 +5,7 @@ import { createVirtualClock } from '../act/testing/virtual-clock.ts';
 import { CloudError } from '../cloud/errors.ts';
 import { createSimCloud } from '../cloud/sim/sim-cloud.ts';
 import type { Dns, DnsListCursor, DnsRecord, DnsRecordPage } from '../cloud/types.ts';
-import { createRecordCache, invalidatingWrites } from './record-cache.ts';
+import { createRecordCache, writeThrough } from './record-cache.ts';
 
 const silent = pino({ level: 'silent' });
 const ZONE = 'Z1';
@@ -133,20 +133,41 @@ describe('shared Route 53 record cache', () => {
     expect(state.pageCalls).toBe(2);
   });
 
-  it('lists again right after our own write, and shows the written weight', async () => {
+  it('applies our own accepted write to the listing: the written weight at once, no listing again', async () => {
     const { cache, state, dns } = setup(groups(3), { maxAgeMs: 60_000 });
     await readAll(cache, 3);
     expect(state.pageCalls).toBe(1);
 
-    const writing = invalidatingWrites(dns, cache);
+    const writing = writeThrough(dns, cache);
     await writing.upsertRecords(
       ZONE,
-      [{ name: 'p1.example.com.', type: 'A', ttl: 60, values: ['10.0.1.2'], setIdentifier: 'b', weight: 0 }],
+      [{ name: 'P1.example.com', type: 'A', ttl: 60, values: ['10.0.1.2'], setIdentifier: 'b', weight: 0 }],
       'drain',
     );
     const after = await cache.records(ZONE, 'p1.example.com.', 'A');
+    expect(state.pageCalls).toBe(1); // a drain of many policies on one zone does not re-list after each batch
+    expect(after.map((r) => [r.setIdentifier, r.weight])).toEqual([
+      ['a', 100],
+      ['b', 0],
+    ]);
+    expect(after.every((r) => r.name === 'p1.example.com.')).toBe(true);
+    expect((await cache.records(ZONE, 'p2.example.com.', 'A')).map((r) => r.weight)).toEqual([100, 100]);
+  });
+
+  it('lists again after a write that failed or timed out (it may have been applied)', async () => {
+    const { cache, state, dns } = setup(groups(2), { maxAgeMs: 60_000 });
+    await readAll(cache, 2);
+    const failing: typeof dns = {
+      ...dns,
+      upsertRecords: async () => {
+        throw new Error('socket hang up');
+      },
+    };
+    await expect(
+      writeThrough(failing, cache).upsertRecords(ZONE, [{ ...state.records[0]!, weight: 0 }], 'drain'),
+    ).rejects.toThrow('socket hang up');
+    await cache.records(ZONE, 'p0.example.com.', 'A');
     expect(state.pageCalls).toBe(2);
-    expect(after.find((r) => r.setIdentifier === 'b')?.weight).toBe(0);
   });
 
   it('does not store a listing that was in flight when a write happened', async () => {
@@ -156,7 +177,7 @@ describe('shared Route 53 record cache', () => {
     await new Promise((r) => setImmediate(r));
     // The write lands while the listing is on the wire; the listing carries the old weight.
     const oldRecords = state.records.map((r) => ({ ...r }));
-    await invalidatingWrites(dns, cache).upsertRecords(ZONE, [{ ...oldRecords[0]!, weight: 7 }], 'shift');
+    await writeThrough(dns, cache).upsertRecords(ZONE, [{ ...oldRecords[0]!, weight: 7 }], 'shift');
     state.records = oldRecords; // what the in-flight page saw
     release();
     expect((await before)[0]?.weight).toBe(100);

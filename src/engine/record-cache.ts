@@ -5,11 +5,14 @@
 // - a miss lists the WHOLE hosted zone (page by page, each page one call through the pipeline: timeout, retries,
 //   the shared token bucket, the breaker) and answers every (name, type) group from that one listing;
 // - concurrent misses on a zone share one listing in flight (single-flight);
-// - a listing serves reads for `maxAgeMs` (default 5 s) from when it STARTED, so steady-state reads per zone are
+// - a listing serves reads for `maxAgeMs` (default 30 s) from when it STARTED, so steady-state reads per zone are
 //   bounded by time — about one listing per maxAge while any policy asks — not by the number of policies;
-// - every write we make to a zone invalidates it (engine-stack wraps Dns.upsertRecords), and a listing that was
-//   already in flight when the write happened is not stored: the planner never plans from weights older than our
-//   own last write. Changes made by someone else are seen within maxAgeMs;
+// - our own writes go through the cache (engine-stack wraps Dns.upsertRecords): a write Route 53 accepted is
+//   applied to the zone's listing (write-through), so the planner sees its own last write at once and a drain of
+//   many policies on one zone does not re-list the zone after every change batch — in an outage the Route 53
+//   budget goes to writes, not to reading back what we just wrote. A write that failed or timed out may or may
+//   not have been applied: the zone is invalidated and read again. Either way a listing that was already in
+//   flight when the write finished is not stored. Changes made by someone else are seen within maxAgeMs;
 // - failures are not cached: every waiter gets the error, and the next read starts a new listing.
 //
 // Trade-off: a listing costs ceil(records in zone / 300) requests. That beats per-group reads as soon as a zone
@@ -22,7 +25,7 @@ import type { Clock } from '../clock.ts';
 import { CloudError } from '../cloud/errors.ts';
 import { type Dns, type DnsListCursor, type DnsRecord, ROUTE53_CONTROL_PLANE_REGION } from '../cloud/types.ts';
 
-export const DEFAULT_RECORD_CACHE_MAX_AGE_MS = 5_000;
+export const DEFAULT_RECORD_CACHE_MAX_AGE_MS = 30_000;
 
 export interface RecordCacheDeps {
   dns: Dns;
@@ -40,6 +43,8 @@ export interface RecordCache {
   records(hostedZoneId: string, name: string, type: string, opts?: { signal?: AbortSignal }): Promise<DnsRecord[]>;
   /** Forgets the zone's listing (and ignores one in flight): the next read lists the zone again. */
   invalidate(hostedZoneId: string): void;
+  /** Applies UPSERTs Route 53 accepted to the zone's listing (write-through); ignores one in flight. */
+  applyUpserts(hostedZoneId: string, records: readonly DnsRecord[]): void;
 }
 
 type Listing = Map<string, DnsRecord[]>;
@@ -152,6 +157,22 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       delete entry.listing;
       delete entry.inflight;
     },
+    applyUpserts(hostedZoneId, records) {
+      const entry = zones.get(hostedZoneId);
+      if (!entry) return;
+      entry.generation++; // a listing in flight may predate the write: do not store it
+      delete entry.inflight;
+      if (!entry.listing) return;
+      const groups: Listing = new Map(entry.listing.groups);
+      for (const record of records) {
+        const key = groupKey(record.name, record.type);
+        const stored = { ...record, name: key.slice(0, key.indexOf('|')), values: [...record.values] };
+        const others = (groups.get(key) ?? []).filter((r) => (r.setIdentifier ?? '') !== (record.setIdentifier ?? ''));
+        groups.set(key, [...others, stored]);
+      }
+      // Keeps its start time: the write does not make the rest of the listing any fresher.
+      entry.listing = { startedAt: entry.listing.startedAt, groups };
+    },
   };
 }
 
@@ -174,21 +195,25 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Wraps a Dns so that every write to a hosted zone invalidates the cache for it, whatever its outcome. */
-export function invalidatingWrites(dns: Dns, cache: Pick<RecordCache, 'invalidate'>): Dns {
+/**
+ * Wraps a Dns so that every write to a hosted zone keeps the cache true: an accepted change is applied to the
+ * listing (write-through); a failed or timed-out one — which may have been applied anyway — invalidates the zone.
+ */
+export function writeThrough(dns: Dns, cache: Pick<RecordCache, 'invalidate' | 'applyUpserts'>): Dns {
   return {
     listRecords: (...args) => dns.listRecords(...args),
     listRecordsPage: (...args) => dns.listRecordsPage(...args),
     getChangeStatus: (...args) => dns.getChangeStatus(...args),
     async upsertRecords(hostedZoneId, records, comment, opts) {
-      // Before: reads starting during the write do not join a listing from before it. After (also on failure or
-      // timeout — the change may have been applied anyway): the next read lists again.
-      cache.invalidate(hostedZoneId);
+      let changeId: string;
       try {
-        return await dns.upsertRecords(hostedZoneId, records, comment, opts);
-      } finally {
+        changeId = await dns.upsertRecords(hostedZoneId, records, comment, opts);
+      } catch (err) {
         cache.invalidate(hostedZoneId);
+        throw err;
       }
+      cache.applyUpserts(hostedZoneId, records);
+      return changeId;
     },
   };
 }

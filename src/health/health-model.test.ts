@@ -226,6 +226,26 @@ describe('observeResults: scripted sequences', () => {
     expect(zoneState(run(strict, [down, down]).state, 'us-east-1a')).toBe('Degraded');
   });
 
+  it('slow but answering keeps zones Degraded however long it lasts: never Impaired, so never a region failover', () => {
+    const slow = round({ 'us-east-1a': 'degraded', 'us-east-1b': 'degraded', 'us-east-1c': 'degraded' });
+    const { state, transitions } = run(
+      settings,
+      Array.from({ length: 40 }, () => slow),
+    );
+    expect(['us-east-1a', 'us-east-1b', 'us-east-1c'].map((z) => zoneState(state, z))).toEqual([
+      'Degraded',
+      'Degraded',
+      'Degraded',
+    ]);
+    expect(regionState(state, E1)).toBe('Degraded');
+    expect(transitions.some((t) => t.to === 'Impaired')).toBe(false);
+    // The same zones timing out instead are Impaired after impairedAfterRounds, and so is the region.
+    const down = round({ 'us-east-1a': 'down', 'us-east-1b': 'down' });
+    const hard = run(settings, [...Array.from({ length: 3 }, () => slow), ...Array.from({ length: 4 }, () => down)]);
+    expect(zoneState(hard.state, 'us-east-1a')).toBe('Impaired');
+    expect(regionState(hard.state, E1)).toBe('Impaired');
+  });
+
   it('probe timeouts are failures; rounds with no result (probe still in flight) are no evidence', () => {
     const timeout = [result('us-east-1a', 'down', { detail: 'timeout after 2000ms' })];
     const { states, transitions } = run(settings, [timeout, [], [], timeout, [], timeout, timeout]);
@@ -454,7 +474,7 @@ const scenario = parse(readFileSync(scenarioPath, 'utf8')) as Scenario;
 
 /**
  * What each probe would have seen at `t` (ms after the event): per zone, the service endpoint (`api`, latency
- * budget 1 s; slow EBS or degraded EC2 connectivity make it slow), the EBS API error rate of the operator's own calls
+ * budget 1 s, timeout 2 s; EBS I/O past the timeout makes it down, slow EBS or degraded EC2 connectivity slow), the EBS API error rate of the operator's own calls
  * in that zone (`control-plane`, threshold 0.2) and EC2's zone state (AWS never marked the zones impaired in 2011:
  * always `available`); per region, the control-plane error rate of region-wide API effects.
  */
@@ -473,10 +493,12 @@ function probesAt(t: number): ProbeResult[] {
   for (const zone of scenario.zones) {
     const ebs = zoneFx.get(`${zone}|ebs|`);
     const ec2 = zoneFx.get(`${zone}|ec2|`);
-    const slow = (ebs?.latencyMs ?? 20) > 1000 || ec2?.connectivity === 'degraded';
-    out.push(
-      result(zone, slow ? 'degraded' : 'ok', { at: t, detail: slow ? 'status 200, over budget 1000ms' : 'status 200' }),
-    );
+    // Requests wait on the instance's EBS I/O: past the probe's 2 s timeout they are down, past the 1 s budget slow.
+    const latencyMs = ebs?.latencyMs ?? 20;
+    const endpoint: Verdict =
+      latencyMs >= 2000 ? 'down' : latencyMs > 1000 || ec2?.connectivity === 'degraded' ? 'degraded' : 'ok';
+    const detail = { ok: 'status 200', degraded: 'status 200, over budget 1000ms', down: 'timeout after 2000ms' };
+    out.push(result(zone, endpoint, { at: t, detail: detail[endpoint] }));
     const errorRate = ebs?.apiErrorRate ?? 0;
     out.push(
       result(zone, errorRate >= 0.2 ? 'degraded' : 'ok', {

@@ -24,7 +24,9 @@
 // 4. Healthy → Degraded when any probe's failure streak reaches `failureThreshold` (PB-9).
 // 5. → Impaired when at least `quorum` distinct sources each have a probe whose failure streak reaches
 //    `impairedAfterRounds` (default 2 × failureThreshold; several vantage points can be required to agree before a
-//    zone is declared impaired, which is what moves traffic and databases), or when EC2 itself reports the zone
+//    zone is declared impaired, which is what moves traffic and databases) with its latest result `down` — slow
+//    but answering (`degraded` alone) keeps a zone Degraded, never Impaired: a brownout must not promote a
+//    database in another region — or when EC2 itself reports the zone
 //    impaired/unavailable: an `ec2-zone` probe whose failure streak reaches failureThreshold with its latest
 //    result `down`. AWS's own word needs no second opinion; Healthy can go straight to Impaired in one step so.
 // 6. Degraded or Impaired → Healthy only when EVERY (non-stale) probe of the zone has at least `recoveryThreshold`
@@ -282,7 +284,11 @@ function nextZoneState(
 ): { state: ZoneState; why: string } {
   const failing = fresh.filter((p) => p.failures >= settings.failureThreshold);
   const ec2Down = failing.filter((p) => p.kind === 'ec2-zone' && !p.last.ok && !isDegraded(p.last));
-  const longFailing = fresh.filter((p) => p.failures >= settings.impairedAfterRounds);
+  // Only hard failures impair: a zone that is slow but answering (degraded results alone) stays Degraded, which
+  // already drains it, but never counts towards a region being Impaired — that would promote a database (PB-2).
+  const longFailing = fresh.filter(
+    (p) => p.failures >= settings.impairedAfterRounds && !p.last.ok && !isDegraded(p.last),
+  );
   const sources = new Set(longFailing.map((p) => p.source));
   const recovered = fresh.length > 0 && fresh.every((p) => p.successes >= settings.recoveryThreshold);
 

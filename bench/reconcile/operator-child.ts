@@ -1,0 +1,150 @@
+// The REAL operator as a child process (`node src/cli/failover-operator.ts run`) with the environment the
+// integration fixture builds (operatorEnv: test bed kubeconfig, AWS endpoint = the fault proxy, metrics on a free
+// port, watch and Lease confined to the bench namespace). Log lines are parsed as they arrive and only what the
+// bench measures is kept, so 1,000 policies' worth of logs does not grow the bench's own memory.
+//
+// The operator logs at debug here: `completed AWS call` (write, policy, latency) is how a Route 53 write is
+// attributed to the policy that made it when many policies share a hosted zone.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseExposition, type Sample } from '../../src/metrics/parse-exposition.ts';
+import { operatorEnv } from '../../test/integration/support/operator-fixture.ts';
+import type { OperatorWrite } from './measure.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Transition {
+  policy: string;
+  scope: string;
+  name: string;
+  from: string;
+  to: string;
+  at: number;
+}
+
+interface PinoLine {
+  level: number;
+  time: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export class OperatorChild {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly transitions: Transition[] = [];
+  readonly writes: OperatorWrite[] = [];
+  /** Executor trail lines (`PB-n performed|failed|skipped …`), for the report's examples. */
+  readonly actions: Array<{ policy: string; at: number; msg: string }> = [];
+  readonly errorLines: string[] = [];
+  errorCount = 0;
+  warnCount = 0;
+  reconcileFailures = 0;
+  metricsPort: number | undefined;
+  readonly #tail: string[] = [];
+
+  constructor(ns: string, podName: string) {
+    this.child = spawn(process.execPath, ['src/cli/failover-operator.ts', 'run'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        ...operatorEnv(ns, podName),
+        FO_LOG_LEVEL: 'debug',
+      },
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      let partial = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        for (const line of parts) this.#take(line);
+      });
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  #take(line: string): void {
+    if (line.trim() === '') return;
+    this.#tail.push(line);
+    if (this.#tail.length > 60) this.#tail.shift();
+    let l: PinoLine;
+    try {
+      l = JSON.parse(line) as PinoLine;
+    } catch {
+      return; // a stack trace on stderr: kept in the tail
+    }
+    if (typeof l.msg !== 'string') return;
+    if (l.level >= 50) {
+      this.errorCount++;
+      if (this.errorLines.length < 20) this.errorLines.push(line.slice(0, 600));
+    } else if (l.level === 40) this.warnCount++;
+    if (l.msg === 'Reconcile failed; requeued with backoff') this.reconcileFailures++;
+    if (l.msg === 'Started health and metrics server' && typeof l.port === 'number') this.metricsPort = l.port;
+    if ((l.msg === 'completed AWS call' || l.msg === 'AWS call failed') && l.write === true) {
+      this.writes.push({
+        policy: String(l.policy ?? ''),
+        operation: String(l.operation ?? ''),
+        at: l.time,
+        latencyMs: typeof l.latencyMs === 'number' ? l.latencyMs : 0,
+      });
+    }
+    if (typeof l.policy === 'string' && typeof l.from === 'string' && typeof l.to === 'string' && l.scope) {
+      this.transitions.push({
+        policy: l.policy,
+        scope: String(l.scope),
+        name: String(l.name),
+        from: l.from,
+        to: l.to,
+        at: l.time,
+      });
+    }
+    if (/^PB-\d+ (performed|failed|skipped) /.test(l.msg) && typeof l.policy === 'string') {
+      this.actions.push({ policy: l.policy, at: l.time, msg: l.msg });
+    }
+  }
+
+  async scrape(): Promise<Sample[]> {
+    if (this.metricsPort === undefined) throw new Error('the operator has not logged its metrics port yet');
+    const res = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`);
+    if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
+    return parseExposition(await res.text());
+  }
+
+  /** Resident set size from /proc (no load on the operator), bytes; undefined once it has exited. */
+  rssBytes(): number | undefined {
+    try {
+      const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+      const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+      return kb === undefined ? undefined : Number(kb) * 1024;
+    } catch {
+      return undefined;
+    }
+  }
+
+  running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running()) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  tail(n = 30): string {
+    return this.#tail.slice(-n).join('\n');
+  }
+}
