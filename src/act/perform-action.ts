@@ -173,6 +173,7 @@ function call<T>(
       ...rest,
       ...(zone !== undefined && { zone }),
       policy: ctx.policyKey,
+      partOfAction: true,
       ...(maxWritesPerMinute !== undefined && { maxWritesPerMinute }),
       dryRun: ctx.policy.spec.dryRun === true,
       signal: ctx.signal,

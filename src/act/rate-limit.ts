@@ -6,7 +6,8 @@
 // - Route 53 READS (ListResourceRecordSets…) also take from a read bucket first, at a rate below the shared one
 //   (default 2/s of the 4/s): reads queue there, and enter the shared bucket no faster than that, so in an outage
 //   a change batch waits for at most a couple of tokens instead of behind a backlog of observations (PB-8: writes
-//   that move traffic come before reads). GetChange polls belong to a write in progress and skip the read bucket.
+//   that move traffic come before reads). Reads an action makes itself — the current records before a change, the
+//   GetChange polls after it — belong to that write (`partOfAction`) and skip the read bucket.
 // - Every other service gets one bucket per service+region.
 // - A policy's writes also take from its write bucket: sustained rate maxWritesPerMinute/60 per second, burst a
 //   sixth of it (at least 1). A token bucket bounds the long-run rate, not every sliding minute: in the worst
@@ -80,7 +81,7 @@ export function createRateLimiter(
       ) {
         await writeBucket(meta.policy, meta.maxWritesPerMinute).take(signal);
       }
-      if (meta.service === 'route53' && !meta.write && meta.operation !== 'GetChange') {
+      if (meta.service === 'route53' && !meta.write && !meta.partOfAction) {
         await route53ReadBucket.take(signal);
       }
       await apiBucket(meta).take(signal);

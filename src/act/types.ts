@@ -24,6 +24,11 @@ export interface CallMeta {
    * twice (PB-7). Throttled and busy are retried for every write: AWS refused those before acting.
    */
   idempotent?: boolean;
+  /**
+   * Made by an action in progress — a write's precondition read or its settle poll (GetChange) — rather than by an
+   * observation: not charged to Route 53's read share, so it never queues behind a backlog of observations (PB-8).
+   */
+  partOfAction?: boolean;
   /** Policy key (`namespace/name`) on whose behalf the call is made: selects the policy's write budget. */
   policy?: string;
   /** The policy's `guardrails.maxWritesPerMinute` (PB-8); no policy budget when undefined. */
