@@ -77,7 +77,15 @@ export const Reason = {
   DrillPassed: 'DrillPassed',
   DrillFailed: 'DrillFailed',
   DrillAborted: 'DrillAborted',
+  DrillRefused: 'DrillRefused',
+  DrillOutageDetected: 'DrillOutageDetected',
+  DrillTrafficShifted: 'DrillTrafficShifted',
+  DrillOutageEnded: 'DrillOutageEnded',
+  DrillWeightsRestored: 'DrillWeightsRestored',
   PolicyNotFound: 'PolicyNotFound',
   PolicyInvalid: 'PolicyInvalid',
+  // Deletion (Events): the finalizer leaves AWS state as it is
+  AwsStateLeftAsIs: 'AwsStateLeftAsIs',
+  DeletedWithActionInFlight: 'DeletedWithActionInFlight',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

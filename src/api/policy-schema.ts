@@ -234,7 +234,8 @@ export const HealthSpecSchema = withRules(
         minimum: 1,
         maximum: 100000,
         default: 12,
-        description: 'Consecutive good results of every probe of a zone before it is Healthy again; at least failureThreshold (PB-9).',
+        description:
+          'Consecutive good results of every probe of a zone before it is Healthy again; at least failureThreshold (PB-9).',
         fix: 'Use a whole number of probe results of at least failureThreshold.',
       }),
       regionImpairedWhen: Type.Object(

@@ -14,11 +14,11 @@ export const DrillEventReason = {
   Passed: Reason.DrillPassed,
   Failed: Reason.DrillFailed,
   Aborted: Reason.DrillAborted,
-  Refused: 'DrillRefused',
-  OutageDetected: 'DrillOutageDetected',
-  TrafficShifted: 'DrillTrafficShifted',
-  OutageEnded: 'DrillOutageEnded',
-  WeightsRestored: 'DrillWeightsRestored',
+  Refused: Reason.DrillRefused,
+  OutageDetected: Reason.DrillOutageDetected,
+  TrafficShifted: Reason.DrillTrafficShifted,
+  OutageEnded: Reason.DrillOutageEnded,
+  WeightsRestored: Reason.DrillWeightsRestored,
 } as const;
 export type DrillEventReason = (typeof DrillEventReason)[keyof typeof DrillEventReason];
 

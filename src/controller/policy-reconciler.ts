@@ -81,9 +81,9 @@ export const POLICY_FINALIZER = `${GROUP}/leave-aws-state`;
 /** Event reasons of a deletion. TODO(api owner): move beside `Reason` in src/api/conditions.ts. */
 export const DeletionReason = {
   /** Normal: the policy was deleted and AWS records and databases were left exactly as they were. */
-  AwsStateLeftAsIs: 'AwsStateLeftAsIs',
+  AwsStateLeftAsIs: Reason.AwsStateLeftAsIs,
   /** Warning: deleted while a journal entry was Pending, so that AWS action may still be in flight. */
-  DeletedWithActionInFlight: 'DeletedWithActionInFlight',
+  DeletedWithActionInFlight: Reason.DeletedWithActionInFlight,
 } as const;
 
 export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
