@@ -150,8 +150,10 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     );
     series.forEach((s, i) => {
       const colour = RECORD_COLOURS[i % RECORD_COLOURS.length];
+      // Records often share a weight (two drained to 0, two at 150): nudge each line by 2 px so none hides another.
+      const nudge = (w: number) => wy(w) - i * 2;
       const path = s.points.map((p, j) =>
-        j === 0 ? `M${fmt(x(p.at))} ${fmt(wy(p.weight))}` : `H${fmt(x(p.at))} V${fmt(wy(p.weight))}`,
+        j === 0 ? `M${fmt(x(p.at))} ${fmt(nudge(p.weight))}` : `H${fmt(x(p.at))} V${fmt(nudge(p.weight))}`,
       );
       path.push(`H${fmt(x(end))}`);
       const last = s.points.at(-1)?.weight ?? 0;
