@@ -22,6 +22,7 @@ import { systemClock } from './clock.ts';
 import { createAwsCloud } from './cloud/aws/index.ts';
 import { createDrillEvents } from './controller/drill-events.ts';
 import { createDrillReconciler, type StoredDrill } from './controller/drill-reconciler.ts';
+import { createWorkerDrillSimulator } from './controller/drill-simulator.ts';
 import { createPolicyJournalStore } from './controller/journal-store.ts';
 import { createPolicyEvents } from './controller/policy-events.ts';
 import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
@@ -39,7 +40,6 @@ import {
   EventRecorder,
   Manager,
 } from './runtime/index.ts';
-import { runSimulation } from './simulate/run-simulation.ts';
 
 const COMPONENT = 'failover-operator';
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -54,6 +54,8 @@ export interface OperatorConfig {
   watchNamespace: string | undefined;
   identity: string;
   logLevel: string;
+  /** DryRun drill simulations that may run at once, each in its own worker thread (FO_DRILL_SIMULATIONS). */
+  drillSimulations: number;
 }
 
 /** Reads the configuration from the environment; throws a clear message for a malformed value. */
@@ -64,6 +66,12 @@ export function readConfig(
   const port = Number(env.FO_METRICS_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new Error(`FO_METRICS_PORT must be a port number (0–65535), got ${JSON.stringify(env.FO_METRICS_PORT)}`);
+  }
+  const drillSimulations = Number(env.FO_DRILL_SIMULATIONS ?? 1);
+  if (!Number.isInteger(drillSimulations) || drillSimulations < 1) {
+    throw new Error(
+      `FO_DRILL_SIMULATIONS must be a whole number of simulations (1 or more), got ${JSON.stringify(env.FO_DRILL_SIMULATIONS)}`,
+    );
   }
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
@@ -80,6 +88,7 @@ export function readConfig(
     watchNamespace: env.FO_WATCH_NAMESPACE || undefined,
     identity: `${env.POD_NAME || COMPONENT}-${randomBytes(4).toString('hex')}`,
     logLevel: env.FO_LOG_LEVEL || 'info',
+    drillSimulations,
   };
 }
 
@@ -209,7 +218,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       listDrills: () => drillInformer.list(),
       getPolicy,
       engine,
-      simulate: runSimulation,
+      simulate: createWorkerDrillSimulator({ maxConcurrent: config.drillSimulations, logger }),
       statusWriter: createStatusWriter<StoredDrill['status'] & object>(kc, drillResource),
       events: createDrillEvents({ recorder, getDrill }),
       metrics: operatorMetrics,

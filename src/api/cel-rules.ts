@@ -137,6 +137,21 @@ export const rdsRules = {
   },
 } as const satisfies Record<string, CelRule>;
 
+/** Rules on `spec.compute.ec2` (self: the EC2 compute block). */
+export const ec2ComputeRules = {
+  restoreVolumesNeedsTagSelector: {
+    id: 'ec2.restoreVolumesNeedsTagSelector',
+    // The operator finds the volumes to restore by these tags (observe-cloud.ts); without them it would observe no
+    // volume and restore nothing, silently. An empty selector would match every volume of the account instead.
+    rule: '!has(self.restoreVolumesFromSnapshots) || !self.restoreVolumesFromSnapshots || (has(self.tagSelector) && size(self.tagSelector) > 0)',
+    fieldPath: '.tagSelector',
+    reason: 'FieldValueRequired',
+    message:
+      'restoreVolumesFromSnapshots needs a non-empty tagSelector: the operator finds the volumes to restore by their tags, and without one it restores nothing (PB-4).',
+    fix: "Add tagSelector with the tags of the service's volumes (e.g. tagSelector: {app: orders}), or set restoreVolumesFromSnapshots: false.",
+  },
+} as const satisfies Record<string, CelRule>;
+
 /** Rules on `spec.health` (self: the health block, after defaulting). */
 export const healthRules = {
   recoveryAtLeastFailure: {
@@ -354,6 +369,7 @@ export const ALL_RULES: readonly CelRule[] = [
   route53Rules,
   recordRules,
   rdsRules,
+  ec2ComputeRules,
   healthRules,
   probeListRules,
   probeRules,

@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import {
+  ec2ComputeRules,
   healthRules,
   manualRules,
   policySpecRules,
@@ -379,34 +380,37 @@ export const DatabaseSpecSchema = Type.Object(
 // spec.compute
 // ---------------------------------------------------------------------------------------------------------------
 
-export const Ec2ComputeSchema = Type.Object(
-  {
-    tagSelector: Type.Optional(TagSelector({ description: 'Tags that select the service instances and volumes.' })),
-    replaceInHealthyZones: Type.Optional(
-      Type.Object(
-        {
-          launchTemplate: Type.String({
-            minLength: 3,
-            maxLength: 128,
-            pattern: '^[a-zA-Z0-9()./_-]+$',
-            description: 'Launch template ID (lt-…) or name used for replacement instances.',
-          }),
-          minHealthyInstances: Type.Integer({
-            format: 'int32',
-            minimum: 0,
-            maximum: 10000,
-            description: 'Launch replacements in healthy zones until this many instances are healthy (PB-4).',
-          }),
-        },
-        { ...closed, description: 'Replace capacity lost in an impaired zone, only in healthy zones (PB-4).' },
+export const Ec2ComputeSchema = withRules(
+  Type.Object(
+    {
+      tagSelector: Type.Optional(TagSelector({ description: 'Tags that select the service instances and volumes.' })),
+      replaceInHealthyZones: Type.Optional(
+        Type.Object(
+          {
+            launchTemplate: Type.String({
+              minLength: 3,
+              maxLength: 128,
+              pattern: '^[a-zA-Z0-9()./_-]+$',
+              description: 'Launch template ID (lt-…) or name used for replacement instances.',
+            }),
+            minHealthyInstances: Type.Integer({
+              format: 'int32',
+              minimum: 0,
+              maximum: 10000,
+              description: 'Launch replacements in healthy zones until this many instances are healthy (PB-4).',
+            }),
+          },
+          { ...closed, description: 'Replace capacity lost in an impaired zone, only in healthy zones (PB-4).' },
+        ),
       ),
-    ),
-    restoreVolumesFromSnapshots: Type.Boolean({
-      default: false,
-      description: 'Recreate volumes of an impaired zone from their latest snapshot in a healthy zone (PB-4).',
-    }),
-  },
-  { ...closed, description: 'EC2 capacity actions.' },
+      restoreVolumesFromSnapshots: Type.Boolean({
+        default: false,
+        description: 'Recreate volumes of an impaired zone from their latest snapshot in a healthy zone (PB-4).',
+      }),
+    },
+    { ...closed, description: 'EC2 capacity actions.' },
+  ),
+  ec2ComputeRules.restoreVolumesNeedsTagSelector,
 );
 
 export const ComputeSpecSchema = Type.Object(

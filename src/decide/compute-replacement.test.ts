@@ -142,4 +142,49 @@ describe('planComputeReplacement (PB-4)', () => {
       },
     ]);
   });
+
+  it('records a Skipped RestoreVolume naming why when a region’s volumes are unknown, and restores elsewhere', () => {
+    const volumes = cloud({
+      volumes: [{ id: 'vol-w', region: 'us-west-2', zone: 'us-west-2a' }],
+      snapshots: [{ id: 'snap-w', region: 'us-west-2', volumeId: 'vol-w', startTime: T0 - 60_000, state: 'completed' }],
+      volumesUnknown: [{ region: 'us-east-1', reason: 'DescribeVolumes failed: RequestLimitExceeded' }],
+    });
+    const impaired = health({ 'us-east-1a': 'Impaired', 'us-west-2a': 'Impaired' });
+    const d = planComputeReplacement(
+      buildContext(
+        input({
+          policyOptions: { compute: { minHealthyInstances: 0, restoreVolumesFromSnapshots: true } },
+          health: impaired,
+          cloud: volumes,
+        }),
+      ),
+    );
+    const restoreSkips = (out: { skipped: Array<{ kind: string }> }) =>
+      out.skipped.filter((x) => x.kind === 'RestoreVolume');
+    expect(restoreSkips(d)).toEqual([
+      {
+        kind: 'RestoreVolume',
+        target: 'us-east-1',
+        region: 'us-east-1',
+        rule: 'PB-4',
+        reason:
+          'PB-4 skipped RestoreVolume in us-east-1: volumes unknown (DescribeVolumes failed: RequestLimitExceeded)',
+      },
+    ]);
+    expect(d.actions.map((a) => [a.target, a.region])).toEqual([['vol-w', 'us-west-2']]);
+
+    // Nothing to report where the policy restores no volumes, or where no zone is Impaired.
+    const noRestore = input({
+      policyOptions: { compute: { minHealthyInstances: 0 } },
+      health: impaired,
+      cloud: volumes,
+    });
+    expect(restoreSkips(planComputeReplacement(buildContext(noRestore)))).toEqual([]);
+    const quiet = input({
+      policyOptions: { compute: { minHealthyInstances: 0, restoreVolumesFromSnapshots: true } },
+      health: health({ 'us-west-2a': 'Impaired' }),
+      cloud: volumes,
+    });
+    expect(restoreSkips(planComputeReplacement(buildContext(quiet)))).toEqual([]);
+  });
 });

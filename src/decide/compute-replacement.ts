@@ -4,7 +4,8 @@
 //   fewest, ties by name), until the healthy zones hold minHealthyInstances. Instances in the impaired zone do not
 //   count, even when they report healthy: they cannot be reached reliably or replaced there.
 // - with compute.ec2.restoreVolumesFromSnapshots, each protected volume in the impaired zone is recreated from its
-//   newest completed snapshot in a healthy zone of the region (snapshots are regional).
+//   newest completed snapshot in a healthy zone of the region (snapshots are regional). A region whose volumes
+//   could not be read (CloudObservation.volumesUnknown) gets one Skipped RestoreVolume naming why, never silence.
 // One replacement wave per impairment: launch ids carry the time the first zone of the region became Impaired, so
 // instances still booting are not launched twice (the executor passes the id as the EC2 ClientToken).
 // No snapshots are created here or anywhere else (PB-8: no mass "just in case" backups during an incident).
@@ -103,7 +104,18 @@ export function planComputeReplacement(ctx: PlanContext): ComputeDecision {
       }
     }
 
-    if (compute.restoreVolumesFromSnapshots) {
+    const volumesUnknown = ctx.cloud.volumesUnknown?.find((u) => u.region === region.name);
+    if (compute.restoreVolumesFromSnapshots && volumesUnknown) {
+      // Not "no volumes": the read failed, so what needs restoring is unknown; restoring blind could duplicate
+      // volumes, and a silent nothing would hide the gap (PB-11). The next observation retries the read.
+      out.skipped.push({
+        kind: 'RestoreVolume',
+        target: region.name,
+        region: region.name,
+        rule: 'PB-4',
+        reason: `PB-4 skipped RestoreVolume in ${region.name}: volumes unknown (${volumesUnknown.reason})`,
+      });
+    } else if (compute.restoreVolumesFromSnapshots) {
       const volumes = (ctx.cloud.volumes ?? []).filter((v) => v.region === region.name && impaired.includes(v.zone));
       volumes.forEach((volume, i) => {
         const snapshot = (ctx.cloud.snapshots ?? [])

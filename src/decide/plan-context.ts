@@ -44,6 +44,7 @@ function sortedCloud(cloud: CloudObservation): CloudObservation {
   if (cloud.instances) out.instances = [...cloud.instances].sort(byKey((i) => `${i.region}\u0000${i.zone}`));
   if (cloud.volumes) out.volumes = [...cloud.volumes].sort(byKey((v) => v.id));
   if (cloud.snapshots) out.snapshots = [...cloud.snapshots].sort(byKey((s) => s.id));
+  if (cloud.volumesUnknown) out.volumesUnknown = [...cloud.volumesUnknown].sort(byKey((u) => u.region));
   return out;
 }
 

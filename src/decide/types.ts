@@ -24,6 +24,17 @@ export interface CloudObservation {
   volumes?: ObservedVolume[];
   /** Snapshots of those volumes (regional). */
   snapshots?: ObservedSnapshot[];
+  /**
+   * Regions whose volumes or snapshots could not be read (left out of `volumes` and `snapshots`), with why. The
+   * planner restores nothing there and records the skip (PB-4, PB-11) instead of reading "no volumes".
+   */
+  volumesUnknown?: VolumesUnknown[];
+}
+
+export interface VolumesUnknown {
+  region: RegionName;
+  /** Which read failed and how, e.g. `DescribeVolumes failed: RequestLimitExceeded`. */
+  reason: string;
 }
 
 export interface ObservedZoneInstances {

@@ -100,6 +100,8 @@ describe('observeCloud: volumes for restoreVolumesFromSnapshots (PB-4)', () => {
     expect(restores).toHaveLength(1);
     expect(restores[0]!.action).toMatchObject({ kind: 'RestoreVolume', snapshotId: 'snap-new' });
     expect(['us-east-1b', 'us-east-1c']).toContain(restores[0]!.zone);
+    expect(observation.volumesUnknown).toBeUndefined();
+    expect(out.skipped.filter((s) => s.kind === 'RestoreVolume')).toEqual([]);
   });
 
   it('makes no EC2 volume reads while no zone is Impaired', async () => {
@@ -148,6 +150,28 @@ describe('observeCloud: volumes for restoreVolumesFromSnapshots (PB-4)', () => {
     expect(observation.snapshots?.map((s) => s.id)).toEqual(['snap-w']);
     // The failed reads were retried by the pipeline (PB-8), then given up.
     expect(calls(sim, 'DescribeVolumes').filter((c) => c.region === 'us-east-1').length).toBeGreaterThan(1);
+    // The gap is named, not read as "no volumes": the planner records why it restores nothing there (PB-11).
+    expect(observation.volumesUnknown).toEqual([
+      { region: 'us-east-1', reason: 'DescribeVolumes failed: InternalError' },
+    ]);
+    const out = plan({
+      policy,
+      health: view({ 'us-east-1a': 'Impaired', 'us-west-2a': 'Impaired' }),
+      cloud: observation,
+      journal: [],
+      requests: {},
+      now: clock.now(),
+    });
+    expect(out.skipped.filter((s) => s.kind === 'RestoreVolume')).toEqual([
+      {
+        kind: 'RestoreVolume',
+        target: 'us-east-1',
+        region: 'us-east-1',
+        rule: 'PB-4',
+        reason: 'PB-4 skipped RestoreVolume in us-east-1: volumes unknown (DescribeVolumes failed: InternalError)',
+      },
+    ]);
+    expect(out.actions.filter((a) => a.action.kind === 'RestoreVolume').map((a) => a.target)).toEqual(['vol-w']);
   });
 
   it('leaves out a region whose snapshots cannot be read: volumes without snapshots would read as "none"', async () => {
@@ -162,5 +186,8 @@ describe('observeCloud: volumes for restoreVolumesFromSnapshots (PB-4)', () => {
     expect(observation.volumes).toEqual([]);
     expect(observation.snapshots).toEqual([]);
     expect(calls(sim, 'DescribeSnapshots').every((c) => c.outcome === 'aborted')).toBe(true);
+    expect(observation.volumesUnknown).toEqual([
+      { region: 'us-east-1', reason: 'DescribeSnapshots failed: CallTimeout' },
+    ]);
   });
 });

@@ -15,11 +15,14 @@
 // Volumes (compute.ec2.restoreVolumesFromSnapshots, PB-4) are read only in regions with an Impaired zone — the
 // only ones the planner restores in — so a quiet fleet of policies costs no EC2 reads for them: DescribeVolumes by
 // the policy's tags (a regional read, so it answers for the impaired zone's volumes too), then DescribeSnapshots of
-// the impaired zones' volumes by volume id.
+// the impaired zones' volumes by volume id. A region where either read fails is reported in `volumesUnknown` with
+// the failed operation and error code, so the planner records a Skipped RestoreVolume (PB-4, PB-11) instead of
+// reading the gap as "no volumes".
 
 import type { CallPipeline } from '../act/call-pipeline.ts';
 import type { CallMeta } from '../act/types.ts';
 import type { FailoverPolicy } from '../api/index.ts';
+import { CloudError } from '../cloud/errors.ts';
 import {
   type Cloud,
   type DbInstance,
@@ -28,7 +31,13 @@ import {
   ROUTE53_CONTROL_PLANE_REGION,
   type ZoneName,
 } from '../cloud/types.ts';
-import type { CloudObservation, ObservedSnapshot, ObservedVolume, ObservedZoneInstances } from '../decide/types.ts';
+import type {
+  CloudObservation,
+  ObservedSnapshot,
+  ObservedVolume,
+  ObservedZoneInstances,
+  VolumesUnknown,
+} from '../decide/types.ts';
 import type { HealthView } from '../health/types.ts';
 import type { RecordCache } from './record-cache.ts';
 
@@ -157,11 +166,13 @@ function impairedZonesByRegion(
 interface ObservedVolumes {
   volumes: ObservedVolume[];
   snapshots: ObservedSnapshot[];
+  volumesUnknown?: VolumesUnknown[];
 }
 
 /**
  * The policy's volumes and the snapshots of those in impaired zones, per region (PB-4). A region where either read
- * fails is left out entirely — a volume list without its snapshots would read as "no snapshot to restore from".
+ * fails is left out of both lists — a volume list without its snapshots would read as "no snapshot to restore
+ * from" — and named in `volumesUnknown` with the read that failed.
  */
 async function observeVolumes(
   policyKey: string,
@@ -178,15 +189,17 @@ async function observeVolumes(
     ({ service: 'ebs', operation, region, write: false, policy: policyKey, signal }) satisfies CallMeta;
 
   const perRegion = await Promise.all(
-    [...regions].map(async ([region, zones]): Promise<ObservedVolumes | undefined> => {
+    [...regions].map(async ([region, zones]): Promise<ObservedVolumes> => {
+      let operation = 'DescribeVolumes';
       try {
-        const found = await deps.pipeline.call(read(region, 'DescribeVolumes'), (s) =>
+        const found = await deps.pipeline.call(read(region, operation), (s) =>
           listVolumes(region, tagSelector, { signal: s }),
         );
         const volumes = found.map((v): ObservedVolume => ({ id: v.id, region, zone: v.zone }));
         const restorable = volumes.filter((v) => zones === 'all' || zones.has(v.zone)).map((v) => v.id);
         if (restorable.length === 0) return { volumes, snapshots: [] };
-        const snaps = await deps.pipeline.call(read(region, 'DescribeSnapshots'), (s) =>
+        operation = 'DescribeSnapshots';
+        const snaps = await deps.pipeline.call(read(region, operation), (s) =>
           listSnapshotsOfVolumes(region, restorable, { signal: s }),
         );
         const snapshots = snaps.map(
@@ -199,15 +212,28 @@ async function observeVolumes(
           }),
         );
         return { volumes, snapshots };
-      } catch {
-        return undefined; // unknown: the planner restores nothing it cannot see (PB-4)
+      } catch (err) {
+        // Unknown: the planner restores nothing it cannot see, and records why (PB-4, PB-11).
+        return { volumes: [], snapshots: [], volumesUnknown: [{ region, reason: failedRead(operation, err) }] };
       }
     }),
   );
+  const unknown = perRegion.flatMap((r) => r.volumesUnknown ?? []);
   return {
-    volumes: perRegion.flatMap((r) => r?.volumes ?? []),
-    snapshots: perRegion.flatMap((r) => r?.snapshots ?? []),
+    volumes: perRegion.flatMap((r) => r.volumes),
+    snapshots: perRegion.flatMap((r) => r.snapshots),
+    ...(unknown.length > 0 ? { volumesUnknown: unknown } : {}),
   };
+}
+
+/**
+ * Why a read failed, in words that stay the same from one attempt to the next (the AWS error code or the error's
+ * class, never its message with request ids), so repeated skips read alike.
+ */
+function failedRead(operation: string, err: unknown): string {
+  const why =
+    err instanceof CloudError ? err.code : err instanceof Error && err.name !== 'Error' ? err.name : 'no answer';
+  return `${operation} failed: ${why}`;
 }
 
 /**

@@ -111,6 +111,26 @@ export const INVALID_POLICIES: InvalidCase[] = [
     path: 'spec.database.rds.primary.region',
     message: 'database.rds.primary.region eu-west-1 must be the primary region us-east-1',
   },
+  // CEL: compute
+  {
+    name: 'volume restore without a tag selector',
+    base: 'two-region-rds',
+    mutate: (p) => {
+      delete p.spec.compute.ec2.tagSelector;
+      delete p.spec.compute.ec2.replaceInHealthyZones;
+    },
+    path: 'spec.compute.ec2.tagSelector',
+    message: 'restoreVolumesFromSnapshots needs a non-empty tagSelector',
+  },
+  {
+    name: 'volume restore with an empty tag selector',
+    base: 'two-region-rds',
+    mutate: (p) => {
+      p.spec.compute.ec2.tagSelector = {};
+    },
+    path: 'spec.compute.ec2.tagSelector',
+    message: 'restoreVolumesFromSnapshots needs a non-empty tagSelector',
+  },
   // CEL + schema: traffic
   {
     name: 'weight above 255',
