@@ -15,11 +15,13 @@ import type { Logger } from 'pino';
 import type { Cloud } from '../cloud/types.ts';
 import type { Plan, PlannedAction, SkippedAction } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
+import type { ChangeCoalescer } from './change-coalescer.ts';
 import { CircuitOpenError, ZoneImpairedRefusal } from './errors.ts';
 import { findEntry, type JournalEntry, recordDone, recordFailed, recordIntent, recordSkipped } from './journal.ts';
 import type { JournalStore } from './journal-store.ts';
 import {
   type ActionOutcome,
+  type CurrentRecords,
   DEFAULT_SETTLE_OPTIONS,
   type ExecutorPolicy,
   performAction,
@@ -38,6 +40,10 @@ export interface ExecutorDeps {
   events?: EventSink;
   metrics?: ActionMetrics;
   settle?: Partial<SettleOptions>;
+  /** Shares Route 53 change batches and GetChange polls between policies on one hosted zone (PB-8). */
+  coalescer?: ChangeCoalescer;
+  /** Serves the read before a weight change from the shared record cache (perform-action.ts). */
+  currentRecords?: CurrentRecords;
 }
 
 export interface ExecuteOptions {
@@ -178,6 +184,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
             signal: opts.signal,
             resuming: prior?.state === 'Pending',
             settle,
+            ...(deps.coalescer && { coalescer: deps.coalescer }),
+            ...(deps.currentRecords && { currentRecords: deps.currentRecords }),
           });
         } catch (caught) {
           const error = caught instanceof Error ? caught : new Error(String(caught));

@@ -6,6 +6,12 @@ export {
   createCallPipeline,
 } from './call-pipeline.ts';
 export {
+  type ChangeCoalescer,
+  type ChangeCoalescerDeps,
+  type ChangeRequest,
+  createChangeCoalescer,
+} from './change-coalescer.ts';
+export {
   type CircuitBreakerOptions,
   type CircuitBreakers,
   createCircuitBreakers,

@@ -2,12 +2,16 @@
 // nothing here retries, waits for tokens or checks zones itself. Long-running effects do not block the worker:
 // a DNS change still PENDING after a short bounded wait, or a promotion (minutes), returns `settleAfterMs` and the
 // executor requeues the policy; the planner sees the result in the next observation.
+// In the engine, Route 53 changes of many policies to one hosted zone share change batches and GetChange polls
+// (change-coalescer.ts), and the read before a weight change shares one live listing (record-cache.ts): each
+// policy still checks PB-5 against its own group and gets its own journal entry, with the shared change id.
 
 import { createHash } from 'node:crypto';
 import { CloudError } from '../cloud/errors.ts';
 import type { AwsService, Cloud, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
 import type { PlannedAction } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
+import type { ChangeCoalescer } from './change-coalescer.ts';
 import { ActionRejected } from './errors.ts';
 import { ROUTE53_CONTROL_PLANE_REGION, splitIntoChangeBatches } from './route53-batches.ts';
 import type { Clock } from './types.ts';
@@ -56,7 +60,26 @@ export interface ActionContext {
   /** The journal held this action as Pending: a previous run may have made the call before it stopped. */
   resuming: boolean;
   settle: SettleOptions;
+  /**
+   * Route 53 writes of many policies to one hosted zone share change batches and GetChange polls
+   * (change-coalescer.ts, PB-8). Without it, each action sends and polls its own.
+   */
+  coalescer?: ChangeCoalescer;
+  /**
+   * The records of a weighted group as they are now, for the read before a weight change: the engine reads it
+   * through the shared record cache as a live listing of the zone that the drains starting together share (one
+   * listing, not one read per policy). Without it, each action lists its group itself.
+   */
+  currentRecords?: CurrentRecords;
 }
+
+/** Reads one (name, type) group of a hosted zone now (a read that may be shared with concurrent ones). */
+export type CurrentRecords = (
+  hostedZoneId: string,
+  name: string,
+  type: string,
+  signal: AbortSignal,
+) => Promise<DnsRecord[]>;
 
 export interface ActionOutcome {
   detail: string;
@@ -202,11 +225,7 @@ async function setWeights(
     if (!Number.isInteger(w) || w < 0 || w > 255)
       throw new ActionRejected(`weight of ${id} must be 0–255, got ${w}`, 'PB-5');
   }
-  const current = await call(
-    ctx,
-    { service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
-    (signal) => ctx.cloud.dns.listRecords(route53.hostedZoneId, route53.recordName, route53.type, { signal }),
-  );
+  const current = await recordsBeforeChange(route53, Object.keys(weights), ctx);
   const bySetId = new Map(current.filter((r) => r.setIdentifier !== undefined).map((r) => [r.setIdentifier!, r]));
   const missing = Object.keys(weights).filter((id) => !bySetId.has(id));
   if (missing.length) throw new ActionRejected(`weighted records not found: ${missing.join(', ')}`, 'PB-5');
@@ -229,9 +248,31 @@ async function setWeights(
   const batches = splitIntoChangeBatches(upserts, (r) => bySetId.get(r.setIdentifier!)?.weight);
   let changeId = '';
   for (const batch of batches) {
-    changeId = await upsert(route53.hostedZoneId, batch, planned, ctx);
+    // A split group is sent part by part, in order, on its own (route53-batches.ts); one batch may be shared.
+    changeId = await upsert(route53.hostedZoneId, batch, planned, ctx, batches.length === 1);
   }
   return waitForInsync(changeId, `set weights ${formatWeights(weights)}`, ctx);
+}
+
+/**
+ * The group as it is now: through the engine's shared read when it provides one; a read of the group itself when
+ * that read does not know every record the change names — the shared read must never be why a drain is refused.
+ */
+async function recordsBeforeChange(
+  route53: { hostedZoneId: string; recordName: string; type: string },
+  setIdentifiers: string[],
+  ctx: ActionContext,
+): Promise<DnsRecord[]> {
+  if (ctx.currentRecords !== undefined) {
+    const cached = await ctx.currentRecords(route53.hostedZoneId, route53.recordName, route53.type, ctx.signal);
+    const known = new Set(cached.map((r) => r.setIdentifier));
+    if (setIdentifiers.every((id) => known.has(id))) return cached;
+  }
+  return call(
+    ctx,
+    { service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
+    (signal) => ctx.cloud.dns.listRecords(route53.hostedZoneId, route53.recordName, route53.type, { signal }),
+  );
 }
 
 /** PB-7: point the writer record at one endpoint (fencing the old primary, or naming the promoted one). */
@@ -240,7 +281,7 @@ async function setWriterRecord(planned: PlannedAction, value: string, ctx: Actio
   const writer = route53.writerRecord;
   if (writer === undefined) throw new ActionRejected('policy has no spec.traffic.route53.writerRecord', 'PB-7');
   const record: DnsRecord = { name: writer.recordName, type: writer.type, ttl: writer.ttl, values: [value] };
-  const changeId = await upsert(writer.hostedZoneId ?? route53.hostedZoneId, [record], planned, ctx);
+  const changeId = await upsert(writer.hostedZoneId ?? route53.hostedZoneId, [record], planned, ctx, true);
   return waitForInsync(changeId, `pointed ${writer.recordName} at ${value}`, ctx);
 }
 
@@ -249,8 +290,21 @@ function upsert(
   records: DnsRecord[],
   planned: PlannedAction,
   ctx: ActionContext,
+  mayShareBatch: boolean,
 ): Promise<string> {
   const comment = `failover-operator ${planned.rule} ${planned.id}`.slice(0, 256);
+  // Dry run stays on the direct path: the pipeline's dry-run guard refuses it there.
+  if (ctx.coalescer !== undefined && mayShareBatch && ctx.policy.spec.dryRun !== true) {
+    const maxWritesPerMinute = ctx.policy.spec.guardrails?.maxWritesPerMinute;
+    return ctx.coalescer.submit({
+      hostedZoneId,
+      records,
+      comment,
+      policy: ctx.policyKey,
+      ...(maxWritesPerMinute !== undefined && { maxWritesPerMinute }),
+      signal: ctx.signal,
+    });
+  }
   return call(
     ctx,
     {
@@ -268,11 +322,14 @@ function upsert(
 async function waitForInsync(changeId: string, what: string, ctx: ActionContext): Promise<ActionOutcome> {
   const deadline = ctx.clock.now() + ctx.settle.dnsMaxWaitMs;
   for (;;) {
-    const status = await call(
-      ctx,
-      { service: 'route53', operation: 'GetChange', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
-      (signal) => ctx.cloud.dns.getChangeStatus(changeId, { signal }),
-    );
+    const status =
+      ctx.coalescer !== undefined
+        ? await ctx.coalescer.changeStatus(changeId, { signal: ctx.signal, maxAgeMs: ctx.settle.dnsPollIntervalMs })
+        : await call(
+            ctx,
+            { service: 'route53', operation: 'GetChange', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
+            (signal) => ctx.cloud.dns.getChangeStatus(changeId, { signal }),
+          );
     if (status === 'INSYNC') return { detail: `${what}; change ${changeId} INSYNC`, requestToken: changeId };
     if (ctx.clock.now() + ctx.settle.dnsPollIntervalMs > deadline) {
       return {

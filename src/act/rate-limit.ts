@@ -35,6 +35,11 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 export interface RateLimiter {
   /** Waits for every token the call needs (API bucket, then the policy's write bucket for writes). */
   acquire(meta: CallMeta, signal: AbortSignal): Promise<void>;
+  /**
+   * Waits for one token of a policy's own write budget only, no API token: for a policy's share of a write whose
+   * one request carries several policies' changes (change-coalescer.ts); that request spends the API token.
+   */
+  acquireWriteBudget(policy: string, maxWritesPerMinute: number | undefined, signal: AbortSignal): Promise<void>;
 }
 
 /** One per process: pass the same instance to every pipeline so that all policies share the API buckets. */
@@ -70,16 +75,16 @@ export function createRateLimiter(
     return bucket;
   }
 
+  async function acquireWriteBudget(policy: string, perMinute: number | undefined, signal: AbortSignal) {
+    if (perMinute !== undefined && perMinute > 0) await writeBucket(policy, perMinute).take(signal);
+  }
+
   return {
+    acquireWriteBudget,
     async acquire(meta, signal) {
       // The policy budget first: a policy over its own budget should not hold a shared API token while it waits.
-      if (
-        meta.write &&
-        meta.policy !== undefined &&
-        meta.maxWritesPerMinute !== undefined &&
-        meta.maxWritesPerMinute > 0
-      ) {
-        await writeBucket(meta.policy, meta.maxWritesPerMinute).take(signal);
+      if (meta.write && meta.policy !== undefined) {
+        await acquireWriteBudget(meta.policy, meta.maxWritesPerMinute, signal);
       }
       if (meta.service === 'route53' && !meta.write && !meta.partOfAction) {
         await route53ReadBucket.take(signal);

@@ -16,23 +16,35 @@ export { ROUTE53_CONTROL_PLANE_REGION };
 
 const UPSERT_WEIGHT = 2;
 
+export interface ChangeBatchLimits {
+  maxRecords: number;
+  maxChars: number;
+}
+
+export const ROUTE53_BATCH_LIMITS: ChangeBatchLimits = {
+  maxRecords: ROUTE53_MAX_RECORDS_PER_BATCH,
+  maxChars: ROUTE53_MAX_VALUE_CHARS_PER_BATCH,
+};
+
+/** What UPSERTs of these records count towards a change batch's limits (an UPSERT counts twice). */
+export function changeBatchSize(upserts: readonly DnsRecord[]): { records: number; chars: number } {
+  let records = 0;
+  let chars = 0;
+  for (const r of upserts) {
+    records += Math.max(1, r.values.length) * UPSERT_WEIGHT;
+    chars += r.values.reduce((n, v) => n + v.length, 0) * UPSERT_WEIGHT;
+  }
+  return { records, chars };
+}
+
 /** Splits UPSERTs into as few batches as the limits allow; one batch when they fit. */
 export function splitIntoChangeBatches(
   upserts: readonly DnsRecord[],
   currentWeight: (record: DnsRecord) => number | undefined = () => undefined,
-  limits = { maxRecords: ROUTE53_MAX_RECORDS_PER_BATCH, maxChars: ROUTE53_MAX_VALUE_CHARS_PER_BATCH },
+  limits: ChangeBatchLimits = ROUTE53_BATCH_LIMITS,
 ): DnsRecord[][] {
-  const size = (r: DnsRecord) => ({
-    records: Math.max(1, r.values.length) * UPSERT_WEIGHT,
-    chars: r.values.reduce((n, v) => n + v.length, 0) * UPSERT_WEIGHT,
-  });
-  const total = upserts.reduce(
-    (acc, r) => {
-      const s = size(r);
-      return { records: acc.records + s.records, chars: acc.chars + s.chars };
-    },
-    { records: 0, chars: 0 },
-  );
+  const size = (r: DnsRecord) => changeBatchSize([r]);
+  const total = changeBatchSize(upserts);
   if (total.records <= limits.maxRecords && total.chars <= limits.maxChars) return upserts.length ? [[...upserts]] : [];
 
   const rising = (r: DnsRecord) => (r.weight ?? 0) > (currentWeight(r) ?? 0);

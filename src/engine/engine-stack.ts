@@ -5,8 +5,10 @@
 
 import type { Logger } from 'pino';
 import { type CallPipeline, createCallPipeline } from '../act/call-pipeline.ts';
+import { type ChangeCoalescer, createChangeCoalescer } from '../act/change-coalescer.ts';
 import { createExecutor, type Executor } from '../act/executor.ts';
 import type { JournalStore } from '../act/journal-store.ts';
+import { createRateLimiter } from '../act/rate-limit.ts';
 import type { EventSink } from '../act/trail.ts';
 import type { Clock } from '../clock.ts';
 import type { Cloud } from '../cloud/types.ts';
@@ -40,6 +42,13 @@ export interface EngineStackDeps {
   recordCacheMaxAgeMs?: number;
 }
 
+/**
+ * The read before a weight change (perform-action.ts) is a live listing of the zone, never a finished one, but it
+ * joins a listing in flight that started at most this long ago: the drains that start together (one AZ lost, every
+ * policy on the zone decides at once) share one listing instead of one read each (PB-8).
+ */
+export const PRE_WRITE_READ_JOIN_WITHIN_MS = 1_000;
+
 export interface EngineStack {
   engine: PolicyEngine;
   pipeline: CallPipeline;
@@ -47,6 +56,7 @@ export interface EngineStack {
   scheduler: ProbeScheduler;
   apiStats: ApiCallStats;
   recordCache: RecordCache;
+  coalescer: ChangeCoalescer;
 }
 
 export function createEngineStack(deps: EngineStackDeps): EngineStack {
@@ -54,9 +64,12 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
   const apiStats = createApiCallStats();
   // The PB-3 guard needs the engine's health view, and the engine needs the pipeline: bind late.
   let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
+  // Created here so the change coalescer can spend a policy's write budget in the same limiter (PB-8).
+  const rateLimiter = createRateLimiter(clock);
   const pipeline = createCallPipeline({
     clock,
     logger,
+    rateLimiter,
     isZoneImpaired: (region, zone) => isZoneImpaired(region, zone),
     ...(deps.random ? { random: deps.random } : {}),
     // Every attempt feeds the control-plane signal (PB-1): the operator's own API error rate and latency.
@@ -84,12 +97,21 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     ...(deps.recordCacheMaxAgeMs === undefined ? {} : { maxAgeMs: deps.recordCacheMaxAgeMs }),
   });
   const cloud: Cloud = { ...deps.cloud, dns: writeThrough(deps.cloud.dns, recordCache) };
+  // Drains of many policies on one hosted zone share change batches and GetChange polls; its writes go through
+  // the cache like every other (write-through).
+  const coalescer = createChangeCoalescer({ dns: cloud.dns, pipeline, rateLimiter, clock, logger, signal });
   const executor = createExecutor({
     cloud,
     pipeline,
     clock,
     logger,
     journalStore,
+    coalescer,
+    currentRecords: (hostedZoneId, name, type, readSignal) =>
+      recordCache.records(hostedZoneId, name, type, {
+        signal: readSignal,
+        live: { joinWithinMs: PRE_WRITE_READ_JOIN_WITHIN_MS },
+      }),
     ...(deps.events ? { events: deps.events } : {}),
     ...(metrics ? { metrics } : {}),
   });
@@ -119,6 +141,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     scheduler,
     apiStats,
     recordCache,
+    coalescer,
   };
 }
 

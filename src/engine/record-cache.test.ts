@@ -113,6 +113,37 @@ describe('shared Route 53 record cache', () => {
     expect(state.pageCalls).toBe(13); // t=0 plus one per 5 s over 60 s
   });
 
+  it('answers a live read (the read before a write) from a listing in flight or a new one, never a finished one', async () => {
+    const { clock, cache, state, hold } = setup(groups(20), { maxAgeMs: 30_000 });
+    const live = { joinWithinMs: 1_000 };
+    const a = (records: DnsRecord[]) => records.find((r) => r.setIdentifier === 'a')?.weight;
+    await readAll(cache, 20);
+    expect(state.pageCalls).toBe(1);
+    // A finished listing, however young, does not serve a live read: someone else's edit is seen.
+    state.records[2] = { ...state.records[2]!, weight: 7 };
+    expect(a(await cache.records(ZONE, 'p1.example.com.', 'A', { live }))).toBe(7);
+    expect(state.pageCalls).toBe(2);
+    // Drains that start together share the listing in flight.
+    await clock.advance(5_000);
+    const release = hold();
+    const first = cache.records(ZONE, 'p0.example.com.', 'A', { live });
+    await new Promise((r) => setImmediate(r));
+    await clock.advance(500);
+    const joined = Array.from({ length: 19 }, (_, i) => cache.records(ZONE, `p${i + 1}.example.com.`, 'A', { live }));
+    await new Promise((r) => setImmediate(r));
+    expect(state.pageCalls).toBe(3);
+    // One started longer ago than the bound is not joined.
+    await clock.advance(1_000);
+    const late = cache.records(ZONE, 'p0.example.com.', 'A', { live });
+    await new Promise((r) => setImmediate(r));
+    expect(state.pageCalls).toBe(4);
+    release();
+    expect((await Promise.all([first, ...joined, late])).map((g) => g.length)).toEqual(Array(21).fill(2));
+    // Observations still use the (newest) finished listing.
+    await cache.records(ZONE, 'p3.example.com.', 'A');
+    expect(state.pageCalls).toBe(4);
+  });
+
   it('answers a name in any case, with or without the trailing dot, and an absent group as empty', async () => {
     const { cache } = setup(groups(2));
     expect(await cache.records(ZONE, 'P1.Example.COM', 'a')).toHaveLength(2);

@@ -39,8 +39,18 @@ export interface RecordCacheDeps {
 }
 
 export interface RecordCache {
-  /** The records of one name and type in a hosted zone (all members of a weighted group), at most maxAgeMs old. */
-  records(hostedZoneId: string, name: string, type: string, opts?: { signal?: AbortSignal }): Promise<DnsRecord[]>;
+  /**
+   * The records of one name and type in a hosted zone (all members of a weighted group), at most maxAgeMs old.
+   * With `live`, never from a finished listing: from a listing in flight that started at most `live.joinWithinMs`
+   * ago, or a new one (the read before a write: as live as its own read would be, yet the drains of many policies
+   * that start together share one listing instead of one read each).
+   */
+  records(
+    hostedZoneId: string,
+    name: string,
+    type: string,
+    opts?: { signal?: AbortSignal; live?: { joinWithinMs: number } },
+  ): Promise<DnsRecord[]>;
   /** Forgets the zone's listing (and ignores one in flight): the next read lists the zone again. */
   invalidate(hostedZoneId: string): void;
   /** Applies UPSERTs Route 53 accepted to the zone's listing (write-through); ignores one in flight. */
@@ -54,6 +64,7 @@ interface ZoneEntry {
   generation: number;
   listing?: { startedAt: number; groups: Listing };
   inflight?: Promise<Listing>;
+  inflightStartedAt?: number;
 }
 
 /** Route 53's form of a name: lowercase, fully qualified. The adapters return names this way. */
@@ -124,12 +135,20 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
     const generation = entry.generation;
     const startedAt = clock.now();
     const flight = listZone(hostedZoneId).then((groups) => {
-      if (entry.generation === generation) entry.listing = { startedAt, groups };
+      // An older listing finishing after a newer one (a fresher read started its own) is not stored over it.
+      const stored = entry.listing;
+      if (entry.generation === generation && (stored === undefined || stored.startedAt <= startedAt)) {
+        entry.listing = { startedAt, groups };
+      }
       return groups;
     });
     entry.inflight = flight;
+    entry.inflightStartedAt = startedAt;
     const clear = () => {
-      if (entry.inflight === flight) delete entry.inflight;
+      if (entry.inflight === flight) {
+        delete entry.inflight;
+        delete entry.inflightStartedAt;
+      }
     };
     // Handled here so a listing whose every waiter gave up does not become an unhandled rejection.
     flight.then(clear, clear);
@@ -145,8 +164,15 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       }
       const key = groupKey(name, type);
       const cached = entry.listing;
-      if (cached && clock.now() - cached.startedAt < maxAgeMs) return copy(cached.groups.get(key));
-      const flight = entry.inflight ?? startListing(hostedZoneId, entry);
+      if (!opts.live && cached && clock.now() - cached.startedAt < maxAgeMs) return copy(cached.groups.get(key));
+      // A listing in flight serves observations whatever its age (as it always has); a live read joins it only when
+      // it started within the read's bound. (Our own writes drop a listing in flight: none predates them.)
+      const joinable =
+        entry.inflight !== undefined &&
+        (!opts.live ||
+          (entry.inflightStartedAt !== undefined &&
+            clock.now() - entry.inflightStartedAt <= Math.max(0, opts.live.joinWithinMs)));
+      const flight = (joinable ? entry.inflight : undefined) ?? startListing(hostedZoneId, entry);
       const groups = opts.signal ? await untilAborted(flight, opts.signal) : await flight;
       return copy(groups.get(key));
     },
@@ -156,12 +182,14 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       entry.generation++;
       delete entry.listing;
       delete entry.inflight;
+      delete entry.inflightStartedAt;
     },
     applyUpserts(hostedZoneId, records) {
       const entry = zones.get(hostedZoneId);
       if (!entry) return;
       entry.generation++; // a listing in flight may predate the write: do not store it
       delete entry.inflight;
+      delete entry.inflightStartedAt;
       if (!entry.listing) return;
       const groups: Listing = new Map(entry.listing.groups);
       for (const record of records) {

@@ -1,0 +1,303 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { CloudError } from '../cloud/errors.ts';
+import type { DnsRecord } from '../cloud/types.ts';
+import type { PlannedAction } from '../decide/types.ts';
+import { createCallPipeline } from './call-pipeline.ts';
+import { createChangeCoalescer } from './change-coalescer.ts';
+import { createExecutor } from './executor.ts';
+import { findEntry } from './journal.ts';
+import { createInMemoryJournalStore } from './journal-store.ts';
+import type { ExecutorPolicy } from './perform-action.ts';
+import { createRateLimiter, type RateLimits } from './rate-limit.ts';
+import { createFakeCloud } from './testing/fake-cloud.ts';
+import { seededRandom } from './testing/seeded-random.ts';
+import { createVirtualClock } from './testing/virtual-clock.ts';
+
+const T0 = Date.UTC(2011, 3, 21, 8, 0, 0);
+const ZONE = 'ZSHARED';
+const N = 20;
+
+const nameOf = (i: number) => `api-${i}.example.com.`;
+const group = (i: number): DnsRecord[] =>
+  ['a', 'b', 'c'].map((az, k) => ({
+    name: nameOf(i),
+    type: 'A',
+    ttl: 60,
+    values: [`10.${i}.${k}.10`],
+    setIdentifier: `use1-${az}`,
+    weight: 100,
+  }));
+const policyOf = (i: number, maxWritesPerMinute = 30): ExecutorPolicy => ({
+  spec: {
+    traffic: { route53: { hostedZoneId: ZONE, recordName: nameOf(i), type: 'A' } },
+    guardrails: { maxWritesPerMinute },
+  },
+});
+const drainOf = (i: number): PlannedAction => ({
+  id: `weights/api-${i}/e1`,
+  action: { kind: 'SetWeights', weights: { 'use1-a': 0 } },
+  rule: 'PB-5',
+  target: `${nameOf(i)} A`,
+  region: 'us-east-1',
+  zone: 'us-east-1a',
+  reason: 'zone us-east-1a impaired',
+});
+const keyOf = (i: number) => `shop/checkout-${i}`;
+const signal = new AbortController().signal;
+
+function setup(
+  options: {
+    /** What the shared read before a change answers; the fake's live group by default. */
+    currentRecords?: (name: string) => DnsRecord[];
+    rateLimits?: Partial<RateLimits>;
+    batchLimits?: { maxRecords: number; maxChars: number };
+  } = {},
+) {
+  const clock = createVirtualClock(T0);
+  const cloud = createFakeCloud({ records: Array.from({ length: N }, (_, i) => group(i)).flat() });
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const rateLimiter = createRateLimiter(clock, options.rateLimits);
+  const pipeline = createCallPipeline({
+    clock,
+    logger,
+    isZoneImpaired: () => false,
+    random: seededRandom(7),
+    rateLimiter,
+  });
+  const coalescer = createChangeCoalescer({
+    dns: cloud.dns,
+    pipeline,
+    rateLimiter,
+    clock,
+    logger,
+    ...(options.batchLimits && { limits: options.batchLimits }),
+  });
+  const store = createInMemoryJournalStore(
+    {},
+    {
+      onSave: (key, journal) => {
+        cloud.trail.push(`save:${key}:${journal.map((e) => e.state).join(',')}`);
+      },
+    },
+  );
+  const executor = createExecutor({
+    cloud,
+    pipeline,
+    clock,
+    logger,
+    journalStore: store,
+    coalescer,
+    currentRecords: async (_hostedZoneId, name, type) => {
+      if (options.currentRecords) return options.currentRecords(name);
+      cloud.trail.push('shared-read');
+      return structuredClone(cloud.records.filter((r) => r.name === name && r.type === type));
+    },
+  });
+  /** Spends the shared Route 53 bucket so the next request waits for its token (as in an outage). */
+  const drainRoute53Bucket = async (tokens: number) => {
+    for (let i = 0; i < tokens; i++) {
+      await rateLimiter.acquire(
+        { service: 'route53', operation: 'GetChange', region: 'us-east-1', write: false, partOfAction: true },
+        signal,
+      );
+    }
+  };
+  const drainAll = (count = N) =>
+    clock.run(
+      Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          executor.execute(keyOf(i), policyOf(i), { actions: [drainOf(i)] }, { signal, dryRun: false }),
+        ),
+      ),
+    );
+  const weightOf = (i: number, setId: string) =>
+    cloud.records.find((r) => r.name === nameOf(i) && r.setIdentifier === setId)?.weight;
+  return { clock, cloud, logs, coalescer, store, rateLimiter, drainRoute53Bucket, drainAll, weightOf };
+}
+
+describe('change coalescer', () => {
+  it('sends concurrent drains of many policies on one hosted zone as one change batch and shares its GetChange polls', async () => {
+    const t = setup({ rateLimits: { route53: { ratePerSecond: 4, burst: 1 } } });
+    t.cloud.pendingPolls = 2; // PENDING twice, then INSYNC
+    await t.drainRoute53Bucket(1);
+    const results = await t.drainAll();
+
+    const upserts = t.cloud.callsOf('upsertRecords');
+    expect(upserts).toHaveLength(1);
+    expect(upserts[0]!.args[1] as DnsRecord[]).toHaveLength(N);
+    // Polled until INSYNC once for the change, not once per policy (would be 3 × N).
+    expect(t.cloud.callsOf('getChangeStatus')).toHaveLength(3);
+    const changeId = 'C1';
+    for (let i = 0; i < N; i++) {
+      expect(results[i]!.done).toEqual([drainOf(i)]);
+      const entry = findEntry(t.store.peek(keyOf(i)), drainOf(i).id);
+      expect(entry).toMatchObject({ state: 'Done', requestToken: changeId });
+      expect([t.weightOf(i, 'use1-a'), t.weightOf(i, 'use1-b'), t.weightOf(i, 'use1-c')]).toEqual([0, 100, 100]);
+    }
+    // Every policy's intent was saved before the shared write; every completion after it.
+    const write = t.cloud.trail.indexOf('call:upsertRecords');
+    for (let i = 0; i < N; i++) {
+      expect(t.cloud.trail.indexOf(`save:${keyOf(i)}:Pending`)).toBeLessThan(write);
+      expect(t.cloud.trail.indexOf(`save:${keyOf(i)}:Done`)).toBeGreaterThan(write);
+    }
+    // Each policy keeps its own write trail line.
+    const writeLines = t.logs.filter((l) => l.msg === 'completed AWS call' && l.write === true && l.policy);
+    expect(new Set(writeLines.map((l) => l.policy))).toEqual(new Set(Array.from({ length: N }, (_, i) => keyOf(i))));
+  });
+
+  it('sends at once when nothing else is queued, and far fewer requests than policies when they trickle in', async () => {
+    const t = setup();
+    await t.drainAll();
+    const upserts = t.cloud.callsOf('upsertRecords').length;
+    expect(upserts).toBeGreaterThanOrEqual(1);
+    expect(upserts).toBeLessThanOrEqual(N / 4);
+    for (let i = 0; i < N; i++) expect(t.weightOf(i, 'use1-a')).toBe(0);
+  });
+
+  it('sends each policy on its own when a merged batch fails with a non-retryable error; one bad policy fails alone', async () => {
+    const t = setup({ rateLimits: { route53: { ratePerSecond: 4, burst: 1 } } });
+    const invalid = (message: string) =>
+      new CloudError({
+        kind: 'terminal',
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+        code: 'InvalidChangeBatch',
+        message,
+      });
+    t.cloud.fail('upsertRecords', { kind: 'error', error: invalid('merged batch refused') });
+    t.cloud.fail('upsertRecords', { kind: 'error', error: invalid('policy 0 record refused') });
+    await t.drainRoute53Bucket(1);
+    const results = await t.drainAll(5);
+
+    const upserts = t.cloud.callsOf('upsertRecords');
+    expect(upserts).toHaveLength(1 + 5); // the merged one, then one per policy
+    expect(upserts[0]!.args[1] as DnsRecord[]).toHaveLength(5);
+    expect(upserts.slice(1).map((c) => (c.args[1] as DnsRecord[]).length)).toEqual([1, 1, 1, 1, 1]);
+    expect(results[0]!.failed?.error.message).toBe('policy 0 record refused');
+    expect(findEntry(t.store.peek(keyOf(0)), drainOf(0).id)?.state).toBe('Failed');
+    for (let i = 1; i < 5; i++) {
+      expect(results[i]!.done).toEqual([drainOf(i)]);
+      expect(findEntry(t.store.peek(keyOf(i)), drainOf(i).id)?.state).toBe('Done');
+      expect(t.weightOf(i, 'use1-a')).toBe(0);
+    }
+    expect(t.weightOf(0, 'use1-a')).toBe(100);
+  });
+
+  it('fails every policy of a batch (no per-policy fallback) when a retryable error outlasts the retries', async () => {
+    const t = setup({ rateLimits: { route53: { ratePerSecond: 4, burst: 1 } } });
+    const throttled = new CloudError({
+      kind: 'throttled',
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      code: 'Throttling',
+      message: 'Rate exceeded',
+    });
+    t.cloud.fail('upsertRecords', { kind: 'error', error: throttled }, 4);
+    await t.drainRoute53Bucket(1);
+    const results = await t.drainAll(3);
+    expect(t.cloud.callsOf('upsertRecords')).toHaveLength(4); // the retries of ONE request, each with 3 policies
+    for (let i = 0; i < 3; i++) expect(results[i]!.failed?.error.message).toBe('Rate exceeded');
+  });
+
+  it('never puts two changes of the same record (nor record group) in one batch, and keeps their order', async () => {
+    const t = setup({ rateLimits: { route53: { ratePerSecond: 4, burst: 1 } } });
+    await t.drainRoute53Bucket(1);
+    const record = (weight: number, k = 0): DnsRecord => ({ ...group(0)[k]!, weight });
+    const submit = (policy: string, records: DnsRecord[]) =>
+      t.coalescer.submit({ hostedZoneId: ZONE, records, comment: policy, policy, signal });
+    const ids = await t.clock.run(
+      Promise.all([
+        submit('shop/first', [record(10)]),
+        submit('shop/other', group(1).slice(0, 1)),
+        submit('shop/second', [record(20)]),
+        submit('shop/third', [record(30), group(2)[0]!]),
+        submit('shop/same-group', [record(0, 1)]), // another record of the first group: PB-5 is per group
+      ]),
+    );
+    const batches = t.cloud.callsOf('upsertRecords').map((c) => c.args[1] as DnsRecord[]);
+    for (const batch of batches) {
+      const groups = batch.map((r) => `${r.name}|${r.type}`);
+      expect(new Set(groups).size).toBe(groups.length);
+    }
+    expect(batches.map((b) => b.map((r) => `${r.name}${r.setIdentifier}:${r.weight}`))).toEqual([
+      [`${nameOf(0)}use1-a:10`, `${nameOf(1)}use1-a:100`],
+      [`${nameOf(0)}use1-a:20`],
+      [`${nameOf(0)}use1-a:30`, `${nameOf(2)}use1-a:100`],
+      [`${nameOf(0)}use1-b:0`],
+    ]);
+    expect(ids).toEqual(['C1', 'C1', 'C2', 'C3', 'C4']);
+    expect(t.weightOf(0, 'use1-a')).toBe(30);
+  });
+
+  it('reads the group from the shared read before a change, and live when that read lacks a named record', async () => {
+    const shared = setup();
+    await shared.drainAll(3);
+    expect(shared.cloud.callsOf('listRecords')).toHaveLength(0);
+    expect(shared.cloud.trail.filter((e) => e === 'shared-read')).toHaveLength(3);
+
+    const stale = setup({ currentRecords: (name) => group(Number(name.slice(4, name.indexOf('.')))).slice(1) });
+    const results = await stale.drainAll(2);
+    expect(stale.cloud.callsOf('listRecords')).toHaveLength(2); // not refused for what the cache did not know
+    expect(results.map((r) => r.done.length)).toEqual([1, 1]);
+    expect(stale.weightOf(1, 'use1-a')).toBe(0);
+  });
+
+  it('keeps a batch within the change batch limits (an UPSERT counts twice)', async () => {
+    const t = setup({
+      rateLimits: { route53: { ratePerSecond: 4, burst: 1 } },
+      batchLimits: { maxRecords: 4, maxChars: 1_000 },
+    });
+    await t.drainRoute53Bucket(1);
+    await t.drainAll(5);
+    expect(t.cloud.callsOf('upsertRecords').map((c) => (c.args[1] as DnsRecord[]).length)).toEqual([2, 2, 1]);
+  });
+
+  it("spends each policy's own write budget before it queues", async () => {
+    const t = setup();
+    const submit = () =>
+      t.coalescer.submit({
+        hostedZoneId: ZONE,
+        records: group(0).slice(0, 1),
+        comment: 'c',
+        policy: 'shop/slow',
+        maxWritesPerMinute: 6, // burst 1, then one every 10 s
+        signal,
+      });
+    await t.clock.run(submit());
+    const before = t.clock.now();
+    await t.clock.run(submit());
+    expect(t.clock.now() - before).toBeGreaterThanOrEqual(9_000);
+  });
+
+  it('shares GetChange between concurrent waiters and remembers INSYNC', async () => {
+    const t = setup();
+    t.cloud.pendingPolls = 1;
+    const status = () => t.coalescer.changeStatus('C9', { signal, maxAgeMs: 3_000 });
+    expect(await t.clock.run(Promise.all([status(), status(), status()]))).toEqual(['PENDING', 'PENDING', 'PENDING']);
+    expect(await t.clock.run(status())).toBe('PENDING'); // fetched less than 3 s ago
+    expect(t.cloud.callsOf('getChangeStatus')).toHaveLength(1);
+    await t.clock.run(t.clock.sleep(3_000));
+    expect(await t.clock.run(status())).toBe('INSYNC');
+    expect(await t.clock.run(status())).toBe('INSYNC');
+    expect(t.cloud.callsOf('getChangeStatus')).toHaveLength(2);
+  });
+
+  it('rejects records that cannot be one batch or name a record twice, naming the policy', async () => {
+    const t = setup();
+    const big = { ...group(0)[0]!, values: ['x'.repeat(20_000)] };
+    await expect(
+      t.coalescer.submit({ hostedZoneId: ZONE, records: [big], comment: 'c', policy: 'shop/big', signal }),
+    ).rejects.toThrow(/shop\/big do not fit one change batch/);
+    await expect(
+      t.coalescer.submit({
+        hostedZoneId: ZONE,
+        records: [group(0)[0]!, group(0)[0]!],
+        comment: 'c',
+        policy: 'shop/twice',
+        signal,
+      }),
+    ).rejects.toThrow(/shop\/twice name one \(name, type, setIdentifier\) twice/);
+  });
+});

@@ -1,0 +1,371 @@
+// One Route 53 change batch for many policies (PB-8). Route 53 allows 5 requests/second for the whole account
+// (AWS-FACTS.md). When one AZ fails, every policy whose weighted group lives in the same hosted zone drains at
+// once; one ChangeResourceRecordSets and a few GetChange polls each put the last drain of 100 policies more than a
+// minute behind the first. So writes to a hosted zone go through this coalescer:
+//
+// - a policy's share first spends its OWN write budget (`guardrails.maxWritesPerMinute`, PB-8), then queues on
+//   the hosted zone;
+// - one request per hosted zone is in flight at a time (Route 53 answers PriorRequestNotComplete to concurrent
+//   changes of a zone anyway). It goes through the call pipeline like any write — retries, breaker, one Route 53
+//   token per attempt, timeout — and at the moment it holds the token it takes everything queued for the zone so
+//   far: no artificial delay when nothing else is queued, and whatever queued while it waited rides along;
+// - a batch never holds two policies' changes to the same record group (name, type) — so never two changes of one
+//   (name, type, setIdentifier) — and stays within 1,000 records / 32,000 characters; the later request waits for
+//   the next batch, so writes to one record keep their order. Group, not record: each policy checked PB-5 ("never
+//   every weight 0") against the group as it read it; two such changes to one group in one atomic batch could
+//   together zero it;
+// - a batch is atomic: if a merged one fails with a non-retryable error, each policy's records are sent on their
+//   own, so one bad policy cannot block the others. A retryable error that outlasted the retries (throttling,
+//   timeouts), an open breaker or shutdown fail every policy in the batch, as they would have failed alone;
+// - every policy in a batch gets the batch's change id (its journal's requestToken), and the GetChange polls of
+//   one change id are shared by its waiters (`changeStatus`): one poll per interval, not one per policy.
+//
+// A policy's write leaves its own `completed AWS call` debug line (policy, latency, change id, batch size), so the
+// per-policy write trail reads as before even though the request was shared.
+
+import type { Logger } from 'pino';
+import { isCloudError } from '../cloud/errors.ts';
+import type { Dns, DnsChangeStatus, DnsRecord } from '../cloud/types.ts';
+import type { CallPipeline } from './call-pipeline.ts';
+import { CircuitOpenError } from './errors.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import {
+  type ChangeBatchLimits,
+  changeBatchSize,
+  ROUTE53_BATCH_LIMITS,
+  ROUTE53_CONTROL_PLANE_REGION,
+} from './route53-batches.ts';
+import type { Clock } from './types.ts';
+
+/** Change ids whose last status is remembered for sharing; older ones are forgotten first. */
+const MAX_REMEMBERED_CHANGES = 1_000;
+
+export interface ChangeCoalescerDeps {
+  /** The Dns writes go to (the record cache's write-through wrapper in the engine). */
+  dns: Pick<Dns, 'upsertRecords' | 'getChangeStatus'>;
+  pipeline: CallPipeline;
+  /** The pipeline's limiter: a policy's share spends its write budget here. */
+  rateLimiter: Pick<RateLimiter, 'acquireWriteBudget'>;
+  clock: Clock;
+  logger: Logger;
+  /** Process shutdown: a shared request outlives the policy that started it, not the process. */
+  signal?: AbortSignal;
+  /** Batch limits; Route 53's by default (tests make them small). */
+  limits?: ChangeBatchLimits;
+}
+
+export interface ChangeRequest {
+  hostedZoneId: string;
+  /**
+   * UPSERTs that fit one change batch on their own, at most one per (name, type, setIdentifier), already checked
+   * against PB-5 by the caller for each group they touch.
+   */
+  records: DnsRecord[];
+  /** The change comment when the records are sent on their own. */
+  comment: string;
+  /** Policy key on whose behalf: its write budget, its log lines. */
+  policy: string;
+  maxWritesPerMinute?: number;
+  /** The caller's cancellation: it stops waiting; records already sent may still be applied. */
+  signal: AbortSignal;
+}
+
+export interface ChangeCoalescer {
+  /** Sends the records in the next change batch of their hosted zone; resolves with that batch's change id. */
+  submit(request: ChangeRequest): Promise<string>;
+  /**
+   * The change's status, shared by every waiter: INSYNC once seen is remembered; otherwise a status fetched less
+   * than `maxAgeMs` ago is reused, and concurrent fetches of one change id share one GetChange.
+   */
+  changeStatus(changeId: string, opts: { signal: AbortSignal; maxAgeMs: number }): Promise<DnsChangeStatus>;
+}
+
+interface Queued {
+  request: ChangeRequest;
+  /** The record groups (name|type) it changes. */
+  groups: string[];
+  resolve: (changeId: string) => void;
+  reject: (error: unknown) => void;
+  taken: boolean;
+}
+
+interface ZoneQueue {
+  queued: Queued[];
+  flying: boolean;
+}
+
+interface ChangeState {
+  status?: DnsChangeStatus;
+  fetchedAt?: number;
+  inflight?: Promise<DnsChangeStatus>;
+}
+
+const groupKey = (r: DnsRecord) => {
+  const name = r.name.toLowerCase();
+  return `${name.endsWith('.') ? name : `${name}.`}|${r.type.toUpperCase()}`;
+};
+const recordKey = (r: DnsRecord) => `${groupKey(r)}|${r.setIdentifier ?? ''}`;
+
+export function createChangeCoalescer(deps: ChangeCoalescerDeps): ChangeCoalescer {
+  const { dns, pipeline, clock, logger } = deps;
+  const limits = deps.limits ?? ROUTE53_BATCH_LIMITS;
+  const zones = new Map<string, ZoneQueue>();
+  const changes = new Map<string, ChangeState>();
+  const neverAborted = new AbortController().signal;
+  const processSignal = deps.signal ?? neverAborted;
+
+  const fits = (size: { records: number; chars: number }) =>
+    size.records <= limits.maxRecords && size.chars <= limits.maxChars;
+
+  /** Everything queued that fits one batch with no record group twice; the rest waits for the next request. */
+  function takeBatch(zone: ZoneQueue): Queued[] {
+    const batch: Queued[] = [];
+    const keys = new Set<string>();
+    const used = { records: 0, chars: 0 };
+    const blocked = new Set<string>();
+    for (const item of zone.queued) {
+      // A group held back stays held back for every later item too: writes to one record keep their order.
+      const conflicts = item.groups.some((k) => keys.has(k) || blocked.has(k));
+      const size = changeBatchSize(item.request.records);
+      const room = fits({ records: used.records + size.records, chars: used.chars + size.chars });
+      if (conflicts || !room) {
+        for (const k of item.groups) blocked.add(k);
+        continue;
+      }
+      batch.push(item);
+      for (const k of item.groups) keys.add(k);
+      used.records += size.records;
+      used.chars += size.chars;
+    }
+    for (const item of batch) item.taken = true;
+    zone.queued = zone.queued.filter((item) => !item.taken);
+    return batch;
+  }
+
+  function commentFor(batch: Queued[]): string {
+    if (batch.length === 1) return batch[0]!.request.comment;
+    return `failover-operator PB-5 ${batch.length} policies: ${batch.map((i) => i.request.policy).join(' ')}`.slice(
+      0,
+      256,
+    );
+  }
+
+  function logWrite(item: Queued, fields: Record<string, unknown>): void {
+    logger.debug(
+      {
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+        region: ROUTE53_CONTROL_PLANE_REGION,
+        policy: item.request.policy,
+        write: true,
+        hostedZoneId: item.request.hostedZoneId,
+        rule: 'PB-8',
+        ...fields,
+      },
+      'completed AWS call',
+    );
+  }
+
+  /** Sends one policy's records alone (after its merged batch failed): its own request, its own token. */
+  async function sendAlone(item: Queued): Promise<void> {
+    try {
+      const changeId = await pipeline.call(
+        {
+          service: 'route53',
+          operation: 'ChangeResourceRecordSets',
+          region: ROUTE53_CONTROL_PLANE_REGION,
+          write: true,
+          idempotent: true, // UPSERT of the same values is a no-op
+          // Named for the log; no maxWritesPerMinute: the policy spent its write budget when it queued.
+          policy: item.request.policy,
+          partOfAction: true,
+          signal: processSignal,
+        },
+        (signal) =>
+          dns.upsertRecords(item.request.hostedZoneId, item.request.records, item.request.comment, { signal }),
+      );
+      item.resolve(changeId);
+    } catch (err) {
+      item.reject(err);
+    }
+  }
+
+  async function sendNext(hostedZoneId: string, zone: ZoneQueue): Promise<void> {
+    let batch: Queued[] | undefined;
+    let sentAt = 0;
+    let attempts = 0;
+    try {
+      const changeId = await pipeline.call(
+        {
+          service: 'route53',
+          operation: 'ChangeResourceRecordSets',
+          region: ROUTE53_CONTROL_PLANE_REGION,
+          write: true,
+          idempotent: true, // UPSERT of the same values is a no-op: a retry may resend the batch
+          partOfAction: true,
+          signal: processSignal,
+        },
+        (signal) => {
+          // Here the call holds its Route 53 token: take what is queued now. A retry resends the same batch.
+          batch ??= takeBatch(zone);
+          attempts++;
+          sentAt = clock.now();
+          if (batch.length === 0) return Promise.resolve('');
+          return dns.upsertRecords(
+            hostedZoneId,
+            batch.flatMap((item) => item.request.records),
+            commentFor(batch),
+            { signal },
+          );
+        },
+      );
+      const latencyMs = clock.now() - sentAt;
+      for (const item of batch ?? []) {
+        logWrite(item, { attempt: attempts, latencyMs, changeId, batchedPolicies: batch!.length });
+        item.resolve(changeId);
+      }
+      if (batch && batch.length > 1) {
+        logger.info(
+          { hostedZoneId, changeId, policies: batch.length, rule: 'PB-8' },
+          `PB-8 sent one change batch for ${batch.length} policies`,
+        );
+      }
+    } catch (err) {
+      // Failed before it held a token (breaker open, shutdown): everything queued would fail the same way.
+      const failed = batch ?? takeBatch(zone);
+      // Non-retryable: Route 53 refused the batch as a whole (InvalidChangeBatch…), maybe for one policy's records.
+      const terminal = !(err instanceof CircuitOpenError) && !(isCloudError(err) && err.retryable);
+      if (failed.length > 1 && terminal && !processSignal.aborted) {
+        logger.warn(
+          { hostedZoneId, policies: failed.length, err, rule: 'PB-8' },
+          'PB-8 merged change batch failed; sent each policy on its own',
+        );
+        for (const item of failed) await sendAlone(item);
+        return;
+      }
+      for (const item of failed) item.reject(err);
+    }
+  }
+
+  async function drain(hostedZoneId: string, zone: ZoneQueue): Promise<void> {
+    zone.flying = true;
+    try {
+      while (zone.queued.length > 0) await sendNext(hostedZoneId, zone);
+    } finally {
+      zone.flying = false;
+      if (zone.queued.length === 0) zones.delete(hostedZoneId);
+    }
+  }
+
+  function remember(changeId: string): ChangeState {
+    let state = changes.get(changeId);
+    if (state === undefined) {
+      state = {};
+      changes.set(changeId, state);
+      if (changes.size > MAX_REMEMBERED_CHANGES) {
+        const oldest = changes.keys().next().value;
+        if (oldest !== undefined) changes.delete(oldest);
+      }
+    }
+    return state;
+  }
+
+  return {
+    async submit(request) {
+      if (request.records.length === 0) throw new RangeError('a change request needs at least one record');
+      if (!fits(changeBatchSize(request.records))) {
+        throw new RangeError(`the records of ${request.policy} do not fit one change batch; send them in parts`);
+      }
+      const records = request.records.map(recordKey);
+      if (new Set(records).size !== records.length) {
+        throw new RangeError(`the records of ${request.policy} name one (name, type, setIdentifier) twice`);
+      }
+      await deps.rateLimiter.acquireWriteBudget(request.policy, request.maxWritesPerMinute, request.signal);
+      request.signal.throwIfAborted();
+
+      let zone = zones.get(request.hostedZoneId);
+      if (zone === undefined) {
+        zone = { queued: [], flying: false };
+        zones.set(request.hostedZoneId, zone);
+      }
+      const queue = zone;
+      const result = new Promise<string>((resolve, reject) => {
+        queue.queued.push({
+          request,
+          groups: [...new Set(request.records.map(groupKey))],
+          resolve,
+          reject,
+          taken: false,
+        });
+      });
+      if (!queue.flying) void drain(request.hostedZoneId, queue);
+      return untilAborted(result, request.signal, () => {
+        // Not sent yet: leave the queue. Already sent: the write may land; the journal keeps the entry Pending.
+        queue.queued = queue.queued.filter((item) => item.request !== request);
+      });
+    },
+
+    async changeStatus(changeId, opts) {
+      const state = remember(changeId);
+      if (state.status === 'INSYNC') return 'INSYNC';
+      if (state.inflight) return untilAborted(state.inflight, opts.signal);
+      if (
+        state.status !== undefined &&
+        state.fetchedAt !== undefined &&
+        clock.now() - state.fetchedAt < opts.maxAgeMs
+      ) {
+        return state.status;
+      }
+      const startedAt = clock.now();
+      const flight = pipeline
+        .call(
+          {
+            service: 'route53',
+            operation: 'GetChange',
+            region: ROUTE53_CONTROL_PLANE_REGION,
+            write: false,
+            partOfAction: true,
+            signal: processSignal,
+          },
+          (signal) => dns.getChangeStatus(changeId, { signal }),
+        )
+        .then((status) => {
+          state.status = status;
+          state.fetchedAt = startedAt;
+          return status;
+        });
+      state.inflight = flight;
+      const clear = () => {
+        if (state.inflight === flight) delete state.inflight;
+      };
+      flight.then(clear, clear);
+      return untilAborted(flight, opts.signal);
+    },
+  };
+}
+
+/** Waits for a shared promise, but lets this one caller leave when its own signal aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, onAbort?: () => void): Promise<T> {
+  if (signal.aborted) {
+    onAbort?.();
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      onAbort?.();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(err);
+      },
+    );
+  });
+}
