@@ -11,6 +11,7 @@
 //   FO_WATCH_NAMESPACE             watch one namespace only (default: all)
 //   POD_NAME                       leader identity (a random suffix keeps restarts distinct)
 //   FO_LOG_LEVEL                   pino level (default info)
+//   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
