@@ -150,6 +150,17 @@ export const ec2ComputeRules = {
       'restoreVolumesFromSnapshots needs a non-empty tagSelector: the operator finds the volumes to restore by their tags, and without one it restores nothing (PB-4).',
     fix: "Add tagSelector with the tags of the service's volumes (e.g. tagSelector: {app: orders}), or set restoreVolumesFromSnapshots: false.",
   },
+  replaceNeedsTagSelector: {
+    id: 'ec2.replaceNeedsTagSelector',
+    // The operator counts the healthy instances per zone by these tags (observe-cloud.ts); without them it would
+    // count none and never know how much capacity to replace — silently.
+    rule: '!has(self.replaceInHealthyZones) || (has(self.tagSelector) && size(self.tagSelector) > 0)',
+    fieldPath: '.tagSelector',
+    reason: 'FieldValueRequired',
+    message:
+      'replaceInHealthyZones needs a non-empty tagSelector: the operator counts the healthy instances of each zone by their tags, and without one it replaces nothing (PB-4).',
+    fix: "Add tagSelector with the tags of the service's instances (e.g. tagSelector: {app: orders}), or remove replaceInHealthyZones.",
+  },
 } as const satisfies Record<string, CelRule>;
 
 /** Rules on `spec.health` (self: the health block, after defaulting). */

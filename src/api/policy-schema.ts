@@ -411,6 +411,7 @@ export const Ec2ComputeSchema = withRules(
     { ...closed, description: 'EC2 capacity actions.' },
   ),
   ec2ComputeRules.restoreVolumesNeedsTagSelector,
+  ec2ComputeRules.replaceNeedsTagSelector,
 );
 
 export const ComputeSpecSchema = Type.Object(

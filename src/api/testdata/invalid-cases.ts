@@ -131,6 +131,16 @@ export const INVALID_POLICIES: InvalidCase[] = [
     path: 'spec.compute.ec2.tagSelector',
     message: 'restoreVolumesFromSnapshots needs a non-empty tagSelector',
   },
+  {
+    name: 'capacity replacement without a tag selector',
+    base: 'two-region-rds',
+    mutate: (p) => {
+      delete p.spec.compute.ec2.tagSelector;
+      p.spec.compute.ec2.restoreVolumesFromSnapshots = false;
+    },
+    path: 'spec.compute.ec2.tagSelector',
+    message: 'replaceInHealthyZones needs a non-empty tagSelector',
+  },
   // CEL + schema: traffic
   {
     name: 'weight above 255',
