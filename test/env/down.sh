@@ -40,7 +40,8 @@ source "$tb/state.env"
 alive() {
   local pid="${1:-}" needle="$2"
   [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$needle"
+  # The process may exit between the check above and the read: a quiet miss, not an error on stderr.
+  { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$needle"
 }
 
 # name pid needle: the needle guards against signalling a recycled pid that is now someone else's process.
