@@ -6,15 +6,11 @@
 // The operator logs at debug here: `completed AWS call` (write, policy, latency) is how a Route 53 write is
 // attributed to the policy that made it when many policies share a hosted zone.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseExposition, type Sample } from '../../src/metrics/parse-exposition.ts';
-import { operatorEnv } from '../../test/integration/support/operator-fixture.ts';
+import { type LogLine, OperatorProcess } from '../../test/integration/support/operator-fixture.ts';
 import type { OperatorWrite } from './measure.ts';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface Transition {
   policy: string;
@@ -23,13 +19,6 @@ export interface Transition {
   from: string;
   to: string;
   at: number;
-}
-
-interface PinoLine {
-  level: number;
-  time: number;
-  msg: string;
-  [key: string]: unknown;
 }
 
 export class OperatorChild {
@@ -44,49 +33,28 @@ export class OperatorChild {
   warnCount = 0;
   reconcileFailures = 0;
   metricsPort: number | undefined;
-  readonly #tail: string[] = [];
+  readonly #process: OperatorProcess;
 
   constructor(ns: string, podName: string) {
-    this.child = spawn(process.execPath, ['src/cli/failover-operator.ts', 'run'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        ...operatorEnv(ns, podName),
-        FO_LOG_LEVEL: 'debug',
-      },
+    // Only what the bench measures is kept: the shared fixture keeps just a bounded tail of raw lines.
+    this.#process = new OperatorProcess(ns, podName, {
+      logLevel: 'debug',
+      keepLines: false,
+      onLine: (line) => this.#take(line),
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      let partial = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        const parts = (partial + chunk).split('\n');
-        partial = parts.pop() ?? '';
-        for (const line of parts) this.#take(line);
-      });
-    }
+    this.child = this.#process.child;
+    this.exited = this.#process.exited;
   }
 
   get pid(): number | undefined {
     return this.child.pid;
   }
 
-  #take(line: string): void {
-    if (line.trim() === '') return;
-    this.#tail.push(line);
-    if (this.#tail.length > 60) this.#tail.shift();
-    let l: PinoLine;
-    try {
-      l = JSON.parse(line) as PinoLine;
-    } catch {
-      return; // a stack trace on stderr: kept in the tail
-    }
-    if (typeof l.msg !== 'string') return;
+  #take(l: LogLine): void {
+    const time = Number(l.time); // pino's epoch milliseconds
     if (l.level >= 50) {
       this.errorCount++;
-      if (this.errorLines.length < 20) this.errorLines.push(line.slice(0, 600));
+      if (this.errorLines.length < 20) this.errorLines.push(JSON.stringify(l).slice(0, 600));
     } else if (l.level === 40) this.warnCount++;
     if (l.msg === 'Reconcile failed; requeued with backoff') this.reconcileFailures++;
     if (l.msg === 'Started health and metrics server' && typeof l.port === 'number') this.metricsPort = l.port;
@@ -94,7 +62,7 @@ export class OperatorChild {
       this.writes.push({
         policy: String(l.policy ?? ''),
         operation: String(l.operation ?? ''),
-        at: l.time,
+        at: time,
         latencyMs: typeof l.latencyMs === 'number' ? l.latencyMs : 0,
       });
     }
@@ -105,11 +73,11 @@ export class OperatorChild {
         name: String(l.name),
         from: l.from,
         to: l.to,
-        at: l.time,
+        at: time,
       });
     }
     if (/^PB-\d+ (performed|failed|skipped) /.test(l.msg) && typeof l.policy === 'string') {
-      this.actions.push({ policy: l.policy, at: l.time, msg: l.msg });
+      this.actions.push({ policy: l.policy, at: time, msg: l.msg });
     }
   }
 
@@ -145,6 +113,6 @@ export class OperatorChild {
   }
 
   tail(n = 30): string {
-    return this.#tail.slice(-n).join('\n');
+    return this.#process.tail(n);
   }
 }

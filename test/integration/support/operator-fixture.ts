@@ -213,14 +213,30 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+export interface OperatorProcessOptions {
+  /** FO_LOG_LEVEL of the child; default info. */
+  logLevel?: string;
+  /**
+   * Keep every parsed line in `lines` and every raw line in `raw` (default). False keeps only the last 60 raw lines
+   * (for `tail`): a long run with many policies would otherwise grow the caller's memory without bound.
+   */
+  keepLines?: boolean;
+  /** Called with each pino JSON line as it arrives. */
+  onLine?: (line: LogLine) => void;
+}
+
+const TAIL_LINES = 60;
+
 /** One `failover-operator run` child process, its pino JSON lines collected as they arrive. */
 export class OperatorProcess {
   readonly lines: LogLine[] = [];
   readonly raw: string[] = [];
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  readonly #options: OperatorProcessOptions;
 
-  constructor(ns: string, podName: string) {
+  constructor(ns: string, podName: string, options: OperatorProcessOptions = {}) {
+    this.#options = options;
     this.child = spawn(process.execPath, ['src/cli/failover-operator.ts', 'run'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -228,7 +244,7 @@ export class OperatorProcess {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
         ...operatorEnv(ns, podName),
-        FO_LOG_LEVEL: 'info',
+        FO_LOG_LEVEL: options.logLevel ?? 'info',
       },
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
@@ -245,13 +261,18 @@ export class OperatorProcess {
 
   #take(line: string): void {
     if (line.trim() === '') return;
+    const keep = this.#options.keepLines ?? true;
     this.raw.push(line);
+    if (!keep && this.raw.length > TAIL_LINES) this.raw.shift();
+    let parsed: LogLine;
     try {
-      const parsed = JSON.parse(line) as LogLine;
-      if (typeof parsed.msg === 'string') this.lines.push(parsed);
+      parsed = JSON.parse(line) as LogLine;
     } catch {
-      // not pino JSON (a stack trace on stderr): kept in `raw` for the failure message
+      return; // not pino JSON (a stack trace on stderr): kept in `raw` for the failure message
     }
+    if (typeof parsed.msg !== 'string') return;
+    if (keep) this.lines.push(parsed);
+    this.#options.onLine?.(parsed);
   }
 
   /** The identity the process chose (POD_NAME plus a random suffix), from its start-up line. */
