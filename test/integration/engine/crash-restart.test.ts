@@ -5,18 +5,15 @@
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testbed } from '../../env/testbed.ts';
-import { applyCrds } from '../api/crds.ts';
 import {
   countCalls,
   createPolicy,
   createWeightedZone,
   eventually,
-  motoRoute53,
   motoWeights,
-  OperatorProcess,
-  ProbeTarget,
+  operatorProcessSuite,
   policyBody,
   statusOf,
   waitHealthy,
@@ -27,34 +24,20 @@ let kc: KubeConfig;
 let ns: string;
 let r53: Route53Client;
 let zoneId: string;
-const probes = new ProbeTarget();
-const processes: OperatorProcess[] = [];
+const suite = operatorProcessSuite();
+const { probes } = suite;
 
 beforeAll(async () => {
-  kc = testbed().kubeConfig();
-  await applyCrds(kc);
+  ({ kc, r53 } = suite);
   ns = await createNamespace(kc, 'engine-crash');
-  r53 = motoRoute53();
   zoneId = await createWeightedZone(r53, 'crash.test.', RECORD);
-  await probes.start();
 }, 60_000);
-
-afterEach(async () => {
-  await Promise.all(processes.splice(0).map((p) => p.kill()));
-  await testbed().faults.clear();
-});
-
-afterAll(async () => {
-  r53?.destroy();
-  await probes.stop();
-});
 
 describe('operator crash and restart mid-action', () => {
   it('resumes a Pending SetWeights after SIGKILL and lands the change exactly once', async () => {
     const tb = testbed();
     await tb.faults.clear();
-    const first = new OperatorProcess(ns, 'crash-first');
-    processes.push(first);
+    const first = suite.start(ns, 'crash-first');
     await createPolicy(
       kc,
       ns,
@@ -84,8 +67,7 @@ describe('operator crash and restart mid-action', () => {
 
     // Faults off, log emptied: from here the proxy log holds only the second process's calls.
     await tb.faults.clear();
-    const second = new OperatorProcess(ns, 'crash-second');
-    processes.push(second);
+    const second = suite.start(ns, 'crash-second');
 
     // The dead leader's Lease (15 s) must expire before the second process may act.
     const weights = await eventually(

@@ -9,17 +9,14 @@
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testbed } from '../../env/testbed.ts';
-import { applyCrds } from '../api/crds.ts';
 import {
   createPolicy,
   createWeightedZone,
   eventually,
-  motoRoute53,
   motoWeights,
-  OperatorProcess,
-  ProbeTarget,
+  operatorProcessSuite,
   policyBody,
   statusOf,
   waitHealthy,
@@ -27,28 +24,15 @@ import {
 
 let kc: KubeConfig;
 let r53: Route53Client;
-const probes = new ProbeTarget();
-const processes: OperatorProcess[] = [];
+const suite = operatorProcessSuite();
+const { probes } = suite;
 
 type ProxyLog = Awaited<ReturnType<ReturnType<typeof testbed>['faults']['log']>>;
 const forZone = (log: ProxyLog, action: string, zoneId: string) =>
   log.filter((e) => e.action === action && (e as { path?: string }).path?.includes(zoneId) === true);
 
-beforeAll(async () => {
-  kc = testbed().kubeConfig();
-  await applyCrds(kc);
-  r53 = motoRoute53();
-  await probes.start();
-}, 60_000);
-
-afterEach(async () => {
-  await Promise.all(processes.splice(0).map((p) => p.kill()));
-  await testbed().faults.clear();
-});
-
-afterAll(async () => {
-  r53?.destroy();
-  await probes.stop();
+beforeAll(() => {
+  ({ kc, r53 } = suite);
 });
 
 async function drained(zoneId: string, timeoutMs = 30_000): Promise<Record<string, number>> {
@@ -69,8 +53,7 @@ describe('AWS faults between the operator and Route 53', () => {
     const record = 'api.throttle.test.';
     const zoneId = await createWeightedZone(r53, 'throttle.test.', record);
     await tb.faults.clear();
-    const op = new OperatorProcess(ns, 'faults');
-    processes.push(op);
+    const op = suite.start(ns, 'faults');
     await createPolicy(
       kc,
       ns,
@@ -130,8 +113,7 @@ describe('AWS faults between the operator and Route 53', () => {
     const slowZone = await createWeightedZone(r53, 'slow.test.', 'api.slow.test.');
     const fastZone = await createWeightedZone(r53, 'fast.test.', 'api.fast.test.');
     await tb.faults.clear();
-    const op = new OperatorProcess(ns, 'isolation');
-    processes.push(op);
+    const op = suite.start(ns, 'isolation');
     await createPolicy(
       kc,
       ns,

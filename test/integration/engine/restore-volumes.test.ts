@@ -13,16 +13,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, testbed } from '../../env/testbed.ts';
-import { applyCrds } from '../api/crds.ts';
 import {
   createPolicy,
   createWeightedZone,
   eventually,
-  motoRoute53,
-  OperatorProcess,
-  ProbeTarget,
+  operatorProcessSuite,
   policyBody,
   sleep,
   statusOf,
@@ -34,27 +31,17 @@ const REGION = 'us-east-1';
 let kc: KubeConfig;
 let r53: Route53Client;
 let ec2: EC2Client;
-const probes = new ProbeTarget();
-const processes: OperatorProcess[] = [];
+const suite = operatorProcessSuite();
+const { probes } = suite;
 
-beforeAll(async () => {
+beforeAll(() => {
   const tb = testbed();
-  kc = tb.kubeConfig();
-  await applyCrds(kc);
-  r53 = motoRoute53();
+  ({ kc, r53 } = suite);
   ec2 = new EC2Client({ endpoint: tb.aws.motoEndpoint, region: REGION, credentials: tb.aws.credentials });
-  await probes.start();
-}, 60_000);
-
-afterEach(async () => {
-  await Promise.all(processes.splice(0).map((p) => p.kill()));
-  await testbed().faults.clear();
 });
 
-afterAll(async () => {
-  r53?.destroy();
+afterAll(() => {
   ec2?.destroy();
-  await probes.stop();
 });
 
 async function volumes(filters: Array<{ Name: string; Values: string[] }>): Promise<Volume[]> {
@@ -83,8 +70,7 @@ describe('restoreVolumesFromSnapshots against moto', () => {
     const ns = await createNamespace(kc, 'restore-volumes');
     const record = 'api.restore.test.';
     const zoneId = await createWeightedZone(r53, 'restore.test.', record);
-    const op = new OperatorProcess(ns, 'restore');
-    processes.push(op);
+    const op = suite.start(ns, 'restore');
     const body = policyBody(ns, 'data', { zoneId, recordName: record, probeUrl: `${probes.base}/v/{zone}` }) as {
       spec: Record<string, unknown>;
     };

@@ -10,20 +10,18 @@
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { findSamples, parseExposition, type Sample } from '../../../src/metrics/parse-exposition.ts';
 import { createNamespace, testbed } from '../../env/testbed.ts';
-import { applyCrds } from '../api/crds.ts';
 import {
   countCalls,
   createPolicy,
   createWeightedZone,
   eventually,
   leaseHolder,
-  motoRoute53,
   motoWeights,
-  OperatorProcess,
-  ProbeTarget,
+  type OperatorProcess,
+  operatorProcessSuite,
   policyBody,
   sleep,
   statusOf,
@@ -35,35 +33,21 @@ let kc: KubeConfig;
 let ns: string;
 let r53: Route53Client;
 let zoneId: string;
-const probes = new ProbeTarget();
-const processes: OperatorProcess[] = [];
+const suite = operatorProcessSuite();
+const { probes } = suite;
 
 beforeAll(async () => {
-  kc = testbed().kubeConfig();
-  await applyCrds(kc);
+  ({ kc, r53 } = suite);
   ns = await createNamespace(kc, 'engine-two');
-  r53 = motoRoute53();
   zoneId = await createWeightedZone(r53, 'two.test.', RECORD);
-  await probes.start();
 }, 60_000);
-
-afterEach(async () => {
-  await Promise.all(processes.splice(0).map((p) => p.kill()));
-  await testbed().faults.clear();
-});
-
-afterAll(async () => {
-  r53?.destroy();
-  await probes.stop();
-});
 
 describe('two operator processes, one Lease', () => {
   it('lets only the Lease holder act; the follower logs no action', async () => {
     const tb = testbed();
     await tb.faults.clear();
-    const a = new OperatorProcess(ns, 'op-a');
-    const b = new OperatorProcess(ns, 'op-b');
-    processes.push(a, b);
+    const a = suite.start(ns, 'op-a');
+    const b = suite.start(ns, 'op-b');
     await eventually('both processes started', async () => (a.identity() && b.identity() ? true : undefined));
 
     await createPolicy(
@@ -126,14 +110,12 @@ describe('followers keep probes warm', () => {
     const key = `${warmNs}/warm`;
 
     // Roles fixed up front: A leads, B follows.
-    const a = new OperatorProcess(warmNs, 'op-a');
-    processes.push(a);
+    const a = suite.start(warmNs, 'op-a');
     await eventually('op-a holds the Lease', async () => {
       const holder = await leaseHolder(kc, warmNs).catch(() => undefined);
       return holder !== undefined && holder === a.identity() ? holder : undefined;
     });
-    const b = new OperatorProcess(warmNs, 'op-b');
-    processes.push(b);
+    const b = suite.start(warmNs, 'op-b');
     await eventually('op-b started', async () => b.identity());
 
     const body = policyBody(warmNs, 'warm', {

@@ -15,8 +15,10 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { CoordinationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
 import { testbed } from '../../env/testbed.ts';
+import { applyCrds } from '../api/crds.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ZONES = ['us-east-1a', 'us-east-1b'] as const;
@@ -293,6 +295,62 @@ export class OperatorProcess {
   tail(n = 30): string {
     return this.raw.slice(-n).join('\n');
   }
+}
+
+export interface OperatorProcessSuite {
+  /** Admin kubeconfig of the test bed (set once the suite's beforeAll ran). */
+  readonly kc: KubeConfig;
+  /** Route 53 client straight to moto. */
+  readonly r53: Route53Client;
+  /** Loopback probe target, started for the file. */
+  readonly probes: ProbeTarget;
+  /** Starts an operator child process; it is killed after the test. */
+  start(ns: string, podName: string, options?: OperatorProcessOptions): OperatorProcess;
+}
+
+/**
+ * The lifecycle every child-process operator test file shares, registered as vitest hooks (call it at the top of
+ * the file, before its own beforeAll, which then runs after this one): CRDs applied, a moto Route 53 client, the
+ * probe target started; after each test its operators killed and the proxy's faults cleared; after all, clients
+ * and the probe target stopped.
+ */
+export function operatorProcessSuite(): OperatorProcessSuite {
+  let kc: KubeConfig | undefined;
+  let r53: Route53Client | undefined;
+  const probes = new ProbeTarget();
+  const processes: OperatorProcess[] = [];
+  beforeAll(async () => {
+    kc = testbed().kubeConfig();
+    await applyCrds(kc);
+    r53 = motoRoute53();
+    await probes.start();
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((p) => p.kill()));
+    await testbed().faults.clear();
+  });
+  afterAll(async () => {
+    r53?.destroy();
+    await probes.stop();
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is set in the suite's beforeAll; use it from a hook or a test`);
+    return value;
+  };
+  return {
+    get kc() {
+      return ready(kc, 'kc');
+    },
+    get r53() {
+      return ready(r53, 'r53');
+    },
+    probes,
+    start(ns, podName, options) {
+      const op = new OperatorProcess(ns, podName, options);
+      processes.push(op);
+      return op;
+    },
+  };
 }
 
 /** Counts proxy-log calls for one action on one hosted zone (Route 53 paths name the zone). */
