@@ -24,18 +24,12 @@ import {
   motoRoute53,
   operatorEnv,
   ProbeTarget,
+  statusOf as policyStatusOf,
   motoWeights as readMotoWeights,
 } from '../support/operator-fixture.ts';
 
 const ZONES = ['us-east-1a', 'us-east-1b'] as const; // the zones createWeightedZone makes records for
 const RECORD = 'api.controller.test.';
-
-interface PolicyStatus {
-  conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
-  zones?: Array<{ name: string; state: string; reasons?: string[] }>;
-  weights?: Record<string, number>;
-  journal?: Array<{ action: string; state: string; rule: string }>;
-}
 
 let kc: KubeConfig;
 let ns: string;
@@ -108,16 +102,7 @@ async function eventsOf(name: string) {
   return list.items;
 }
 
-async function statusOf(name: string): Promise<PolicyStatus> {
-  const obj = (await api().getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: POLICY_PLURAL,
-    namespace: ns,
-    name,
-  })) as { status?: PolicyStatus };
-  return obj.status ?? {};
-}
+const statusOf = (name: string) => policyStatusOf(kc, ns, name);
 
 /** Polls until `check` returns a value (not undefined), within 20 s. */
 const eventually = <T>(what: string, check: () => Promise<T | undefined>) => eventuallyWithin(what, check, 20_000);

@@ -34,7 +34,8 @@ export interface JournalRow {
 }
 
 export interface PolicyStatus {
-  zones?: Array<{ name: string; state: string }>;
+  conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+  zones?: Array<{ name: string; state: string; reasons?: string[] }>;
   weights?: Record<string, number>;
   journal?: JournalRow[];
 }
