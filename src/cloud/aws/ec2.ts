@@ -106,10 +106,8 @@ export function createEc2Compute(clients: AwsClients): Compute {
     async describeInstanceHealth(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
       const ec2 = clients.ec2(region);
       const found = new Map<string, InstanceHealth>();
-      let nextToken: string | undefined;
-      do {
-        const token = nextToken;
-        const page = await send('DescribeInstances', () =>
+      const instancePages = pages((token) =>
+        send('DescribeInstances', () =>
           ec2.send(
             new DescribeInstancesCommand({
               Filters: [...tagFilters(tagSelector), { Name: 'instance-state-name', Values: LIVE_STATES }],
@@ -117,7 +115,9 @@ export function createEc2Compute(clients: AwsClients): Compute {
             }),
             { abortSignal: opts.signal },
           ),
-        );
+        ),
+      );
+      for await (const page of instancePages) {
         for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
           if (!instance.InstanceId) continue;
           found.set(instance.InstanceId, {
@@ -129,15 +129,12 @@ export function createEc2Compute(clients: AwsClients): Compute {
             instanceStatus: 'insufficient-data',
           });
         }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      }
 
       for (const ids of chunk([...found.keys()], STATUS_BATCH)) {
         const statuses: InstanceStatus[] = [];
-        let statusToken: string | undefined;
-        do {
-          const token = statusToken;
-          const page = await send('DescribeInstanceStatus', () =>
+        const statusPages = pages((token) =>
+          send('DescribeInstanceStatus', () =>
             ec2.send(
               new DescribeInstanceStatusCommand({
                 InstanceIds: ids,
@@ -146,10 +143,9 @@ export function createEc2Compute(clients: AwsClients): Compute {
               }),
               { abortSignal: opts.signal },
             ),
-          );
-          statuses.push(...(page.InstanceStatuses ?? []));
-          statusToken = page.NextToken;
-        } while (statusToken);
+          ),
+        );
+        for await (const page of statusPages) statuses.push(...(page.InstanceStatuses ?? []));
         for (const s of statuses) {
           const known = s.InstanceId ? found.get(s.InstanceId) : undefined;
           if (!known) continue;
@@ -184,10 +180,8 @@ export function createEc2Compute(clients: AwsClients): Compute {
     async listSnapshots(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
       const ec2 = clients.ec2(region);
       const snapshots: Snapshot[] = [];
-      let nextToken: string | undefined;
-      do {
-        const token = nextToken;
-        const page = await send('DescribeSnapshots', () =>
+      const snapshotPages = pages((token) =>
+        send('DescribeSnapshots', () =>
           ec2.send(
             new DescribeSnapshotsCommand({
               OwnerIds: ['self'],
@@ -196,20 +190,19 @@ export function createEc2Compute(clients: AwsClients): Compute {
             }),
             { abortSignal: opts.signal },
           ),
-        );
+        ),
+      );
+      for await (const page of snapshotPages) {
         for (const s of page.Snapshots ?? []) if (s.SnapshotId) snapshots.push(toSnapshot(region, s));
-        nextToken = page.NextToken;
-      } while (nextToken);
+      }
       return snapshots;
     },
 
     async listVolumes(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
       const ec2 = clients.ec2(region);
       const volumes: Volume[] = [];
-      let nextToken: string | undefined;
-      do {
-        const token = nextToken;
-        const page = await send('DescribeVolumes', () =>
+      const volumePages = pages((token) =>
+        send('DescribeVolumes', () =>
           ec2.send(
             new DescribeVolumesCommand({
               Filters: tagFilters(tagSelector),
@@ -217,7 +210,9 @@ export function createEc2Compute(clients: AwsClients): Compute {
             }),
             { abortSignal: opts.signal },
           ),
-        );
+        ),
+      );
+      for await (const page of volumePages) {
         for (const v of page.Volumes ?? []) {
           if (!v.VolumeId || GONE_VOLUME_STATES.includes(v.State ?? '')) continue;
           volumes.push({
@@ -229,8 +224,7 @@ export function createEc2Compute(clients: AwsClients): Compute {
             tags: tagsOf(v.Tags),
           });
         }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      }
       return volumes;
     },
 
@@ -238,10 +232,8 @@ export function createEc2Compute(clients: AwsClients): Compute {
       const ec2 = clients.ec2(region);
       const snapshots: Snapshot[] = [];
       for (const ids of chunk([...new Set(volumeIds)], FILTER_VALUES_BATCH)) {
-        let nextToken: string | undefined;
-        do {
-          const token = nextToken;
-          const page = await send('DescribeSnapshots', () =>
+        const snapshotPages = pages((token) =>
+          send('DescribeSnapshots', () =>
             ec2.send(
               new DescribeSnapshotsCommand({
                 OwnerIds: ['self'],
@@ -250,10 +242,11 @@ export function createEc2Compute(clients: AwsClients): Compute {
               }),
               { abortSignal: opts.signal },
             ),
-          );
+          ),
+        );
+        for await (const page of snapshotPages) {
           for (const s of page.Snapshots ?? []) if (s.SnapshotId) snapshots.push(toSnapshot(region, s));
-          nextToken = page.NextToken;
-        } while (nextToken);
+        }
       }
       return snapshots;
     },
@@ -294,4 +287,19 @@ export function createEc2Compute(clients: AwsClients): Compute {
       );
     },
   };
+}
+
+/**
+ * Every page of a NextToken-paginated EC2 call, fetched one at a time. Not the SDK's paginate* helpers: each page
+ * must go through `send`, which records the call (the PB-1 control-plane signal) and maps its errors.
+ */
+async function* pages<P extends { NextToken?: string | undefined }>(
+  fetchPage: (token: string | undefined) => Promise<P>,
+): AsyncGenerator<P> {
+  let token: string | undefined;
+  do {
+    const page = await fetchPage(token);
+    yield page;
+    token = page.NextToken;
+  } while (token);
 }
