@@ -16,19 +16,15 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
 import { POLICY_FINALIZER } from '../../../src/controller/policy-reconciler.ts';
-import { runOperator } from '../../../src/main.ts';
-import { createNamespace, testbed } from '../../env/testbed.ts';
+import { testbed } from '../../env/testbed.ts';
 import { applyCrds, CRD_FILES, readCrd } from '../api/crds.ts';
 import {
   createWeightedZone,
   eventually,
-  motoRoute53,
-  operatorEnv,
-  ProbeTarget,
+  inProcessOperatorSuite,
   policyBody,
   sleep,
 } from '../support/operator-fixture.ts';
@@ -42,9 +38,19 @@ let kc: KubeConfig;
 let ns: string;
 let r53: Route53Client;
 let zoneId: string;
-const probe = new ProbeTarget();
-const stopOperator = new AbortController();
-let operator: Promise<number> | undefined;
+const suite = inProcessOperatorSuite({
+  namespace: 'skew',
+  podName: 'skew-test',
+  arrange: async (arranged) => {
+    ({ kc, ns, r53 } = arranged);
+    await installLenientCrd();
+    zoneId = await createWeightedZone(r53, 'skew.test.', 'api.skew.test.');
+  },
+  cleanUp: async () => {
+    await applyCrds(kc); // the real CRD again, for whatever runs next
+  },
+});
+const { probe } = suite;
 
 /** The policy CRD as an older release might have shipped it: any spec is stored as is. */
 async function installLenientCrd(): Promise<void> {
@@ -79,29 +85,6 @@ const condition = async (name: string, type: string) =>
 async function patchSpec(name: string, spec: object): Promise<void> {
   await api().patchNamespacedCustomObject({ ...ref(name), body: { spec } }, mergePatch);
 }
-
-beforeAll(async () => {
-  kc = testbed().kubeConfig();
-  await applyCrds(kc);
-  await installLenientCrd();
-  ns = await createNamespace(kc, 'skew');
-  await probe.start();
-  r53 = motoRoute53();
-  zoneId = await createWeightedZone(r53, 'skew.test.', 'api.skew.test.');
-  await testbed().faults.clear();
-  operator = runOperator(operatorEnv(ns, 'skew-test'), {
-    signal: stopOperator.signal,
-    logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
-  });
-}, 60_000);
-
-afterAll(async () => {
-  stopOperator.abort();
-  if (operator) expect(await operator).toBe(0);
-  r53?.destroy();
-  await probe.stop();
-  await applyCrds(kc); // the real CRD again, for whatever runs next
-}, 60_000);
 
 describe('InvalidSpec through CRD version skew (lenient CRD, real apiserver)', () => {
   it('reports an invalid stored spec, acts on it once fixed, and releases it on deletion even while invalid', async () => {

@@ -11,19 +11,14 @@
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
 import { POLICY_FINALIZER } from '../../../src/controller/policy-reconciler.ts';
-import { runOperator } from '../../../src/main.ts';
-import { createNamespace, testbed } from '../../env/testbed.ts';
-import { applyCrds } from '../api/crds.ts';
+import { testbed } from '../../env/testbed.ts';
 import {
   createWeightedZone,
   eventually as eventuallyWithin,
-  motoRoute53,
-  operatorEnv,
-  ProbeTarget,
+  inProcessOperatorSuite,
   statusOf as policyStatusOf,
   motoWeights as readMotoWeights,
 } from '../support/operator-fixture.ts';
@@ -35,9 +30,16 @@ let kc: KubeConfig;
 let ns: string;
 let r53: Route53Client;
 let zoneId: string;
-const probe = new ProbeTarget();
-const stopOperator = new AbortController();
-let operator: Promise<number>;
+const suite = inProcessOperatorSuite({
+  namespace: 'controller',
+  podName: 'controller-test',
+  arrange: async (arranged) => {
+    ({ kc, ns, r53 } = arranged);
+    // Arranged in moto directly (not through the fault proxy), so set-up never meets an injected fault.
+    zoneId = await createWeightedZone(r53, 'controller.test.', RECORD);
+  },
+});
+const { probe } = suite;
 
 function policy(name: string, extra: { suspend?: boolean } = {}) {
   return {
@@ -107,32 +109,6 @@ const statusOf = (name: string) => policyStatusOf(kc, ns, name);
 /** Polls until `check` returns a value (not undefined), within 20 s. */
 const eventually = <T>(what: string, check: () => Promise<T | undefined>) => eventuallyWithin(what, check, 20_000);
 const motoWeights = () => readMotoWeights(r53, zoneId);
-
-beforeAll(async () => {
-  const tb = testbed();
-  kc = tb.kubeConfig();
-  await applyCrds(kc);
-  ns = await createNamespace(kc, 'controller');
-
-  await probe.start();
-
-  // Arranged in moto directly (not through the fault proxy), so set-up never meets an injected fault.
-  r53 = motoRoute53();
-  zoneId = await createWeightedZone(r53, 'controller.test.', RECORD);
-  await tb.faults.clear();
-
-  operator = runOperator(operatorEnv(ns, 'controller-test'), {
-    signal: stopOperator.signal,
-    logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
-  });
-}, 60_000);
-
-afterAll(async () => {
-  stopOperator.abort();
-  if (operator) expect(await operator).toBe(0);
-  r53?.destroy();
-  await probe.stop();
-}, 40_000);
 
 describe('FailoverPolicy controller (in-process operator, real apiserver, moto)', () => {
   it('reports a suspended policy as Suspended and makes no AWS call for it', async () => {

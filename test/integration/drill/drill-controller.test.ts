@@ -4,21 +4,16 @@
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DRILL_PLURAL, type FailoverDrillStatus, GROUP, VERSION } from '../../../src/api/index.ts';
-import { runOperator } from '../../../src/main.ts';
-import { createNamespace, testbed } from '../../env/testbed.ts';
-import { applyCrds } from '../api/crds.ts';
+import { testbed } from '../../env/testbed.ts';
 import {
   countCalls,
   createPolicy,
   createWeightedZone,
   eventually,
-  motoRoute53,
+  inProcessOperatorSuite,
   motoWeights,
-  operatorEnv,
-  ProbeTarget,
   policyBody,
   sleep,
   statusOf,
@@ -28,9 +23,14 @@ import {
 let kc: KubeConfig;
 let ns: string;
 let r53: Route53Client;
-const probe = new ProbeTarget();
-const stopOperator = new AbortController();
-let operator: Promise<number>;
+const suite = inProcessOperatorSuite({
+  namespace: 'drill',
+  podName: 'drill-test',
+  arrange: async (arranged) => {
+    ({ kc, ns, r53 } = arranged);
+  },
+});
+const { probe } = suite;
 
 const api = () => kc.makeApiClient(CustomObjectsApi);
 
@@ -84,27 +84,6 @@ async function drillEvents(name: string): Promise<string[]> {
     .filter((e) => e.involvedObject.kind === 'FailoverDrill' && e.involvedObject.name === name)
     .map((e) => e.reason ?? '');
 }
-
-beforeAll(async () => {
-  const tb = testbed();
-  kc = tb.kubeConfig();
-  await applyCrds(kc);
-  ns = await createNamespace(kc, 'drill');
-  await probe.start();
-  r53 = motoRoute53();
-  await tb.faults.clear();
-  operator = runOperator(operatorEnv(ns, 'drill-test'), {
-    signal: stopOperator.signal,
-    logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
-  });
-}, 60_000);
-
-afterAll(async () => {
-  stopOperator.abort();
-  if (operator) expect(await operator).toBe(0);
-  r53?.destroy();
-  await probe.stop();
-}, 40_000);
 
 describe('FailoverDrill controller (in-process operator, real apiserver, moto)', () => {
   it('a DryRun drill gets a Succeeded report with actions and makes no AWS write', async () => {

@@ -5,20 +5,13 @@
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
-import { runOperator } from '../../../src/main.ts';
 import { findSamples, parseExposition, type Sample, sampleValue } from '../../../src/metrics/parse-exposition.ts';
-import type { Manager } from '../../../src/runtime/index.ts';
-import { createNamespace, testbed } from '../../env/testbed.ts';
-import { applyCrds } from '../api/crds.ts';
 import {
   createWeightedZone,
   eventually as eventuallyWithin,
-  motoRoute53,
-  operatorEnv,
-  ProbeTarget,
+  inProcessOperatorSuite,
   motoWeights as readMotoWeights,
 } from '../support/operator-fixture.ts';
 
@@ -29,10 +22,16 @@ let kc: KubeConfig;
 let ns: string;
 let r53: Route53Client;
 let zoneId: string;
-const probe = new ProbeTarget();
-const stopOperator = new AbortController();
-let operator: Promise<number>;
-let manager: Manager | undefined;
+const suite = inProcessOperatorSuite({
+  namespace: 'metrics',
+  podName: 'metrics-test',
+  arrange: async (arranged) => {
+    ({ kc, ns, r53 } = arranged);
+    // Arranged in moto directly (not through the fault proxy), so set-up never meets an injected fault.
+    zoneId = await createWeightedZone(r53, 'metrics.test.', RECORD);
+  },
+});
+const { probe } = suite;
 
 function policy(name: string) {
   return {
@@ -59,7 +58,7 @@ function policy(name: string) {
 }
 
 async function scrape(): Promise<Sample[]> {
-  const port = manager?.httpPort();
+  const port = suite.manager?.httpPort();
   if (port === undefined) throw new Error('the manager serves no /metrics yet');
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   expect(res.status).toBe(200);
@@ -70,35 +69,6 @@ async function scrape(): Promise<Sample[]> {
 /** Polls until `check` returns a value (not undefined), within 30 s. */
 const eventually = <T>(what: string, check: () => Promise<T | undefined>) => eventuallyWithin(what, check, 30_000);
 const motoWeights = () => readMotoWeights(r53, zoneId);
-
-beforeAll(async () => {
-  const tb = testbed();
-  kc = tb.kubeConfig();
-  await applyCrds(kc);
-  ns = await createNamespace(kc, 'metrics');
-
-  await probe.start();
-
-  // Arranged in moto directly (not through the fault proxy), so set-up never meets an injected fault.
-  r53 = motoRoute53();
-  zoneId = await createWeightedZone(r53, 'metrics.test.', RECORD);
-  await tb.faults.clear();
-
-  operator = runOperator(operatorEnv(ns, 'metrics-test'), {
-    signal: stopOperator.signal,
-    logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
-    onManager: (m) => {
-      manager = m;
-    },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  stopOperator.abort();
-  if (operator) expect(await operator).toBe(0);
-  r53?.destroy();
-  await probe.stop();
-}, 40_000);
 
 describe('/metrics of the in-process operator (real apiserver, moto)', () => {
   it('shows probe failures, the failed zone, the drain and its Route 53 call after a zone fails', async () => {

@@ -15,9 +15,11 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { CoordinationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
-import { testbed } from '../../env/testbed.ts';
+import type { Manager } from '../../../src/runtime/index.ts';
+import { createNamespace, testbed } from '../../env/testbed.ts';
 import { applyCrds } from '../api/crds.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -352,6 +354,84 @@ export function operatorProcessSuite(): OperatorProcessSuite {
       return op;
     },
   };
+}
+
+export interface InProcessOperatorSuite {
+  readonly kc: KubeConfig;
+  /** The suite's own namespace, watched by the operator. */
+  readonly ns: string;
+  /** Route 53 client straight to moto (set-up never meets an injected fault). */
+  readonly r53: Route53Client;
+  readonly probe: ProbeTarget;
+  /** The running operator's manager (its /metrics port), once it is built. */
+  readonly manager: Manager | undefined;
+}
+
+/**
+ * The lifecycle of a test file that runs the operator in-process (`runOperator`, the real composition root),
+ * registered as vitest hooks (call it at the top of the file): CRDs applied, a namespace, the probe target and a
+ * moto Route 53 client; then `arrange` (the file's own set-up, before the operator starts), the proxy's faults
+ * cleared, and the operator started. After all: the operator stopped (it must exit 0), clients and the probe target
+ * stopped, then `cleanUp`.
+ */
+export function inProcessOperatorSuite(options: {
+  namespace: string;
+  podName: string;
+  arrange?: (suite: InProcessOperatorSuite) => Promise<void>;
+  cleanUp?: (suite: InProcessOperatorSuite) => Promise<void>;
+}): InProcessOperatorSuite {
+  let kc: KubeConfig | undefined;
+  let ns: string | undefined;
+  let r53: Route53Client | undefined;
+  let manager: Manager | undefined;
+  let operator: Promise<number> | undefined;
+  const probe = new ProbeTarget();
+  const stopOperator = new AbortController();
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is set in the suite's beforeAll; use it from a hook or a test`);
+    return value;
+  };
+  const suite: InProcessOperatorSuite = {
+    get kc() {
+      return ready(kc, 'kc');
+    },
+    get ns() {
+      return ready(ns, 'ns');
+    },
+    get r53() {
+      return ready(r53, 'r53');
+    },
+    probe,
+    get manager() {
+      return manager;
+    },
+  };
+  beforeAll(async () => {
+    const tb = testbed();
+    kc = tb.kubeConfig();
+    await applyCrds(kc);
+    ns = await createNamespace(kc, options.namespace);
+    await probe.start();
+    r53 = motoRoute53();
+    await options.arrange?.(suite);
+    await tb.faults.clear();
+    const { runOperator } = await import('../../../src/main.ts');
+    operator = runOperator(operatorEnv(ns, options.podName), {
+      signal: stopOperator.signal,
+      logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
+      onManager: (m) => {
+        manager = m;
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    stopOperator.abort();
+    if (operator) expect(await operator).toBe(0);
+    r53?.destroy();
+    await probe.stop();
+    await options.cleanUp?.(suite);
+  }, 60_000);
+  return suite;
 }
 
 /** Counts proxy-log calls for one action on one hosted zone (Route 53 paths name the zone). */
