@@ -5,11 +5,11 @@
 //           (refuse)   (PB-3)        (loop)   (per attempt, PB-8)                (per attempt)
 //
 // Why this order:
-// - dry-run and zone-guard refuse before anything is spent: no token, no breaker count, no retry of a refusal.
-// - retry wraps the per-attempt stages, so every retried attempt spends a rate-limit token, counts towards the
+// - dry-run and zone-guard refuse before anything is spent: no rate-limit grant, no breaker count, no retry of a refusal.
+// - retry wraps the per-attempt stages, so every retried attempt spends its rate-limit grants, counts towards the
 //   breaker, is observed and has its own timeout (a retry storm stays inside PB-8's budgets). An open breaker
 //   mid-loop fails the remaining retries fast (CircuitOpenError is not retryable).
-// - the breaker sits outside the rate limiter: failing fast must not wait for (or spend) a token.
+// - the breaker sits outside the rate limiter: failing fast must not wait for (or spend) a grant.
 // - observe sits inside the rate limiter (latency is the service's, not the queue's) and outside the timeout
 //   (a hang is recorded as `timeout`).
 //

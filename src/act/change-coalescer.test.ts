@@ -95,7 +95,7 @@ function setup(
       return structuredClone(cloud.records.filter((r) => r.name === name && r.type === type));
     },
   });
-  /** Spends the shared Route 53 bucket so the next request waits for its token (as in an outage). */
+  /** Spends the shared Route 53 limit so the next request waits for its grant (as in an outage). */
   const drainRoute53Bucket = async (tokens: number) => {
     for (let i = 0; i < tokens; i++) {
       await rateLimiter.acquire(
@@ -119,7 +119,7 @@ function setup(
 
 describe('change coalescer', () => {
   it('sends concurrent drains of many policies on one hosted zone as one change batch and shares its GetChange polls', async () => {
-    const t = setup({ rateLimits: { route53: { ratePerSecond: 4, burst: 1 } } });
+    const t = setup({ rateLimits: { route53: [{ limit: 1, windowMs: 250 }] } });
     t.cloud.pendingPolls = 2; // PENDING twice, then INSYNC
     await t.drainRoute53Bucket(1);
     const results = await t.drainAll();
@@ -157,7 +157,7 @@ describe('change coalescer', () => {
   });
 
   it('sends each policy on its own when a merged batch fails with a non-retryable error; one bad policy fails alone', async () => {
-    const t = setup({ rateLimits: { route53: { ratePerSecond: 4, burst: 1 } } });
+    const t = setup({ rateLimits: { route53: [{ limit: 1, windowMs: 250 }] } });
     const invalid = (message: string) =>
       new CloudError({
         kind: 'terminal',
@@ -186,7 +186,7 @@ describe('change coalescer', () => {
   });
 
   it('fails every policy of a batch (no per-policy fallback) when a retryable error outlasts the retries', async () => {
-    const t = setup({ rateLimits: { route53: { ratePerSecond: 4, burst: 1 } } });
+    const t = setup({ rateLimits: { route53: [{ limit: 1, windowMs: 250 }] } });
     const throttled = new CloudError({
       kind: 'throttled',
       service: 'route53',
@@ -202,7 +202,7 @@ describe('change coalescer', () => {
   });
 
   it('never puts two changes of the same record (nor record group) in one batch, and keeps their order', async () => {
-    const t = setup({ rateLimits: { route53: { ratePerSecond: 4, burst: 1 } } });
+    const t = setup({ rateLimits: { route53: [{ limit: 1, windowMs: 250 }] } });
     await t.drainRoute53Bucket(1);
     const record = (weight: number, k = 0): DnsRecord => ({ ...group(0)[k]!, weight });
     const submit = (policy: string, records: DnsRecord[]) =>
@@ -246,7 +246,7 @@ describe('change coalescer', () => {
 
   it('keeps a batch within the change batch limits (an UPSERT counts twice)', async () => {
     const t = setup({
-      rateLimits: { route53: { ratePerSecond: 4, burst: 1 } },
+      rateLimits: { route53: [{ limit: 1, windowMs: 250 }] },
       batchLimits: { maxRecords: 4, maxChars: 1_000 },
     });
     await t.drainRoute53Bucket(1);
@@ -262,13 +262,49 @@ describe('change coalescer', () => {
         records: group(0).slice(0, 1),
         comment: 'c',
         policy: 'shop/slow',
-        maxWritesPerMinute: 6, // burst 1, then one every 10 s
+        maxWritesPerMinute: 6, // at most one in any 10 s
         signal,
       });
     await t.clock.run(submit());
     const before = t.clock.now();
     await t.clock.run(submit());
     expect(t.clock.now() - before).toBeGreaterThanOrEqual(9_000);
+  });
+
+  it('spends the write budget of every policy in a batch again on each retry of that batch', async () => {
+    const t = setup({ rateLimits: { route53: [{ limit: 1, windowMs: 250 }] } });
+    const throttled = new CloudError({
+      kind: 'throttled',
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      code: 'Throttling',
+      message: 'Rate exceeded',
+    });
+    t.cloud.fail('upsertRecords', { kind: 'error', error: throttled }, 2);
+    const sentAt: number[] = [];
+    const upsert = t.cloud.dns.upsertRecords;
+    t.cloud.dns.upsertRecords = (...args) => {
+      sentAt.push(t.clock.now() - T0);
+      return upsert(...args);
+    };
+    await t.drainRoute53Bucket(1);
+    const submit = (i: number) =>
+      t.coalescer.submit({
+        hostedZoneId: ZONE,
+        records: group(i).slice(0, 1),
+        comment: 'c',
+        policy: keyOf(i),
+        maxWritesPerMinute: 6, // at most one in any 10 s
+        signal,
+      });
+    const ids = await t.clock.run(Promise.all([submit(0), submit(1)]));
+    expect(ids).toEqual(['C1', 'C1']);
+    // One batch carrying both policies; each attempt spent both budgets: the attempts are 10 s apart, not the
+    expect(t.cloud.callsOf('upsertRecords').map((c) => (c.args[1] as DnsRecord[]).length)).toEqual([2, 2, 2]);
+    // throttled retry's 1–2 s (the first attempt's share was spent at T0, as each policy queued).
+    expect(sentAt[0]).toBeLessThan(1_000);
+    expect(sentAt[1]).toBeGreaterThanOrEqual(10_000);
+    expect(sentAt[2]).toBeGreaterThanOrEqual(20_000);
   });
 
   it('shares GetChange between concurrent waiters and remembers INSYNC', async () => {

@@ -3,11 +3,13 @@
 // once; one ChangeResourceRecordSets and a few GetChange polls each put the last drain of 100 policies more than a
 // minute behind the first. So writes to a hosted zone go through this coalescer:
 //
-// - a policy's share first spends its OWN write budget (`guardrails.maxWritesPerMinute`, PB-8), then queues on
-//   the hosted zone;
+// - a policy's share first spends its OWN write budget (`guardrails.maxWritesPerMinute`, PB-8) — its share of the
+//   first attempt of the batch it will ride — then queues on the hosted zone. Every further attempt of that batch
+//   (a retry) spends the budget of every policy in it again, and so does a policy's own resend after its merged
+//   batch failed: every attempt is a request Route 53 counts, so every attempt is budgeted;
 // - one request per hosted zone is in flight at a time (Route 53 answers PriorRequestNotComplete to concurrent
 //   changes of a zone anyway). It goes through the call pipeline like any write — retries, breaker, one Route 53
-//   token per attempt, timeout — and at the moment it holds the token it takes everything queued for the zone so
+//   grant per attempt, timeout — and at the moment it holds the grant it takes everything queued for the zone so
 //   far: no artificial delay when nothing else is queued, and whatever queued while it waited rides along;
 // - a batch never holds two policies' changes to the same record group (name, type) — so never two changes of one
 //   (name, type, setIdentifier) — and stays within 1,000 records / 32,000 characters; the later request waits for
@@ -166,7 +168,7 @@ export function createChangeCoalescer(deps: ChangeCoalescerDeps): ChangeCoalesce
     );
   }
 
-  /** Sends one policy's records alone (after its merged batch failed): its own request, its own token. */
+  /** Sends one policy's records alone (after its merged batch failed): its own request, its own grant. */
   async function sendAlone(item: Queued): Promise<void> {
     try {
       const changeId = await pipeline.call(
@@ -176,8 +178,11 @@ export function createChangeCoalescer(deps: ChangeCoalescerDeps): ChangeCoalesce
           region: ROUTE53_CONTROL_PLANE_REGION,
           write: true,
           idempotent: true, // UPSERT of the same values is a no-op
-          // Named for the log; no maxWritesPerMinute: the policy spent its write budget when it queued.
+          // A request of its own: each attempt spends the policy's write budget.
           policy: item.request.policy,
+          ...(item.request.maxWritesPerMinute !== undefined && {
+            maxWritesPerMinute: item.request.maxWritesPerMinute,
+          }),
           partOfAction: true,
           signal: processSignal,
         },
@@ -203,10 +208,19 @@ export function createChangeCoalescer(deps: ChangeCoalescerDeps): ChangeCoalesce
           write: true,
           idempotent: true, // UPSERT of the same values is a no-op: a retry may resend the batch
           partOfAction: true,
+          // The first attempt's share was spent by each policy as it queued; a retry resends the batch taken by
+          // then and spends every carried policy's budget again.
+          writeBudgets: () =>
+            (batch ?? []).map((item) => ({
+              policy: item.request.policy,
+              ...(item.request.maxWritesPerMinute !== undefined && {
+                maxWritesPerMinute: item.request.maxWritesPerMinute,
+              }),
+            })),
           signal: processSignal,
         },
         (signal) => {
-          // Here the call holds its Route 53 token: take what is queued now. A retry resends the same batch.
+          // Here the call holds its Route 53 grant: take what is queued now. A retry resends the same batch.
           batch ??= takeBatch(zone);
           attempts++;
           sentAt = clock.now();
@@ -231,7 +245,7 @@ export function createChangeCoalescer(deps: ChangeCoalescerDeps): ChangeCoalesce
         );
       }
     } catch (err) {
-      // Failed before it held a token (breaker open, shutdown): everything queued would fail the same way.
+      // Failed before it held a grant (breaker open, shutdown): everything queued would fail the same way.
       const failed = batch ?? takeBatch(zone);
       // Non-retryable: Route 53 refused the batch as a whole (InvalidChangeBatch…), maybe for one policy's records.
       const terminal = !(err instanceof CircuitOpenError) && !(isCloudError(err) && err.retryable);

@@ -2,41 +2,81 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createCallPipeline } from './call-pipeline.ts';
 import { createRateLimiter } from './rate-limit.ts';
+import { createRateWindowLimiter } from './rate-window.ts';
 import { createVirtualClock } from './testing/virtual-clock.ts';
-import { createTokenBucket } from './token-bucket.ts';
 import type { CallMeta } from './types.ts';
 
 const silent = pino({ level: 'silent' });
 
-describe('token bucket', () => {
-  it('lets the burst through at once, then spaces calls to the rate', async () => {
+/** The most grants inside any half-open window [t, t + windowMs) of the sorted times. */
+function busiestWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+describe('rate window limiter', () => {
+  it('lets the limit through at once, then never more than the limit in any window', async () => {
     const clock = createVirtualClock();
-    const bucket = createTokenBucket(clock, { ratePerSecond: 4, burst: 5 });
+    const limiter = createRateWindowLimiter(clock, [{ limit: 5, windowMs: 1_000 }]);
     const times: number[] = [];
-    const all = Promise.all(Array.from({ length: 9 }, () => bucket.take().then(() => times.push(clock.now()))));
+    const all = Promise.all(Array.from({ length: 12 }, () => limiter.take().then(() => times.push(clock.now()))));
     await clock.run(all);
-    expect(times).toEqual([0, 0, 0, 0, 0, 250, 500, 750, 1000]);
+    expect(times).toEqual([0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000, 2000, 2000]);
+    expect(busiestWindow(times, 1_000)).toBe(5);
   });
 
-  it('refills while idle, never beyond the burst', async () => {
+  it('is a true limit where a token bucket of the same size and rate is not (10 in one second)', async () => {
     const clock = createVirtualClock();
-    const bucket = createTokenBucket(clock, { ratePerSecond: 4, burst: 5 });
-    await clock.run(Promise.all(Array.from({ length: 5 }, () => bucket.take())));
+    const limiter = createRateWindowLimiter(clock, [{ limit: 5, windowMs: 1_000 }]);
+    const times: number[] = [];
+    // Idle long enough for a bucket to be full, then a trickle that a bucket would top up every 200 ms.
+    await clock.advance(10_000);
+    const all = Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        clock.sleep(i * 100).then(() => limiter.take().then(() => times.push(clock.now()))),
+      ),
+    );
+    await clock.run(all);
+    expect(busiestWindow(times, 1_000)).toBeLessThanOrEqual(5);
+  });
+
+  it('bounds every window it is given: the minute and its sixth', async () => {
+    const clock = createVirtualClock();
+    const limiter = createRateWindowLimiter(clock, [
+      { limit: 30, windowMs: 60_000 },
+      { limit: 5, windowMs: 10_000 },
+    ]);
+    const times: number[] = [];
+    await clock.run(Promise.all(Array.from({ length: 70 }, () => limiter.take().then(() => times.push(clock.now())))));
+    expect(busiestWindow(times, 10_000)).toBe(5);
+    expect(busiestWindow(times, 60_000)).toBe(30);
+  });
+
+  it('frees the window while idle, never beyond the limit', async () => {
+    const clock = createVirtualClock();
+    const limiter = createRateWindowLimiter(clock, [{ limit: 5, windowMs: 1_000 }]);
+    await clock.run(Promise.all(Array.from({ length: 5 }, () => limiter.take())));
+    expect(limiter.available()).toBe(0);
     await clock.advance(60_000);
-    expect(bucket.tokens()).toBe(5);
+    expect(limiter.available()).toBe(5);
   });
 
-  it('returns the token of a waiter that aborts, so the next waiter moves up', async () => {
+  it('gives back the reservation of a waiter that aborts, so the next waiter moves up', async () => {
     const clock = createVirtualClock();
-    const bucket = createTokenBucket(clock, { ratePerSecond: 1, burst: 1 });
-    await bucket.take();
+    const limiter = createRateWindowLimiter(clock, [{ limit: 1, windowMs: 1_000 }]);
+    await limiter.take();
     const controller = new AbortController();
-    const abandoned = bucket.take(controller.signal);
+    const abandoned = limiter.take(controller.signal);
     abandoned.catch(() => {});
     controller.abort(new Error('shutdown'));
     await expect(abandoned).rejects.toThrow('shutdown');
     const times: number[] = [];
-    await clock.run(bucket.take().then(() => times.push(clock.now())));
+    await clock.run(limiter.take().then(() => times.push(clock.now())));
     expect(times).toEqual([1000]);
   });
 });
@@ -66,8 +106,8 @@ describe('rate limiter', () => {
     }
     await clock.run(Promise.all(calls));
     const all = [...times.a!, ...times.b!].sort((x, y) => x - y);
-    // default 4/s burst 5: ten calls from two policies take 5 × 250 ms after the burst
-    expect(all).toEqual([0, 0, 0, 0, 0, 250, 500, 750, 1000, 1250]);
+    // default: at most 4 in any second, whichever policy or region
+    expect(all).toEqual([0, 0, 0, 0, 1000, 1000, 1000, 1000, 2000, 2000]);
     expect(times.a!.length).toBe(5);
     expect(times.b!.length).toBe(5);
   });
@@ -100,14 +140,15 @@ describe('rate limiter', () => {
     })();
     await clock.run(Promise.all([reads, drain]));
     expect(at[1]! - 1_000).toBeLessThanOrEqual(500);
-    // Reads run at their own 2/s (after a burst of 4); the shared 4/s bucket is never exceeded.
-    expect(readTimes.filter((t) => t <= 10_000).length).toBeLessThanOrEqual(4 + 2 * 10);
+    // Reads run at their own 2 in any second; the shared 4 in any second is never exceeded.
+    expect(busiestWindow(readTimes, 1_000)).toBeLessThanOrEqual(2);
+    expect(busiestWindow([...readTimes, ...at], 1_000)).toBeLessThanOrEqual(4);
     expect(readTimes).toHaveLength(40);
   });
 
   it('keeps separate buckets per region for regional services', async () => {
     const clock = createVirtualClock();
-    const limiter = createRateLimiter(clock, { ec2: { ratePerSecond: 1, burst: 1 } });
+    const limiter = createRateLimiter(clock, { ec2: [{ limit: 1, windowMs: 1_000 }] });
     const signal = new AbortController().signal;
     const meta = (region: string): CallMeta => ({
       service: 'ec2',
@@ -134,7 +175,7 @@ describe('rate limiter', () => {
       zone: 'us-east-1b',
       write: true,
       policy,
-      maxWritesPerMinute: 6, // burst 1, one every 10 s
+      maxWritesPerMinute: 6, // at most one in any 10 s
     });
     const times: number[] = [];
     const a = Promise.all([0, 1, 2].map(() => limiter.acquire(write('a'), signal).then(() => times.push(clock.now()))));

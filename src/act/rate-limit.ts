@@ -1,95 +1,111 @@
-// Middleware 5 of 7 (PB-8): don't stampede the control plane. Per-API token buckets shared by every policy in the
-// process, plus each policy's own write budget (`guardrails.maxWritesPerMinute`).
+// Middleware 5 of 7 (PB-8): don't stampede the control plane. Per-API limits shared by every policy in the process,
+// plus each policy's own write budget (`guardrails.maxWritesPerMinute`). Every limit is a sliding-window limit
+// (rate-window.ts): "at most N in ANY window", never a token bucket's "N at once, then the rate" — a bucket of
+// 5 refilled at 5/s lets 10 requests through in one second, and Route 53 throttled the sixth.
 //
-// - Route 53's API limit is account-wide (5 requests/s across all Route 53 calls), so it has ONE bucket whatever
-//   the region; the default stays a little below the limit (4/s, burst 5) to leave room for other tools.
-// - Route 53 READS (ListResourceRecordSets…) also take from a read bucket first, at a rate below the shared one
-//   (default 2/s of the 4/s): reads queue there, and enter the shared bucket no faster than that, so in an outage
-//   a change batch waits for at most a couple of tokens instead of behind a backlog of observations (PB-8: writes
-//   that move traffic come before reads). Reads an action makes itself — the current records before a change, the
-//   GetChange polls after it — belong to that write (`partOfAction`) and skip the read bucket.
-// - Every other service gets one bucket per service+region.
-// - A policy's writes also take from its write bucket: sustained rate maxWritesPerMinute/60 per second, burst a
-//   sixth of it (at least 1). A token bucket bounds the long-run rate, not every sliding minute: in the worst
-//   minute a policy can make maxWritesPerMinute × 7/6 writes.
+// - Route 53's API limit is account-wide (5 requests/s across all Route 53 calls, reads and writes), so it has ONE
+//   limit whatever the region; the default stays below it (at most 4 in any second) to leave room for other tools
+//   and for requests that reach AWS closer together than we sent them.
+// - Route 53 READS (ListResourceRecordSets…) also take from a read share first, below the shared limit (default at
+//   most 2 in any second of the 4): reads queue there, and enter the shared limit no faster than that, so in an
+//   outage a change batch waits for at most a couple of grants instead of behind a backlog of observations (PB-8:
+//   writes that move traffic come before reads). Reads an action makes itself — the current records before a
+//   change, the GetChange polls after it — belong to that write (`partOfAction`) and skip the read share.
+// - Every other service gets one limit per service+region.
+// - Every write ATTEMPT also spends the write budget of each policy whose changes it carries (`meta.policy`, and
+//   `meta.writeBudgets` for a change batch coalesced from several policies): at most maxWritesPerMinute in any
+//   60 s and at most a sixth of it (at least 1) in any 10 s.
 //
-// The limiter sits inside the retry middleware: every attempt, retries included, spends a token.
+// The limiter sits inside the retry middleware: every attempt, retries included, spends its grants.
 
 import type { AwsService } from '../cloud/types.ts';
-import { createTokenBucket, type TokenBucket, type TokenBucketOptions } from './token-bucket.ts';
+import { createRateWindowLimiter, type RateWindow, type RateWindowLimiter } from './rate-window.ts';
 import type { CallMeta, Clock, Middleware } from './types.ts';
 
-export type RateLimits = Record<AwsService, TokenBucketOptions>;
+export type RateLimits = Record<AwsService, readonly RateWindow[]>;
 
-/** Route 53 reads' own budget, within the shared route53 bucket (see the header). */
-export const DEFAULT_ROUTE53_READ_LIMIT: TokenBucketOptions = { ratePerSecond: 2, burst: 4 };
+const perSecond = (limit: number): RateWindow[] => [{ limit, windowMs: 1_000 }];
+
+/** Route 53 reads' own share, within the shared route53 limit (see the header). */
+export const DEFAULT_ROUTE53_READ_LIMIT: readonly RateWindow[] = perSecond(2);
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
-  route53: { ratePerSecond: 4, burst: 5 },
-  ec2: { ratePerSecond: 10, burst: 20 },
-  ebs: { ratePerSecond: 5, burst: 10 },
-  rds: { ratePerSecond: 5, burst: 10 },
-  cloudwatch: { ratePerSecond: 10, burst: 20 },
+  route53: perSecond(4),
+  ec2: perSecond(10),
+  ebs: perSecond(5),
+  rds: perSecond(5),
+  cloudwatch: perSecond(10),
 };
 
+/** A policy's write budget as windows: the minute, and a sixth of it per 10 s so it is not spent in one burst. */
+export function writeBudgetWindows(maxWritesPerMinute: number): RateWindow[] {
+  return [
+    { limit: maxWritesPerMinute, windowMs: 60_000 },
+    { limit: Math.max(1, Math.ceil(maxWritesPerMinute / 6)), windowMs: 10_000 },
+  ];
+}
+
 export interface RateLimiter {
-  /** Waits for every token the call needs (API bucket, then the policy's write bucket for writes). */
+  /** Waits for every grant the attempt needs (the policies' write budgets for writes, then the API limits). */
   acquire(meta: CallMeta, signal: AbortSignal): Promise<void>;
   /**
-   * Waits for one token of a policy's own write budget only, no API token: for a policy's share of a write whose
-   * one request carries several policies' changes (change-coalescer.ts); that request spends the API token.
+   * Waits for one grant of a policy's own write budget only, no API grant: for a policy's share of the first
+   * attempt of a request that carries several policies' changes (change-coalescer.ts); that request spends the
+   * API grant, and its retries spend every carried policy's budget again (`CallMeta.writeBudgets`).
    */
   acquireWriteBudget(policy: string, maxWritesPerMinute: number | undefined, signal: AbortSignal): Promise<void>;
 }
 
-/** One per process: pass the same instance to every pipeline so that all policies share the API buckets. */
+/** One per process: pass the same instance to every pipeline so that all policies share the API limits. */
 export function createRateLimiter(
   clock: Clock,
   limits: Partial<RateLimits> = {},
-  route53Reads: TokenBucketOptions = DEFAULT_ROUTE53_READ_LIMIT,
+  route53Reads: readonly RateWindow[] = DEFAULT_ROUTE53_READ_LIMIT,
 ): RateLimiter {
   const resolved: RateLimits = { ...DEFAULT_RATE_LIMITS, ...limits };
-  const route53ReadBucket = createTokenBucket(clock, route53Reads);
-  const apiBuckets = new Map<string, TokenBucket>();
-  const writeBuckets = new Map<string, { perMinute: number; bucket: TokenBucket }>();
+  const route53ReadShare = createRateWindowLimiter(clock, route53Reads);
+  const apiLimits = new Map<string, RateWindowLimiter>();
+  const writeBudgets = new Map<string, { perMinute: number; limiter: RateWindowLimiter }>();
 
-  function apiBucket(meta: CallMeta): TokenBucket {
+  function apiLimit(meta: CallMeta): RateWindowLimiter {
     const key = meta.service === 'route53' ? 'route53' : `${meta.service}/${meta.region}`;
-    let bucket = apiBuckets.get(key);
-    if (bucket === undefined) {
-      bucket = createTokenBucket(clock, resolved[meta.service]);
-      apiBuckets.set(key, bucket);
+    let limiter = apiLimits.get(key);
+    if (limiter === undefined) {
+      limiter = createRateWindowLimiter(clock, resolved[meta.service]);
+      apiLimits.set(key, limiter);
     }
-    return bucket;
+    return limiter;
   }
 
-  function writeBucket(policy: string, perMinute: number): TokenBucket {
-    const existing = writeBuckets.get(policy);
-    if (existing !== undefined && existing.perMinute === perMinute) return existing.bucket;
-    // A changed budget (spec edited) starts a fresh bucket.
-    const bucket = createTokenBucket(clock, {
-      ratePerSecond: perMinute / 60,
-      burst: Math.max(1, Math.ceil(perMinute / 6)),
-    });
-    writeBuckets.set(policy, { perMinute, bucket });
-    return bucket;
+  function writeBudget(policy: string, perMinute: number): RateWindowLimiter {
+    const existing = writeBudgets.get(policy);
+    if (existing !== undefined && existing.perMinute === perMinute) return existing.limiter;
+    // A changed budget (spec edited) starts afresh.
+    const limiter = createRateWindowLimiter(clock, writeBudgetWindows(perMinute));
+    writeBudgets.set(policy, { perMinute, limiter });
+    return limiter;
   }
 
   async function acquireWriteBudget(policy: string, perMinute: number | undefined, signal: AbortSignal) {
-    if (perMinute !== undefined && perMinute > 0) await writeBucket(policy, perMinute).take(signal);
+    if (perMinute !== undefined && perMinute > 0)
+      await writeBudget(policy, Math.max(1, Math.floor(perMinute))).take(signal);
   }
 
   return {
     acquireWriteBudget,
     async acquire(meta, signal) {
-      // The policy budget first: a policy over its own budget should not hold a shared API token while it waits.
-      if (meta.write && meta.policy !== undefined) {
-        await acquireWriteBudget(meta.policy, meta.maxWritesPerMinute, signal);
+      // The policy budgets first: a policy over its own budget must not hold a shared API grant while it waits
+      // (a grant is a reservation of a moment: the request has to go out then).
+      if (meta.write) {
+        if (meta.policy !== undefined) await acquireWriteBudget(meta.policy, meta.maxWritesPerMinute, signal);
+        for (const carried of meta.writeBudgets?.() ?? []) {
+          await acquireWriteBudget(carried.policy, carried.maxWritesPerMinute, signal);
+        }
       }
       if (meta.service === 'route53' && !meta.write && !meta.partOfAction) {
-        await route53ReadBucket.take(signal);
+        await route53ReadShare.take(signal);
       }
-      await apiBucket(meta).take(signal);
+      await apiLimit(meta).take(signal);
     },
   };
 }

@@ -33,10 +33,22 @@ export interface CallMeta {
   policy?: string;
   /** The policy's `guardrails.maxWritesPerMinute` (PB-8); no policy budget when undefined. */
   maxWritesPerMinute?: number;
+  /**
+   * The other policies whose changes this write carries (a Route 53 change batch coalesced from several policies):
+   * every attempt spends each one's budget too. Asked before each attempt, since a coalesced batch is known only
+   * once it has been taken.
+   */
+  writeBudgets?: () => readonly WriteBudget[];
   /** The policy is in dry run: writes are refused (last line of defence; the executor never gets here). */
   dryRun?: boolean;
   /** The caller's cancellation (shutdown, lost leadership). */
   signal?: AbortSignal;
+}
+
+/** One policy's write budget (PB-8): `guardrails.maxWritesPerMinute`, none when undefined. */
+export interface WriteBudget {
+  policy: string;
+  maxWritesPerMinute?: number;
 }
 
 export interface CallContext {
