@@ -62,7 +62,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
       onStateChange: (state, info) =>
         logger.warn(
           { ...info, state, rule: 'PB-8' },
-          `PB-8 circuit breaker for ${info.service} in ${info.region} moved to ${state}`,
+          `PB-8 circuit breaker for ${info.service} ${info.operationClass}s in ${info.region} moved to ${state}`,
         ),
     });
   const middleware: Middleware[] = [

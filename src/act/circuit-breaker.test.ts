@@ -1,8 +1,12 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { CloudError, type CloudErrorKind } from '../cloud/errors.ts';
+import { createCallPipeline } from './call-pipeline.ts';
 import { createCircuitBreaker, createCircuitBreakers } from './circuit-breaker.ts';
 import { CircuitOpenError } from './errors.ts';
+import { seededRandom } from './testing/seeded-random.ts';
 import { createVirtualClock } from './testing/virtual-clock.ts';
+import type { CallMeta } from './types.ts';
 
 const fail = (kind: CloudErrorKind) => async () => {
   throw new CloudError({ kind, service: 'ec2', operation: 'RunInstances', code: kind, message: kind });
@@ -12,7 +16,7 @@ const ok = async () => 'ok';
 describe('circuit breaker', () => {
   it('opens after consecutive unanswered failures and then fails fast without calling', async () => {
     const clock = createVirtualClock();
-    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1' });
+    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1', operationClass: 'write' });
     for (let i = 0; i < 4; i++) await expect(breaker.execute(fail('timeout'))).rejects.toBeInstanceOf(CloudError);
     expect(breaker.state()).toBe('closed');
     await expect(breaker.execute(fail('retryable'))).rejects.toBeInstanceOf(CloudError);
@@ -32,7 +36,7 @@ describe('circuit breaker', () => {
 
   it('half-opens after the cool-off: a successful trial closes it', async () => {
     const clock = createVirtualClock();
-    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1' });
+    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1', operationClass: 'write' });
     for (let i = 0; i < 5; i++) await breaker.execute(fail('timeout')).catch(() => {});
     await clock.advance(30_000);
     expect(breaker.state()).toBe('half-open');
@@ -42,7 +46,7 @@ describe('circuit breaker', () => {
 
   it('lets only one trial through while half-open', async () => {
     const clock = createVirtualClock();
-    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1' });
+    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1', operationClass: 'write' });
     for (let i = 0; i < 5; i++) await breaker.execute(fail('timeout')).catch(() => {});
     await clock.advance(30_000);
     let release!: () => void;
@@ -55,7 +59,7 @@ describe('circuit breaker', () => {
 
   it('re-opens on a failed trial with a doubled cool-off', async () => {
     const clock = createVirtualClock();
-    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1' });
+    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1', operationClass: 'write' });
     for (let i = 0; i < 5; i++) await breaker.execute(fail('timeout')).catch(() => {});
     await clock.advance(30_000);
     await breaker.execute(fail('timeout')).catch(() => {});
@@ -66,7 +70,7 @@ describe('circuit breaker', () => {
 
   it('treats an answer (terminal, throttled, not-found) as proof of life and resets the count', async () => {
     const clock = createVirtualClock();
-    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1' });
+    const breaker = createCircuitBreaker(clock, { service: 'ec2', region: 'us-east-1', operationClass: 'write' });
     for (const kind of ['timeout', 'timeout', 'timeout', 'timeout', 'terminal', 'timeout', 'timeout'] as const) {
       await breaker.execute(fail(kind)).catch(() => {});
     }
@@ -77,16 +81,57 @@ describe('circuit breaker', () => {
     expect(breaker.state()).toBe('closed');
   });
 
-  it('keeps one breaker per service and region', async () => {
+  it('keeps one breaker per service, region and operation class', async () => {
     const clock = createVirtualClock();
     const breakers = createCircuitBreakers(clock);
     for (let i = 0; i < 5; i++)
       await breakers
-        .for('ec2', 'us-east-1')
+        .for('ec2', 'us-east-1', 'write')
         .execute(fail('timeout'))
         .catch(() => {});
-    expect(breakers.for('ec2', 'us-east-1').state()).toBe('open');
-    expect(breakers.for('ec2', 'us-west-2').state()).toBe('closed');
-    expect(breakers.for('rds', 'us-east-1').state()).toBe('closed');
+    expect(breakers.for('ec2', 'us-east-1', 'write').state()).toBe('open');
+    expect(breakers.for('ec2', 'us-east-1', 'read').state()).toBe('closed');
+    expect(breakers.for('ec2', 'us-west-2', 'write').state()).toBe('closed');
+    expect(breakers.for('rds', 'us-east-1', 'write').state()).toBe('closed');
+  });
+
+  it('does not let successful Route 53 reads close the breaker that failing writes opened', async () => {
+    const clock = createVirtualClock();
+    const pipeline = createCallPipeline({
+      clock,
+      logger: pino({ level: 'silent' }),
+      isZoneImpaired: () => false,
+      random: seededRandom(3),
+    });
+    const meta = { service: 'route53', region: 'us-east-1', partOfAction: true } as const;
+    const change: CallMeta = { ...meta, operation: 'ChangeResourceRecordSets', write: true, idempotent: true };
+    const list: CallMeta = { ...meta, operation: 'ListResourceRecordSets', write: false };
+    const internalFailure = async () => {
+      throw new CloudError({
+        kind: 'retryable',
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+        code: 'InternalFailure',
+        message: 'We encountered an internal error. Please try again.',
+      });
+    };
+    let changes = 0;
+    const writeAttempt = () =>
+      clock.run(
+        pipeline.call(change, () => {
+          changes++;
+          return internalFailure();
+        }),
+      );
+    // Interleaved as in the outage: an observation (answered) between every failed change.
+    for (let i = 0; i < 3; i++) {
+      await writeAttempt().catch(() => {});
+      await clock.run(pipeline.call(list, async () => [])); // Route 53 reads answer
+    }
+    const sent = changes;
+    await expect(writeAttempt()).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(changes).toBe(sent); // failed fast: no request
+    expect(sent).toBeLessThanOrEqual(8); // open after 5 unanswered attempts (4 per call, retries included)
+    await expect(clock.run(pipeline.call(list, async () => 'answered'))).resolves.toBe('answered');
   });
 });

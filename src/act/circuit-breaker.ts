@@ -1,9 +1,15 @@
-// Middleware 4 of 7 (PB-8): one circuit breaker per service+region. After `failureThreshold` consecutive attempts
-// that failed because the service did not answer (CloudError kind `retryable` or `timeout`), the breaker opens and
-// every call to that service+region fails fast with a CircuitOpenError carrying `retryAfterMs` — the executor turns
-// it into a requeue instead of piling more requests onto a control plane that is down (April 2011). After the
-// cool-off it lets ONE trial call through (half-open): success closes it, another such failure re-opens it with a
-// doubled cool-off (capped), so a zone that stays impaired for a day is probed less and less often.
+// Middleware 4 of 7 (PB-8): one circuit breaker per service, region AND operation class (reads apart from writes).
+// After `failureThreshold` consecutive attempts that failed because the service did not answer (CloudError kind
+// `retryable` or `timeout`), the breaker opens and every call of that class to that service+region fails fast with
+// a CircuitOpenError carrying `retryAfterMs` — the executor turns it into a requeue instead of piling more requests
+// onto a control plane that is down (April 2011). After the cool-off it lets ONE trial call through (half-open):
+// success closes it, another such failure re-opens it with a doubled cool-off (capped), so a zone that stays
+// impaired for a day is probed less and less often.
+//
+// Why reads and writes apart: a control plane can fail its writes while its reads answer (on 2021-12-07 Route 53's
+// ChangeResourceRecordSets failed for seven hours while ListResourceRecordSets worked). With one breaker per
+// service, every successful observation closed the breaker that the failing writes had opened, and the writes
+// never stopped. A read answering proves nothing about writes, nor the other way round.
 //
 // Any other outcome (success, throttled, busy, not-found, terminal) proves the service answered and resets the
 // count. A call the caller itself cancelled proves nothing and changes nothing.
@@ -14,7 +20,19 @@
 import { isCloudError } from '../cloud/errors.ts';
 import type { AwsService, RegionName } from '../cloud/types.ts';
 import { CircuitOpenError } from './errors.ts';
-import type { Clock, Middleware } from './types.ts';
+import type { CallMeta, Clock, Middleware } from './types.ts';
+
+/** Reads and writes of one service+region have breakers of their own (see the header). */
+export type OperationClass = 'read' | 'write';
+
+export const operationClassOf = (meta: Pick<CallMeta, 'write'>): OperationClass => (meta.write ? 'write' : 'read');
+
+/** What one breaker guards. */
+export interface BreakerId {
+  service: AwsService;
+  region: RegionName;
+  operationClass: OperationClass;
+}
 
 export interface CircuitBreakerOptions {
   /** Consecutive unanswered attempts that open the breaker. Default 5. */
@@ -39,7 +57,7 @@ export interface CircuitBreaker {
 }
 
 export interface CircuitBreakerEvents {
-  onStateChange?(state: CircuitState, info: { service: AwsService; region: RegionName; coolOffMs: number }): void;
+  onStateChange?(state: CircuitState, info: BreakerId & { coolOffMs: number }): void;
 }
 
 /** Did the service fail to answer? Only these count towards opening the breaker. */
@@ -49,7 +67,7 @@ export function isUnansweredFailure(err: unknown): boolean {
 
 export function createCircuitBreaker(
   clock: Clock,
-  id: { service: AwsService; region: RegionName },
+  id: BreakerId,
   options: CircuitBreakerOptions = DEFAULT_CIRCUIT_BREAKER_OPTIONS,
   events: CircuitBreakerEvents = {},
 ): CircuitBreaker {
@@ -114,9 +132,9 @@ export function createCircuitBreaker(
   };
 }
 
-/** The breakers of one process, one per service+region, created on first use. */
+/** The breakers of one process, one per service+region+operation class, created on first use. */
 export interface CircuitBreakers {
-  for(service: AwsService, region: RegionName): CircuitBreaker;
+  for(service: AwsService, region: RegionName, operationClass: OperationClass): CircuitBreaker;
 }
 
 export function createCircuitBreakers(
@@ -127,11 +145,11 @@ export function createCircuitBreakers(
   const resolved = { ...DEFAULT_CIRCUIT_BREAKER_OPTIONS, ...options };
   const breakers = new Map<string, CircuitBreaker>();
   return {
-    for(service, region) {
-      const key = `${service}/${region}`;
+    for(service, region, operationClass) {
+      const key = `${service}/${region}/${operationClass}`;
       let breaker = breakers.get(key);
       if (breaker === undefined) {
-        breaker = createCircuitBreaker(clock, { service, region }, resolved, events);
+        breaker = createCircuitBreaker(clock, { service, region, operationClass }, resolved, events);
         breakers.set(key, breaker);
       }
       return breaker;
@@ -142,6 +160,7 @@ export function createCircuitBreakers(
 export function circuitBreakerMiddleware(breakers: CircuitBreakers): Middleware {
   return {
     name: 'circuit-breaker',
-    wrap: (next) => (ctx) => breakers.for(ctx.meta.service, ctx.meta.region).execute(() => next(ctx)),
+    wrap: (next) => (ctx) =>
+      breakers.for(ctx.meta.service, ctx.meta.region, operationClassOf(ctx.meta)).execute(() => next(ctx)),
   };
 }

@@ -35,17 +35,29 @@ export class ZoneImpairedRefusal extends Error {
   }
 }
 
-/** PB-8: the service+region breaker is open. Wait `retryAfterMs`, then try again (requeue, do not retry now). */
+/**
+ * PB-8: the breaker of a service+region for one operation class (reads or writes) is open. Wait `retryAfterMs`,
+ * then try again (requeue, do not retry now).
+ */
 export class CircuitOpenError extends Error {
   readonly rule = 'PB-8' as const;
   readonly service: AwsService;
   readonly region: RegionName;
+  readonly operationClass: 'read' | 'write';
   readonly retryAfterMs: number;
-  constructor(args: { service: AwsService; region: RegionName; retryAfterMs: number }) {
-    super(`circuit open for ${args.service} in ${args.region}; retry after ${args.retryAfterMs} ms`);
+  constructor(args: {
+    service: AwsService;
+    region: RegionName;
+    operationClass: 'read' | 'write';
+    retryAfterMs: number;
+  }) {
+    super(
+      `circuit open for ${args.service} ${args.operationClass}s in ${args.region}; retry after ${args.retryAfterMs} ms`,
+    );
     this.name = 'CircuitOpenError';
     this.service = args.service;
     this.region = args.region;
+    this.operationClass = args.operationClass;
     this.retryAfterMs = args.retryAfterMs;
   }
 }
