@@ -168,6 +168,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     clock,
     logger,
     journalStore,
+    failoverStore: journalStore,
     events: events.actions,
     metrics: operatorMetrics,
     isLeader: () => manager.isLeader(),

@@ -75,6 +75,11 @@ export const FailoverDrillSpecSchema = withRules(
         default: true,
         description: 'Return traffic to where the policy places it once the drill ends.',
       }),
+      allowPromotion: Type.Boolean({
+        default: false,
+        description:
+          'Live drills only: let the rehearsed region outage promote the production read replica (PB-6, irreversible). Even then the promotion waits for `failoverctl approve`. False: the drill moves traffic only.',
+      }),
       abort: Type.Boolean({ default: false, description: 'Set to true to stop the drill; cannot be undone.' }),
     },
     { ...closed, description: 'Which policy to rehearse, with what scenario and how.' },

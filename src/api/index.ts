@@ -42,10 +42,12 @@ export { type LoadedManifest, loadManifests, type ManifestSource } from './manif
 export {
   type DbInstanceRef,
   type Ec2Compute,
+  type FailoverPhase,
   type FailoverPolicy,
   FailoverPolicySchema,
   type FailoverPolicySpec,
   type FailoverPolicyStatus,
+  type FailoverState,
   type GuardrailsSpec,
   type HealthSpec,
   type JournalEntry,

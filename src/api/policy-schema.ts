@@ -359,6 +359,12 @@ export const RdsDatabaseSchema = withRules(
         default: 30,
         description: 'RPO budget: a replica is promoted only while its ReplicaLag is at most this (PB-6).',
       }),
+      maxLagAgeSeconds: Seconds({
+        maximum: 3600,
+        default: 180,
+        description:
+          'A ReplicaLag datapoint older than this does not count (RDS publishes one a minute and CloudWatch can lag): without a fresh, non-negative datapoint the replica is not promoted (PB-6).',
+      }),
       promotion: StringEnum(['Automatic', 'Manual'], {
         default: 'Automatic',
         description:
@@ -624,6 +630,61 @@ export const LastFailoverSchema = Type.Object(
   { ...closed, description: 'The most recent failover.' },
 );
 
+export const FailoverPhaseSchema = StringEnum(
+  ['Fencing', 'AwaitingPropagation', 'Promoting', 'Repointing', 'Settled', 'Aborted'],
+  { description: 'Where the database failover stands (docs/failover.md).' },
+);
+
+export const FailoverStateSchema = Type.Object(
+  {
+    epoch: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'Names this failover: trigger and time it was first seen, e.g. auto-20261203T101500Z.',
+    }),
+    trigger: StringEnum(['auto', 'manual', 'failback'], { description: 'What started it.' }),
+    from: DbInstanceRefSchema,
+    to: DbInstanceRefSchema,
+    phase: FailoverPhaseSchema,
+    startedAt: Timestamp({ description: 'When the target was recorded, before anything was fenced.' }),
+    phaseSince: Timestamp({ description: 'When the current phase began.' }),
+    reason: Text(1024, { description: 'Why the failover started (the evidence), or why it was aborted.' }),
+    fence: Type.Optional(
+      Type.Object(
+        {
+          previousValue: Type.Optional(Text(512, { description: 'The writer record value before the fence.' })),
+          previousTtlSeconds: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: 2147483647, description: 'The writer record TTL before the fence.' }),
+          ),
+          changeId: Type.Optional(Text(128, { description: 'The Route 53 change that fenced the writer.' })),
+          inSyncAt: Type.Optional(Timestamp({ description: 'When the fence change was first seen INSYNC.' })),
+        },
+        { ...closed, description: 'The writer-record fence (PB-7).' },
+      ),
+    ),
+    promotion: Type.Optional(
+      Type.Object(
+        {
+          attempts: Type.Integer({ minimum: 0, maximum: 1000, description: 'PromoteReadReplica calls recorded.' }),
+          lastAttemptAt: Timestamp({ description: 'When the last PromoteReadReplica was recorded as sent.' }),
+          lagSeconds: Type.Optional(
+            Type.Number({ description: 'Replica lag when the promotion was sent (the RPO, PB-6).' }),
+          ),
+          forced: Type.Optional(Type.Boolean({ description: 'The lag budget was overridden by a person.' })),
+        },
+        { ...closed, description: 'The promotion (PB-6): recorded before PromoteReadReplica is called.' },
+      ),
+    ),
+    promotedAt: Type.Optional(Timestamp({ description: 'When the target was first observed promoted.' })),
+    finishedAt: Type.Optional(Timestamp({ description: 'When it reached Settled or Aborted.' })),
+  },
+  {
+    ...closed,
+    description:
+      'The database failover as a durable state machine, written before each step is taken: the truth about where the writer is and what was sent (the journal is the audit trail).',
+  },
+);
+
 export const PendingApprovalSchema = Type.Object(
   {
     id: Type.String({ minLength: 1, maxLength: 128, description: 'Id to approve (spec.manual.approvalId).' }),
@@ -674,6 +735,7 @@ export const FailoverPolicyStatusSchema = Type.Object(
       }),
     ),
     lastFailover: Type.Optional(LastFailoverSchema),
+    failover: Type.Optional(FailoverStateSchema),
     lastActionAt: Type.Optional(Timestamp({ description: 'When the last AWS write was made (cooldown, PB-9).' })),
     pendingApproval: Type.Optional(PendingApprovalSchema),
     manual: Type.Optional(ManualRequestStatusSchema),
@@ -713,5 +775,7 @@ export type RegionStatus = Static<typeof RegionStatusSchema>;
 export type JournalEntry = Static<typeof JournalEntrySchema>;
 export type JournalState = Static<typeof JournalStateSchema>;
 export type LastFailover = Static<typeof LastFailoverSchema>;
+export type FailoverState = Static<typeof FailoverStateSchema>;
+export type FailoverPhase = Static<typeof FailoverPhaseSchema>;
 export type PendingApproval = Static<typeof PendingApprovalSchema>;
 export type ManualRequestStatus = Static<typeof ManualRequestStatusSchema>;

@@ -442,7 +442,7 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
       ]),
     });
     running.set(ctx.key, { policyKey, preDrill });
-    engine.injectZoneFailure(policyKey, target.zones, `drill ${ctx.req.name}`);
+    engine.injectZoneFailure(policyKey, target.zones, `drill ${ctx.req.name}`, liveDrillOf(ctx, drill));
     await deps.events.record(ctx.key, { type: 'Normal', reason: DrillEventReason.Started, message });
     logger.info(
       { ...ctx.log, policy: policyKey, zones: target.zones, preDrill, rule: 'PB-12' },
@@ -481,7 +481,7 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
     }
 
     const ended = ctx.now >= endsAtMs;
-    if (!ended) engine.injectZoneFailure(policyKey, target.zones, `drill ${ctx.req.name}`); // idempotent; resumes
+    if (!ended) engine.injectZoneFailure(policyKey, target.zones, `drill ${ctx.req.name}`, liveDrillOf(ctx, drill)); // idempotent; resumes
     const patch: Partial<FailoverDrillStatus> = {};
     const steps: string[] = [];
 
@@ -503,6 +503,7 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
       if (at !== undefined) {
         patch.trafficShiftedSeconds = seconds(at - startedAtMs);
         patch.rtoSeconds = patch.trafficShiftedSeconds;
+        // No write is lost while the writer stays put; a promotion during the drill sets the RPO below.
         patch.rpoSeconds = 0;
         steps.push(`traffic left ${records.join(', ')} after ${patch.trafficShiftedSeconds}s (PB-5)`);
         await deps.events.record(ctx.key, {
@@ -511,6 +512,13 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
           message: `PB-12 traffic shifted off ${records.join(', ')} after ${patch.trafficShiftedSeconds}s`,
         });
       }
+    }
+    const promotedLag = drillPromotionLag(policyStatus, startedAtMs);
+    if (promotedLag !== undefined && ctx.status.rpoSeconds !== promotedLag) {
+      patch.rpoSeconds = promotedLag;
+      steps.push(
+        `the drill promoted a replica: RPO ${promotedLag}s, its replica lag when the promotion was sent (PB-6)`,
+      );
     }
     const outageEndedNoted = (ctx.status.timeline ?? []).some((e) => e.message.startsWith(OUTAGE_ENDED));
     if (ended) {
@@ -762,4 +770,23 @@ function formatWeights(weights: Readonly<Record<string, number>>): string {
 /** JSON form, so `undefined` fields and key order do not count as a change. */
 function normalize(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value ?? {}));
+}
+
+/** The drill behind an injected failure: a rehearsal promotes the database only when its spec opts in (PB-12). */
+function liveDrillOf(ctx: Ctx, drill: FailoverDrill): { name: string; allowPromotion: boolean } {
+  return { name: `${ctx.req.namespace}/${ctx.req.name}`, allowPromotion: drill.spec.allowPromotion === true };
+}
+
+/**
+ * The RPO of a promotion this drill caused: the replica lag status.failover recorded when PromoteReadReplica was
+ * sent, for a failover started after the drill did (never negative: −1 never passes the RPO gate).
+ */
+function drillPromotionLag(
+  policyStatus: Partial<FailoverPolicyStatus> | undefined,
+  startedAtMs: number,
+): number | undefined {
+  const failover = policyStatus?.failover;
+  const lag = failover?.promotion?.lagSeconds;
+  if (!failover || lag === undefined || failover.phase === 'Aborted') return undefined;
+  return Date.parse(failover.startedAt) >= startedAtMs ? Math.max(0, lag) : undefined;
 }

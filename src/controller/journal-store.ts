@@ -9,24 +9,36 @@
 // Manager returns `leadership-lost`), so no other writer can have changed the journal since our last save.
 
 import type { JournalStore } from '../act/journal-store.ts';
-import type { FailoverPolicyStatus, JournalEntry } from '../api/index.ts';
+import type { FailoverPolicyStatus, FailoverState, JournalEntry } from '../api/index.ts';
+import type { FailoverStore } from '../engine/failover-store.ts';
 import type { StatusWriter } from '../runtime/index.ts';
 import { splitKey } from '../runtime/index.ts';
 
 export interface PolicyJournalStoreDeps {
   /** Reads the cached policy (the informer). */
-  getPolicy(key: string): { status?: { journal?: JournalEntry[] } } | undefined;
+  getPolicy(key: string): { status?: { journal?: JournalEntry[]; failover?: FailoverState } } | undefined;
   statusWriter: StatusWriter<Partial<FailoverPolicyStatus>>;
 }
 
-export interface PolicyJournalStore extends JournalStore {
+/** The journal and the failover state machine, both in the policy's status (the leader is their only writer). */
+export interface PolicyJournalStore extends JournalStore, FailoverStore {
   /** Drops the in-memory copy (the policy was deleted). */
   forget(key: string): void;
 }
 
 export function createPolicyJournalStore(deps: PolicyJournalStoreDeps): PolicyJournalStore {
   const saved = new Map<string, JournalEntry[]>();
+  const failovers = new Map<string, FailoverState>();
   return {
+    async loadFailover(key) {
+      const mine = failovers.get(key) ?? deps.getPolicy(key)?.status?.failover;
+      return mine === undefined ? undefined : structuredClone(mine);
+    },
+    async saveFailover(key, state) {
+      // Saved before the step it records is taken: the apiserver has it when this resolves.
+      await deps.statusWriter.patchStatus(splitKey(key), { status: { failover: structuredClone(state) } });
+      failovers.set(key, structuredClone(state));
+    },
     async load(key) {
       const mine = saved.get(key);
       if (mine) return structuredClone(mine);
@@ -42,6 +54,7 @@ export function createPolicyJournalStore(deps: PolicyJournalStoreDeps): PolicyJo
     },
     forget(key) {
       saved.delete(key);
+      failovers.delete(key);
     },
   };
 }

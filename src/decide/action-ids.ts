@@ -3,20 +3,31 @@
 //
 // A database failover's steps share a failover epoch, `<trigger>-<time>`: the time the trigger was first seen (the
 // region's Impaired `since`, or the request's `requestedAt`). A second failover months later has another epoch, so
-// its steps are never mistaken for the first one's. Every step id of an epoch names the instances it is about, so
-// the journal alone is enough to resume a failover after a restart (the target is recorded by phase 1).
+// its steps are never mistaken for the first one's. What a failover has done and what is due next is kept in its
+// durable state machine (status.failover, database-failover.ts), not read back from these ids: the journal is
+// bounded and its old entries are trimmed. Ids are bounded too: long identifiers are shortened with a hash.
 
 export type FailoverTrigger = 'auto' | 'manual' | 'failback';
-export type FailoverStep = 'fence-writer' | 'fence-weights' | 'promote' | 'writer' | 'abort-writer';
 
-export interface ParsedFailoverId {
-  epoch: string;
-  trigger: FailoverTrigger;
-  step: FailoverStep;
-  /** The writer failed over from (fence and abort steps). */
-  fromId?: string;
-  /** The replica failed over to (fence, promote and writer steps). */
-  toId?: string;
+/** Journal ids are at most this long (status.journal[].id, and the Route 53 change comment they travel in). */
+export const MAX_ACTION_ID_LENGTH = 128;
+/** An identifier inside an id is kept whole up to this length, else shortened with a hash (RDS allows 63). */
+const MAX_ID_PART = 36;
+
+/**
+ * An identifier as it appears inside an action id: whole when short, else its first characters, `~` and a hash of
+ * the whole (`orders-primary-database-in-us-east-1-with-a-long-name` → `orders-primary-database-in-u~1a2b3c4d`), so
+ * two long identifiers that share a prefix still get different ids and every id fits its 128 characters.
+ */
+export function idPart(identifier: string): string {
+  if (identifier.length <= MAX_ID_PART) return identifier;
+  return `${identifier.slice(0, MAX_ID_PART - 9)}~${fingerprint(identifier)}`;
+}
+
+/** Any id bounded to MAX_ACTION_ID_LENGTH: a longer one keeps its start and ends with a hash of the whole. */
+export function boundId(id: string): string {
+  if (id.length <= MAX_ACTION_ID_LENGTH) return id;
+  return `${id.slice(0, MAX_ACTION_ID_LENGTH - 9)}~${fingerprint(id)}`;
 }
 
 /** `2026-11-23T11:11:48.123Z` → `20261123T111148Z`: sortable, short, free of characters tokens dislike. */
@@ -36,48 +47,36 @@ export function epochTime(epoch: string): string {
   return epoch.slice(epoch.indexOf('-') + 1);
 }
 
+/**
+ * The journal ids of a failover's steps. The failover's state machine (status.failover) says which step is due;
+ * these ids only let the journal tell a step already Done and give AWS a stable idempotency token. A promotion is
+ * numbered by attempt: a second attempt exists only after observation disproved the first (database-failover.ts).
+ */
 export const failoverIds = {
-  fenceWriter: (epoch: string, fromId: string, toId: string) => `failover/${epoch}/fence-writer/${fromId}/${toId}`,
-  fenceWeights: (epoch: string, fromId: string, toId: string) => `failover/${epoch}/fence-weights/${fromId}/${toId}`,
-  promote: (epoch: string, toId: string) => `failover/${epoch}/promote/${toId}`,
-  writer: (epoch: string, toId: string) => `failover/${epoch}/writer/${toId}`,
-  abortWriter: (epoch: string, fromId: string) => `failover/${epoch}/abort-writer/${fromId}`,
+  fenceWriter: (epoch: string, fromId: string, toId: string) =>
+    boundId(`failover/${epoch}/fence-writer/${idPart(fromId)}/${idPart(toId)}`),
+  fenceWeights: (epoch: string, fromId: string, toId: string) =>
+    boundId(`failover/${epoch}/fence-weights/${idPart(fromId)}/${idPart(toId)}`),
+  promote: (epoch: string, toId: string, attempt = 1) =>
+    boundId(`failover/${epoch}/promote/${idPart(toId)}${attempt > 1 ? `/${attempt}` : ''}`),
+  writer: (epoch: string, toId: string) => boundId(`failover/${epoch}/writer/${idPart(toId)}`),
+  abortWriter: (epoch: string, fromId: string) => boundId(`failover/${epoch}/abort-writer/${idPart(fromId)}`),
 };
-
-const FAILOVER_ID =
-  /^failover\/((auto|manual|failback)-[0-9TZ]+)\/(fence-writer|fence-weights|promote|writer|abort-writer)\/(.+)$/;
-
-export function parseFailoverId(id: string): ParsedFailoverId | undefined {
-  const m = FAILOVER_ID.exec(id);
-  if (!m) return undefined;
-  const [, epoch, trigger, step, rest] = m as unknown as [string, string, FailoverTrigger, FailoverStep, string];
-  const parts = rest.split('/');
-  switch (step) {
-    case 'fence-writer':
-    case 'fence-weights':
-      return parts.length === 2 ? { epoch, trigger, step, fromId: parts[0], toId: parts[1] } : undefined;
-    case 'promote':
-    case 'writer':
-      return { epoch, trigger, step, toId: rest };
-    case 'abort-writer':
-      return { epoch, trigger, step, fromId: rest };
-  }
-}
 
 /**
  * A traffic change outside a failover: named by what it sets and by the last weight change it follows (so the same
  * weights set again after another change get a new id, while a retried plan keeps its id).
  */
 export function weightsId(after: string, weights: Record<string, number>): string {
-  return `weights/${after}/${digest(weights)}`;
+  return boundId(`weights/${after}/${digest(weights)}`);
 }
 
 export function launchId(region: string, epochMs: number, zone: string): string {
-  return `launch/${region}/${timeToken(epochMs)}/${zone}`;
+  return boundId(`launch/${region}/${timeToken(epochMs)}/${zone}`);
 }
 
 export function restoreId(volumeId: string, snapshotId: string): string {
-  return `restore/${volumeId}/${snapshotId}`;
+  return boundId(`restore/${volumeId}/${snapshotId}`);
 }
 
 /** A short, stable fingerprint of a weight map (order of keys does not matter). */

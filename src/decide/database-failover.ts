@@ -1,38 +1,49 @@
-// The cross-region database failover (PB-6, PB-7): a two-phase state machine kept in the journal, in the style of
-// CloudNativePG.
+// The cross-region database failover (PB-6, PB-7): a durable state machine kept in status.failover, written BEFORE
+// each step is taken, in the way CloudNativePG records its target primary before it fences and promotes. The
+// bounded journal is the audit trail; this state is the truth about where the writer is and what was sent.
 //
-//   trigger ──► phase 1: choose the target, FENCE ──► phase 2: PROMOTE ──► promoted & available: re-assert writer
+//   (trigger + evidence) ─► Fencing ─► AwaitingPropagation ─► Promoting ─► Repointing ─► Settled
+//                              └───────────┴──► Aborted (the old region recovered before any promotion was sent)
 //
-// Trigger: the region holding the writable primary is Impaired (epoch `auto-<region Impaired since>`), a manual
-// `failoverTo` request (`manual-<requestedAt>`), or a database failback (`failback-<requestedAt>`; Manual by
-// default, PB-10) — a failback is just a failover back home with the same gates.
+// Trigger: the region holding the writable primary is Impaired on independent evidence (promotion-evidence.ts:
+// endpoints hard-down in the required zones AND the primary database unreachable or impaired; EC2 metadata or
+// control-plane errors alone never start one), epoch `auto-<region Impaired since>`; a manual `failoverTo` request
+// (`manual-<requestedAt>`); or a database failback (`failback-<requestedAt>`; Manual by default, PB-10). A Live
+// drill's rehearsed outage starts none unless the drill allows promotion, and then only with an approval, like
+// `promotion: Manual`. A trigger whose epoch is not newer than the recorded failover's never starts a second one.
 //
-// Phase 1 (fence, PB-7): chooseStandbyRegion picks the target; the writer record is pointed at the target's
-// endpoint — a replica rejects writes until promoted, so two writable primaries are never in traffic — and the
-// weights give the target region's region records traffic and drain the old region's region records (the traffic
-// module computes them; this module names the step). Zone records follow zone health only: a healthy zone of the
-// old region keeps serving and writes through the writer record. The target is recorded in the step ids, so a
-// restart resumes with the same target.
-// Phase 2 (promote): only once the fence is journaled Done and its DNS change had time to reach clients (change
-// INSYNC, then the writer record's TTL); only a replica that is `available` (AWS refuses while `backing-up`) and
-// within the lag budget (PB-6) unless forced. A PromoteReplica already Done — or Pending while the observation
-// shows the instance modifying, rebooting or promoted — is never issued again.
-// Then, once the instance is `available` with no replication source: re-point the writer record if it drifted.
-//
-// An automatic failover whose promotion was never attempted is abandoned when the old region recovers: the writer
-// record is pointed back at the old primary (still the only writable one). Once a promotion is journaled, in any
-// state, there is no way back but a new failover.
-//
-// Gates: MultiplePrimaries (PB-7) whenever more than one writable primary is visible where one is expected;
-// Approval for Manual promotion before anything is fenced; ReplicaLag, DatabaseBusy, DnsPropagation, NoStandby.
+// Fencing: chooseStandbyRegion picks the target; the state (from, to, the writer record's value and TTL before the
+// fence) is recorded; the writer record is pointed at the target's endpoint — a replica rejects writes until it is
+// promoted, so two writable primaries are never in traffic — and the weights drain the old region's region records
+// (the traffic module computes them; this module names the step).
+// AwaitingPropagation: the fence holds only once its Route 53 change is INSYNC (read with GetChange by the engine)
+// and the longer of the old and the new TTL, plus a margin, has passed since: until then resolvers may still hand
+// out the old primary. Then the promotion gates: target observed, `available` (AWS refuses PromoteReadReplica
+// while it is backing-up), a fresh non-negative lag within the RPO budget unless a person forced it.
+// Promoting: the attempt is recorded (with the lag, the RPO) before PromoteReadReplica is sent. From then on it
+// counts as sent — whatever the journal says (a client timeout journals Failed, a lost save leaves it Pending, the
+// journal may be trimmed) — until observation disproves it: the target still an `available` replica a full grace
+// window after the attempt. Only then is it sent again, as a new numbered attempt. There is no way back from here
+// but a new failover.
+// Repointing: the target is observed promoted; once it is `available` the writer record is re-asserted if it drifted.
+// Settled: the writer is the target until a later failover (a failback) says otherwise.
 
+import type { FailoverPhase, FailoverState } from '../api/index.ts';
+import { LIMITS } from '../api/index.ts';
 import type { RegionName } from '../cloud/types.ts';
 import { epochTime, type FailoverTrigger, failoverEpoch, failoverIds } from './action-ids.ts';
 import { gate } from './gates.ts';
-import { type FailoverEpochRecord, parseTime } from './journal-view.ts';
+import { parseTime } from './journal-view.ts';
 import type { PlanContext } from './plan-context.ts';
 import { type DatabaseInstanceSetting, policyDatabases } from './policy-view.ts';
-import { chooseStandbyRegion, isWithinRpoBudget, type ObservedDb } from './standby-selection.ts';
+import { promotionEvidence } from './promotion-evidence.ts';
+import {
+  chooseStandbyRegion,
+  isObserved,
+  isWithinRpoBudget,
+  type LagBudget,
+  type ObservedDb,
+} from './standby-selection.ts';
 import type { PlanGate, PlannedAction } from './types.ts';
 
 export type DatabaseStage = 'steady' | 'failing-over' | 'recovering';
@@ -53,6 +64,10 @@ export interface DatabaseDecision {
   desiredWriter?: { region: RegionName; dbInstanceIdentifier: string };
   /** When a weight change in this plan is a failover step: its id and why (urgent, not held by cooldown). */
   weightsStep?: { id: string; reason: string };
+  /** The failover state this decision leaves (saved before the plan's actions when it changed). */
+  failover?: FailoverState;
+  /** The state to save instead when the planner drops `after` (a fence weight change rides in this plan). */
+  heldFailover?: FailoverState;
 }
 
 /** Not able to take writes whatever its replication role. */
@@ -60,9 +75,33 @@ const NOT_SERVING = new Set(['deleting', 'stopped', 'stopping', 'failed', 'creat
 /** Statuses that mean PromoteReadReplica was accepted (it reboots the instance). */
 const PROMOTING = new Set(['modifying', 'rebooting', 'renaming', 'upgrading']);
 
+/**
+ * How long a promotion recorded as sent counts as sent while RDS shows no sign of it (still an `available`
+ * replica). RDS moves a promoted replica to `modifying` within seconds of accepting the call; ten minutes of
+ * nothing is a call that never arrived.
+ */
+export const PROMOTION_GRACE_MS = 10 * 60_000;
+/** Added to the longer writer-record TTL after the fence is INSYNC: resolvers and clients that round up. */
+export const FENCE_MARGIN_MS = 5_000;
+
+/** Known to take writes: described, not replicating, serving. Unknown is neither healthy nor writable. */
 export function isWritablePrimary(db: ObservedDb): boolean {
-  return db.replicaSourceId === undefined && !NOT_SERVING.has(db.status);
+  return isObserved(db) && db.replicaSourceId === undefined && !NOT_SERVING.has(db.status);
 }
+
+/** Phases after which the failover needs nothing more. */
+export function isFinished(state: FailoverState): boolean {
+  return state.phase === 'Settled' || state.phase === 'Aborted';
+}
+
+/** The writer a failover state implies: the target once a promotion was sent, else the instance it started from. */
+export function writerOf(state: FailoverState): { region: RegionName; id: string } {
+  const promotedOrSent = state.phase === 'Promoting' || state.phase === 'Repointing' || state.phase === 'Settled';
+  const ref = promotedOrSent ? state.to : state.from;
+  return { region: ref.region, id: ref.dbInstanceIdentifier };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 function normalizeHost(value: string | undefined): string | undefined {
   return value?.replace(/\.$/, '').toLowerCase();
@@ -81,68 +120,29 @@ function regionOfDb(ctx: PlanContext, id: string): RegionName | undefined {
   return settingOf(ctx, id)?.region ?? ctx.db(id)?.region;
 }
 
-interface EpochStatus {
-  aborted: boolean;
-  promotionSent: boolean;
-  promoted: boolean;
-  settled: boolean;
+function lagBudget(ctx: PlanContext): LagBudget {
+  const db = ctx.settings.database;
+  return { maxLagSeconds: db?.maxLagSeconds ?? 0, maxLagAgeMs: db?.maxLagAgeMs ?? 0, now: ctx.now };
 }
 
-function epochStatus(ctx: PlanContext, ep: FailoverEpochRecord): EpochStatus {
-  const to = ep.toId === undefined ? undefined : ctx.db(ep.toId);
-  const promote = ep.toId === undefined ? undefined : ctx.journal.entry(failoverIds.promote(ep.epoch, ep.toId));
-  const promoted = to !== undefined && to.replicaSourceId === undefined;
-  const promotionSent =
-    promoted || promote?.state === 'Done' || (promote !== undefined && to !== undefined && PROMOTING.has(to.status));
-  const writerOk =
-    ctx.settings.traffic?.writerRecord === undefined ||
-    writerPointsAt(ctx, to?.endpoint) ||
-    (ep.toId !== undefined && ctx.journal.isDone(failoverIds.writer(ep.epoch, ep.toId)));
-  const abortedByWriter = ep.steps['abort-writer']?.state === 'Done';
-  // Without a writer record there is nothing to point back: an unsent automatic failover simply lapses.
-  const lapsed =
-    ep.trigger === 'auto' &&
-    !promotionSent &&
-    promote === undefined &&
-    ctx.settings.traffic?.writerRecord === undefined &&
-    !isFromRegionImpaired(ctx, ep);
-  return {
-    aborted: abortedByWriter || lapsed,
-    promotionSent,
-    promoted,
-    // Settled once promoted and the writer points at it; later status changes (an automatic backup) do not
-    // reopen the failover. While the promotion's reboot is still running it is not settled.
-    settled: promoted && to !== undefined && !PROMOTING.has(to.status) && writerOk,
-  };
-}
-
-function isFromRegionImpaired(ctx: PlanContext, ep: FailoverEpochRecord): boolean {
-  const region = ep.fromId === undefined ? undefined : regionOfDb(ctx, ep.fromId);
-  return region !== undefined && ctx.regionState(region) === 'Impaired';
-}
-
-/** The writer as of the last failover that took effect, or the configured primary. */
+/** The writer as of the recorded failover, or the configured primary; repaired from observation when it drifted. */
 function resolveWriter(ctx: PlanContext): { id: string; region: RegionName } | undefined {
   const db = ctx.settings.database;
   if (!db) return undefined;
-  let id = db.primary.dbInstanceIdentifier;
-  for (const ep of [...ctx.journal.failoverEpochs].reverse()) {
-    if (ep.toId === undefined) continue;
-    const status = epochStatus(ctx, ep);
-    if (status.aborted || !status.promotionSent) continue;
-    id = ep.toId;
-    break;
-  }
-  // Level-based repair: if that instance is observed as a replica while exactly one policy instance is writable
-  // (someone failed over by hand, or the journal was trimmed), the writable one is the writer.
+  let id = ctx.failover ? writerOf(ctx.failover).id : db.primary.dbInstanceIdentifier;
+  // Level-based repair: if that instance is observed as a replica while exactly one policy instance is known to be
+  // writable (someone failed over by hand), the writable one is the writer. An instance we could not describe is
+  // never taken for either.
   const observed = ctx.db(id);
   const writable = ctx.policyDbs.filter(isWritablePrimary);
-  if (observed?.replicaSourceId !== undefined && writable.length === 1 && writable[0]) id = writable[0].id;
+  if (observed && isObserved(observed) && observed.replicaSourceId !== undefined && writable.length === 1) {
+    id = writable[0]!.id;
+  }
   const region = regionOfDb(ctx, id);
   return region === undefined ? undefined : { id, region };
 }
 
-/** Regions holding a writable primary other than the writer (their region records are fenced, PB-7). A home
+/** Regions holding a known writable primary other than the writer (their region records are fenced, PB-7). A home
  * region whose database has not failed back is not fenced for that: its recovered zones serve again (PB-10). */
 function fencedRegionsFor(ctx: PlanContext, writer: { id: string; region: RegionName }): Set<RegionName> {
   const fenced = new Set<RegionName>();
@@ -160,16 +160,6 @@ interface Trigger {
   why: string;
 }
 
-function detectTrigger(ctx: PlanContext, writer: { id: string; region: RegionName }): Trigger | undefined {
-  const trig = findTrigger(ctx, writer);
-  if (!trig) return undefined;
-  // A trigger whose epoch is already in the journal has had its failover (settled or abandoned), and one older than
-  // the latest failover was overtaken by it: a stale request or the same impairment never starts a second one.
-  const latest = ctx.journal.latestFailoverEpoch;
-  if (latest && epochTime(trig.epoch) <= epochTime(latest.epoch)) return undefined;
-  return trig;
-}
-
 function findTrigger(ctx: PlanContext, writer: { id: string; region: RegionName }): Trigger | undefined {
   const { requests, settings } = ctx;
   const manual = requests.failoverTo;
@@ -184,7 +174,7 @@ function findTrigger(ctx: PlanContext, writer: { id: string; region: RegionName 
   }
   const home = settings.primaryRegion;
   if (writer.region !== home) {
-    if (requests.failback) {
+    if (requests.failback?.includeDatabase) {
       return {
         trigger: 'failback',
         epoch: failoverEpoch('failback', requests.failback.requestedAt),
@@ -216,6 +206,15 @@ function findTrigger(ctx: PlanContext, writer: { id: string; region: RegionName 
   return undefined;
 }
 
+/** A trigger newer than the recorded failover; the same impairment or a stale request never starts a second one. */
+function detectTrigger(ctx: PlanContext, writer: { id: string; region: RegionName }): Trigger | undefined {
+  const trig = findTrigger(ctx, writer);
+  if (!trig) return undefined;
+  const recorded = ctx.failover;
+  if (recorded && epochTime(trig.epoch) <= epochTime(recorded.epoch)) return undefined;
+  return trig;
+}
+
 function steady(
   ctx: PlanContext,
   writer: { id: string; region: RegionName },
@@ -229,6 +228,7 @@ function steady(
     writerRegion: writer.region,
     fencedRegions: fencedRegionsFor(ctx, writer),
     desiredWriter: { region: writer.region, dbInstanceIdentifier: writer.id },
+    ...(ctx.failover ? { failover: ctx.failover } : {}),
   };
 }
 
@@ -243,13 +243,34 @@ function startFailover(ctx: PlanContext, trig: Trigger, writer: { id: string; re
   if (!settings) return steady(ctx, writer);
   const many = tooManyPrimaries(ctx, new Set([writer.id]));
   if (many) return steady(ctx, writer, [many]);
+  const drill = ctx.requests.liveDrill;
+  const seen: string[] = [];
+  if (trig.trigger === 'auto') {
+    // A rehearsal never moves the production database unless the drill says so (PB-12).
+    if (drill && !drill.allowPromotion) return steady(ctx, writer, [gate.drill(drill.name)]);
+  }
+  if (trig.trigger === 'auto' && !drill) {
+    // A drill that allows promotion rehearses the database's failure too; it needs a person's approval instead.
+    const region = ctx.settings.regions.find((r) => r.name === writer.region);
+    const zone = ctx.db(writer.id)?.zone;
+    const evidence = promotionEvidence(ctx.regionHealth(writer.region), {
+      writerId: writer.id,
+      ...(zone === undefined ? {} : { writerZone: zone }),
+      zoneCount: region?.zones.length ?? 0,
+      impairedZones: ctx.settings.regionImpairedZones,
+    });
+    if (!evidence.sufficient) {
+      return steady(ctx, writer, [gate.insufficientEvidence(writer.region, evidence.missing)]);
+    }
+    seen.push(...evidence.seen);
+  }
   const from = ctx.db(writer.id);
   const choice = chooseStandbyRegion(ctx.cloud.databases, {
-    from: { id: writer.id, region: writer.region, ...(from ? { arn: from.arn } : {}) },
+    from: { id: writer.id, region: writer.region, ...(from?.arn ? { arn: from.arn } : {}) },
     allowedIds: ctx.policyDbIds,
     regionState: ctx.regionState,
     zoneState: ctx.zoneState,
-    maxLagSeconds: settings.maxLagSeconds,
+    lag: lagBudget(ctx),
     force: trig.force,
     ...(trig.region === undefined ? {} : { region: trig.region }),
   });
@@ -259,78 +280,132 @@ function startFailover(ctx: PlanContext, trig: Trigger, writer: { id: string; re
       .filter((r) => r.overLag)
       .map((r) => ctx.db(r.id))
       .filter((d): d is ObservedDb => d !== undefined)
-      .sort((a, b) => (a.lagSeconds ?? Number.POSITIVE_INFINITY) - (b.lagSeconds ?? Number.POSITIVE_INFINITY));
-    if (overLag[0]) return steady(ctx, writer, [gate.replicaLag(overLag[0], settings.maxLagSeconds)]);
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    if (overLag[0]) return steady(ctx, writer, [gate.replicaLag(overLag[0], lagBudget(ctx))]);
     const reasons = choice.rejected.map((r) => `${r.id}: ${r.reason}`).join('; ');
     return steady(ctx, writer, [
       gate.noStandby(`${trig.why}, but no replica qualifies${reasons ? ` (${reasons})` : ''}`),
     ]);
   }
-  // Manual promotion: a person approves the automatic failover before anything is fenced. A manual request or a
-  // failback request is itself that decision.
-  if (trig.trigger === 'auto' && settings.promotion === 'Manual') {
+  // Manual promotion (or a drill that may promote): a person approves before anything is fenced. A manual request
+  // or a failback request is itself that decision.
+  if (trig.trigger === 'auto' && (settings.promotion === 'Manual' || drill)) {
     const approved = ctx.requests.approvePromotion?.dbInstanceIdentifier;
     const approvedTarget = choice.ranked.find((d) => d.id === approved);
-    if (!approvedTarget) return steady(ctx, writer, [gate.approval(target.id)]);
+    if (!approvedTarget) {
+      const why = drill ? `live drill ${drill.name} allows a promotion` : 'promotion is Manual';
+      return steady(ctx, writer, [gate.approval(target.id, why)]);
+    }
     target = approvedTarget;
   }
   if (target.endpoint === undefined) {
     return steady(ctx, writer, [gate.databaseBusy(target.id, 'has no endpoint yet: cannot point the writer at it')]);
   }
-  return continueFailover(ctx, {
+  const now = iso(ctx.now);
+  const before = ctx.cloud.writer;
+  const state: FailoverState = {
     epoch: trig.epoch,
     trigger: trig.trigger,
-    fromId: writer.id,
-    toId: target.id,
-    steps: {},
-  });
+    from: { region: writer.region, dbInstanceIdentifier: writer.id },
+    to: { region: target.region, dbInstanceIdentifier: target.id },
+    phase: 'Fencing',
+    startedAt: now,
+    phaseSince: now,
+    reason: [trig.why, ...seen].join('; ').slice(0, 1024),
+    fence: {
+      ...(before?.values[0] === undefined ? {} : { previousValue: before.values[0].slice(0, 512) }),
+      ...(before?.ttl === undefined ? {} : { previousTtlSeconds: before.ttl }),
+    },
+  };
+  return continueFailover(ctx, state);
 }
 
-function continueFailover(ctx: PlanContext, ep: FailoverEpochRecord): DatabaseDecision {
-  const db = ctx.settings.database;
-  const fromId = ep.fromId;
-  const toId = ep.toId;
-  const fromRegion = fromId === undefined ? undefined : regionOfDb(ctx, fromId);
-  const toRegion = toId === undefined ? undefined : regionOfDb(ctx, toId);
-  if (!db || fromId === undefined || toId === undefined || fromRegion === undefined || toRegion === undefined) {
-    // A journal entry we cannot place (instance no longer in the policy): fall back to the steady view.
-    const writer = resolveWriter(ctx);
-    return writer
-      ? steady(ctx, writer)
-      : { stage: 'steady', before: [], after: [], gates: [], fencedRegions: new Set() };
-  }
-  const from = ctx.db(fromId);
-  const to = ctx.db(toId);
-  const status = epochStatus(ctx, ep);
+function advance(ctx: PlanContext, state: FailoverState, phase: FailoverPhase, extra: Partial<FailoverState> = {}) {
+  return { ...state, ...extra, phase, phaseSince: iso(ctx.now) } satisfies FailoverState;
+}
+
+/** An automatic failover before any promotion was sent is abandoned when its region is no longer Impaired. */
+function canAbandon(ctx: PlanContext, state: FailoverState): boolean {
+  return (
+    state.trigger === 'auto' &&
+    (state.phase === 'Fencing' || state.phase === 'AwaitingPropagation') &&
+    ctx.regionState(state.from.region) !== 'Impaired'
+  );
+}
+
+/** The writer record pointed back at the old primary after an abort, until that is done. */
+function pointBack(ctx: PlanContext, state: FailoverState): PlannedAction | undefined {
   const writerRecord = ctx.settings.traffic?.writerRecord;
-  const stage: DatabaseStage = ep.trigger === 'failback' ? 'recovering' : 'failing-over';
+  const fromId = state.from.dbInstanceIdentifier;
+  const from = ctx.db(fromId);
+  const id = failoverIds.abortWriter(state.epoch, fromId);
+  if (!writerRecord || !from || !isWritablePrimary(from) || from.endpoint === undefined) return undefined;
+  if (writerPointsAt(ctx, from.endpoint) || ctx.journal.isDone(id)) return undefined;
+  return {
+    id,
+    action: { kind: 'SetWriterRecord', value: from.endpoint },
+    rule: 'PB-7',
+    target: writerRecord.recordName,
+    region: state.from.region,
+    reason: `region ${state.from.region} recovered before ${state.to.dbInstanceIdentifier} was promoted: failover abandoned, writer pointed back at ${fromId}`,
+  };
+}
 
-  // The old region recovered before any promotion was attempted: point the writer back, the failover is abandoned.
-  // Any journaled attempt (even Pending or Failed: a timed-out call may still have reached RDS) rules this out.
-  const promoteAttempted = ctx.journal.entry(failoverIds.promote(ep.epoch, toId)) !== undefined;
-  if (
-    ep.trigger === 'auto' &&
-    !status.promotionSent &&
-    !promoteAttempted &&
-    !isFromRegionImpaired(ctx, ep) &&
-    writerRecord
-  ) {
-    const back = steady(ctx, { id: fromId, region: fromRegion });
-    if (from?.endpoint !== undefined && isWritablePrimary(from)) {
-      back.before.push({
-        id: failoverIds.abortWriter(ep.epoch, fromId),
-        action: { kind: 'SetWriterRecord', value: from.endpoint },
-        rule: 'PB-7',
-        target: writerRecord.recordName,
-        region: fromRegion,
-        reason: `region ${fromRegion} recovered before ${toId} was promoted: failover abandoned, writer pointed back at ${fromId}`,
-      });
-      return back;
-    }
+function abandon(ctx: PlanContext, state: FailoverState): DatabaseDecision {
+  const aborted = advance(ctx, state, 'Aborted', {
+    finishedAt: iso(ctx.now),
+    reason: `region ${state.from.region} recovered before ${state.to.dbInstanceIdentifier} was promoted: failover abandoned`,
+  });
+  const decision = steady(ctx, { id: state.from.dbInstanceIdentifier, region: state.from.region });
+  decision.failover = aborted;
+  const back = pointBack(ctx, aborted);
+  if (back) decision.before.push(back);
+  return decision;
+}
+
+function promoteAction(ctx: PlanContext, state: FailoverState, to: ObservedDb, attempt: number): PlannedAction {
+  const from = ctx.db(state.from.dbInstanceIdentifier);
+  const backupRetentionPeriod = Math.max(1, to.backupRetentionPeriod, from?.backupRetentionPeriod ?? 0);
+  const lag = to.lagSeconds === undefined ? 'unknown' : `${to.lagSeconds}s`;
+  const forced = state.promotion?.forced === true;
+  return {
+    id: failoverIds.promote(state.epoch, to.id, attempt),
+    action: { kind: 'PromoteReplica', region: to.region, dbInstanceIdentifier: to.id, backupRetentionPeriod },
+    rule: 'PB-6',
+    target: to.id,
+    region: to.region,
+    ...(to.zone === undefined ? {} : { zone: to.zone }),
+    reason: `promoted ${to.id} in ${to.region} (lag ${lag}${forced ? ', forced' : ''}${attempt > 1 ? `, attempt ${attempt}` : ''}) to replace ${state.from.dbInstanceIdentifier} in ${state.from.region}`,
+  };
+}
+
+/** The gates a promotion must pass (target known and available, RPO budget unless forced). */
+function promotionGate(ctx: PlanContext, to: ObservedDb | undefined, forced: boolean, toId: string) {
+  if (!to || !isObserved(to)) {
+    return gate.databaseBusy(toId, `is not observable (${to?.status ?? 'not described'}): not promoted blind`);
   }
+  if (!forced && !isWithinRpoBudget(to, lagBudget(ctx))) return gate.replicaLag(to, lagBudget(ctx));
+  if (to.status !== 'available') {
+    return gate.databaseBusy(toId, `is ${to.status}: AWS refuses PromoteReadReplica until it is available`);
+  }
+  return undefined;
+}
 
+function isForced(ctx: PlanContext, state: FailoverState): boolean {
+  const manual = ctx.requests.failoverTo;
+  return state.promotion?.forced === true || (manual?.force === true && manual.region === state.to.region);
+}
+
+/** Steps the failover as far as observation allows in this plan (several phases at once when nothing waits). */
+function continueFailover(ctx: PlanContext, initial: FailoverState): DatabaseDecision {
+  const fromId = initial.from.dbInstanceIdentifier;
+  const toId = initial.to.dbInstanceIdentifier;
+  const fromRegion = initial.from.region;
+  const toRegion = initial.to.region;
+  const to = ctx.db(toId);
+  const writerRecord = ctx.settings.traffic?.writerRecord;
   const decision: DatabaseDecision = {
-    stage,
+    stage: initial.trigger === 'failback' ? 'recovering' : 'failing-over',
     before: [],
     after: [],
     gates: [],
@@ -340,126 +415,219 @@ function continueFailover(ctx: PlanContext, ep: FailoverEpochRecord): DatabaseDe
   };
   for (const d of ctx.policyDbs)
     if (isWritablePrimary(d) && d.id !== toId && d.region !== toRegion) decision.fencedRegions.add(d.region);
-  const fenceWeightsId = failoverIds.fenceWeights(ep.epoch, fromId, toId);
+  const fenceWeightsId = failoverIds.fenceWeights(initial.epoch, fromId, toId);
   if (!ctx.journal.isDone(fenceWeightsId)) {
     decision.weightsStep = {
       id: fenceWeightsId,
       reason: `fenced ${fromRegion} before promoting ${toId} (PB-7): ${toRegion} takes traffic, healthy zones keep serving`,
     };
   }
-
-  // Phase 1: fence the writer record.
-  const fenceWriterId = failoverIds.fenceWriter(ep.epoch, fromId, toId);
-  const fenceEntry = ctx.journal.entry(fenceWriterId);
-  if (writerRecord && fenceEntry?.state !== 'Done' && !status.promotionSent) {
-    const endpoint = to?.endpoint;
-    if (endpoint === undefined) {
-      decision.gates.push(gate.databaseBusy(toId, 'is not observed with an endpoint: cannot fence the writer yet'));
-      return decision;
-    }
-    if (!writerPointsAt(ctx, endpoint)) {
-      decision.before.push({
-        id: fenceWriterId,
-        action: { kind: 'SetWriterRecord', value: endpoint },
-        rule: 'PB-7',
-        target: writerRecord.recordName,
-        region: toRegion,
-        reason: `fenced ${fromId} from writes: writer pointed at ${toId}, which rejects writes until promoted`,
-      });
-      return decision;
-    }
-  }
-
-  // Phase 2 gates.
-  const many = tooManyPrimaries(ctx, new Set([fromId, toId]));
-  if (many) {
-    decision.gates.push(many);
+  const waiting = (state: FailoverState, g: PlanGate): DatabaseDecision => {
+    decision.gates.push(g);
+    decision.failover = state;
     return decision;
-  }
-  if (!to) {
-    decision.gates.push(gate.databaseBusy(toId, 'is not observed: waiting for its status before promoting'));
-    return decision;
-  }
+  };
 
-  if (!status.promoted) {
-    const promoteId = failoverIds.promote(ep.epoch, toId);
-    if (status.promotionSent) {
-      decision.gates.push(gate.databaseBusy(toId, `promotion sent, instance ${to.status}: waiting for it to finish`));
-      return decision;
+  let state = initial;
+  for (let step = 0; step < 6; step++) {
+    switch (state.phase) {
+      case 'Fencing': {
+        if (canAbandon(ctx, state)) return abandon(ctx, state);
+        const fenceWriterId = failoverIds.fenceWriter(state.epoch, fromId, toId);
+        const entry = ctx.journal.entry(fenceWriterId);
+        if (writerRecord && entry?.state !== 'Done' && !writerPointsAt(ctx, to?.endpoint)) {
+          const endpoint = to?.endpoint;
+          if (endpoint === undefined) {
+            return waiting(
+              state,
+              gate.databaseBusy(toId, 'is not observed with an endpoint: cannot fence the writer yet'),
+            );
+          }
+          decision.before.push({
+            id: fenceWriterId,
+            action: { kind: 'SetWriterRecord', value: endpoint },
+            rule: 'PB-7',
+            target: writerRecord.recordName,
+            region: toRegion,
+            reason: `fenced ${fromId} from writes: writer pointed at ${toId}, which rejects writes until promoted`,
+          });
+          decision.failover = state;
+          return decision;
+        }
+        // Fenced (or nothing to fence). A change id and its INSYNC come from the executor's journal entry.
+        const changeId = entry?.requestToken;
+        const inSync = entry?.state === 'Done' && entry.detail?.includes('INSYNC') === true;
+        const finished = parseTime(entry?.finishedAt);
+        state = advance(ctx, state, 'AwaitingPropagation', {
+          fence: {
+            ...state.fence,
+            ...(changeId === undefined ? {} : { changeId }),
+            ...(inSync && finished !== undefined ? { inSyncAt: iso(finished) } : {}),
+          },
+        });
+        continue;
+      }
+      case 'AwaitingPropagation': {
+        if (canAbandon(ctx, state)) return abandon(ctx, state);
+        if (writerRecord) {
+          let inSyncAt = parseTime(state.fence?.inSyncAt);
+          const changeId = state.fence?.changeId;
+          if (inSyncAt === undefined) {
+            if (changeId === undefined) {
+              // The record already pointed at the target when observed: it has held since at least then.
+              inSyncAt = parseTime(state.phaseSince) ?? ctx.now;
+            } else if (ctx.cloud.fenceChange?.id === changeId && ctx.cloud.fenceChange.status === 'INSYNC') {
+              inSyncAt = ctx.cloud.at; // first seen INSYNC now: conservative, it may have been earlier
+            } else {
+              return waiting(
+                state,
+                gate.dnsPropagation(changeId, `promotion of ${toId} (fence change not yet INSYNC)`),
+              );
+            }
+            state = { ...state, fence: { ...state.fence, inSyncAt: iso(inSyncAt) } };
+          }
+          const ttl = Math.max(
+            state.fence?.previousTtlSeconds ?? 0,
+            writerRecord.ttlSeconds,
+            ctx.cloud.writer?.ttl ?? 0,
+          );
+          const until = inSyncAt + ttl * 1000 + FENCE_MARGIN_MS;
+          if (ctx.now < until) {
+            return waiting(
+              state,
+              gate.dnsPropagation(
+                changeId ?? failoverIds.fenceWriter(state.epoch, fromId, toId),
+                `promotion of ${toId} (writer record TTL ${ttl}s after INSYNC, the longer of the old and new TTL)`,
+                until,
+              ),
+            );
+          }
+        }
+        const many = tooManyPrimaries(ctx, new Set([fromId, toId]));
+        if (many) return waiting(state, many);
+        if (to && isObserved(to) && to.replicaSourceId === undefined) {
+          // Promoted by someone else (or by a call we lost track of): nothing to send.
+          state = advance(ctx, state, 'Repointing', { promotedAt: iso(ctx.now) });
+          continue;
+        }
+        const forced = isForced(ctx, state);
+        const blocked = promotionGate(ctx, to, forced, toId);
+        if (blocked || !to) return waiting(state, blocked ?? gate.databaseBusy(toId, 'is not observed'));
+        decision.heldFailover = state;
+        state = advance(ctx, state, 'Promoting', {
+          promotion: {
+            attempts: 1,
+            lastAttemptAt: iso(ctx.now),
+            ...(to.lagSeconds === undefined ? {} : { lagSeconds: to.lagSeconds }),
+            ...(forced ? { forced: true } : {}),
+          },
+        });
+        decision.after.push(promoteAction(ctx, state, to, 1));
+        decision.failover = state;
+        return decision;
+      }
+      case 'Promoting': {
+        if (to && isObserved(to) && to.replicaSourceId === undefined) {
+          state = advance(ctx, state, 'Repointing', { promotedAt: iso(ctx.now) });
+          continue;
+        }
+        const attempt = state.promotion?.attempts ?? 1;
+        const promoteId = failoverIds.promote(state.epoch, toId, attempt);
+        const entry = ctx.journal.entry(promoteId);
+        // Recorded as due but never journaled, and the journal holds everything since (it is not full): the process
+        // stopped between saving the state and the call. Sending it now is its first and only send.
+        if (!entry && ctx.journal.size < LIMITS.journal && to && !promotionGate(ctx, to, isForced(ctx, state), toId)) {
+          decision.after.push(promoteAction(ctx, state, to, attempt));
+          decision.failover = state;
+          return decision;
+        }
+        const last = parseTime(state.promotion?.lastAttemptAt) ?? parseTime(state.phaseSince) ?? ctx.now;
+        const graceEnds = last + PROMOTION_GRACE_MS;
+        if (to && PROMOTING.has(to.status)) {
+          return waiting(
+            state,
+            gate.databaseBusy(toId, `promotion sent, instance ${to.status}: waiting for it to finish`),
+          );
+        }
+        if (ctx.now < graceEnds || !to || !isObserved(to) || to.status !== 'available') {
+          const journaled = entry ? `journal says ${entry.state}` : 'not in the journal';
+          return waiting(
+            state,
+            gate.databaseBusy(
+              toId,
+              `promotion attempt ${attempt} counts as sent (${journaled}): waiting for RDS to show it, up to ${iso(graceEnds)}`,
+            ),
+          );
+        }
+        // A full grace window later RDS still shows an available replica: the call never arrived. Send again.
+        const blocked = promotionGate(ctx, to, isForced(ctx, state), toId);
+        if (blocked) return waiting(state, blocked);
+        decision.heldFailover = state;
+        state = {
+          ...state,
+          promotion: {
+            ...state.promotion,
+            attempts: attempt + 1,
+            lastAttemptAt: iso(ctx.now),
+            ...(to.lagSeconds === undefined ? {} : { lagSeconds: to.lagSeconds }),
+          },
+        };
+        decision.after.push(promoteAction(ctx, state, to, attempt + 1));
+        decision.failover = state;
+        return decision;
+      }
+      case 'Repointing': {
+        if (!to || to.status !== 'available') {
+          return waiting(
+            state,
+            gate.databaseBusy(toId, `promoted, instance ${to?.status ?? 'not observed'}: waiting for available`),
+          );
+        }
+        const writerId = failoverIds.writer(state.epoch, toId);
+        if (
+          writerRecord &&
+          to.endpoint !== undefined &&
+          !writerPointsAt(ctx, to.endpoint) &&
+          !ctx.journal.isDone(writerId)
+        ) {
+          decision.after.push({
+            id: writerId,
+            action: { kind: 'SetWriterRecord', value: to.endpoint },
+            rule: 'PB-7',
+            target: writerRecord.recordName,
+            region: toRegion,
+            reason: `writer pointed at promoted ${toId}, the one writable primary`,
+          });
+          decision.failover = state;
+          return decision;
+        }
+        state = advance(ctx, state, 'Settled', { finishedAt: iso(ctx.now) });
+        continue;
+      }
+      case 'Settled':
+      case 'Aborted': {
+        const settled = steady(ctx, writerOf(state));
+        settled.failover = state;
+        return settled;
+      }
     }
-    if (ctx.cloud.pendingDnsChange !== undefined) {
-      decision.gates.push(gate.dnsPropagation(ctx.cloud.pendingDnsChange, `promotion of ${toId}`));
-      return decision;
-    }
-    // Measured from when the fence finished (or was started, if the executor never recorded its end).
-    const fencedAt = parseTime(fenceEntry?.finishedAt ?? fenceEntry?.startedAt);
-    if (writerRecord && fencedAt !== undefined && ctx.now < fencedAt + writerRecord.ttlSeconds * 1000) {
-      const until = fencedAt + writerRecord.ttlSeconds * 1000;
-      decision.gates.push(
-        gate.dnsPropagation(
-          fenceWriterId,
-          `promotion of ${toId} (writer record TTL ${writerRecord.ttlSeconds}s)`,
-          until,
-        ),
-      );
-      return decision;
-    }
-    const manual = ctx.requests.failoverTo;
-    const forced = manual?.force === true && manual.region === toRegion;
-    if (!forced && !isWithinRpoBudget(to, db.maxLagSeconds)) {
-      decision.gates.push(gate.replicaLag(to, db.maxLagSeconds));
-      return decision;
-    }
-    if (to.status !== 'available') {
-      decision.gates.push(
-        gate.databaseBusy(toId, `is ${to.status}: AWS refuses PromoteReadReplica until it is available`),
-      );
-      return decision;
-    }
-    const backupRetentionPeriod = Math.max(1, to.backupRetentionPeriod, from?.backupRetentionPeriod ?? 0);
-    const lag = to.lagSeconds === undefined ? 'unknown' : `${to.lagSeconds}s`;
-    decision.after.push({
-      id: promoteId,
-      action: { kind: 'PromoteReplica', region: toRegion, dbInstanceIdentifier: toId, backupRetentionPeriod },
-      rule: 'PB-6',
-      target: toId,
-      region: toRegion,
-      ...(to.zone === undefined ? {} : { zone: to.zone }),
-      reason: `promoted ${toId} in ${toRegion} (lag ${lag}${forced ? ', forced' : ''}) to replace ${fromId} in ${fromRegion}`,
-    });
-    return decision;
   }
-
-  if (to.status !== 'available') {
-    decision.gates.push(gate.databaseBusy(toId, `promoted, instance ${to.status}: waiting for available`));
-    return decision;
-  }
-  const writerId = failoverIds.writer(ep.epoch, toId);
-  if (writerRecord && to.endpoint !== undefined && !writerPointsAt(ctx, to.endpoint) && !ctx.journal.isDone(writerId)) {
-    decision.after.push({
-      id: writerId,
-      action: { kind: 'SetWriterRecord', value: to.endpoint },
-      rule: 'PB-7',
-      target: writerRecord.recordName,
-      region: toRegion,
-      reason: `writer pointed at promoted ${toId}, the one writable primary`,
-    });
-  }
+  decision.failover = state;
   return decision;
 }
 
 /** Decides the database's part of the plan: continue a failover in progress, start one, or hold steady. */
 export function planDatabaseFailover(ctx: PlanContext): DatabaseDecision {
+  if (!ctx.settings.database) return { stage: 'steady', before: [], after: [], gates: [], fencedRegions: new Set() };
+  const recorded = ctx.failover;
+  if (recorded && !isFinished(recorded)) return continueFailover(ctx, recorded);
   const writer = resolveWriter(ctx);
-  if (!ctx.settings.database || !writer) {
-    return { stage: 'steady', before: [], after: [], gates: [], fencedRegions: new Set() };
-  }
-  const latest = ctx.journal.latestFailoverEpoch;
-  if (latest) {
-    const status = epochStatus(ctx, latest);
-    if (!status.aborted && !status.settled) return continueFailover(ctx, latest);
-  }
+  if (!writer) return { stage: 'steady', before: [], after: [], gates: [], fencedRegions: new Set() };
   const trig = detectTrigger(ctx, writer);
-  if (!trig) return steady(ctx, writer);
-  return startFailover(ctx, trig, writer);
+  if (trig) return startFailover(ctx, trig, writer);
+  const decision = steady(ctx, writer);
+  // An abandoned failover keeps pointing the writer back at the old primary until that is done.
+  const back = recorded?.phase === 'Aborted' ? pointBack(ctx, recorded) : undefined;
+  if (back) decision.before.push(back);
+  return decision;
 }

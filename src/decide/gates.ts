@@ -1,7 +1,7 @@
 // Gates: what a plan waits for before it can go on (cooldown, lag, approval, recovery window, …). Each gate cites
 // the rule that imposes it and says in one sentence what would open it.
 
-import type { ObservedDb } from './standby-selection.ts';
+import { judgeLag, type LagBudget, type ObservedDb } from './standby-selection.ts';
 import type { PlanGate } from './types.ts';
 
 export interface Cooldown {
@@ -41,18 +41,21 @@ export const gate = {
     message: `${what} waits for DNS change ${change} to propagate`,
     ...(until === undefined ? {} : { until }),
   }),
-  replicaLag: (db: ObservedDb, maxLagSeconds: number): PlanGate => ({
-    kind: 'ReplicaLag',
-    rule: 'PB-6',
-    message:
-      db.lagSeconds === undefined
-        ? `replica ${db.id} lag unknown: not promoted without a lag reading within the ${maxLagSeconds}s RPO budget (failoverctl failover --force overrides)`
-        : `replica ${db.id} lag ${db.lagSeconds}s exceeds the ${maxLagSeconds}s RPO budget (failoverctl failover --force overrides)`,
-  }),
-  approval: (replicaId: string): PlanGate => ({
+  replicaLag: (db: ObservedDb, budget: LagBudget): PlanGate => {
+    const verdict = judgeLag(db, budget);
+    const why = verdict.ok ? `lag ${verdict.lagSeconds}s` : verdict.text;
+    return {
+      kind: 'ReplicaLag',
+      rule: 'PB-6',
+      target: db.id,
+      message: `replica ${db.id} not promoted: ${why}; it needs a fresh, non-negative lag datapoint within the ${budget.maxLagSeconds}s RPO budget (failoverctl failover --force overrides)`,
+    };
+  },
+  approval: (replicaId: string, why = 'promotion is Manual'): PlanGate => ({
     kind: 'Approval',
     rule: 'PB-6',
-    message: `promotion of ${replicaId} is Manual: waiting for failoverctl approve ${replicaId}`,
+    target: replicaId,
+    message: `${why}: promoting ${replicaId} waits for failoverctl approve (approval id ${replicaId})`,
   }),
   databaseBusy: (replicaId: string, why: string): PlanGate => ({
     kind: 'DatabaseBusy',
@@ -65,4 +68,14 @@ export const gate = {
     message: `${ids.join(', ')} are all writable primaries: no database action until only one is (re-seed the stale one as a replica)`,
   }),
   noStandby: (why: string): PlanGate => ({ kind: 'NoStandby', rule: 'PB-6', message: why }),
+  insufficientEvidence: (region: string, missing: readonly string[]): PlanGate => ({
+    kind: 'InsufficientEvidence',
+    rule: 'PB-6',
+    message: `region ${region} is Impaired, but a promotion needs independent evidence: ${missing.join('; ')}`,
+  }),
+  drill: (drill: string): PlanGate => ({
+    kind: 'Drill',
+    rule: 'PB-12',
+    message: `live drill ${drill} rehearses this outage: the production database is not failed over (set the drill's spec.allowPromotion to rehearse a promotion, which then waits for failoverctl approve)`,
+  }),
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failoverIds, parseFailoverId, timeToken, weightsId } from './action-ids.ts';
+import { boundId, failoverIds, idPart, MAX_ACTION_ID_LENGTH, timeToken, weightsId } from './action-ids.ts';
 import { type JournalRecord, readJournal } from './journal-view.ts';
 
 const e = (
@@ -44,38 +44,51 @@ describe('readJournal', () => {
     expect(view.lastDone('LaunchReplacements')).toBeUndefined();
   });
 
-  it('groups failover steps by epoch, oldest first, with the target recorded by phase 1', () => {
-    const old = 'auto-20250101T000000Z';
-    const next = 'manual-20260101T000000Z';
+  it('carries the change id and detail the executor recorded, and how many entries the journal holds', () => {
     const view = readJournal([
-      e(failoverIds.promote(next, 'orders'), 'Pending', '2026-01-01T00:01:00Z', 'PromoteReplica'),
-      e(failoverIds.fenceWriter(next, 'orders-usw2', 'orders'), 'Done', '2026-01-01T00:00:00Z', 'SetWriterRecord'),
-      e(failoverIds.fenceWriter(old, 'orders', 'orders-usw2'), 'Done', '2025-01-01T00:00:00Z', 'SetWriterRecord'),
+      {
+        ...e('f', 'Done', '2026-01-01T00:00:00Z', 'SetWriterRecord'),
+        requestToken: 'C123',
+        detail: 'change C123 INSYNC',
+      },
+      e('f', 'Pending', '2026-01-01T00:00:00Z', 'SetWriterRecord'),
+      e('g', 'Failed', '2026-01-01T00:00:01Z'),
     ]);
-    expect(view.failoverEpochs.map((x) => x.epoch)).toEqual([old, next]);
-    expect(view.latestFailoverEpoch).toMatchObject({
-      epoch: next,
-      trigger: 'manual',
-      fromId: 'orders-usw2',
-      toId: 'orders',
-    });
-    expect(view.latestFailoverEpoch?.steps.promote?.state).toBe('Pending');
+    expect(view.entry('f')).toMatchObject({ requestToken: 'C123', detail: 'change C123 INSYNC' });
+    expect(view.size).toBe(3);
   });
 });
 
 describe('action ids', () => {
-  it('are deterministic and parse back', () => {
+  it('are deterministic', () => {
     expect(timeToken(Date.parse('2026-11-23T11:11:48.123Z'))).toBe('20261123T111148Z');
     const id = failoverIds.fenceWeights('auto-20261123T111148Z', 'orders', 'orders-usw2');
-    expect(parseFailoverId(id)).toEqual({
-      epoch: 'auto-20261123T111148Z',
-      trigger: 'auto',
-      step: 'fence-weights',
-      fromId: 'orders',
-      toId: 'orders-usw2',
-    });
-    expect(parseFailoverId('weights/initial/abc')).toBeUndefined();
+    expect(id).toBe('failover/auto-20261123T111148Z/fence-weights/orders/orders-usw2');
+    expect(failoverIds.promote('auto-20261123T111148Z', 'orders-usw2', 2)).toBe(
+      'failover/auto-20261123T111148Z/promote/orders-usw2/2',
+    );
     expect(weightsId('initial', { b: 1, a: 2 })).toBe(weightsId('initial', { a: 2, b: 1 }));
     expect(weightsId('initial', { a: 1 })).not.toBe(weightsId('initial', { a: 2 }));
+  });
+
+  it('stay within 128 characters with 63-character identifiers, and tell long look-alikes apart', () => {
+    const a = `${'orders-primary-database-in-us-east-1-'.padEnd(62, 'x')}a`;
+    const b = `${'orders-primary-database-in-us-east-1-'.padEnd(62, 'x')}b`;
+    expect(a).toHaveLength(63);
+    const epoch = 'failback-20261123T111148Z';
+    for (const id of [
+      failoverIds.fenceWriter(epoch, a, b),
+      failoverIds.fenceWeights(epoch, a, b),
+      failoverIds.promote(epoch, b, 12),
+      failoverIds.writer(epoch, b),
+      failoverIds.abortWriter(epoch, a),
+    ]) {
+      expect(id.length).toBeLessThanOrEqual(MAX_ACTION_ID_LENGTH);
+    }
+    expect(idPart(a)).not.toBe(idPart(b));
+    expect(failoverIds.fenceWriter(epoch, a, b)).not.toBe(failoverIds.fenceWriter(epoch, b, a));
+    expect(idPart('orders')).toBe('orders');
+    expect(boundId('x'.repeat(300))).toHaveLength(MAX_ACTION_ID_LENGTH);
+    expect(boundId('x'.repeat(300))).not.toBe(boundId(`${'x'.repeat(299)}y`));
   });
 });

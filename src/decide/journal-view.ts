@@ -1,9 +1,10 @@
-// Reading the journal: what was done, what is pending (the executor may have crashed after sending), what failed,
-// and which database failover epoch is the latest. The journal is the intent log the executor writes before and
-// after every action (DESIGN.md); the planner reads it to resume, never to decide what the cloud looks like.
+// Reading the journal: what was done, what is pending (the executor may have crashed after sending), what failed.
+// The journal is the intent log the executor writes before and after every action (DESIGN.md) and it is bounded:
+// old entries are trimmed. So it answers "was this step already done?" and "when did the last weight change
+// finish?", never "where does a failover stand?" — that is the durable state machine in status.failover
+// (database-failover.ts).
 
 import type { JournalState } from '../api/index.ts';
-import { epochTime, type FailoverStep, type FailoverTrigger, parseFailoverId } from './action-ids.ts';
 
 export type { JournalState };
 
@@ -15,14 +16,9 @@ export interface JournalRecord {
   state: JournalState | (string & {});
   startedAt: string; // RFC 3339
   finishedAt?: string;
-}
-
-export interface FailoverEpochRecord {
-  epoch: string;
-  trigger: FailoverTrigger;
-  fromId?: string;
-  toId?: string;
-  steps: Partial<Record<FailoverStep, JournalRecord>>;
+  /** The change id or idempotency token sent to AWS. */
+  requestToken?: string;
+  detail?: string;
 }
 
 export interface JournalView {
@@ -31,9 +27,8 @@ export interface JournalView {
   isDone(id: string): boolean;
   /** When the latest Done entry of this action kind finished (epoch ms), and its id. */
   lastDone(action: string): { id: string; at: number } | undefined;
-  /** Database failover epochs, oldest first. */
-  failoverEpochs: FailoverEpochRecord[];
-  latestFailoverEpoch: FailoverEpochRecord | undefined;
+  /** Entries held (the journal keeps at most LIMITS.journal: when full, older ones were trimmed). */
+  size: number;
 }
 
 export function parseTime(rfc3339: string | undefined): number | undefined {
@@ -58,33 +53,17 @@ export function readJournal(journal: readonly JournalRecord[]): JournalView {
   for (const e of chronological(journal)) latest.set(e.id, e);
 
   const lastDoneByAction = new Map<string, { id: string; at: number }>();
-  const epochs = new Map<string, FailoverEpochRecord>();
   for (const e of latest.values()) {
-    if (e.state === 'Done') {
-      const at = parseTime(e.finishedAt) ?? parseTime(e.startedAt) ?? 0;
-      const prev = lastDoneByAction.get(e.action);
-      if (!prev || at > prev.at || (at === prev.at && e.id > prev.id)) lastDoneByAction.set(e.action, { id: e.id, at });
-    }
-    const parsed = parseFailoverId(e.id);
-    if (!parsed) continue;
-    const rec = epochs.get(parsed.epoch) ?? { epoch: parsed.epoch, trigger: parsed.trigger, steps: {} };
-    if (parsed.fromId !== undefined) rec.fromId ??= parsed.fromId;
-    // The target is recorded by phase 1 (fence); a promote/writer step names it too, after the fact.
-    if (parsed.toId !== undefined && (rec.toId === undefined || parsed.step.startsWith('fence')))
-      rec.toId = parsed.toId;
-    rec.steps[parsed.step] = e;
-    epochs.set(parsed.epoch, rec);
+    if (e.state !== 'Done') continue;
+    const at = parseTime(e.finishedAt) ?? parseTime(e.startedAt) ?? 0;
+    const prev = lastDoneByAction.get(e.action);
+    if (!prev || at > prev.at || (at === prev.at && e.id > prev.id)) lastDoneByAction.set(e.action, { id: e.id, at });
   }
-  const timeOf = epochTime;
-  const failoverEpochs = [...epochs.values()].sort((a, b) =>
-    timeOf(a.epoch) < timeOf(b.epoch) ? -1 : timeOf(a.epoch) > timeOf(b.epoch) ? 1 : a.epoch < b.epoch ? -1 : 1,
-  );
 
   return {
     entry: (id) => latest.get(id),
     isDone: (id) => latest.get(id)?.state === 'Done',
     lastDone: (action) => lastDoneByAction.get(action),
-    failoverEpochs,
-    latestFailoverEpoch: failoverEpochs.at(-1),
+    size: journal.length,
   };
 }

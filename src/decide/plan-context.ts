@@ -6,13 +6,15 @@ import type { RegionHealth, RegionState, ZoneHealth, ZoneState } from '../health
 import { type JournalView, readJournal } from './journal-view.ts';
 import { type PlannerSettings, plannerSettingsFrom, policyDatabases } from './policy-view.ts';
 import type { ObservedDb } from './standby-selection.ts';
-import type { CloudObservation, OperatorRequests, PlanInput } from './types.ts';
+import type { CloudObservation, FailoverState, OperatorRequests, PlanInput } from './types.ts';
 
 export interface PlanContext {
   settings: PlannerSettings;
   now: number;
   requests: OperatorRequests;
   journal: JournalView;
+  /** The durable failover state machine (status.failover), when one was ever started. */
+  failover?: FailoverState;
   cloud: CloudObservation;
   zoneState: (zone: ZoneName) => ZoneState | undefined;
   regionState: (region: RegionName) => RegionState | undefined;
@@ -62,6 +64,7 @@ export function buildContext(input: PlanInput): PlanContext {
     now: input.now,
     requests: input.requests,
     journal: readJournal(input.journal),
+    ...(input.failover ? { failover: input.failover } : {}),
     cloud,
     zoneState: (zone) => zones.get(zone)?.state,
     regionState: (region) => regions.get(region)?.state,

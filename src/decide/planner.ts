@@ -2,8 +2,9 @@
 // randomness; the same inputs give a deep-equal plan, whatever the order of the input arrays (they are sorted
 // once, in plan-context.ts). Each concern lives in its own module; this function only sequences them:
 //
-//   1. database failover (PB-6, PB-7): continue the one in progress, start one, or hold steady — this also says
-//      where the writer is, which regions are fenced, and whether a weight change is a failover step;
+//   1. database failover (PB-6, PB-7): continue the one in progress (status.failover), start one on independent
+//      evidence, or hold steady — this also says where the writer is, which regions are fenced, whether a weight
+//      change is a failover step, and the failover state to save before anything is done;
 //   2. traffic (PB-5, PB-9, PB-10): at most one SetWeights for the record group;
 //   3. compute (PB-4): replacements and volume restores into healthy zones;
 //   4. PB-3 guard: zone-targeted actions in impaired zones become SkippedActions;
@@ -59,5 +60,8 @@ export function plan(input: PlanInput): Plan {
     desiredWeights: traffic.desiredWeights,
   };
   if (db.desiredWriter) result.desiredWriter = db.desiredWriter;
+  // The state machine is saved before the actions: when the promotion was held back, so is its transition.
+  const failover = fencingWeightsNow && db.heldFailover ? db.heldFailover : db.failover;
+  if (failover) result.failover = failover;
   return result;
 }

@@ -34,8 +34,12 @@ export interface PlannerSettings {
     primary: DatabaseInstanceSetting;
     replicas: DatabaseInstanceSetting[];
     maxLagSeconds: number;
+    /** A ReplicaLag datapoint older than this does not count (PB-6). */
+    maxLagAgeMs: number;
     promotion: ReplicaPromotion;
   };
+  /** Impaired zones that make a region Impaired (spec.health.regionImpairedWhen.impairedZones, PB-2). */
+  regionImpairedZones: number;
   compute?: {
     replaceInHealthyZones?: { launchTemplateId: string; minHealthyInstances: number };
     restoreVolumesFromSnapshots: boolean;
@@ -48,6 +52,8 @@ export interface PlannerSettings {
 export const PLANNER_DEFAULTS = {
   cooldownSeconds: 300,
   maxLagSeconds: 30,
+  maxLagAgeSeconds: 180,
+  regionImpairedZones: 2,
   writerTtlSeconds: 30,
   promotion: 'Manual',
   failbackTraffic: 'Automatic',
@@ -80,6 +86,7 @@ export function plannerSettingsFrom(policy: FailoverPolicy): PlannerSettings {
       database: guardrails?.failback?.database ?? PLANNER_DEFAULTS.failbackDatabase,
     },
     dryRun: spec.dryRun ?? false,
+    regionImpairedZones: spec.health?.regionImpairedWhen?.impairedZones ?? PLANNER_DEFAULTS.regionImpairedZones,
   };
   if (route53) {
     settings.traffic = {
@@ -107,6 +114,7 @@ export function plannerSettingsFrom(policy: FailoverPolicy): PlannerSettings {
         .map((r) => ({ region: r.region, dbInstanceIdentifier: r.dbInstanceIdentifier }))
         .sort((a, b) => byName(a.dbInstanceIdentifier, b.dbInstanceIdentifier)),
       maxLagSeconds: rds.maxLagSeconds ?? PLANNER_DEFAULTS.maxLagSeconds,
+      maxLagAgeMs: (rds.maxLagAgeSeconds ?? PLANNER_DEFAULTS.maxLagAgeSeconds) * 1000,
       promotion: rds.promotion ?? PLANNER_DEFAULTS.promotion,
     };
   }

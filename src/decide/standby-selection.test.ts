@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { RegionState } from '../health/types.ts';
-import { chooseStandbyRegion, isWithinRpoBudget, type ObservedDb, type StandbyCriteria } from './standby-selection.ts';
-import { PRIMARY_ARN, replicaDb } from './test-fixtures.ts';
+import {
+  chooseStandbyRegion,
+  isWithinRpoBudget,
+  judgeLag,
+  type ObservedDb,
+  type StandbyCriteria,
+} from './standby-selection.ts';
+import { PRIMARY_ARN, replicaDb, T0 } from './test-fixtures.ts';
 
 const regions: Record<string, RegionState> = {
   'us-east-1': 'Impaired',
@@ -20,7 +26,7 @@ function criteria(o: Partial<StandbyCriteria> = {}): StandbyCriteria {
     allowedIds: new Set(['orders', 'a', 'b', 'c', 'd', 'e']),
     regionState: (r) => regions[r],
     zoneState: () => 'Healthy',
-    maxLagSeconds: 30,
+    lag: { maxLagSeconds: 30, maxLagAgeMs: 180_000, now: T0 },
     force: false,
     ...o,
   };
@@ -53,13 +59,13 @@ describe('chooseStandbyRegion', () => {
   });
 
   it.each([
-    ['over the lag budget', replica('a', 'us-west-2', { lagSeconds: 31 }), 'replica lag 31s over the 30s budget', true],
     [
-      'unknown lag',
-      replica('a', 'us-west-2', { lagSeconds: undefined }),
-      'replica lag unknown over the 30s budget',
+      'over the lag budget',
+      replica('a', 'us-west-2', { lagSeconds: 31 }),
+      'replica lag 31s exceeds the 30s RPO budget',
       true,
     ],
+    ['unknown lag', replica('a', 'us-west-2', { lagSeconds: undefined }), 'replica lag unknown', true],
     ['in an impaired region', replica('a', 'ap-south-1'), 'region ap-south-1 impaired', false],
     [
       'in the failed region',
@@ -118,12 +124,33 @@ describe('chooseStandbyRegion', () => {
 });
 
 describe('isWithinRpoBudget', () => {
+  const budget = { maxLagSeconds: 30, maxLagAgeMs: 180_000, now: T0 };
   it.each([
-    [0, true],
-    [30, true],
-    [30.5, false],
-    [undefined, false],
-  ])('lag %s within 30s: %s', (lag, expected) => {
-    expect(isWithinRpoBudget(replicaDb({ lagSeconds: lag }), 30)).toBe(expected);
+    [0, T0, true],
+    [30, T0, true],
+    [30, T0 - 180_000, true],
+    [30.5, T0, false],
+    [undefined, T0, false],
+    [-1, T0, false], // RDS: replication is not running
+    [5, T0 - 180_001, false], // the latest datapoint is older than maxLagAgeSeconds
+    [5, undefined, false], // a datapoint without a time cannot be judged fresh
+  ])('lag %s at %s within 30s: %s', (lag, at, expected) => {
+    expect(isWithinRpoBudget(replicaDb({ lagSeconds: lag, lagAt: at }), budget)).toBe(expected);
+  });
+
+  it('says why a lag does not qualify', () => {
+    expect(judgeLag(replicaDb({ lagSeconds: -1 }), budget)).toMatchObject({ ok: false, why: 'negative' });
+    expect(judgeLag(replicaDb({ lagAt: T0 - 600_000 }), budget)).toMatchObject({ ok: false, why: 'stale' });
+    expect(judgeLag(replicaDb({ lagSeconds: 31 }), budget)).toMatchObject({ ok: false, why: 'over' });
+    expect(judgeLag(replicaDb({ lagSeconds: undefined }), budget)).toMatchObject({ ok: false, why: 'unknown' });
+    expect(judgeLag(replicaDb(), budget)).toMatchObject({ ok: true });
+  });
+});
+
+describe('unobserved replicas', () => {
+  it.each(['unreachable', 'not-found', 'unknown'])('a replica with status %s is never chosen', (status) => {
+    const choice = chooseStandbyRegion([replica('a', 'us-west-2', { status })], criteria());
+    expect(choice.chosen).toBeUndefined();
+    expect(choice.rejected[0]?.reason).toMatch(/not observ|could not be described|unknown/i);
   });
 });

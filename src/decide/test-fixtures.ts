@@ -6,6 +6,8 @@
 import type { FailoverPolicy, JournalEntry } from '../api/index.ts';
 import type { DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
 import type { HealthView, RegionState, ZoneState } from '../health/types.ts';
+import { fingerprint } from './action-ids.ts';
+import type { RegionEvidence } from './promotion-evidence.ts';
 import type { ObservedDb } from './standby-selection.ts';
 import type { CloudObservation, OperatorRequests, Plan, PlanInput, PlannedAction } from './types.ts';
 
@@ -87,6 +89,7 @@ export function policy(o: PolicyOptions = {}): FailoverPolicy {
         primary: { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
         replicas: [{ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' }],
         maxLagSeconds: o.maxLagSeconds ?? 30,
+        maxLagAgeSeconds: 180,
         promotion: o.promotion ?? 'Automatic',
       },
     };
@@ -109,9 +112,34 @@ function deriveRegionState(zones: ZoneName[], states: Record<string, ZoneState>)
   return zones.some((z) => of(z) !== 'Healthy') ? 'Degraded' : 'Healthy';
 }
 
+/** The primary instance the fixtures place in each region (its `downDatabases` evidence when the region fails). */
+const DB_OF_REGION: Record<string, string> = { 'us-east-1': 'orders', 'us-west-2': 'orders-usw2' };
+
+/**
+ * The evidence an Impaired region carries by default: every Impaired zone's endpoints hard-down and the region's
+ * database unreachable — a real outage. Pass `evidence` to take some away.
+ */
+function defaultEvidence(
+  region: string,
+  zones: readonly ZoneName[],
+  states: Record<string, ZoneState>,
+): RegionEvidence {
+  const impaired = zones.filter((z) => states[z] === 'Impaired');
+  return {
+    dataPlaneDownZones: [...impaired],
+    metadataImpairedZones: [],
+    downDatabases: impaired.length >= 2 ? [DB_OF_REGION[region] ?? ''] : [],
+  };
+}
+
 export function health(
   zoneStates: Record<string, ZoneState> = {},
-  opts: { since?: number; at?: number; regions?: Record<string, RegionState> } = {},
+  opts: {
+    since?: number;
+    at?: number;
+    regions?: Record<string, RegionState>;
+    evidence?: Record<string, Partial<RegionEvidence>>;
+  } = {},
 ): HealthView {
   const since = opts.since ?? T0;
   return {
@@ -129,6 +157,10 @@ export function health(
         opts.regions?.[name] ?? deriveRegionState(name === 'us-east-1' ? [...ZONES_USE1] : [...ZONES_USW2], zoneStates),
       since,
       reasons: [],
+      evidence: {
+        ...defaultEvidence(name, name === 'us-east-1' ? [...ZONES_USE1] : [...ZONES_USW2], zoneStates),
+        ...opts.evidence?.[name],
+      },
     })),
   };
 }
@@ -159,6 +191,7 @@ export function replicaDb(o: Partial<ObservedDb> = {}): ObservedDb {
     backupRetentionPeriod: 0,
     multiAz: false,
     lagSeconds: 5,
+    lagAt: T0,
     ...o,
   };
 }
@@ -212,7 +245,13 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** The Route 53 change id the stand-in executor reports for a writer-record change. */
+export function changeIdOf(actionId: string): string {
+  return `C${fingerprint(actionId).toUpperCase()}`;
+}
+
 export function entry(a: PlannedAction, state: JournalEntry['state'], at: number): JournalEntry {
+  const writer = a.action.kind === 'SetWriterRecord' && state === 'Done';
   return {
     id: a.id,
     action: a.action.kind,
@@ -223,6 +262,10 @@ export function entry(a: PlannedAction, state: JournalEntry['state'], at: number
     state,
     startedAt: iso(at),
     ...(state === 'Pending' ? {} : { finishedAt: iso(at) }),
+    // A writer-record change the executor saw INSYNC before it journaled Done (perform-action.ts waitForInsync).
+    ...(writer
+      ? { requestToken: changeIdOf(a.id), detail: `pointed the writer; change ${changeIdOf(a.id)} INSYNC` }
+      : {}),
   };
 }
 
@@ -257,8 +300,11 @@ export function execute(prev: PlanInput, plan: Plan, at: number, state: JournalE
       };
     }
   }
+  // The engine saves the plan's failover state before it runs the actions (policy-engine.ts).
+  const { failover: _old, ...rest } = prev;
   return {
-    ...prev,
+    ...rest,
+    ...(plan.failover ? { failover: plan.failover } : prev.failover ? { failover: prev.failover } : {}),
     cloud: cloudNow,
     journal: [...prev.journal, ...plan.actions.map((a) => entry(a, state, at))],
     now: at,

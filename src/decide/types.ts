@@ -1,11 +1,14 @@
 // The planner's inputs and output. The planner (planner.ts) is a pure function of these: no I/O, no clock.
 
-import type { FailoverPolicy, JournalEntry, RuleId } from '../api/index.ts';
+import type { FailoverPolicy, FailoverState, JournalEntry, RuleId } from '../api/index.ts';
 import type { DbInstance, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
 import type { HealthView } from '../health/types.ts';
 
 /** Playbook rule ids (PB-1 … PB-12, src/api/rules.ts); every action and every skipped action cites one. */
-export type { RuleId };
+export type { FailoverState, RuleId };
+
+/** An observed database instance: `lagSeconds` is the latest ReplicaLag datapoint as reported, `lagAt` its time. */
+export type ObservedDatabase = DbInstance & { lagSeconds?: number; lagAt?: number };
 
 /** What the operator last read from the cloud for one policy. */
 export interface CloudObservation {
@@ -14,10 +17,15 @@ export interface CloudObservation {
   records: DnsRecord[];
   /** The writer record (traffic.route53.writerRecord), when the policy has one. */
   writer?: DnsRecord;
-  /** Primary and replicas of database.rds, with their replica lag when known. */
-  databases: Array<DbInstance & { lagSeconds?: number }>;
+  /**
+   * Primary and replicas of database.rds, with their replica lag when known. An instance whose description could
+   * not be read has status `unreachable` (or `not-found`): unknown, so neither healthy nor writable.
+   */
+  databases: ObservedDatabase[];
   /** A Route 53 change the executor submitted and has not yet seen INSYNC. */
   pendingDnsChange?: string;
+  /** The status of the failover's fence change (status.failover.fence.changeId), read with GetChange. */
+  fenceChange?: { id: string; status: 'PENDING' | 'INSYNC' };
   /** Instance counts per zone of the protected fleet (compute.ec2, PB-4); `unhealthyIds` failed their status checks. */
   instances?: ObservedZoneInstances[];
   /** EBS volumes the policy protects, with the zone each lives in (compute.ec2.restoreVolumesFromSnapshots). */
@@ -62,11 +70,18 @@ export interface ObservedSnapshot {
 export interface OperatorRequests {
   /** Manual failover to this region (PB-6 gates still apply unless `force`). */
   failoverTo?: { region: RegionName; force: boolean; requestedAt: number };
-  /** Manual failback of the database/traffic to the original primary region. */
-  failback?: { requestedAt: number };
+  /**
+   * Manual failback to the original primary region: traffic always; the database writer only with
+   * `includeDatabase` (spec.manual.includeDatabase; absent means traffic only, PB-10).
+   */
+  failback?: { requestedAt: number; includeDatabase?: boolean };
   /** Approval of a pending Manual promotion, naming the replica it approves. */
   approvePromotion?: { dbInstanceIdentifier: string; approvedAt: number };
-  /** A live drill's injected fault: these zones are treated as failed by the health layer. */
+  /**
+   * A Live drill is injecting failures into the health layer (PB-12). Its outage is rehearsed, not real: no database
+   * failover starts from it unless the drill opts in (`allowPromotion`), and then only with an approval.
+   */
+  liveDrill?: { name: string; allowPromotion: boolean };
 }
 
 export interface PlanInput {
@@ -75,6 +90,8 @@ export interface PlanInput {
   cloud: CloudObservation;
   journal: JournalEntry[];
   requests: OperatorRequests;
+  /** The durable failover state machine (status.failover), when a failover was ever started. */
+  failover?: FailoverState;
   now: number; // epoch ms
 }
 
@@ -132,9 +149,15 @@ export interface PlanGate {
     /** More than one writable primary is visible: no database action until it is resolved (PB-7). */
     | 'MultiplePrimaries'
     /** No replica qualifies as a failover target (none in a healthy region, none replicating from the writer). */
-    | 'NoStandby';
+    | 'NoStandby'
+    /** The region looks impaired, but not on the independent evidence a promotion needs (PB-6). */
+    | 'InsufficientEvidence'
+    /** A Live drill's rehearsed outage does not move the production database (PB-12). */
+    | 'Drill';
   rule: RuleId;
   message: string;
+  /** What the gate is about, when one instance: the replica an Approval would promote. */
+  target?: string;
   until?: number; // epoch ms, when known
 }
 
@@ -148,4 +171,9 @@ export interface Plan {
   desiredWriter?: { region: RegionName; dbInstanceIdentifier: string };
   /** Weights the plan converges to (equal to current when nothing changes). */
   desiredWeights: Record<string, number>;
+  /**
+   * The failover state machine as this plan leaves it. When it differs from the input's, it is saved (status.failover)
+   * BEFORE any action of the plan is taken: intent first, as CloudNativePG records its target primary first.
+   */
+  failover?: FailoverState;
 }

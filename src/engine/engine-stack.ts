@@ -16,6 +16,7 @@ import { type ApiCallStats, createApiCallStats } from '../health/api-call-stats.
 import type { FetchLike } from '../health/probe-http.ts';
 import { createProbeScheduler, type ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
+import type { FailoverStore } from './failover-store.ts';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineDeps } from './policy-engine.ts';
 import { createRecordCache, type RecordCache, writeThrough } from './record-cache.ts';
 
@@ -24,6 +25,8 @@ export interface EngineStackDeps {
   clock: Clock;
   logger: Logger;
   journalStore: JournalStore;
+  /** Where status.failover is saved before each failover step (the controller: the policy's status). */
+  failoverStore?: FailoverStore;
   isLeader: () => boolean;
   signal: AbortSignal;
   /** Source of jitter (retries, probe start offsets); seeded in the simulation. Default Math.random. */
@@ -121,6 +124,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     pipeline,
     executor,
     journalStore,
+    ...(deps.failoverStore ? { failoverStore: deps.failoverStore } : {}),
     scheduler,
     apiStats,
     clock,

@@ -17,7 +17,8 @@ export function operatorRequestsFor(policy: FailoverPolicy, now: number): Operat
         ? {}
         : { failoverTo: { region: manual.targetRegion, force: manual.allowDataLoss, requestedAt } };
     case 'Failback':
-      return { failback: { requestedAt } };
+      // Traffic only unless the request says otherwise: a database failback re-seeds the old region (PB-10).
+      return { failback: { requestedAt, includeDatabase: manual.includeDatabase === true } };
     case 'Approve':
       return manual.approvalId === undefined
         ? {}

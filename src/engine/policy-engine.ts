@@ -17,11 +17,12 @@ import type { JournalEntry } from '../act/journal.ts';
 import type { JournalStore } from '../act/journal-store.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import type { Clock } from '../clock.ts';
-import type { Cloud, RegionName, ZoneName } from '../cloud/types.ts';
+import { type Cloud, type RegionName, ROUTE53_CONTROL_PLANE_REGION, type ZoneName } from '../cloud/types.ts';
 import { fingerprint, weightsId } from '../decide/action-ids.ts';
+import { isWritablePrimary } from '../decide/database-failover.ts';
 import { readJournal } from '../decide/journal-view.ts';
 import { plan as makePlan } from '../decide/planner.ts';
-import type { CloudObservation, Plan, PlannedAction } from '../decide/types.ts';
+import type { CloudObservation, FailoverState, OperatorRequests, Plan, PlannedAction } from '../decide/types.ts';
 import type { ApiCallStats } from '../health/api-call-stats.ts';
 import {
   createHealthState,
@@ -36,6 +37,7 @@ import { probesForPolicy } from '../health/policy-probes.ts';
 import type { FetchLike } from '../health/probe-http.ts';
 import type { ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { HealthTransition, HealthView, ProbeResult } from '../health/types.ts';
+import { createInMemoryFailoverStore, type FailoverStore, sameFailoverState } from './failover-store.ts';
 import { observeCloud } from './observe-cloud.ts';
 import { operatorRequestsFor } from './operator-requests.ts';
 import { buildPolicyStatus } from './policy-status.ts';
@@ -46,6 +48,11 @@ export interface PolicyEngineDeps {
   pipeline: CallPipeline;
   executor: Executor;
   journalStore: JournalStore;
+  /**
+   * Where status.failover is kept (the controller: the policy's status). A changed failover state is saved here
+   * BEFORE the plan's actions run. Default: in memory, falling back to the policy's status.
+   */
+  failoverStore?: FailoverStore;
   scheduler: ProbeScheduler;
   apiStats: ApiCallStats;
   clock: Clock;
@@ -96,8 +103,11 @@ export interface PolicyEngine {
   realHealthOf(key: string): HealthView | undefined;
   /** PB-3 guard input: is this zone Impaired for any tracked policy? */
   isZoneImpaired(region: RegionName, zone: ZoneName): boolean;
-  /** Live drills: treat these zones as failed in the probe layer until cleared (PB-12). */
-  injectZoneFailure(key: string, zones: ZoneName[], reason: string): void;
+  /**
+   * Live drills: treat these zones as failed in the probe layer until cleared (PB-12). The rehearsed outage never
+   * starts a database failover unless `drill.allowPromotion`, and then only with an approval.
+   */
+  injectZoneFailure(key: string, zones: ZoneName[], reason: string, drill?: LiveDrillRef): void;
   clearInjectedFailures(key: string): void;
   /**
    * Drill abort (PB-12): clears the injection AND drops what it did to the health model — the policy's health
@@ -118,6 +128,12 @@ export interface PolicyEngine {
   ): Promise<ExecutionResult>;
 }
 
+/** The Live drill behind an injected failure. */
+export interface LiveDrillRef {
+  name: string;
+  allowPromotion: boolean;
+}
+
 interface Tracked {
   key: string;
   fingerprint: string;
@@ -129,7 +145,7 @@ interface Tracked {
   realState: HealthState;
   realView: HealthView;
   writerZone?: ZoneRef;
-  injected?: { zones: ZoneName[]; reason: string };
+  injected?: { zones: ZoneName[]; reason: string; drill?: LiveDrillRef };
   stop: AbortController;
 }
 
@@ -321,10 +337,30 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     return t;
   }
 
+  const failoverStore = deps.failoverStore ?? createInMemoryFailoverStore();
+
   async function reconcileNow(key: string, policy: FailoverPolicy, signal: AbortSignal): Promise<ReconcileOutput> {
-    const { t, observation, plan } = await planNow(key, policy, signal);
+    const { t, observation, plan, failover } = await planNow(key, policy, signal);
     const leader = deps.isLeader();
     const acted = leader && !policy.spec.dryRun;
+    // The failover state machine is written BEFORE the step it records is taken (a crash between the two resumes
+    // from the state, never from a journal that may have been trimmed). A failed save means no action this round.
+    let recorded = failover;
+    if (acted && plan.failover && !sameFailoverState(plan.failover, failover)) {
+      await failoverStore.saveFailover(key, plan.failover);
+      recorded = plan.failover;
+      logger.info(
+        {
+          policy: key,
+          epoch: plan.failover.epoch,
+          phase: plan.failover.phase,
+          from: plan.failover.from.dbInstanceIdentifier,
+          to: plan.failover.to.dbInstanceIdentifier,
+          rule: 'PB-6',
+        },
+        `failover ${plan.failover.epoch} ${plan.failover.phase}`,
+      );
+    }
     // Followers only plan (their status is not written); a dry-run policy's leader reports what it would do.
     const execution = leader ? await deps.executor.execute(key, policy, plan, { signal, dryRun: !acted }) : undefined;
     const journal = (await deps.journalStore.load(key)) as JournalEntry[];
@@ -335,6 +371,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       plan,
       ...(execution ? { execution } : {}),
       journal,
+      ...(recorded ? { failover: recorded } : {}),
       now: clock.now(),
       acted,
     });
@@ -342,21 +379,61 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     return { status, plan, observation, ...(execution ? { execution } : {}), requeueAfterMs };
   }
 
+  /** The failover's fence change, read with GetChange while the fence waits for INSYNC (PB-7). */
+  async function fenceChangeOf(
+    key: string,
+    failover: FailoverState | undefined,
+    signal: AbortSignal,
+  ): Promise<CloudObservation['fenceChange']> {
+    const changeId = failover?.phase === 'AwaitingPropagation' ? failover.fence?.changeId : undefined;
+    if (changeId === undefined || failover?.fence?.inSyncAt !== undefined) return undefined;
+    try {
+      const status = await deps.pipeline.call(
+        {
+          service: 'route53',
+          operation: 'GetChange',
+          region: ROUTE53_CONTROL_PLANE_REGION,
+          write: false,
+          policy: key,
+          signal,
+        },
+        (s) => deps.cloud.dns.getChangeStatus(changeId, { signal: s }),
+      );
+      return { id: changeId, status };
+    } catch (err) {
+      // Not known to be INSYNC: the promotion keeps waiting (the gate says why).
+      logger.warn({ policy: key, changeId, err: String(err) }, 'could not read the fence change; promotion waits');
+      return undefined;
+    }
+  }
+
+  function requestsFor(t: Tracked, policy: FailoverPolicy, now: number): OperatorRequests {
+    const requests = operatorRequestsFor(policy, now);
+    if (!t.injected) return requests;
+    const drill = t.injected.drill ?? { name: t.injected.reason, allowPromotion: false };
+    return { ...requests, liveDrill: { name: drill.name, allowPromotion: drill.allowPromotion } };
+  }
+
   async function planNow(key: string, policy: FailoverPolicy, signal: AbortSignal) {
     const t = track(key, policy);
-    const observation = await observeCloud(
-      key,
-      policy,
-      {
-        cloud: deps.cloud,
-        pipeline: deps.pipeline,
-        now: () => clock.now(),
-        ...(deps.recordCache ? { recordCache: deps.recordCache } : {}),
-      },
-      signal,
-      { health: t.view },
-    );
-    const writer = observation.databases.find((d) => d.replicaSourceId === undefined && d.status === 'available');
+    const failover = (await failoverStore.loadFailover(key)) ?? policy.status?.failover;
+    const [observed, fenceChange] = await Promise.all([
+      observeCloud(
+        key,
+        policy,
+        {
+          cloud: deps.cloud,
+          pipeline: deps.pipeline,
+          now: () => clock.now(),
+          ...(deps.recordCache ? { recordCache: deps.recordCache } : {}),
+        },
+        signal,
+        { health: t.view },
+      ),
+      fenceChangeOf(key, failover, signal),
+    ]);
+    const observation: CloudObservation = fenceChange ? { ...observed, fenceChange } : observed;
+    const writer = observation.databases.find((d) => isWritablePrimary(d) && d.status === 'available');
     if (writer?.zone) t.writerZone = { region: writer.region, zone: writer.zone };
     const journal = (await deps.journalStore.load(key)) as JournalEntry[];
     const now = clock.now();
@@ -365,10 +442,11 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       health: t.view,
       cloud: observation,
       journal,
-      requests: operatorRequestsFor(policy, now),
+      requests: requestsFor(t, policy, now),
+      ...(failover ? { failover } : {}),
       now,
     });
-    return { t, observation, journal, plan, now };
+    return { t, observation, journal, plan, now, failover };
   }
 
   return {
@@ -401,9 +479,9 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       }
       return false;
     },
-    injectZoneFailure(key, zones, reason) {
+    injectZoneFailure(key, zones, reason, drill) {
       const t = tracked.get(key);
-      if (t) t.injected = { zones: [...zones], reason };
+      if (t) t.injected = { zones: [...zones], reason, ...(drill ? { drill: { ...drill } } : {}) };
     },
     clearInjectedFailures(key) {
       const t = tracked.get(key);

@@ -3,8 +3,16 @@
 
 import type { ExecutionResult } from '../act/executor.ts';
 import type { JournalEntry } from '../act/journal.ts';
-import type { Condition, FailoverPolicy, FailoverPolicyStatus, LastFailover, PendingApproval } from '../api/index.ts';
+import type {
+  Condition,
+  FailoverPolicy,
+  FailoverPolicyStatus,
+  FailoverState,
+  LastFailover,
+  PendingApproval,
+} from '../api/index.ts';
 import { ConditionStatus, ConditionType, Reason } from '../api/index.ts';
+import { isWritablePrimary } from '../decide/database-failover.ts';
 import type { CloudObservation, Plan } from '../decide/types.ts';
 import { healthConditions, regionStatuses, rfc3339, zoneStatuses } from '../health/health-status.ts';
 import type { HealthView } from '../health/types.ts';
@@ -17,14 +25,16 @@ export interface StatusInputs {
   plan: Plan;
   execution?: ExecutionResult;
   journal: JournalEntry[];
+  /** The failover state machine as saved (status.failover); the previous status's when none was given. */
+  failover?: FailoverState;
   now: number;
   /** False on followers and in dry run: the plan was reported, not performed. */
   acted: boolean;
 }
 
-/** The writable primary as observed: available and not replicating from anything. */
+/** The writable primary as observed: described, available and not replicating from anything. */
 export function observedWriter(obs: CloudObservation): { region: string; dbInstanceIdentifier: string } | undefined {
-  const writers = obs.databases.filter((d) => d.replicaSourceId === undefined && d.status === 'available');
+  const writers = obs.databases.filter((d) => isWritablePrimary(d) && d.status === 'available');
   const w = writers.length === 1 ? writers[0] : undefined;
   return w ? { region: w.region, dbInstanceIdentifier: w.id } : undefined;
 }
@@ -78,6 +88,8 @@ export function buildPolicyStatus(inp: StatusInputs): FailoverPolicyStatus {
     ...(lastDone === undefined ? {} : { lastActionAt: lastDone }),
     ...(pendingApproval === undefined ? {} : { pendingApproval }),
   };
+  const failover = inp.failover ?? previous.failover;
+  if (failover) base.failover = failover;
   const lastFailover = lastFailoverFrom(inp, previous.lastFailover, primaryRegion);
   if (lastFailover) base.lastFailover = lastFailover;
   const manual = manualRequestStatus(policy, base, rfc3339(now));
@@ -146,9 +158,11 @@ function approvalFrom(
 ): PendingApproval | undefined {
   const gate = plan.gates.find((g) => g.kind === 'Approval');
   if (!gate) return undefined;
-  const target = plan.desiredWriter;
-  const id = target?.dbInstanceIdentifier ?? previous?.id ?? 'promotion';
-  const lag = obs.databases.find((d) => d.id === target?.dbInstanceIdentifier)?.lagSeconds;
+  // The id a person approves is the replica the planner would promote (the gate's target): `failoverctl approve`
+  // copies it into spec.manual.approvalId, and the planner accepts exactly that id.
+  const id = gate.target ?? previous?.id ?? 'promotion';
+  const target = obs.databases.find((d) => d.id === id);
+  const lag = target?.lagSeconds;
   return {
     id,
     action: 'PromoteReadReplica',
@@ -189,6 +203,11 @@ function lastFailoverFrom(
         ? `region ${impairedRegion.name} Impaired: ${impairedRegion.reasons.join('; ')}`.slice(0, 1024)
         : 'manual failover',
     };
+  }
+  // RPO: the replica lag recorded when the promotion was sent (status.failover), else as observed at the promotion.
+  const recordedLag = inp.failover?.phase === 'Aborted' ? undefined : inp.failover?.promotion?.lagSeconds;
+  if (last && last.rpoSeconds === undefined && recordedLag !== undefined && last.completedAt === undefined) {
+    last = { ...last, rpoSeconds: Math.max(0, recordedLag) };
   }
   if (last && last.rpoSeconds === undefined) {
     const promoted = execution?.done.find((a) => a.action.kind === 'PromoteReplica');
