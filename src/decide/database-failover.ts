@@ -617,10 +617,17 @@ function continueFailover(ctx: PlanContext, initial: FailoverState): DatabaseDec
 }
 
 /** Decides the database's part of the plan: continue a failover in progress, start one, or hold steady. */
-export function planDatabaseFailover(ctx: PlanContext): DatabaseDecision {
+export function planDatabaseFailover(input: PlanContext): DatabaseDecision {
+  let ctx = input;
   if (!ctx.settings.database) return { stage: 'steady', before: [], after: [], gates: [], fencedRegions: new Set() };
+  if (ctx.failover && !isFinished(ctx.failover)) {
+    const d = continueFailover(ctx, ctx.failover);
+    const idle = d.before.length === 0 && d.after.length === 0 && d.gates.length === 0;
+    // Finished in this very plan with nothing left to do: a newer trigger may start the next failover at once.
+    if (!d.failover || !isFinished(d.failover) || !idle) return d;
+    ctx = { ...ctx, failover: d.failover };
+  }
   const recorded = ctx.failover;
-  if (recorded && !isFinished(recorded)) return continueFailover(ctx, recorded);
   const writer = resolveWriter(ctx);
   if (!writer) return { stage: 'steady', before: [], after: [], gates: [], fencedRegions: new Set() };
   const trig = detectTrigger(ctx, writer);

@@ -2,9 +2,10 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../api/index.ts';
+import type { FailoverPhase, FailoverState, JournalEntry } from '../api/index.ts';
 import type { ZoneState } from '../health/types.ts';
-import { failoverIds, parseFailoverId } from './action-ids.ts';
+import { failoverIds } from './action-ids.ts';
+import { isFinished } from './database-failover.ts';
 import { plan } from './planner.ts';
 import { zoneOf } from './playbook-guards.ts';
 import {
@@ -38,16 +39,79 @@ const STEPS: Array<[string, string, number]> = [
   ['weights/initial/0000beef', 'SetWeights', 30],
 ];
 
+const PHASES: FailoverPhase[] = ['Fencing', 'AwaitingPropagation', 'Promoting', 'Repointing', 'Settled', 'Aborted'];
+
+/** A recorded failover (status.failover) in any phase, either direction, with or without fence and promotion data. */
+const arbFailover = fc
+  .record({
+    back: fc.boolean(),
+    phase: fc.constantFrom(...PHASES),
+    startedSeconds: fc.integer({ min: 0, max: 3600 }),
+    changeId: fc.option(fc.constant('C1'), { nil: undefined }),
+    inSyncSeconds: fc.option(fc.integer({ min: 0, max: 3600 }), { nil: undefined }),
+    previousTtl: fc.option(fc.constantFrom(30, 60, 300), { nil: undefined }),
+    attempts: fc.integer({ min: 1, max: 3 }),
+  })
+  .map((g): FailoverState => {
+    const [from, to] = g.back
+      ? [
+          { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' },
+          { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+        ]
+      : [
+          { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+          { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' },
+        ];
+    const at = iso(T0 + g.startedSeconds * SEC);
+    const sent = g.phase === 'Promoting' || g.phase === 'Repointing' || g.phase === 'Settled';
+    return {
+      epoch: g.back ? BACK : AUTO,
+      trigger: g.back ? 'failback' : 'auto',
+      from,
+      to,
+      phase: g.phase,
+      startedAt: at,
+      phaseSince: at,
+      reason: 'generated',
+      fence: {
+        ...(g.changeId ? { changeId: g.changeId } : {}),
+        ...(g.inSyncSeconds === undefined ? {} : { inSyncAt: iso(T0 + g.inSyncSeconds * SEC) }),
+        ...(g.previousTtl === undefined ? {} : { previousTtlSeconds: g.previousTtl }),
+      },
+      ...(sent ? { promotion: { attempts: g.attempts, lastAttemptAt: at, lagSeconds: 3 } } : {}),
+      ...(isFinished({ phase: g.phase } as FailoverState) ? { finishedAt: at } : {}),
+    };
+  });
+
 const zoneState = fc.constantFrom<ZoneState>('Healthy', 'Healthy', 'Degraded', 'Impaired');
 const weight = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 255 }), fc.constant(100));
 
 const arbInput = fc
   .record({
-    zones: fc.tuple(...ALL_ZONES.map(() => zoneState)),
+    zones: fc.oneof(
+      fc.tuple(...ALL_ZONES.map(() => zoneState)),
+      // us-east-1 impaired (two zones or more), the standby region anything
+      fc.tuple(fc.constant<ZoneState>('Impaired'), fc.constant<ZoneState>('Impaired'), zoneState, zoneState, zoneState),
+    ),
     weights: fc.tuple(weight, weight, weight, weight),
-    lag: fc.option(fc.integer({ min: 0, max: 120 }), { nil: undefined }),
-    replicaStatus: fc.constantFrom('available', 'available', 'backing-up', 'modifying', 'rebooting'),
-    replicaIsReplica: fc.boolean(),
+    lag: fc.option(
+      fc.oneof(
+        { weight: 3, arbitrary: fc.integer({ min: 0, max: 30 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 31, max: 120 }) },
+        { weight: 1, arbitrary: fc.constant(-1) },
+      ),
+      { nil: undefined },
+    ),
+    lagAgeSeconds: fc.constantFrom(0, 0, 60, 180, 181, 900),
+    evidence: fc.record({
+      dataPlane: fc.subarray(['us-east-1a', 'us-east-1b', 'us-east-1c']),
+      database: fc.boolean(),
+    }),
+    failover: fc.option(arbFailover, { nil: undefined }),
+    fenceChange: fc.option(fc.constantFrom('PENDING' as const, 'INSYNC' as const), { nil: undefined }),
+    liveDrill: fc.option(fc.boolean(), { nil: undefined }),
+    replicaStatus: fc.constantFrom('available', 'available', 'available', 'backing-up', 'modifying', 'unreachable'),
+    replicaIsReplica: fc.constantFrom(true, true, true, false),
     primary: fc.constantFrom('writable', 'replica-of-usw2', 'absent', 'failed'),
     writer: fc.constantFrom(PRIMARY_ENDPOINT, REPLICA_ENDPOINT, 'other.example.com'),
     journal: fc.array(
@@ -72,17 +136,20 @@ const arbInput = fc
   })
   .map((g): PlanInput => {
     const zones = Object.fromEntries(ALL_ZONES.map((z, i) => [z, g.zones[i] as ZoneState]));
+    const now = T0 + g.nowSeconds * SEC;
+    const lagAt = now - g.lagAgeSeconds * SEC;
     const databases = [
       replicaDb({
         status: g.replicaStatus,
         lagSeconds: g.lag,
+        lagAt,
         ...(g.replicaIsReplica ? {} : { replicaSourceId: undefined }),
       }),
     ];
     if (g.primary !== 'absent') {
       databases.push(
         primaryDb({
-          ...(g.primary === 'replica-of-usw2' ? { replicaSourceId: USW2_ARN, lagSeconds: g.lag } : {}),
+          ...(g.primary === 'replica-of-usw2' ? { replicaSourceId: USW2_ARN, lagSeconds: g.lag, lagAt } : {}),
           ...(g.primary === 'failed' ? { status: 'failed' } : {}),
         }),
       );
@@ -100,20 +167,29 @@ const arbInput = fc
         ...(state === 'Pending' ? {} : { finishedAt: iso(at + SEC) }),
       };
     });
-    const now = T0 + g.nowSeconds * SEC;
     return input({
+      ...(g.failover ? { failover: g.failover } : {}),
       policyOptions: {
         promotion: g.promotion,
         failbackTraffic: g.failbackTraffic,
         failbackDatabase: g.failbackDatabase,
         ...(g.compute ? { compute: { minHealthyInstances: 9, restoreVolumesFromSnapshots: true } } : {}),
       },
-      health: health(zones, { since: T0 }),
+      health: health(zones, {
+        since: T0,
+        evidence: {
+          'us-east-1': {
+            dataPlaneDownZones: g.evidence.dataPlane,
+            downDatabases: g.evidence.database ? ['orders'] : [],
+          },
+        },
+      }),
       cloud: cloud({
         weights: { 'use1-a': g.weights[0], 'use1-b': g.weights[1], 'use1-c': g.weights[2], usw2: g.weights[3] },
         writer: g.writer,
         databases,
         ...(g.pendingDns ? { pendingDnsChange: 'C1' } : {}),
+        ...(g.fenceChange ? { fenceChange: { id: 'C1', status: g.fenceChange } } : {}),
         instances: ALL_ZONES.map((zone, i) => ({
           region: zone.startsWith('us-east-1') ? 'us-east-1' : 'us-west-2',
           zone,
@@ -130,6 +206,7 @@ const arbInput = fc
         ...(g.failoverTo ? { failoverTo: { ...g.failoverTo, requestedAt: T0 + 7 * SEC } } : {}),
         ...(g.failback ? { failback: { requestedAt: T0 + 3600 * SEC } } : {}),
         ...(g.approve ? { approvePromotion: { dbInstanceIdentifier: g.approve, approvedAt: T0 } } : {}),
+        ...(g.liveDrill === undefined ? {} : { liveDrill: { name: 'ns/drill', allowPromotion: g.liveDrill } }),
       },
       now,
     });
@@ -208,8 +285,12 @@ describe('planner invariants', () => {
           if (a.action.kind !== 'PromoteReplica') continue;
           const { dbInstanceIdentifier, region } = a.action;
           const db = i.cloud.databases.find((d) => d.id === dbInstanceIdentifier);
-          const forced = i.requests.failoverTo?.force === true && i.requests.failoverTo.region === region;
-          expect(forced || (db?.lagSeconds !== undefined && db.lagSeconds <= 30)).toBe(true);
+          const forced =
+            (i.requests.failoverTo?.force === true && i.requests.failoverTo.region === region) ||
+            i.failover?.promotion?.forced === true;
+          const lag = db?.lagSeconds;
+          const fresh = db?.lagAt !== undefined && i.now - db.lagAt <= 180 * SEC;
+          expect(forced || (lag !== undefined && lag >= 0 && lag <= 30 && fresh)).toBe(true);
           expect(db?.status).toBe('available');
           expect(a.action.backupRetentionPeriod).toBeGreaterThanOrEqual(1);
         }
@@ -249,22 +330,24 @@ describe('planner invariants', () => {
     );
   });
 
-  it('within a failover, once the promotion is sent the writer only points at the promoted instance (PB-7)', () => {
+  it('once a promotion was sent, the writer only ever points at the promoted instance (PB-7)', () => {
     const endpointOf: Record<string, string> = { orders: PRIMARY_ENDPOINT, 'orders-usw2': REPLICA_ENDPOINT };
     fc.assert(
       fc.property(arbInput, (i) => {
-        const promotions = i.journal
-          .filter((e) => e.state === 'Done' || e.state === 'Pending')
-          .map((e) => parseFailoverId(e.id))
-          .filter((x) => x?.step === 'promote');
         const p = plan(i);
+        const f = i.failover;
+        const sent = f && (f.phase === 'Promoting' || f.phase === 'Repointing' || f.phase === 'Settled');
+        const next = p.failover && p.failover.epoch !== f?.epoch ? p.failover : undefined;
         for (const a of p.actions) {
           if (a.action.kind !== 'SetWriterRecord') continue;
-          const step = parseFailoverId(a.id);
-          expect(step).toBeDefined(); // the writer only ever moves as a failover step
-          const sent = promotions.find((x) => x?.epoch === step?.epoch);
-          if (sent?.toId) expect(a.action.value).toBe(endpointOf[sent.toId]);
+          expect(a.id.startsWith('failover/')).toBe(true); // the writer only ever moves as a failover step
           expect(Object.values(endpointOf)).toContain(a.action.value);
+          if (sent && !next) expect(a.action.value).toBe(endpointOf[f.to.dbInstanceIdentifier]);
+          if (next) expect(a.action.value).toBe(endpointOf[next.to.dbInstanceIdentifier]);
+        }
+        // The plan never goes back to a phase before the promotion once one was sent.
+        if (sent && p.failover?.epoch === f.epoch) {
+          expect(['Promoting', 'Repointing', 'Settled']).toContain(p.failover.phase);
         }
         // Never a PromoteReplica while another writable primary is in traffic: at most one writable besides it.
         for (const a of p.actions) {
@@ -280,25 +363,50 @@ describe('planner invariants', () => {
     );
   });
 
-  it('once a failover started, the writer is moved only off the old primary, back only by an abort before any promotion attempt (PB-7)', () => {
+  it('the writer goes back to the old primary only by an abort before any promotion was sent (PB-7)', () => {
     const endpointOf: Record<string, string> = { orders: PRIMARY_ENDPOINT, 'orders-usw2': REPLICA_ENDPOINT };
     fc.assert(
       fc.property(arbInput, (i) => {
-        const attempted = new Set(
-          i.journal.map((e) => parseFailoverId(e.id)).flatMap((x) => (x?.step === 'promote' ? [x.epoch] : [])),
-        );
-        for (const a of plan(i).actions) {
-          if (a.action.kind !== 'SetWriterRecord') continue;
-          const step = parseFailoverId(a.id);
-          if (step?.step === 'abort-writer') {
-            expect(attempted.has(step.epoch)).toBe(false);
-            expect(a.action.value).toBe(endpointOf[step.fromId ?? '']);
-          } else {
-            expect(step?.toId).toBeDefined();
-            expect(a.action.value).toBe(endpointOf[step?.toId ?? '']);
-            if (step?.fromId !== undefined) expect(a.action.value).not.toBe(endpointOf[step.fromId]);
-          }
+        const p = plan(i);
+        for (const a of p.actions) {
+          if (a.action.kind !== 'SetWriterRecord' || !a.id.includes('/abort-writer/')) continue;
+          const f = i.failover!;
+          expect(['Fencing', 'AwaitingPropagation', 'Aborted']).toContain(f.phase);
+          expect(p.failover?.phase).toBe('Aborted');
+          expect(a.action.value).toBe(endpointOf[f.from.dbInstanceIdentifier]);
         }
+      }),
+      RUNS,
+    );
+  });
+
+  it('an automatic failover starts only on independent evidence, and never from a drill that does not allow it (PB-6)', () => {
+    fc.assert(
+      fc.property(arbInput, (i) => {
+        const p = plan(i);
+        const started = p.failover && p.failover.epoch !== i.failover?.epoch ? p.failover : undefined;
+        if (!started || started.trigger !== 'auto') return;
+        const drill = i.requests.liveDrill;
+        expect(drill === undefined || drill.allowPromotion).toBe(true);
+        if (drill) return; // a rehearsal with allowPromotion needs an approval instead (planner.test.ts)
+        const ev = i.health.regions.find((r) => r.name === started.from.region)?.evidence;
+        expect(ev?.downDatabases).toContain(started.from.dbInstanceIdentifier);
+        expect((ev?.dataPlaneDownZones.length ?? 0) >= 2).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('never promotes before the fence change is INSYNC and the longer writer TTL has passed since (PB-7)', () => {
+    fc.assert(
+      fc.property(arbInput, (i) => {
+        const p = plan(i);
+        if (!p.actions.some((a) => a.action.kind === 'PromoteReplica')) return;
+        const f = p.failover!;
+        const inSync = f.fence?.inSyncAt === undefined ? undefined : Date.parse(f.fence.inSyncAt);
+        expect(inSync).toBeDefined();
+        const ttl = Math.max(f.fence?.previousTtlSeconds ?? 0, 30, i.cloud.writer?.ttl ?? 0);
+        expect(i.now).toBeGreaterThanOrEqual(inSync! + ttl * SEC);
       }),
       RUNS,
     );

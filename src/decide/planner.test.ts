@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ZoneState } from '../health/types.ts';
+import { PROMOTION_GRACE_MS } from './database-failover.ts';
 import { plan } from './planner.ts';
 import {
   cloud,
@@ -10,9 +11,11 @@ import {
   health,
   type InputOptions,
   input,
+  iso,
   kinds,
   MIN,
   NORMAL_WEIGHTS,
+  observedAt,
   PRIMARY_ENDPOINT,
   primaryDb,
   REPLICA_ENDPOINT,
@@ -163,15 +166,27 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       'PB-3 skipped RebootDBInstance on orders: zone us-east-1a impaired',
     ]);
 
-    // The fence is journaled; phase 2 waits for the writer record's TTL (30 s) so clients stop using the old one.
+    expect(p1.failover).toMatchObject({
+      epoch: EPOCH,
+      trigger: 'auto',
+      phase: 'Fencing',
+      from: { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+      to: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' },
+      fence: { previousValue: PRIMARY_ENDPOINT, previousTtlSeconds: 30 },
+    });
+
+    // The fence is journaled INSYNC at 15 s; phase 2 waits for the writer record's TTL (30 s) plus a margin (5 s)
+    // after INSYNC, so clients stop using the old primary.
     i = execute(i, p1, T0 + 15 * SEC);
     const p2 = plan({ ...i, now: T0 + 20 * SEC });
     expect(p2.actions).toEqual([]);
-    expect(p2.gates).toEqual([expect.objectContaining({ kind: 'DnsPropagation', rule: 'PB-7', until: T0 + 45 * SEC })]);
+    expect(p2.gates).toEqual([expect.objectContaining({ kind: 'DnsPropagation', rule: 'PB-7', until: T0 + 50 * SEC })]);
     expect(p2.phase).toBe('FailingOver');
+    expect(p2.failover).toMatchObject({ phase: 'AwaitingPropagation', fence: { inSyncAt: iso(T0 + 15 * SEC) } });
+    expect(plan({ ...i, now: T0 + 49 * SEC }).actions).toEqual([]);
 
     // Phase 2: promote, with backups kept (retention at least 1, here the old primary's 7 days).
-    i = { ...i, now: T0 + 46 * SEC };
+    i = { ...i, now: T0 + 50 * SEC };
     const p3 = plan(i);
     expect(p3.actions.map((a) => [a.id, a.rule, a.action])).toEqual([
       [
@@ -180,6 +195,8 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
         { kind: 'PromoteReplica', region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2', backupRetentionPeriod: 7 },
       ],
     ]);
+    // Recorded before it is sent, with the lag it is sent at (the RPO).
+    expect(p3.failover).toMatchObject({ phase: 'Promoting', promotion: { attempts: 1, lagSeconds: 5 } });
 
     // Promotion sent: the instance is modifying. Nothing is re-issued; the plan waits.
     i = execute(i, p3, T0 + 50 * SEC);
@@ -192,6 +209,7 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     i = finishPromotion({ ...i, now: T0 + 5 * MIN }, 'orders-usw2');
     const p5 = plan(i);
     expect(p5).toMatchObject({ phase: 'FailedOver', actions: [], gates: [] });
+    expect(p5.failover).toMatchObject({ phase: 'Settled', finishedAt: iso(T0 + 5 * MIN) });
     expect(p5.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
     expect(p5.desiredWeights).toEqual(SPLIT);
 
@@ -221,18 +239,50 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     expect(p.phase).toBe('FailingOver');
   });
 
-  it('waits for a pending DNS change before promoting', () => {
-    let i = start();
-    i = execute(i, plan(i), T0 + 15 * SEC);
-    const p = plan({ ...i, now: T0 + 2 * MIN, cloud: { ...i.cloud, pendingDnsChange: 'C123' } });
-    expect(p.actions).toEqual([]);
-    expect(p.gates[0]).toMatchObject({ kind: 'DnsPropagation', message: expect.stringContaining('C123') });
+  it('promotes only after the fence change is INSYNC and the longer TTL has passed since (PB-7)', () => {
+    // The executor handed back before INSYNC: the fence is journaled Done with its change still PENDING.
+    let i = start({ cloud: cloud({ writer: PRIMARY_ENDPOINT }) });
+    i = { ...i, cloud: { ...i.cloud, writer: { ...i.cloud.writer!, ttl: 300 } } }; // the record had a 300 s TTL
+    const p1 = plan(i);
+    expect(p1.failover?.fence?.previousTtlSeconds).toBe(300);
+    const fence = p1.actions[0]!;
+    i = {
+      ...execute(i, p1, T0 + 15 * SEC),
+      journal: [
+        ...i.journal,
+        { ...entry(fence, 'Done', T0 + 15 * SEC), requestToken: 'C123', detail: 'change C123 still PENDING' },
+        ...p1.actions.slice(1).map((a) => entry(a, 'Done', T0 + 15 * SEC)),
+      ],
+    };
+    const pending = plan({ ...i, now: T0 + 2 * MIN });
+    expect(kinds(pending)).toEqual([]);
+    expect(pending.gates[0]).toMatchObject({ kind: 'DnsPropagation', message: expect.stringContaining('C123') });
+    i = { ...i, failover: pending.failover! };
+    expect(pending.failover).toMatchObject({ phase: 'AwaitingPropagation', fence: { changeId: 'C123' } });
+    const stillPending = plan({
+      ...i,
+      now: T0 + 3 * MIN,
+      cloud: { ...i.cloud, fenceChange: { id: 'C123', status: 'PENDING' } },
+    });
+    expect(kinds(stillPending)).toEqual([]);
+    // Seen INSYNC at 4 min: the old TTL (300 s, longer than the spec's 30 s) plus the margin must pass first.
+    const seen = plan({
+      ...i,
+      now: T0 + 4 * MIN,
+      cloud: { ...i.cloud, at: T0 + 4 * MIN, fenceChange: { id: 'C123', status: 'INSYNC' } },
+    });
+    expect(kinds(seen)).toEqual([]);
+    expect(seen.gates[0]).toMatchObject({ kind: 'DnsPropagation', until: T0 + 4 * MIN + 305 * SEC });
+    i = { ...i, failover: seen.failover! };
+    expect(kinds(plan({ ...i, now: T0 + 4 * MIN + 304 * SEC }))).toEqual([]);
+    expect(kinds(plan(observedAt(i, T0 + 4 * MIN + 305 * SEC)))).toEqual(['PromoteReplica']);
   });
 
   describe('gates', () => {
     it.each([
-      ['over budget', 45, 'replica orders-usw2 lag 45s exceeds the 30s RPO budget'],
-      ['unknown', undefined, 'replica orders-usw2 lag unknown'],
+      ['over budget', 45, 'lag 45s exceeds the 30s RPO budget'],
+      ['unknown', undefined, 'lag unknown'],
+      ['-1 (replication not running)', -1, 'ReplicaLag -1: replication is not running'],
     ])('lag %s: no fence, no promotion, ReplicaLag (PB-6); zones still drained', (_name, lag, message) => {
       const p = plan(start({ cloud: cloud({ databases: [primaryDb(), replicaDb({ lagSeconds: lag })] }) }));
       expect(kinds(p)).toEqual(['SetWeights']);
@@ -282,7 +332,8 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
         {
           kind: 'Approval',
           rule: 'PB-6',
-          message: 'promotion of orders-usw2 is Manual: waiting for failoverctl approve orders-usw2',
+          target: 'orders-usw2',
+          message: 'promotion is Manual: promoting orders-usw2 waits for failoverctl approve (approval id orders-usw2)',
         },
       ]);
       const wrong = plan({ ...i, requests: { approvePromotion: { dbInstanceIdentifier: 'other', approvedAt: T0 } } });
@@ -322,6 +373,99 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     });
   });
 
+  describe('evidence before an irreversible step (PB-6)', () => {
+    it.each([
+      [
+        'EC2 metadata alone (endpoints and database answer)',
+        { dataPlaneDownZones: [], metadataImpairedZones: ['us-east-1a', 'us-east-1b'], downDatabases: [] },
+        /AWS metadata alone never moves a database/,
+      ],
+      [
+        'endpoints down but the database answers',
+        { dataPlaneDownZones: ['us-east-1a', 'us-east-1b'], downDatabases: [] },
+        /primary database orders is not seen unreachable or impaired/,
+      ],
+      [
+        'the database down but endpoints answer (slow, not down) in all but one zone',
+        { dataPlaneDownZones: ['us-east-1b'], downDatabases: ['orders'] },
+        /endpoints answer no probe in only 1 of the 2 zones required/,
+      ],
+    ])('%s: zones drained, nothing fenced or promoted', (_name, evidence, why) => {
+      const p = plan(start({ health: health(REGION_DOWN, { evidence: { 'us-east-1': evidence } }) }));
+      expect(kinds(p)).toEqual(['SetWeights']);
+      expect(weightsOf(p)).toEqual(ZONE_C_ONLY);
+      expect(p.failover).toBeUndefined();
+      expect(p.gates).toEqual([expect.objectContaining({ kind: 'InsufficientEvidence', rule: 'PB-6' })]);
+      expect(p.gates[0]?.message).toMatch(why);
+    });
+
+    it('the writer zone plus one more down is enough data-plane evidence', () => {
+      const p = plan(
+        start({
+          health: health(REGION_DOWN, {
+            evidence: { 'us-east-1': { dataPlaneDownZones: ['us-east-1a', 'us-east-1c'] } },
+          }),
+        }),
+      );
+      expect(kinds(p)).toEqual(['SetWriterRecord', 'SetWeights']);
+    });
+
+    it.each(['unreachable', 'not-found'])(
+      'an unobservable standby (%s) is neither a second primary nor a target',
+      (status) => {
+        const unseen = { ...replicaDb({ status }), replicaSourceId: undefined, lagSeconds: undefined };
+        const steadyPlan = plan(input({ cloud: cloud({ databases: [primaryDb(), unseen] }) }));
+        expect(steadyPlan).toMatchObject({ phase: 'Healthy', actions: [], gates: [] });
+        const impaired = plan(start({ cloud: cloud({ databases: [primaryDb(), unseen] }) }));
+        expect(gateKinds(impaired)).not.toContain('MultiplePrimaries');
+        expect(kinds(impaired)).not.toContain('SetWriterRecord');
+        expect(gateKinds(impaired)).toEqual(['NoStandby']);
+      },
+    );
+
+    it('a Live drill never fails the database over unless it allows it, and then waits for approval', () => {
+      const drilled = plan(start({ requests: { liveDrill: { name: 'ns/rehearsal', allowPromotion: false } } }));
+      expect(kinds(drilled)).toEqual(['SetWeights']);
+      expect(drilled.gates).toEqual([expect.objectContaining({ kind: 'Drill', rule: 'PB-12' })]);
+      const allowed = start({ requests: { liveDrill: { name: 'ns/rehearsal', allowPromotion: true } } });
+      expect(plan(allowed).gates).toEqual([expect.objectContaining({ kind: 'Approval', target: 'orders-usw2' })]);
+      const approved = plan({
+        ...allowed,
+        requests: {
+          liveDrill: { name: 'ns/rehearsal', allowPromotion: true },
+          approvePromotion: { dbInstanceIdentifier: 'orders-usw2', approvedAt: T0 },
+        },
+      });
+      expect(kinds(approved)).toEqual(['SetWriterRecord', 'SetWeights']);
+    });
+
+    it('a traffic-only failback never moves the database', () => {
+      let i = start();
+      i = execute(i, plan(i), T0 + 15 * SEC);
+      i = execute(observedAt(i, T0 + 60 * SEC), plan(observedAt(i, T0 + 60 * SEC)), T0 + 60 * SEC);
+      i = finishPromotion(i, 'orders-usw2');
+      const reseeded = replicaDb({
+        id: 'orders',
+        region: 'us-east-1',
+        endpoint: PRIMARY_ENDPOINT,
+        replicaSourceId: 'arn:aws:rds:us-west-2:123456789012:db:orders-usw2',
+      });
+      const home = observedAt(
+        {
+          ...i,
+          health: health(),
+          cloud: { ...i.cloud, databases: [reseeded, i.cloud.databases.find((d) => d.id === 'orders-usw2')!] },
+          requests: { failback: { requestedAt: T0 + 100 * MIN } },
+        },
+        T0 + 2 * 60 * MIN,
+      );
+      const p = plan(home);
+      expect(kinds(p)).not.toContain('SetWriterRecord');
+      expect(kinds(p)).not.toContain('PromoteReplica');
+      expect(p.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+    });
+  });
+
   describe('never promotes twice', () => {
     function fencedAndPromoted(state: 'Done' | 'Pending', status: string): PlanInput {
       let i = start();
@@ -332,6 +476,7 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       const promote = p.actions[0]!;
       return {
         ...i,
+        failover: p.failover!, // saved before the call (policy-engine.ts)
         now: T0 + 90 * SEC,
         journal: [...i.journal, entry(promote, state, T0 + 60 * SEC)],
         cloud: { ...i.cloud, databases: [primaryDb(), replicaDb({ status })] },
@@ -348,9 +493,41 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       expect(gateKinds(p)).toEqual(['DatabaseBusy']);
     });
 
-    it('Pending but the replica is untouched (crashed before sending): re-issued with the same id', () => {
-      const p = plan(fencedAndPromoted('Pending', 'available'));
+    it.each([
+      ['Pending (the save of Done was lost)', 'Pending' as const],
+      ['Failed (a client timeout)', 'Failed' as const],
+    ])('%s, replica untouched: counts as sent until the grace window disproves it', (_name, state) => {
+      const i = fencedAndPromoted(state, 'available');
+      const within = plan({ ...i, now: T0 + 60 * SEC + PROMOTION_GRACE_MS - 1 });
+      expect(kinds(within)).toEqual([]);
+      expect(within.gates[0]?.message).toContain('counts as sent');
+      const after = plan(observedAt(i, T0 + 60 * SEC + PROMOTION_GRACE_MS));
+      expect(after.actions.map((a) => a.id)).toEqual([`failover/${EPOCH}/promote/orders-usw2/2`]);
+      expect(after.failover?.promotion?.attempts).toBe(2);
+    });
+
+    it('recorded as due but never journaled (stopped between the save and the call): sent once, same id', () => {
+      const i = fencedAndPromoted('Pending', 'available');
+      const p = plan({ ...i, journal: i.journal.filter((e) => !e.id.includes('/promote/')) });
       expect(p.actions.map((a) => a.id)).toEqual([`failover/${EPOCH}/promote/orders-usw2`]);
+    });
+
+    it('the journal trimmed of every failover entry does not undo the failover', () => {
+      const i = fencedAndPromoted('Done', 'modifying');
+      const trimmed = plan({ ...i, journal: [], now: T0 + 3 * MIN });
+      expect(kinds(trimmed)).toEqual([]);
+      expect(trimmed.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+      const settled = plan(finishPromotion({ ...i, journal: [], now: T0 + 5 * MIN }, 'orders-usw2'));
+      expect(settled).toMatchObject({ phase: 'FailedOver', actions: [] });
+      expect(settled.failover?.phase).toBe('Settled');
+      const later = plan({
+        ...finishPromotion(i, 'orders-usw2'),
+        failover: settled.failover!,
+        journal: [],
+        now: T0 + 9 * MIN,
+      });
+      expect(later.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+      expect(kinds(later)).not.toContain('SetWriterRecord');
     });
   });
 
@@ -380,7 +557,7 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       i = { ...i, now: T0 + 60 * SEC };
       i = execute(i, plan(i), T0 + 60 * SEC);
       i = finishPromotion(i, 'orders-usw2');
-      i = { ...i, health: health(), now: T0 + 2 * 60 * MIN };
+      i = observedAt({ ...i, health: health() }, T0 + 2 * 60 * MIN);
       const trafficBack = plan(i);
       expect(kinds(trafficBack)).toEqual(['SetWeights']);
       return execute(i, trafficBack, i.now);
@@ -392,6 +569,7 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       endpoint: PRIMARY_ENDPOINT,
       replicaSourceId: 'arn:aws:rds:us-west-2:123456789012:db:orders-usw2',
       lagSeconds: 2,
+      lagAt: T0 + 2 * 60 * MIN,
     });
 
     it('does not happen without a request', () => {
@@ -401,7 +579,10 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     });
 
     it('is refused while the old primary is still a writable primary', () => {
-      const p = plan({ ...failedOver(), requests: { failback: { requestedAt: T0 + 100 * MIN } } });
+      const p = plan({
+        ...failedOver(),
+        requests: { failback: { requestedAt: T0 + 100 * MIN, includeDatabase: true } },
+      });
       expect(kinds(p)).toEqual([]);
       expect(gateKinds(p)).toEqual(['MultiplePrimaries']);
     });
@@ -412,7 +593,7 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       let i: PlanInput = {
         ...base,
         cloud: { ...base.cloud, databases: [reseeded, usw2] },
-        requests: { failback: { requestedAt: Date.parse('2026-11-23T11:40:00Z') } },
+        requests: { failback: { requestedAt: Date.parse('2026-11-23T11:40:00Z'), includeDatabase: true } },
       };
       const p1 = plan(i);
       expect(p1.phase).toBe('Recovering');
@@ -451,13 +632,14 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       let i: PlanInput = {
         ...base,
         cloud: { ...base.cloud, databases: [reseeded, usw2] },
-        requests: { failback: { requestedAt: T0 + 100 * MIN } },
+        requests: { failback: { requestedAt: T0 + 100 * MIN, includeDatabase: true } },
       };
       i = execute(i, plan(i), i.now);
       i = { ...i, now: i.now + MIN };
       i = finishPromotion(execute(i, plan(i), i.now), 'orders');
       // Months later: us-east-1 fails again; orders-usw2 is again a replica of orders.
       const later = Date.parse('2027-03-01T00:00:00Z');
+      const freshReplica = replicaDb({ lagAt: later + 10 * SEC });
       const again: PlanInput = {
         ...i,
         requests: {},
@@ -465,7 +647,7 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
         health: health(REGION_DOWN, { since: later }),
         cloud: {
           ...i.cloud,
-          databases: [i.cloud.databases.find((d) => d.id === 'orders')!, replicaDb()],
+          databases: [i.cloud.databases.find((d) => d.id === 'orders')!, freshReplica],
         },
       };
       const p = plan(again);

@@ -311,6 +311,22 @@ export function execute(prev: PlanInput, plan: Plan, at: number, state: JournalE
   };
 }
 
+/**
+ * The input as observed again at `now`: a new observation, each replica with a ReplicaLag datapoint of that moment
+ * (its value unchanged). Without it a test that jumps minutes ahead sees its lag datapoints go stale (PB-6).
+ */
+export function observedAt(prev: PlanInput, now: number): PlanInput {
+  return {
+    ...prev,
+    now,
+    cloud: {
+      ...prev.cloud,
+      at: now,
+      databases: prev.cloud.databases.map((d) => (d.lagSeconds === undefined ? d : { ...d, lagAt: now })),
+    },
+  };
+}
+
 /** The simulated end of a promotion: the instance is available and no longer replicates. */
 export function finishPromotion(prev: PlanInput, id: string): PlanInput {
   return {
