@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CloudError, type CloudErrorKind } from '../cloud/errors.ts';
-import { DEFAULT_RETRY_OPTIONS, fullJitterDelayMs, type RetryOptions, retryMiddleware } from './retry.ts';
+import {
+  DEFAULT_RETRY_OPTIONS,
+  firstRealError,
+  fullJitterDelayMs,
+  type RetryOptions,
+  retryMiddleware,
+} from './retry.ts';
 import { runThrough } from './testing/middleware-harness.ts';
 import { seededRandom } from './testing/seeded-random.ts';
 import { createVirtualClock } from './testing/virtual-clock.ts';
@@ -144,5 +150,41 @@ describe('retry middleware', () => {
     await expect(call).rejects.toThrow('shutdown');
     expect(attempts).toHaveLength(1);
     expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('firstRealError', () => {
+  it('reports the first real error when the attempts end on throttling, naming the throttling after it', () => {
+    const out = firstRealError([
+      err('retryable', 'InternalFailure'),
+      err('throttled', 'Throttling'),
+      err('throttled', 'Throttling'),
+    ]);
+    expect(out).toBeInstanceOf(CloudError);
+    expect(out).toMatchObject({ kind: 'retryable', code: 'InternalFailure' });
+    expect((out as Error).message).toMatch(/InternalFailure.*attempt 1 of 3.*throttled on 2 later attempts/);
+  });
+
+  it('keeps the last error when it is not throttling, or when every attempt was throttled', () => {
+    const last = err('timeout', 'TimeoutError');
+    expect(firstRealError([err('retryable'), last])).toBe(last);
+    const throttled = err('throttled', 'Throttling');
+    expect(firstRealError([err('throttled', 'Throttling'), throttled])).toBe(throttled);
+  });
+
+  it('is what the retry middleware throws after its attempts run out', async () => {
+    const clock = createVirtualClock();
+    const { fn } = flaky(clock, [
+      err('retryable', 'InternalFailure'),
+      err('throttled', 'Throttling'),
+      err('throttled', 'Throttling'),
+    ]);
+    const options: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, maxAttempts: 3 };
+    await expect(
+      clock.run(runThrough([retryMiddleware(clock, seededRandom(1), options)], read, fn)),
+    ).rejects.toMatchObject({
+      kind: 'retryable',
+      code: 'InternalFailure',
+    });
   });
 });

@@ -10,12 +10,17 @@
 //   `shouldRetry` sleeps the jittered delay on the clock, honouring the AbortSignal. The total deadline is checked
 //   on the same clock before each wait (p-retry's `maxRetryTime` would use real time).
 //
+// The error reported is the first real one: when the attempts end on throttling after an earlier attempt failed
+// otherwise (a 500 InternalFailure, a timeout), "Rate exceeded" would hide what actually went wrong — throttling is
+// what our own retries ran into — so the call fails with the first real error, naming the throttling after it
+// (`firstRealError`). Kind, code and operation stay the first real error's; `cause` is the last attempt's error.
+//
 // Only CloudError.retryable errors are retried; refusals (PB-3, dry run), an open circuit and terminal errors pass
 // straight through. A write that is not idempotent is retried only when AWS refused it before acting (throttled,
 // busy): after a 5xx or a timeout it may have taken effect, and the executor's next observation decides.
 
 import pRetry from 'p-retry';
-import { type CloudErrorKind, isCloudError } from '../cloud/errors.ts';
+import { CloudError, type CloudErrorKind, isCloudError } from '../cloud/errors.ts';
 import type { Clock, Middleware } from './types.ts';
 
 export interface RetryOptions {
@@ -53,6 +58,31 @@ export function fullJitterDelayMs(
   return Math.floor(random() * ceiling);
 }
 
+/**
+ * The error to report for a call whose attempts all failed (`errors`, one per attempt, in order; the last is the
+ * one the loop ended on): the last, unless it is throttling and an earlier attempt failed with a different
+ * CloudError — then that first real error, its message naming the throttling that followed.
+ */
+export function firstRealError(errors: readonly unknown[]): unknown {
+  const last = errors.at(-1);
+  if (!isCloudError(last) || last.kind !== 'throttled') return last;
+  const index = errors.findIndex((e) => isCloudError(e) && e.kind !== 'throttled');
+  if (index < 0) return last;
+  const first = errors[index] as CloudError;
+  const throttledAttempts = errors.slice(index + 1).filter((e) => isCloudError(e) && e.kind === 'throttled').length;
+  return new CloudError({
+    kind: first.kind,
+    service: first.service,
+    operation: first.operation,
+    code: first.code,
+    message:
+      `${first.code}: ${first.message} (attempt ${index + 1} of ${errors.length}); ` +
+      `then throttled on ${throttledAttempts} later attempt${throttledAttempts === 1 ? '' : 's'} ` +
+      `(${last.code}: ${last.message})`,
+    cause: last,
+  });
+}
+
 export interface RetryEvents {
   onRetry?(info: { attempt: number; delayMs: number; error: Error }): void;
 }
@@ -65,9 +95,15 @@ export function retryMiddleware(
 ): Middleware {
   return {
     name: 'retry',
-    wrap: (next) => (ctx) => {
+    wrap: (next) => async (ctx) => {
       const startedAt = clock.now();
-      return pRetry((attempt) => next({ ...ctx, attempt }), {
+      const errors: unknown[] = [];
+      const attempt = (n: number) =>
+        next({ ...ctx, attempt: n }).catch((err: unknown) => {
+          errors.push(err);
+          throw err;
+        });
+      const loop = pRetry(attempt, {
         retries: Math.max(0, options.maxAttempts - 1),
         minTimeout: 0, // no p-retry timer: we wait on the injected clock in shouldRetry
         signal: ctx.signal,
@@ -87,6 +123,11 @@ export function retryMiddleware(
           return true;
         },
       });
+      try {
+        return await loop;
+      } catch (err) {
+        throw errors.at(-1) === err ? firstRealError(errors) : err;
+      }
     },
   };
 }
