@@ -14,7 +14,7 @@ import { createVirtualClock } from './testing/virtual-clock.ts';
 import type { CallMeta } from './types.ts';
 
 const read: CallMeta = { service: 'ec2', operation: 'DescribeInstanceStatus', region: 'us-east-1', write: false };
-const err = (kind: CloudErrorKind, code = kind) =>
+const err = (kind: CloudErrorKind, code: string = kind) =>
   new CloudError({ kind, service: 'ec2', operation: 'DescribeInstanceStatus', code, message: code });
 
 /** A function failing with the given errors in turn, then returning 'ok'; records the virtual time of each attempt. */
