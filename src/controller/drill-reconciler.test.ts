@@ -63,7 +63,15 @@ function view(states: Record<string, ZoneState> = {}, since = T0): HealthView {
   return {
     at: since,
     zones,
-    regions: [{ name: 'us-east-1', state: bad ? 'Degraded' : 'Healthy', since: 0, reasons: [] }],
+    regions: [
+      {
+        name: 'us-east-1',
+        state: bad ? 'Degraded' : 'Healthy',
+        since: 0,
+        reasons: [],
+        evidence: { dataPlaneDownZones: [], metadataImpairedZones: [], downDatabases: [] },
+      },
+    ],
   };
 }
 

@@ -7,8 +7,9 @@
 // hearing of it, which would break PB-1's "within two probe intervals". The rules:
 //
 // 1. Streaks. Each target (a zone, or a region for region-wide results: no zone) keeps one streak per probe,
-//    keyed by vantage point and probe (`source` + `kind/probe`): its consecutive failures, its consecutive passes
-//    and its latest result. An arriving result advances ONLY its own probe's streak: a failure adds one to its
+//    keyed by vantage point, probe and subject (`source` + `kind/probe` + the DB instance a result names, so two
+//    instances never share a streak): its consecutive failures, its consecutive passes, its consecutive hard-down
+//    results (rule 7), its latest answer (rule 2) and its latest result. An arriving result advances ONLY its own probe's streak: a failure adds one to its
 //    failures and zeroes its passes, a pass does the opposite. One batch counts at most once per probe and target
 //    (a duplicate in the same batch replaces the earlier one).
 // 2. What fails. `down` (unreachable, timed out, reported impaired) always fails. `degraded` (a leading signal:
@@ -17,9 +18,15 @@
 //    `degraded` (this one included). So with the default of 1, one probe over its latency budget fails; set 2 to
 //    require two independent slow signals. A `degraded` result below that count, and `ok`, are passes. A probe that
 //    is slow but within its budget reports ok — the budget is the policy's threshold.
+//    Gray timeouts: a timeout of a probe whose latest real answer (ok or degraded), within the last staleAfterMs,
+//    took at least half the timeout is not "down" but the slow tail of a slow endpoint (latency around the timeout
+//    edge times out every other round). It counts as `degraded`, never as down: for rule 5 and for rule 7. A
+//    blackout — fast answers, then nothing — still times out as `down` from the first result, exactly as fast as
+//    before; the price is that a slow endpoint which then dies is judged by its slowness until its last answer is
+//    staleAfterMs old.
 // 3. Silence. No result is no evidence: a streak stays as it is while its probe is quiet (in flight, skipped). A
 //    probe silent for longer than one recovery window (recoveryThreshold × interval) is stale: it no longer counts
-//    in rules 4–6, and its next result starts a new streak (so a probe that stopped reporting — a cleared drill, a
+//    in rules 4–7, and its next result starts a new streak (so a probe that stopped reporting — a cleared drill, a
 //    zone whose instances are gone — cannot hold a zone down forever, nor trip it on its first result back).
 // 4. Healthy → Degraded when any probe's failure streak reaches `failureThreshold` (PB-9).
 // 5. → Impaired when at least `quorum` distinct sources each have a probe whose failure streak reaches
@@ -33,6 +40,17 @@
 //    consecutive passes (PB-9: recovery must persist much longer than failure). Any failure restarts that probe's
 //    count; there is no Impaired → Degraded step, so an impaired zone cannot bounce through Degraded back to
 //    service.
+// 7. Evidence for irreversible steps (RegionHealth.evidence, read by the planner before a promotion, PB-6). Only
+//    hard-down results count: `down` and not a gray timeout, and for the AWS API probes (ec2, rds, aws-api) never a
+//    call that failed or timed out — a control-plane error says nothing about the target. Judged afresh on every
+//    batch, from the non-stale streaks of the region's zones and of the region itself:
+//    - dataPlaneDownZones: zones where `quorum` sources each have an endpoint probe (http, tcp) with
+//      `impairedAfterRounds` consecutive hard-down results;
+//    - metadataImpairedZones: zones EC2 reports impaired (the ec2-zone condition of rule 5), informational only;
+//    - downDatabases: DB instances whose connect probe (rds-connect) has `failureThreshold` consecutive hard-down
+//      results, or that RDS itself reported failed / missing (rds) `failureThreshold` times in a row.
+//    Zone and region states do not read it: EC2's word still impairs a zone (draining is cheap and reversible);
+//    the planner decides what moves a database.
 // A target's state is re-judged only when a result for it arrives; transitions carry the probes and values behind
 // them, and an unhealthy zone's reasons follow what is failing now.
 //
@@ -49,6 +67,7 @@ import type {
   HealthView,
   ProbeKind,
   ProbeResult,
+  RegionEvidence,
   RegionHealth,
   RegionState,
   ZoneHealth,
@@ -138,15 +157,21 @@ export interface HealthTopology {
 
 /** One probe's streak on one target (rule 1). */
 export interface ProbeStreak {
-  /** `source|kind/probe`. */
+  /** `source|kind/probe`, plus `#subject` when the results name one. */
   readonly key: string;
   readonly probe: string;
   readonly kind: ProbeKind;
   readonly source: string;
+  readonly subject?: string;
   /** Consecutive results that failed (rule 2). */
   readonly failures: number;
   /** Consecutive results that passed. */
   readonly successes: number;
+  /** Consecutive hard-down results (rule 7). */
+  readonly hardDowns: number;
+  /** The latest real answer (ok, or degraded but answering): `now` when seen and its latency (rule 2). */
+  readonly lastAnswer?: { readonly at: number; readonly latencyMs: number };
+  /** The latest result, as judged: a gray timeout is recorded as `degraded` (rule 2). */
   readonly last: ProbeResult;
   /** `now` when the latest result was observed (rule 3). */
   readonly seenAt: number;
@@ -167,6 +192,8 @@ export interface RegionTrack {
   readonly state: RegionState;
   readonly since: number;
   readonly reasons: readonly string[];
+  /** Rule 7, as of the latest batch. */
+  readonly evidence: RegionEvidence;
   /** Hysteresis over region-wide results (no zone). */
   readonly signal: {
     readonly probes: readonly ProbeStreak[];
@@ -193,6 +220,7 @@ export function createHealthState(_settings: HealthSettings, topology: HealthTop
       state: 'Healthy' as const,
       since,
       reasons: [],
+      evidence: NO_EVIDENCE,
       signal: { probes: [], degraded: false, reasons: [] },
     })),
     ...(topology.writerZone ? { writerZone: topology.writerZone } : {}),
@@ -218,16 +246,58 @@ function isDegraded(r: ProbeResult): boolean {
   return !r.ok && r.severity === 'degraded';
 }
 
+const NO_EVIDENCE: RegionEvidence = { dataPlaneDownZones: [], metadataImpairedZones: [], downDatabases: [] };
+
 function streakKey(r: ProbeResult): string {
-  return `${r.source}|${r.kind}/${r.probe}`;
+  return `${r.source}|${r.kind}/${r.probe}${r.subject === undefined ? '' : `#${r.subject}`}`;
+}
+
+/** Probes that ask an AWS API: a call of theirs that fails or times out is a control-plane error (rule 7). */
+const CONTROL_PLANE_KINDS: ReadonlySet<ProbeKind> = new Set([
+  'ec2-zone',
+  'ec2-instances',
+  'rds',
+  'replica-lag',
+  'aws-api',
+]);
+
+/** A real answer from the target, slow or not (rule 2): what tells a gray timeout from a blackout. */
+function isAnswer(r: ProbeResult): boolean {
+  return !r.timedOut && !r.callFailed && (r.ok || r.severity === 'degraded');
+}
+
+/** Rule 2's gray timeout: the result as judged, `degraded` instead of `down`, or the result itself. */
+function judged(r: ProbeResult, prev: ProbeStreak | undefined, now: number, settings: HealthSettings): ProbeResult {
+  if (r.ok || !r.timedOut || r.severity !== 'down') return r;
+  const answer = prev?.lastAnswer;
+  const timeoutMs = r.timeoutMs ?? r.latencyMs;
+  if (!answer || timeoutMs === undefined || now - answer.at > staleAfterMs(settings)) return r;
+  if (answer.latencyMs < timeoutMs / 2) return r;
+  return {
+    ...r,
+    severity: 'degraded',
+    detail: `${r.detail} (gray: the last answer took ${answer.latencyMs}ms of the ${timeoutMs}ms timeout — slow, not down)`,
+  };
+}
+
+/** Rule 7: down, not a gray timeout, and for AWS API probes an answer of the API rather than its failure. */
+function isHardDown(r: ProbeResult): boolean {
+  if (r.ok || r.severity !== 'down' || r.callFailed) return false;
+  return !(r.timedOut && CONTROL_PLANE_KINDS.has(r.kind));
 }
 
 /** Advances the result's own probe streak (rules 1–3); the other probes of the target are left as they are. */
-function advance(probes: readonly ProbeStreak[], r: ProbeResult, now: number, settings: HealthSettings): ProbeStreak[] {
-  const key = streakKey(r);
+function advance(
+  probes: readonly ProbeStreak[],
+  arrived: ProbeResult,
+  now: number,
+  settings: HealthSettings,
+): ProbeStreak[] {
+  const key = streakKey(arrived);
   const i = probes.findIndex((p) => p.key === key);
   const existing = probes[i];
   const prev = existing && isFresh(existing, now, settings) ? existing : undefined;
+  const r = judged(arrived, prev, now, settings);
   let failed: boolean;
   if (r.ok) failed = false;
   else if (!isDegraded(r)) failed = true;
@@ -237,13 +307,17 @@ function advance(probes: readonly ProbeStreak[], r: ProbeResult, now: number, se
     ).length;
     failed = 1 + othersDegraded >= settings.degradedProbesToFail;
   }
+  const lastAnswer = isAnswer(r) ? { at: now, latencyMs: r.latencyMs ?? 0 } : prev?.lastAnswer;
   const next: ProbeStreak = {
     key,
     probe: r.probe,
     kind: r.kind,
     source: r.source,
+    ...(r.subject === undefined ? {} : { subject: r.subject }),
     failures: failed ? (prev?.failures ?? 0) + 1 : 0,
     successes: failed ? 0 : (prev?.successes ?? 0) + 1,
+    hardDowns: isHardDown(r) ? (prev?.hardDowns ?? 0) + 1 : 0,
+    ...(lastAnswer ? { lastAnswer } : {}),
     last: r,
     seenAt: now,
   };
@@ -276,6 +350,54 @@ function recoveredWhy(fresh: readonly ProbeStreak[], settings: HealthSettings): 
   return `every probe passed at least ${settings.recoveryThreshold} times in a row: ${passes} (recoveryThreshold ${settings.recoveryThreshold}, PB-9)`;
 }
 
+/** Rule 5's AWS word: an ec2-zone probe failing failureThreshold times, its latest result `down`. */
+function ec2ReportsImpaired(p: ProbeStreak, settings: HealthSettings): boolean {
+  return p.kind === 'ec2-zone' && p.failures >= settings.failureThreshold && !p.last.ok && !isDegraded(p.last);
+}
+
+/** Rule 7 for one region, from the non-stale streaks of its zones and of the region itself. */
+function regionEvidence(
+  zones: readonly ZoneTrack[],
+  signal: RegionTrack['signal'],
+  now: number,
+  settings: HealthSettings,
+): RegionEvidence {
+  const dataPlaneDownZones: ZoneName[] = [];
+  const metadataImpairedZones: ZoneName[] = [];
+  const downDatabases = new Set<string>();
+  const noteDatabases = (fresh: readonly ProbeStreak[]) => {
+    for (const p of fresh) {
+      if (p.subject === undefined || (p.kind !== 'rds' && p.kind !== 'rds-connect')) continue;
+      if (p.hardDowns >= settings.failureThreshold) downDatabases.add(p.subject);
+    }
+  };
+  for (const z of zones) {
+    const fresh = z.probes.filter((p) => isFresh(p, now, settings));
+    const sources = new Set(
+      fresh
+        .filter((p) => (p.kind === 'http' || p.kind === 'tcp') && p.hardDowns >= settings.impairedAfterRounds)
+        .map((p) => p.source),
+    );
+    if (sources.size > 0 && sources.size >= settings.quorum) dataPlaneDownZones.push(z.name);
+    if (fresh.some((p) => ec2ReportsImpaired(p, settings))) metadataImpairedZones.push(z.name);
+    noteDatabases(fresh);
+  }
+  noteDatabases(signal.probes.filter((p) => isFresh(p, now, settings)));
+  return {
+    dataPlaneDownZones: dataPlaneDownZones.sort(),
+    metadataImpairedZones: metadataImpairedZones.sort(),
+    downDatabases: [...downDatabases].sort(),
+  };
+}
+
+function sameEvidence(a: RegionEvidence, b: RegionEvidence): boolean {
+  return (
+    sameList(a.dataPlaneDownZones, b.dataPlaneDownZones) &&
+    sameList(a.metadataImpairedZones, b.metadataImpairedZones) &&
+    sameList(a.downDatabases, b.downDatabases)
+  );
+}
+
 /** Rules 4–6 for one zone, from its non-stale probe streaks. */
 function nextZoneState(
   current: ZoneState,
@@ -283,7 +405,7 @@ function nextZoneState(
   settings: HealthSettings,
 ): { state: ZoneState; why: string } {
   const failing = fresh.filter((p) => p.failures >= settings.failureThreshold);
-  const ec2Down = failing.filter((p) => p.kind === 'ec2-zone' && !p.last.ok && !isDegraded(p.last));
+  const ec2Down = fresh.filter((p) => ec2ReportsImpaired(p, settings));
   // Only hard failures impair: a zone that is slow but answering (degraded results alone) stays Degraded, which
   // already drains it, but never counts towards a region being Impaired — that would promote a database (PB-2).
   const longFailing = fresh.filter(
@@ -412,6 +534,8 @@ export function observeResults(
     }
     const mine = zones.filter((z) => z.region === r.name);
     const derived = regionStateFrom(mine, signal, base.writerZone, settings);
+    const judgedEvidence = regionEvidence(mine, signal, now, settings);
+    const evidence = sameEvidence(judgedEvidence, r.evidence) ? r.evidence : judgedEvidence;
     if (derived.state !== r.state) {
       transitions.push({
         scope: 'region',
@@ -422,10 +546,10 @@ export function observeResults(
         at: now,
         reasons: derived.reasons,
       });
-      return { ...r, signal, state: derived.state, since: now, reasons: derived.reasons };
+      return { ...r, signal, evidence, state: derived.state, since: now, reasons: derived.reasons };
     }
-    if (signal === r.signal && sameList(derived.reasons, r.reasons)) return r;
-    return { ...r, signal, reasons: sameList(derived.reasons, r.reasons) ? r.reasons : derived.reasons };
+    if (signal === r.signal && evidence === r.evidence && sameList(derived.reasons, r.reasons)) return r;
+    return { ...r, signal, evidence, reasons: sameList(derived.reasons, r.reasons) ? r.reasons : derived.reasons };
   });
 
   const next: HealthState = { ...base, zones, regions };
@@ -480,7 +604,17 @@ export function healthView(state: HealthState, at: number): HealthView {
       (z): ZoneHealth => ({ name: z.name, region: z.region, state: z.state, since: z.since, reasons: [...z.reasons] }),
     ),
     regions: state.regions.map(
-      (r): RegionHealth => ({ name: r.name, state: r.state, since: r.since, reasons: [...r.reasons] }),
+      (r): RegionHealth => ({
+        name: r.name,
+        state: r.state,
+        since: r.since,
+        reasons: [...r.reasons],
+        evidence: {
+          dataPlaneDownZones: [...r.evidence.dataPlaneDownZones],
+          metadataImpairedZones: [...r.evidence.metadataImpairedZones],
+          downDatabases: [...r.evidence.downDatabases],
+        },
+      }),
     ),
   };
 }

@@ -25,7 +25,15 @@ function view(
       since: T0,
       reasons: state === 'Healthy' ? [] : [`api (http, down): GET ${name} timeout`],
     })),
-    regions: [{ name: 'us-east-1', state: regionState, since: T0, reasons: regionReasons }],
+    regions: [
+      {
+        name: 'us-east-1',
+        state: regionState,
+        since: T0,
+        reasons: regionReasons,
+        evidence: { dataPlaneDownZones: [], metadataImpairedZones: [], downDatabases: [] },
+      },
+    ],
   };
 }
 

@@ -44,6 +44,8 @@ export type { FetchLike, HttpProbeDeps, HttpProbeSpec } from './probe-http.ts';
 export { createHttpProbe } from './probe-http.ts';
 export type { RdsInstanceRef } from './probe-rds.ts';
 export { createRdsStatusProbe, createReplicaLagProbe } from './probe-rds.ts';
+export type { DatabaseConnectAnswer, DatabaseConnectOutcome, DatabaseConnector } from './probe-rds-connect.ts';
+export { createRdsConnectProbe, createTcpDatabaseConnector, ENDPOINT_REFRESH_MS } from './probe-rds-connect.ts';
 export type {
   ProbeScheduler,
   ProbeSchedulerOptions,

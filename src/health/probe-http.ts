@@ -81,9 +81,24 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
       const signal = ctx.timeoutEnforcedByCaller
         ? ctx.signal
         : AbortSignal.any([ctx.signal, AbortSignal.timeout(spec.timeoutMs)]);
-      const observe = (ok: boolean, detail: string, severity?: 'degraded' | 'down'): ProbeObservation[] => {
+      const observe = (
+        ok: boolean,
+        detail: string,
+        severity?: 'degraded' | 'down',
+        timedOut = false,
+      ): ProbeObservation[] => {
         const at = deps.now();
-        return [{ ...base, ok, ...(severity ? { severity } : {}), at, latencyMs: Math.round(at - started), detail }];
+        return [
+          {
+            ...base,
+            ok,
+            ...(severity ? { severity } : {}),
+            at,
+            latencyMs: Math.round(at - started),
+            detail,
+            ...(timedOut ? { timedOut: true, timeoutMs: spec.timeoutMs } : {}),
+          },
+        ];
       };
       try {
         const res = await doFetch(url, {
@@ -111,7 +126,7 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
         return observe(true, `GET ${url}: status ${res.status} in ${latencyMs}ms`);
       } catch (err) {
         if (signal.aborted && !ctx.signal.aborted) {
-          return observe(false, `GET ${url}: timeout after ${spec.timeoutMs}ms`, 'down');
+          return observe(false, `GET ${url}: timeout after ${spec.timeoutMs}ms`, 'down', true);
         }
         if (ctx.signal.aborted) return observe(false, `GET ${url}: aborted`, 'down');
         return observe(false, `GET ${url}: ${errorMessage(err)}`, 'down');

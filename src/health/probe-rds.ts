@@ -6,6 +6,9 @@
 //   would drain traffic from the very zone we failed over to). The planner reads database status on its own
 //   (observe-cloud) and waits for `available` before it relies on an instance. `failed`, `storage-full`,
 //   `incompatible-*`, `inaccessible-*` and a missing instance are down; anything else (stopped, …) is degraded.
+//   Every result names the instance (`subject`), so the model keeps one streak per instance; a describe call that
+//   throws or times out reaches the model as the scheduler's `callFailed` / `timedOut` result: a control-plane
+//   error, never evidence that the database is down (health-model.ts rule 7).
 // - replica lag: CloudWatch `ReplicaLag` within maxLagSeconds is ok; over it is degraded (the RPO budget of PB-6
 //   is at risk, the replica is not down). No recent datapoint is degraded too — unless the instance is no longer
 //   a replica (it was promoted: a writer has no lag), which one DescribeDBInstances settles.
@@ -58,6 +61,7 @@ export function createRdsStatusProbe(
     key: `rds:${stableKey({ region, id, timeoutMs: spec.timeoutMs })}`,
     kind: 'rds',
     region,
+    subject: id,
     timeoutMs: spec.timeoutMs,
     async run(ctx) {
       const started = deps.now();
@@ -65,7 +69,7 @@ export function createRdsStatusProbe(
         signal: ctx.signal,
       });
       const at = deps.now();
-      const base = { kind: 'rds' as const, region, at, latencyMs: Math.round(at - started), source };
+      const base = { kind: 'rds' as const, region, subject: id, at, latencyMs: Math.round(at - started), source };
       if (!instance) {
         return [{ ...base, ok: false, severity: 'down', detail: `DescribeDBInstances: ${id} not found in ${region}` }];
       }

@@ -149,7 +149,7 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
       if (outcome === 'timeout') {
         runController.abort();
         counters.timedOut++;
-        deliver(t, [failedObservation(probe, clock.now(), `timeout after ${probe.timeoutMs}ms`)]);
+        deliver(t, [failedObservation(probe, clock.now(), `timeout after ${probe.timeoutMs}ms`, { cause: 'timeout' })]);
         // Let the aborted run settle before the target may run again (no overlapping runs), but only for a grace
         // period: a probe that ignores its signal must not silence its target for good.
         await Promise.race([attempt, sleep(Math.min(probe.timeoutMs, 1_000), t.controller.signal)]);
@@ -157,7 +157,7 @@ export function createProbeScheduler(options: ProbeSchedulerOptions): ProbeSched
         return;
       } else if ('error' in outcome) {
         counters.failed++;
-        deliver(t, [failedObservation(probe, clock.now(), errorMessage(outcome.error))]);
+        deliver(t, [failedObservation(probe, clock.now(), errorMessage(outcome.error), { cause: 'error' })]);
       } else {
         counters.completed++;
         deliver(t, outcome.observations);

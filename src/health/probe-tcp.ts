@@ -35,8 +35,9 @@ export function createTcpProbe(spec: TcpProbeSpec, deps: { now: () => number; so
       const latencyMs = Math.round(at - started);
       const base = { kind: 'tcp' as const, region: spec.region, ...zonePart, source, at, latencyMs };
       if (outcome !== 'connected') {
+        const timedOut = outcome === 'aborted' ? { timedOut: true, timeoutMs: spec.timeoutMs } : {};
         const detail = outcome === 'aborted' ? `timeout after ${spec.timeoutMs}ms` : outcome;
-        return [{ ...base, ok: false, severity: 'down', detail: `connect ${address}: ${detail}` }];
+        return [{ ...base, ok: false, severity: 'down', detail: `connect ${address}: ${detail}`, ...timedOut }];
       }
       if (spec.latencyBudgetMs !== undefined && latencyMs > spec.latencyBudgetMs) {
         return [
@@ -53,7 +54,12 @@ export function createTcpProbe(spec: TcpProbeSpec, deps: { now: () => number; so
   };
 }
 
-function connectOnce(host: string, port: number, signal: AbortSignal): Promise<'connected' | 'aborted' | string> {
+/** One TCP connection attempt: `connected`, `aborted` (the signal fired first) or the connection error. */
+export function connectOnce(
+  host: string,
+  port: number,
+  signal: AbortSignal,
+): Promise<'connected' | 'aborted' | string> {
   return new Promise((resolve) => {
     if (signal.aborted) {
       resolve('aborted');

@@ -31,6 +31,8 @@ export interface Probe {
   readonly region: RegionName;
   /** Absent for region-wide probes (one AWS call that reports every zone, or a regional endpoint). */
   readonly zone?: ZoneName;
+  /** What the probe observes within its target (ProbeResult.subject), e.g. a DB instance identifier. */
+  readonly subject?: string;
   /** Upper bound on one run; the scheduler aborts the run and records a `down` result past it. */
   readonly timeoutMs: number;
   run(ctx: ProbeRunContext): Promise<ProbeObservation[]>;
@@ -61,21 +63,27 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
-/** A `down` observation for the probe's own target, used for timeouts and thrown errors. */
+/**
+ * A `down` observation for the probe's own target, used for timeouts (`timedOut`: nothing answered within the
+ * probe's timeout) and thrown errors (`callFailed`: the probe's own call failed).
+ */
 export function failedObservation(
   probe: Probe,
   at: number,
   detail: string,
-  source = OPERATOR_SOURCE,
+  options: { source?: string; cause?: 'timeout' | 'error' } = {},
 ): ProbeObservation {
   return {
     kind: probe.kind,
     region: probe.region,
     ...(probe.zone === undefined ? {} : { zone: probe.zone }),
+    ...(probe.subject === undefined ? {} : { subject: probe.subject }),
     ok: false,
     severity: 'down',
     at,
     detail,
-    source,
+    source: options.source ?? OPERATOR_SOURCE,
+    ...(options.cause === 'timeout' ? { timedOut: true, timeoutMs: probe.timeoutMs, latencyMs: probe.timeoutMs } : {}),
+    ...(options.cause === 'error' ? { callFailed: true } : {}),
   };
 }

@@ -37,7 +37,15 @@ const view = (zoneB: 'Healthy' | 'Degraded' | 'Impaired', region: 'Healthy' | 'D
     { name: 'us-east-1a', region: 'us-east-1', state: 'Healthy', since: 0, reasons: [] },
     { name: 'us-east-1b', region: 'us-east-1', state: zoneB, since: 0, reasons: [] },
   ],
-  regions: [{ name: 'us-east-1', state: region, since: 0, reasons: [] }],
+  regions: [
+    {
+      name: 'us-east-1',
+      state: region,
+      since: 0,
+      reasons: [],
+      evidence: { dataPlaneDownZones: [], metadataImpairedZones: [], downDatabases: [] },
+    },
+  ],
 });
 
 describe('createOperatorMetrics', () => {

@@ -1,0 +1,149 @@
+// RDS data-plane probe (`probes[].rds.connect`): can a client reach the database at all? The instance-status probe
+// (probe-rds.ts) asks the RDS control plane, which can be impaired while the database serves, or answer while it is
+// unreachable; promotion needs data-plane evidence (DESIGN "Evidence before irreversible steps"), so this probe
+// opens a connection to the instance's endpoint, region-wide, one result per instance (`subject`):
+//   ok        the endpoint accepted a connection (the simulation: answered a query) within the timeout
+//   degraded  it answered with an error (a live server that refuses work), or its address is not known yet —
+//             unknown is not down
+//   down      refused or reset (nothing listening), or no answer within the timeout (`timedOut`)
+// The connection is made by an injected DatabaseConnector. The real one (createTcpDatabaseConnector) learns the
+// endpoint from DescribeDBInstances and keeps the last one it saw: the run itself never waits on the control plane
+// (a describe that hangs must not look like a database that does not answer), a refresh runs in the background at
+// most once a minute, and a describe failure keeps the cached endpoint.
+
+import type { Databases, RegionName } from '../cloud/types.ts';
+import { errorMessage, OPERATOR_SOURCE, type Probe, type ProbeObservation, stableKey } from './probe.ts';
+import type { RdsInstanceRef } from './probe-rds.ts';
+import { connectOnce } from './probe-tcp.ts';
+
+/** What one connection attempt to a database found. */
+export type DatabaseConnectOutcome =
+  /** Connected (and, where the connector runs one, the query answered). */
+  | 'answered'
+  /** Connected, but the server answered with an error. */
+  | 'answered-with-error'
+  /** Refused, reset or unroutable: nothing is serving at the endpoint. */
+  | 'refused'
+  /** Nothing answered within the timeout. */
+  | 'no-answer'
+  /** The endpoint's address is not known (never described yet): no evidence either way. */
+  | 'unknown';
+
+export interface DatabaseConnectAnswer {
+  outcome: DatabaseConnectOutcome;
+  latencyMs: number;
+  detail: string;
+}
+
+/** Opens one connection to a DB instance, honouring `signal` (aborted at `timeoutMs` by the scheduler). */
+export type DatabaseConnector = (
+  region: RegionName,
+  dbInstanceIdentifier: string,
+  opts: { timeoutMs: number; signal: AbortSignal },
+) => Promise<DatabaseConnectAnswer>;
+
+/** How often the real connector re-reads an instance's endpoint (it changes only on replacement or rename). */
+export const ENDPOINT_REFRESH_MS = 60_000;
+
+/**
+ * The real connector: DescribeDBInstances for Endpoint.Address / Endpoint.Port (cached, refreshed in the
+ * background), then a TCP connect (probe-tcp.ts). An instance whose port the adapter does not report is `unknown`:
+ * guessing a default port would turn a wrong guess into "database down".
+ */
+export function createTcpDatabaseConnector(deps: {
+  databases: Pick<Databases, 'describeInstance'>;
+  now: () => number;
+  /** Default: a TCP connect. */
+  connect?: (host: string, port: number, signal: AbortSignal) => Promise<'connected' | 'aborted' | string>;
+}): DatabaseConnector {
+  const connect = deps.connect ?? connectOnce;
+  const cache = new Map<string, { host: string; port: number }>();
+  const refreshing = new Map<string, Promise<void>>();
+  const refreshedAt = new Map<string, number>();
+  const lastError = new Map<string, string>();
+
+  function refresh(region: RegionName, id: string): Promise<void> {
+    const key = `${region}/${id}`;
+    const inFlight = refreshing.get(key);
+    if (inFlight) return inFlight;
+    refreshedAt.set(key, deps.now());
+    const done = deps.databases
+      .describeInstance(region, id)
+      .then((instance) => {
+        const port = instance && 'port' in instance && typeof instance.port === 'number' ? instance.port : undefined;
+        if (instance?.endpoint !== undefined && port !== undefined) {
+          cache.set(key, { host: instance.endpoint, port });
+          lastError.delete(key);
+        } else if (!cache.has(key)) {
+          lastError.set(key, instance ? 'DescribeDBInstances reports no endpoint address and port' : 'not found');
+        }
+      })
+      .catch((err: unknown) => {
+        lastError.set(key, `DescribeDBInstances failed: ${errorMessage(err)}`);
+      })
+      .finally(() => refreshing.delete(key));
+    refreshing.set(key, done);
+    return done;
+  }
+
+  return async (region, id, opts) => {
+    const key = `${region}/${id}`;
+    if (
+      !refreshing.has(key) &&
+      deps.now() - (refreshedAt.get(key) ?? Number.NEGATIVE_INFINITY) >= ENDPOINT_REFRESH_MS
+    ) {
+      void refresh(region, id);
+    }
+    const endpoint = cache.get(key);
+    if (!endpoint) {
+      const why = lastError.get(key) ?? 'DescribeDBInstances has not answered yet';
+      return { outcome: 'unknown', latencyMs: 0, detail: `${id} (${region}): endpoint unknown (${why})` };
+    }
+    const started = deps.now();
+    const outcome = await connect(endpoint.host, endpoint.port, opts.signal);
+    const latencyMs = Math.round(deps.now() - started);
+    const address = `${endpoint.host}:${endpoint.port}`;
+    if (outcome === 'connected')
+      return { outcome: 'answered', latencyMs, detail: `connect ${address}: ${latencyMs}ms` };
+    if (outcome === 'aborted') {
+      return { outcome: 'no-answer', latencyMs, detail: `connect ${address}: timeout after ${opts.timeoutMs}ms` };
+    }
+    return { outcome: 'refused', latencyMs, detail: `connect ${address}: ${outcome}` };
+  };
+}
+
+export function createRdsConnectProbe(
+  spec: { instance: RdsInstanceRef; timeoutMs: number },
+  deps: { connect: DatabaseConnector; now: () => number; source?: string },
+): Probe {
+  const { region, dbInstanceIdentifier: id } = spec.instance;
+  const source = deps.source ?? OPERATOR_SOURCE;
+  return {
+    key: `rds-connect:${stableKey({ region, id, timeoutMs: spec.timeoutMs })}`,
+    kind: 'rds-connect',
+    region,
+    subject: id,
+    timeoutMs: spec.timeoutMs,
+    async run(ctx) {
+      const answer = await deps.connect(region, id, { timeoutMs: spec.timeoutMs, signal: ctx.signal });
+      const base = {
+        kind: 'rds-connect' as const,
+        region,
+        subject: id,
+        at: deps.now(),
+        latencyMs: answer.latencyMs,
+        source,
+        detail: answer.detail,
+      };
+      const observation: ProbeObservation =
+        answer.outcome === 'answered'
+          ? { ...base, ok: true }
+          : answer.outcome === 'answered-with-error' || answer.outcome === 'unknown'
+            ? { ...base, ok: false, severity: 'degraded' }
+            : answer.outcome === 'no-answer'
+              ? { ...base, ok: false, severity: 'down', timedOut: true, timeoutMs: spec.timeoutMs }
+              : { ...base, ok: false, severity: 'down' };
+      return [observation];
+    },
+  };
+}
