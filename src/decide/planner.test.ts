@@ -467,7 +467,7 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
   });
 
   describe('never promotes twice', () => {
-    function fencedAndPromoted(state: 'Done' | 'Pending', status: string): PlanInput {
+    function fencedAndPromoted(state: 'Done' | 'Pending' | 'Failed', status: string): PlanInput {
       let i = start();
       i = execute(i, plan(i), T0 + 15 * SEC);
       i = { ...i, now: T0 + 60 * SEC };

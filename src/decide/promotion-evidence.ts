@@ -10,13 +10,6 @@
 
 import type { RegionHealth } from '../health/types.ts';
 
-/** The evidence fields of RegionHealth the rule reads. */
-export interface RegionEvidence {
-  dataPlaneDownZones: string[];
-  metadataImpairedZones: string[];
-  downDatabases: string[];
-}
-
 export interface PromotionEvidence {
   sufficient: boolean;
   /** What is missing, in sentences for the gate (empty when sufficient). */
@@ -38,7 +31,7 @@ export interface EvidenceNeeds {
 
 export function promotionEvidence(region: RegionHealth | undefined, needs: EvidenceNeeds): PromotionEvidence {
   if (!region) return { sufficient: false, missing: ['no health is known for the region'], seen: [] };
-  const ev = (region as RegionHealth & { evidence?: RegionEvidence }).evidence;
+  const ev = region.evidence;
   const down = ev?.dataPlaneDownZones ?? [];
   const required = Math.max(1, Math.min(needs.impairedZones, needs.zoneCount));
   const writerRule = needs.writerZone !== undefined && down.includes(needs.writerZone) && down.length >= 2;

@@ -5,9 +5,8 @@
 
 import type { FailoverPolicy, JournalEntry } from '../api/index.ts';
 import type { DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
-import type { HealthView, RegionState, ZoneState } from '../health/types.ts';
+import type { HealthView, RegionEvidence, RegionState, ZoneState } from '../health/types.ts';
 import { fingerprint } from './action-ids.ts';
-import type { RegionEvidence } from './promotion-evidence.ts';
 import type { ObservedDb } from './standby-selection.ts';
 import type { CloudObservation, OperatorRequests, Plan, PlanInput, PlannedAction } from './types.ts';
 
