@@ -145,6 +145,11 @@ export const RdsProbeSchema = Type.Object(
       default: true,
       description: 'Read each replica ReplicaLag (CloudWatch) and compare it with the RPO budget (PB-6).',
     }),
+    connect: Type.Boolean({
+      default: false,
+      description:
+        "Open a TCP connection to each instance's endpoint (learned from DescribeDBInstances and cached) every interval: the data-plane evidence an automatic promotion needs besides endpoints down (PB-6). Without it only RDS itself reporting the primary failed or gone counts; a DescribeDBInstances error never does.",
+    }),
   },
   { ...closed, description: 'Probe the RDS instances of spec.database.rds.' },
 );

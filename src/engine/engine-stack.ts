@@ -14,6 +14,7 @@ import type { Clock } from '../clock.ts';
 import type { Cloud } from '../cloud/types.ts';
 import { type ApiCallStats, createApiCallStats } from '../health/api-call-stats.ts';
 import type { FetchLike } from '../health/probe-http.ts';
+import type { DatabaseConnector } from '../health/probe-rds-connect.ts';
 import { createProbeScheduler, type ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
 import type { FailoverStore } from './failover-store.ts';
@@ -33,6 +34,8 @@ export interface EngineStackDeps {
   random?: () => number;
   /** Substitute for fetch in http probes (the simulation's endpoints). */
   fetch?: FetchLike;
+  /** Substitute for the rds.connect probes' TCP connect (the simulation's databases). */
+  connectDatabase?: DatabaseConnector;
   /** Where action Events go (Kubernetes Events in the cluster, the timeline in a simulation). */
   events?: EventSink;
   onHealthChange?: PolicyEngineDeps['onHealthChange'];
@@ -134,6 +137,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     ...(deps.random ? { random: deps.random } : {}),
     recordCache,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.connectDatabase ? { connectDatabase: deps.connectDatabase } : {}),
     ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),
     ...(metrics ? { onRound: (key, results, view) => metrics.observeHealthRound(key, results, view) } : {}),
   });

@@ -35,6 +35,7 @@ import {
 } from '../health/health-model.ts';
 import { probesForPolicy } from '../health/policy-probes.ts';
 import type { FetchLike } from '../health/probe-http.ts';
+import type { DatabaseConnector } from '../health/probe-rds-connect.ts';
 import type { ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { HealthTransition, HealthView, ProbeResult } from '../health/types.ts';
 import { createInMemoryFailoverStore, type FailoverStore, sameFailoverState } from './failover-store.ts';
@@ -60,6 +61,8 @@ export interface PolicyEngineDeps {
   /** Only the leader writes to AWS (Lease, DESIGN "Leader election"). */
   isLeader: () => boolean;
   fetch?: FetchLike;
+  /** Substitute for the rds.connect probes' TCP connect (the simulation's databases). */
+  connectDatabase?: DatabaseConnector;
   /** Shared Route 53 read cache for observations (record-cache.ts, PB-8); without it each policy reads its own. */
   recordCache?: RecordCache;
   /** Health changed for a policy: emit Events and reconcile it now. */
@@ -221,6 +224,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       apiCallStats: deps.apiStats,
       now: () => clock.now(),
       ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+      ...(deps.connectDatabase === undefined ? {} : { connectDatabase: deps.connectDatabase }),
     }).map(({ name, probe }) =>
       deps.scheduler.subscribe({
         name,

@@ -57,6 +57,8 @@ describe('probes and settings from a FailoverPolicy', () => {
       'ec2 ec2-instances us-west-2',
       'database rds us-east-1',
       'database rds us-west-2',
+      'database rds-connect us-east-1',
+      'database rds-connect us-west-2',
       'database replica-lag us-west-2',
       'control-plane aws-api us-east-1',
       'control-plane aws-api us-west-2',
@@ -68,6 +70,19 @@ describe('probes and settings from a FailoverPolicy', () => {
       probesForPolicy(spec, { now: () => 0, cloud, apiCallStats: createApiCallStats() }).map((p) => p.probe.key),
     ).toEqual(keys);
     expect(keys[0]).toContain('https://api-us-east-1a.orders.example.com/healthz');
+    // The connect probes name their instance, so their results (and the scheduler's timeouts) keep it.
+    expect(probes.filter((p) => p.probe.kind === 'rds-connect').map((p) => p.probe.subject)).toEqual([
+      'orders',
+      'orders-usw2',
+    ]);
+  });
+
+  it('runs the rds connect probe only when asked (connect defaults to false)', () => {
+    const probes = spec.probes.map((p) => (p.rds ? { ...p, rds: { ...p.rds, connect: false } } : p));
+    const kinds = probesForPolicy({ ...spec, probes }, { now: () => 0, cloud, apiCallStats: createApiCallStats() }).map(
+      (p) => p.probe.kind,
+    );
+    expect(kinds).not.toContain('rds-connect');
   });
 
   it('refuses to build cloud probes without the adapters', () => {

@@ -13,6 +13,7 @@ import { createAwsApiProbe } from './probe-aws-api.ts';
 import { createEc2InstanceStatusProbe, createEc2ZoneStateProbe } from './probe-ec2.ts';
 import { createHttpProbe, type FetchLike } from './probe-http.ts';
 import { createRdsStatusProbe, createReplicaLagProbe } from './probe-rds.ts';
+import { createRdsConnectProbe, createTcpDatabaseConnector, type DatabaseConnector } from './probe-rds-connect.ts';
 import { createTcpProbe } from './probe-tcp.ts';
 
 /** The model's settings from `spec.health`; the model's own knobs (quorum, …) keep their defaults. */
@@ -39,6 +40,11 @@ export interface PolicyProbeDeps {
   apiCallStats?: ApiCallStats;
   /** Default: global fetch. The simulation substitutes its endpoints here. */
   fetch?: FetchLike;
+  /**
+   * How `rds.connect` probes reach a database. Default: DescribeDBInstances for the endpoint (cached), then a TCP
+   * connect. The simulation substitutes its databases here.
+   */
+  connectDatabase?: DatabaseConnector;
   source?: string;
 }
 
@@ -121,6 +127,10 @@ export function probesForPolicy(
       const instances = [rds.primary, ...(rds.replicas ?? [])].filter((i) => inScope(i.region));
       if (p.rds.instanceStatus ?? true) {
         for (const instance of instances) add(createRdsStatusProbe({ instance, timeoutMs }, { ...common, databases }));
+      }
+      if (p.rds.connect ?? false) {
+        const connect = deps.connectDatabase ?? createTcpDatabaseConnector({ databases, now: deps.now });
+        for (const instance of instances) add(createRdsConnectProbe({ instance, timeoutMs }, { ...common, connect }));
       }
       if (p.rds.replicaLag ?? true) {
         for (const replica of (rds.replicas ?? []).filter((i) => inScope(i.region))) {

@@ -19,6 +19,7 @@ import type { HealthTransition } from '../health/types.ts';
 import { applyScenario } from '../scenarios/index.ts';
 import type { Scenario } from '../scenarios/scenario-schema.ts';
 import { buildDrillReport, type DrillReport } from './drill-report.ts';
+import { simDatabaseConnector } from './sim-database-connector.ts';
 import { TIMELINE_KIND_OF_EVENT, type TimelineEntry } from './timeline.ts';
 
 /** Scenario minute 0 of every simulation: fixed, so runs are reproducible (00:55 PDT on 21 April 2011). */
@@ -70,6 +71,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     journalStore,
     random: seededRandom(opts.seed ?? 1, 'operator'),
     fetch: sim.endpoints.fetch,
+    connectDatabase: simDatabaseConnector(sim),
     events: { emit: (_key: string, e: ActionEvent) => recordActionEvent(e) },
     isLeader: () => true,
     signal,
