@@ -226,6 +226,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       metrics: operatorMetrics,
       reconcilePolicy: (key) => enqueue(key),
       isLeader: () => manager.isLeader(),
+      finalizers: createFinalizers(kc, drillResource),
       clock,
       logger,
     }),

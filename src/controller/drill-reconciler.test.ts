@@ -121,6 +121,20 @@ function harness(opts: { drill?: StoredDrill; policy?: StoredPolicy | undefined;
     metrics,
     reconcilePolicy: vi.fn(),
     isLeader: () => opts.leader ?? true,
+    finalizers: {
+      add: vi.fn(async (_ref: unknown, finalizer: string) => {
+        calls.push(`finalizer+ ${finalizer}`);
+        if (state.drill) {
+          const f = state.drill.metadata?.finalizers ?? [];
+          state.drill = { ...state.drill, metadata: { ...state.drill.metadata, finalizers: [...f, finalizer] } };
+        }
+        return true;
+      }),
+      remove: vi.fn(async (_ref: unknown, finalizer: string) => {
+        calls.push(`finalizer- ${finalizer}`);
+        return true;
+      }),
+    },
     clock,
     logger,
   };
@@ -261,9 +275,13 @@ describe('createDrillReconciler: Live', () => {
   it('records the pre-drill weights before injecting, measures detection and shift, then fails back', async () => {
     const h = harness({ drill: drillObject(LIVE) });
 
-    // Start: status (with the pre-drill weights) is written before the injection.
+    // Start: the finalizer, then status (with the pre-drill weights), both before the injection.
     await h.run();
-    expect(h.calls.slice(0, 2)).toEqual(['status Running', 'inject team/web us-east-1a']);
+    expect(h.calls.slice(0, 3)).toEqual([
+      'finalizer+ failover.io/drill-restore-weights',
+      'status Running',
+      'inject team/web us-east-1a',
+    ]);
     expect(h.status().startedAt).toBe(iso(T0));
     expect(h.status().preDrillWeights).toEqual({ 'use1-a': 100, 'use1-b': 100 });
 
@@ -381,5 +399,45 @@ describe('createDrillReconciler: Live', () => {
     await h.run();
     expect(h.engine.forgetInjectedFailures).toHaveBeenCalledWith(POLICY_KEY);
     expect(h.engine.restoreWeights).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('createDrillReconciler: the drill finalizer', () => {
+  it('is added before the injection of a Live drill', async () => {
+    const h = harness({ drill: drillObject(LIVE) });
+    await h.run();
+    const i = h.calls.findIndex((c) => c.startsWith('finalizer+ failover.io/drill-restore-weights'));
+    const inject = h.calls.findIndex((c) => c.startsWith('inject'));
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(i).toBeLessThan(inject);
+  });
+
+  it('restores the pre-drill weights of a drill deleted while running, in a process that never ran it', async () => {
+    const h = harness({ drill: drillObject(LIVE) });
+    await h.run(); // started: weights recorded, zone injected
+    expect(h.status().phase).toBe('Running');
+    h.restart(); // the operator was down when the drill was deleted
+    h.state.drill = {
+      ...h.state.drill!,
+      metadata: { ...h.state.drill!.metadata, deletionTimestamp: new Date(T0 + 5_000) },
+    };
+    h.calls.length = 0;
+    await h.run();
+    expect(h.calls).toEqual([
+      `forget ${POLICY_KEY}`,
+      `restore ${POLICY_KEY} {"use1-a":100,"use1-b":100}`,
+      'finalizer- failover.io/drill-restore-weights',
+    ]);
+  });
+
+  it('a finished drill releases its finalizer and restores nothing', async () => {
+    const h = harness({
+      drill: {
+        ...drillObject(LIVE, { phase: 'Succeeded', startedAt: iso(T0), preDrillWeights: { 'use1-a': 100 } }),
+        metadata: { name: 'drill-a', namespace: 'team', finalizers: ['failover.io/drill-restore-weights'] },
+      },
+    });
+    await h.run();
+    expect(h.calls).toEqual(['finalizer- failover.io/drill-restore-weights']);
   });
 });

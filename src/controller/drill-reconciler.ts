@@ -3,6 +3,9 @@
 // its status (phase, startedAt, the measurements so far, the pre-drill weights in status.preDrillWeights), so each reconcile
 // recomputes where the drill stands from status + clock + what the engine and the policy report.
 //
+//   deleted (finalizer)     → a Live drill that started is aborted from its status (injection cleared, the weights in
+//                             status.preDrillWeights restored), then DRILL_FINALIZER is released — so a drill
+//                             deleted while the operator was down still gets its weights back when it returns.
 //   gone                    → a Live drill this process was running is aborted (injection cleared, weights back).
 //   finished                → nothing; the status is the report.
 //   invalid spec            → Failed, InvalidSpec=True, the message names the field.
@@ -30,6 +33,7 @@ import {
   type FailoverDrillStatus,
   type FailoverPolicy,
   type FailoverPolicyStatus,
+  GROUP,
   invalidSpecMessage,
   Reason,
   validateDrill,
@@ -39,6 +43,7 @@ import type { Clock } from '../clock.ts';
 import type { PolicyEngine } from '../engine/policy-engine.ts';
 import { rfc3339 } from '../health/health-status.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
+import { type Finalizers, hasFinalizer } from '../runtime/finalizers.ts';
 import { keyOf, type ObjectRef, type Reconciler, type StatusWriter } from '../runtime/index.ts';
 import type { Scenario } from '../scenarios/index.ts';
 import type { DrillReport } from '../simulate/drill-report.ts';
@@ -66,7 +71,15 @@ import type { StoredPolicy } from './policy-reconciler.ts';
 
 /** The drill as the informer caches it: whatever the apiserver stored, not yet validated. */
 export interface StoredDrill {
-  metadata?: { name?: string; namespace?: string; generation?: number; uid?: string };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    generation?: number;
+    uid?: string;
+    deletionTimestamp?: Date;
+    finalizers?: string[];
+    resourceVersion?: string;
+  };
   spec?: unknown;
   status?: Partial<FailoverDrillStatus>;
 }
@@ -100,9 +113,17 @@ export interface DrillReconcilerDeps {
   /** Asks the policy controller to reconcile a policy now (after an injection, a restore). */
   reconcilePolicy?: (policyKey: string) => void;
   isLeader: () => boolean;
+  /**
+   * Adds and releases DRILL_FINALIZER on Live drills (src/runtime/finalizers.ts). Without it a drill deleted while no
+   * operator runs skips its weight restore; the controller always passes it.
+   */
+  finalizers?: Pick<Finalizers, 'add' | 'remove'>;
   clock: Clock;
   logger: Logger;
 }
+
+/** Held by a Live drill from before its injection until it is finished: a deletion restores the weights first. */
+export const DRILL_FINALIZER = `${GROUP}/drill-restore-weights`;
 
 /** How soon a drill waiting for its policy looks again (a new policy does not wake drills). */
 export const POLICY_WAIT_MS = 10_000;
@@ -422,6 +443,11 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
       );
     }
 
+    // The finalizer first (with the resourceVersion just read; a conflict retries from here, nothing done yet): from
+    // the moment the drill is Running, a deletion restores the weights before it completes.
+    if (deps.finalizers && !hasFinalizer(ctx.stored.metadata ?? {}, DRILL_FINALIZER)) {
+      await deps.finalizers.add(ctx.req, DRILL_FINALIZER, ctx.stored.metadata ?? {});
+    }
     // Intent first: the pre-drill state is in status before anything is injected, so abort can always restore it.
     const message = `injected a failure of ${target.zones.join(', ')} into the probe layer of policy ${policyKey} for ${outageSeconds(drill)}s (Live: the engine acts on AWS)`;
     const startedAt = rfc3339(ctx.now);
@@ -646,6 +672,48 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
     return undefined;
   }
 
+  /** Releases DRILL_FINALIZER when the drill holds it (finished drills never block their deletion). */
+  async function releaseFinalizer(ctx: Ctx): Promise<void> {
+    const metadata = ctx.stored.metadata ?? {};
+    if (!deps.finalizers || !hasFinalizer(metadata, DRILL_FINALIZER)) return;
+    await deps.finalizers.remove(ctx.req, DRILL_FINALIZER, metadata);
+    logger.info({ ...ctx.log, finalizer: DRILL_FINALIZER }, 'Released drill finalizer');
+  }
+
+  /**
+   * A drill being deleted: a Live drill that started (its pre-drill weights are in status) is aborted from its
+   * status — the injection cleared, the weights restored through the executor — before its finalizer is released.
+   * This works in a process that never ran the drill: everything needed is in the stored object.
+   */
+  async function deleted(ctx: Ctx, signal: AbortSignal): Promise<undefined> {
+    const metadata = ctx.stored.metadata ?? {};
+    if (!hasFinalizer(metadata, DRILL_FINALIZER)) return undefined;
+    const spec = (ctx.stored.spec ?? {}) as { mode?: string; policyRef?: { name?: string } };
+    const preDrill = ctx.status.preDrillWeights ?? running.get(ctx.key)?.preDrill;
+    const started = spec.mode === 'Live' && ctx.status.startedAt !== undefined;
+    const finished = TERMINAL.has(ctx.status.phase ?? '');
+    if (started && !finished && spec.policyRef?.name) {
+      const policyKey = keyOf({ namespace: ctx.req.namespace, name: spec.policyRef.name });
+      engine.forgetInjectedFailures(policyKey);
+      const checked = validatePolicy(deps.getPolicy(policyKey));
+      if (checked.ok && preDrill && Object.values(preDrill).some((w) => w > 0)) {
+        const result = await engine.restoreWeights(
+          policyKey,
+          checked.value,
+          preDrill,
+          `drill ${ctx.req.name} deleted while running: restoring the pre-drill weights (PB-12)`,
+          signal,
+        );
+        if (result.failed) throw result.failed.error; // retried with backoff; the finalizer holds the deletion
+      }
+      logger.warn({ ...ctx.log, policy: policyKey, rule: 'PB-12' }, 'Drill deleted while running; aborted it');
+      deps.reconcilePolicy?.(policyKey);
+    }
+    running.delete(ctx.key);
+    await releaseFinalizer(ctx);
+    return undefined;
+  }
+
   // -------------------------------------------------------------------------------------------------------------
 
   return async (req, signal) => {
@@ -678,7 +746,11 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
     }
     const ctx: Ctx = { key, req, stored, status: statusOf(stored), now: clock.now(), log };
 
-    if (TERMINAL.has(ctx.status.phase ?? '')) return undefined;
+    if (stored.metadata?.deletionTimestamp !== undefined) return deleted(ctx, signal);
+    if (TERMINAL.has(ctx.status.phase ?? '')) {
+      await releaseFinalizer(ctx);
+      return undefined;
+    }
 
     const validated = validateDrill(stored);
     if (!validated.ok) {
