@@ -277,11 +277,15 @@ function createApplierState(sim: SimCloud) {
             ? undefined
             : effect.endpoints === 'down'
               ? { down: true }
-              : { latencyMs: effect.latencyMs ?? 0, errorRate: effect.errorRate ?? 0 };
+              : {
+                  latencyMs: effect.latencyMs ?? 0,
+                  errorRate: effect.errorRate ?? 0,
+                  ...(effect.latencyJitterMs ? { latencyJitterMs: effect.latencyJitterMs } : {}),
+                };
         for (const zone of zonesOf(effect)) sim.endpoints.setCondition(zone, 'scenario', condition);
         const detail =
           effect.endpoints === 'slow'
-            ? ` (+${effect.latencyMs}ms)`
+            ? ` (+${effect.latencyMs}ms${effect.latencyJitterMs ? `, +0..${effect.latencyJitterMs}ms jitter` : ''})`
             : effect.endpoints === 'erroring'
               ? ` (${Math.round((effect.errorRate ?? 0) * 100)}% errors)`
               : '';

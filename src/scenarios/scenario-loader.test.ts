@@ -15,11 +15,13 @@ const minimal = (effect: string, extra = '') =>
   `name: t\n${extra}events:\n  - at: 1\n    effects:\n      - ${effect}\n`;
 
 describe('loading scenarios', () => {
-  it('ships the six built-ins, each loading cleanly with machine-checkable expectations', () => {
+  it('ships the eight built-ins, each loading cleanly with machine-checkable expectations', () => {
     const names = listBuiltinScenarios().map((s) => s.name);
     expect(names).toEqual([
       'control-plane-brownout',
+      'ec2-metadata-only',
       'flapping-zone',
+      'gray-latency',
       'region-outage',
       'slow-replica',
       'us-east-1-2011',

@@ -62,7 +62,7 @@ const SERVICE_FIELDS: Record<AwsService, string[]> = {
   route53: API_FAULT_FIELDS,
   cloudwatch: API_FAULT_FIELDS,
 };
-const ENDPOINT_FIELDS = ['endpoints', 'latencyMs', 'errorRate', 'exceptZone'];
+const ENDPOINT_FIELDS = ['endpoints', 'latencyMs', 'latencyJitterMs', 'errorRate', 'exceptZone'];
 const ZONE_STATE_FIELDS = ['zoneState', 'message', 'exceptZone'];
 const SCOPE_FIELDS = new Set(['zone', 'region', 'service']);
 

@@ -3,7 +3,8 @@
 // format; each field carries a `fix` hint the loader shows with an error on that field.
 //
 // An effect is one of four kinds, told apart by its keys:
-//   endpoints:  {zone|region, endpoints: ok|down|slow|erroring, latencyMs?, errorRate?}   what probes of the zone see
+//   endpoints:  {zone|region, endpoints: ok|down|slow|erroring, latencyMs?, latencyJitterMs?, errorRate?}   what probes
+//               of the zone see
 //   zoneState:  {zone|region, zoneState: available|information|impaired|unavailable, message?}   DescribeAvailabilityZones
 //   service:    {zone|region, service, api?, apiErrorRate?, latencyMs?, hangs?, exceptZone?, ...}   control-plane faults,
 //               plus service data-plane fields: connectivity (ec2, rds), ioLatencyMs (rds), ebsBacked (ec2),
@@ -87,6 +88,11 @@ export const EffectSchema = Type.Object(
       StringEnum(['ok', 'slow', 'down', 'erroring'], { description: "What probes of the zone's endpoint see." }),
     ),
     errorRate: Type.Optional(Share('Share of endpoint requests answered 503 (endpoints: erroring).')),
+    latencyJitterMs: Type.Optional(
+      Millis(
+        'A further 0..latencyJitterMs ms on each endpoint answer, uniform (endpoints: slow or erroring), e.g. latency that straddles a probe timeout.',
+      ),
+    ),
     zoneState: Type.Optional(
       StringEnum(['available', 'information', 'impaired', 'unavailable'], {
         description: 'Zone state reported by DescribeAvailabilityZones.',

@@ -37,6 +37,40 @@ describe('simulated endpoints', () => {
     expect(failures).toBeLessThan(130);
   });
 
+  it('latencyJitterMs spreads answers uniformly over 0..jitter ms on top of the latency, from a seeded stream', async () => {
+    const latencies = async (seed: number) => {
+      const { sim, clock } = newSim({ seed });
+      sim.endpoints.setCondition('us-east-1a', 'scenario', { latencyMs: 1970, latencyJitterMs: 10 });
+      const out: number[] = [];
+      for (let i = 0; i < 300; i++) {
+        const p = settle(sim.probeEndpoint('us-east-1a', { timeoutMs: 10_000 }));
+        await clock.advance(2100);
+        out.push(p.value!.latencyMs);
+      }
+      return out;
+    };
+    const seen = await latencies(1);
+    // The sim's own 20–29 ms, +1970 ms, +0..10 ms: 1990–2009, every value reached, about half at 2000 or more.
+    expect(Math.min(...seen)).toBe(1990);
+    expect(Math.max(...seen)).toBe(2009);
+    expect(new Set(seen).size).toBe(20);
+    const atOrOver = seen.filter((ms) => ms >= 2000).length;
+    expect(atOrOver).toBeGreaterThan(110);
+    expect(atOrOver).toBeLessThan(190);
+    expect(await latencies(1)).toEqual(seen);
+    // Against a 2 s timeout, those at the edge time out.
+    const { sim, clock } = newSim();
+    sim.endpoints.setCondition('us-east-1a', 'scenario', { latencyMs: 1970, latencyJitterMs: 10 });
+    const answers = [];
+    for (let i = 0; i < 50; i++) {
+      const p = settle(sim.probeEndpoint('us-east-1a', { timeoutMs: 2000 }));
+      await clock.advance(2000);
+      answers.push(p.value!);
+    }
+    expect(answers.some((a) => a.ok && a.latencyMs >= 1990)).toBe(true);
+    expect(answers.some((a) => !a.ok && a.status === 0)).toBe(true);
+  });
+
   it('fetch maps zone URLs to zones and region URLs to a live zone; a dead one hangs until the signal', async () => {
     const { sim, clock } = newSim();
     sim.endpoints.setHealth('us-east-1a', { kind: 'down' });

@@ -4,7 +4,7 @@
 // A zone's endpoint health is the combination of layered conditions, each set by a different source so that one
 // recovering does not hide another: a scenario's explicit `endpoints:` effect, the zone's EC2 connectivity, an EBS
 // stall (in 2011 EBS-backed instances stalled, so their HTTP answers slowed and failed). Combined: down if any is
-// down; error rates compound; the largest added latency wins.
+// down; error rates compound; the largest added latency wins, and so does the largest jitter.
 //
 // Probes cost clock time: an answer takes its latency, a dead endpoint takes the whole timeout.
 
@@ -24,6 +24,8 @@ export interface EndpointCondition {
   errorRate?: number;
   /** Added response latency (ms). */
   latencyMs?: number;
+  /** A further 0..latencyJitterMs ms per answer, uniform (seeded): latency that straddles a probe's timeout. */
+  latencyJitterMs?: number;
 }
 
 export interface ProbeAnswer {
@@ -66,12 +68,14 @@ function combine(conditions: Iterable<EndpointCondition>): Required<EndpointCond
   let down = false;
   let pass = 1;
   let latencyMs = 0;
+  let latencyJitterMs = 0;
   for (const c of conditions) {
     down ||= c.down === true;
     pass *= 1 - Math.min(1, Math.max(0, c.errorRate ?? 0));
     latencyMs = Math.max(latencyMs, c.latencyMs ?? 0);
+    latencyJitterMs = Math.max(latencyJitterMs, c.latencyJitterMs ?? 0);
   }
-  return { down, errorRate: 1 - pass, latencyMs };
+  return { down, errorRate: 1 - pass, latencyMs, latencyJitterMs };
 }
 
 function toHealth(c: Required<EndpointCondition>): EndpointHealth {
@@ -113,8 +117,11 @@ export function createSimEndpoints(clock: Clock, random: RandomSource): SimEndpo
   function answer(zone: ZoneName): { latencyMs: number; status: number } {
     const c = effective(zone);
     const jitter = Math.floor(random.next(`endpoint-latency:${zone}`) * 10);
+    // Its own stream, drawn only when asked: scenarios without jitter see the same dice as before.
+    const extra =
+      c.latencyJitterMs > 0 ? Math.floor(random.next(`endpoint-jitter:${zone}`) * (c.latencyJitterMs + 1)) : 0;
     const failed = c.errorRate > 0 && random.next(`endpoint-error:${zone}`) < c.errorRate;
-    return { latencyMs: BASE_LATENCY_MS + jitter + c.latencyMs, status: failed ? 503 : 200 };
+    return { latencyMs: BASE_LATENCY_MS + jitter + c.latencyMs + extra, status: failed ? 503 : 200 };
   }
 
   function zoneForUrl(url: string): ZoneName | undefined {

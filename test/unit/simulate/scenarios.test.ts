@@ -16,7 +16,15 @@ function examplePolicy(file: string): FailoverPolicy {
 const twoRegion = examplePolicy('examples/two-region-rds.yaml');
 
 describe('built-in scenarios against the two-region example policy', () => {
-  it.each(['zone-outage', 'region-outage', 'flapping-zone', 'slow-replica', 'control-plane-brownout'])(
+  it.each([
+    'zone-outage',
+    'region-outage',
+    'flapping-zone',
+    'slow-replica',
+    'control-plane-brownout',
+    'ec2-metadata-only',
+    'gray-latency',
+  ])(
     '%s: every expectation holds and no playbook rule is broken',
     async (name) => {
       const { report } = await runSimulation({ policy: twoRegion, scenario: loadScenario(name) });
