@@ -59,6 +59,7 @@ describe('http probe against loopback servers', () => {
   it('500 is down', async () => {
     const [r] = await run(createHttpProbe({ url: `${base}/fail`, region: 'us-east-1', timeoutMs: 1000 }, { now }));
     expect(r).toMatchObject({ ok: false, severity: 'down' });
+    expect(r!.timedOut).toBeUndefined(); // an answer, a wrong one: hard down
     expect(r!.detail).toContain('status 500, expected 2xx');
     expect(r!.zone).toBeUndefined();
   });
@@ -69,7 +70,7 @@ describe('http probe against loopback servers', () => {
       createHttpProbe({ url: `${base}/hang`, region: 'us-east-1', zone: 'us-east-1b', timeoutMs: 200 }, { now }),
     );
     const took = performance.now() - started;
-    expect(r).toMatchObject({ ok: false, severity: 'down', zone: 'us-east-1b' });
+    expect(r).toMatchObject({ ok: false, severity: 'down', zone: 'us-east-1b', timedOut: true, timeoutMs: 200 });
     expect(r!.detail).toContain('timeout after 200ms');
     expect(took).toBeGreaterThanOrEqual(190);
     expect(took).toBeLessThan(1000);

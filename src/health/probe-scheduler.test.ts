@@ -149,6 +149,9 @@ describe('probe scheduler', () => {
     const slow = results.filter((r) => r.probe === 'slow');
     expect(slow.map((r) => r.at)).toEqual([2500, 5500]);
     expect(slow[0]).toMatchObject({ ok: false, severity: 'down', detail: 'timeout after 2500ms', zone: 'us-east-1a' });
+    // Marked as a timeout, so the model can tell a gray timeout (after slow answers) from a blackout (rule 2).
+    expect(slow[0]).toMatchObject({ timedOut: true, timeoutMs: 2500, latencyMs: 2500 });
+    expect(slow[0]!.callFailed).toBeUndefined();
     // It never ran twice at once: ticks at 1000 and 2000 (and 4000, 5000) were skipped, not queued.
     expect(hanging.active.max).toBe(1);
     expect(hanging.starts).toEqual([0, 3000, 6000]);
@@ -164,6 +167,9 @@ describe('probe scheduler', () => {
     expect(results).toEqual([
       expect.objectContaining({ probe: 'api', ok: false, severity: 'down', detail: 'ECONNREFUSED 127.0.0.1:1', at: 5 }),
     ]);
+    // The probe's own call failed: for the AWS API probes a control-plane error, never evidence (rule 7).
+    expect(results[0]).toMatchObject({ callFailed: true });
+    expect(results[0]!.timedOut).toBeUndefined();
   });
 
   it('spreads first runs with jitter inside [0, jitter × interval)', async () => {
