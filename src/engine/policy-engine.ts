@@ -148,6 +148,8 @@ interface Tracked {
   realState: HealthState;
   realView: HealthView;
   writerZone?: ZoneRef;
+  /** A weight change the executor handed back before INSYNC: the next weight change waits for it (PB-8). */
+  pendingDnsChange?: string;
   injected?: { zones: ZoneName[]; reason: string; drill?: LiveDrillRef };
   stop: AbortController;
 }
@@ -367,6 +369,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     }
     // Followers only plan (their status is not written); a dry-run policy's leader reports what it would do.
     const execution = leader ? await deps.executor.execute(key, policy, plan, { signal, dryRun: !acted }) : undefined;
+    if (acted && execution?.pendingDnsChange !== undefined) t.pendingDnsChange = execution.pendingDnsChange;
     const journal = (await deps.journalStore.load(key)) as JournalEntry[];
     const status = buildPolicyStatus({
       policy,
@@ -384,13 +387,22 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   }
 
   /** The failover's fence change, read with GetChange while the fence waits for INSYNC (PB-7). */
-  async function fenceChangeOf(
+  function fenceChangeOf(
     key: string,
     failover: FailoverState | undefined,
     signal: AbortSignal,
   ): Promise<CloudObservation['fenceChange']> {
     const changeId = failover?.phase === 'AwaitingPropagation' ? failover.fence?.changeId : undefined;
-    if (changeId === undefined || failover?.fence?.inSyncAt !== undefined) return undefined;
+    if (changeId === undefined || failover?.fence?.inSyncAt !== undefined) return Promise.resolve(undefined);
+    return changeStatus(key, changeId, signal);
+  }
+
+  /** A Route 53 change's status through the pipeline; undefined when it cannot be read (not known INSYNC). */
+  async function changeStatus(
+    key: string,
+    changeId: string,
+    signal: AbortSignal,
+  ): Promise<{ id: string; status: 'PENDING' | 'INSYNC' } | undefined> {
     try {
       const status = await deps.pipeline.call(
         {
@@ -406,7 +418,10 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       return { id: changeId, status };
     } catch (err) {
       // Not known to be INSYNC: the promotion keeps waiting (the gate says why).
-      logger.warn({ policy: key, changeId, err: String(err) }, 'could not read the fence change; promotion waits');
+      logger.warn(
+        { policy: key, changeId, err: String(err) },
+        'could not read a Route 53 change; what depends on it waits',
+      );
       return undefined;
     }
   }
@@ -421,7 +436,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   async function planNow(key: string, policy: FailoverPolicy, signal: AbortSignal) {
     const t = track(key, policy);
     const failover = (await failoverStore.loadFailover(key)) ?? policy.status?.failover;
-    const [observed, fenceChange] = await Promise.all([
+    const [observed, fenceChange, pendingChange] = await Promise.all([
       observeCloud(
         key,
         policy,
@@ -435,8 +450,15 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
         { health: t.view },
       ),
       fenceChangeOf(key, failover, signal),
+      t.pendingDnsChange === undefined ? undefined : changeStatus(key, t.pendingDnsChange, signal),
     ]);
-    const observation: CloudObservation = fenceChange ? { ...observed, fenceChange } : observed;
+    if (pendingChange?.status === 'INSYNC') delete t.pendingDnsChange;
+    const pendingDnsChange = t.pendingDnsChange;
+    const observation: CloudObservation = {
+      ...observed,
+      ...(fenceChange ? { fenceChange } : {}),
+      ...(pendingDnsChange === undefined ? {} : { pendingDnsChange }),
+    };
     const writer = observation.databases.find((d) => isWritablePrimary(d) && d.status === 'available');
     if (writer?.zone) t.writerZone = { region: writer.region, zone: writer.zone };
     const journal = (await deps.journalStore.load(key)) as JournalEntry[];
