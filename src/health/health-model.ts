@@ -9,9 +9,9 @@
 // 1. Streaks. Each target (a zone, or a region for region-wide results: no zone) keeps one streak per probe,
 //    keyed by vantage point, probe and subject (`source` + `kind/probe` + the DB instance a result names, so two
 //    instances never share a streak): its consecutive failures, its consecutive passes, its consecutive hard-down
-//    results (rule 7), its latest answer (rule 2) and its latest result. An arriving result advances ONLY its own probe's streak: a failure adds one to its
-//    failures and zeroes its passes, a pass does the opposite. One batch counts at most once per probe and target
-//    (a duplicate in the same batch replaces the earlier one).
+//    results (rule 7), its latest real answer (rule 2) and its latest result. An arriving result advances ONLY its
+//    own probe's streak: a failure adds one to its failures and zeroes its passes, a pass does the opposite. One
+//    batch counts at most once per probe and target (a duplicate in the same batch replaces the earlier one).
 // 2. What fails. `down` (unreachable, timed out, reported impaired) always fails. `degraded` (a leading signal:
 //    slow but answering, rising AWS API error rate, PB-1) fails only if, at that moment, at least
 //    `degradedProbesToFail` distinct probes of the same source on the same target have a latest result that is
@@ -57,8 +57,8 @@
 // Per region: Impaired when at least `regionImpairedZones` of its zones are Impaired (capped at its zone count),
 // or when the zone hosting the writable primary is Impaired together with one more zone (PB-2). Degraded when any
 // zone is not Healthy, or when the region-wide signal is degraded: region-wide results (a regional endpoint, the
-// region's AWS API error rate, replica lag) follow rules 1–4 and 6 with the same thresholds. Region-wide results
-// alone never make a region Impaired: PB-2 decides per zone first.
+// region's AWS API error rate, replica lag, RDS) follow rules 1–4, 6 and 7 with the same thresholds. Region-wide
+// results alone never make a region Impaired: PB-2 decides per zone first.
 
 import type { RegionName, ZoneName } from '../cloud/types.ts';
 import { OPERATOR_SOURCE } from './probe.ts';
