@@ -76,6 +76,8 @@ export interface DbInstance {
   status: DbStatus;
   zone?: ZoneName;
   endpoint?: string; // hostname the writer record points at
+  /** TCP port of the endpoint (the rds-connect probe connects to endpoint:port). */
+  port?: number;
   /** Set when this instance replicates from another one (its source's id or ARN). Undefined for a primary. */
   replicaSourceId?: string;
   backupRetentionPeriod: number;
@@ -91,14 +93,27 @@ export interface Databases {
   createSnapshot(region: RegionName, id: string, snapshotId: string, opts?: CallOptions): Promise<void>;
 }
 
+/** One `ReplicaLag` datapoint: the value as RDS reported it (−1 when replication is not running) and its time. */
+export interface ReplicaLagDatapoint {
+  /** As reported, never clamped: −1 means replication is not running, not "caught up". */
+  seconds: number;
+  /** Epoch ms of the datapoint's Timestamp: how old the reading is, which the RPO guard judges (PB-6). */
+  at: number;
+}
+
 export interface ReplicaLagReader {
-  /** Latest CloudWatch `ReplicaLag` (seconds) for the replica, or undefined when no datapoint is recent. */
-  replicaLagSeconds(
+  /**
+   * The newest `ReplicaLag` datapoint of the replica (by Timestamp), or undefined when there is none in the
+   * reader's look-back window. The window is deliberately longer than any lag age a policy may accept
+   * (database.rds.maxLagAgeSeconds, at most 3600 s), so that an old datapoint is returned and judged stale by the
+   * planner instead of being hidden as "unknown".
+   */
+  replicaLag(
     region: RegionName,
     dbInstanceId: string,
     now: Date,
     opts?: CallOptions,
-  ): Promise<number | undefined>;
+  ): Promise<ReplicaLagDatapoint | undefined>;
 }
 
 export interface ZoneStatus {

@@ -90,7 +90,7 @@ export async function observeCloud(
   const rds = policy.spec.database?.rds;
   const dbRefs = rds ? [rds.primary, ...(rds.replicas ?? [])] : [];
   const dbsP = Promise.all(
-    dbRefs.map(async (ref): Promise<DbInstance & { lagSeconds?: number }> => {
+    dbRefs.map(async (ref): Promise<DbInstance & { lagSeconds?: number; lagAt?: number }> => {
       try {
         const db = await pipeline.call(
           read({ service: 'rds', operation: 'DescribeDBInstances', region: ref.region }),
@@ -100,12 +100,13 @@ export async function observeCloud(
         if (db.replicaSourceId === undefined) return db;
         const lag = await pipeline
           .call(read({ service: 'cloudwatch', operation: 'GetMetricStatistics', region: ref.region }), (s) =>
-            cloud.replicaLag.replicaLagSeconds(ref.region, ref.dbInstanceIdentifier, new Date(deps.now()), {
+            cloud.replicaLag.replicaLag(ref.region, ref.dbInstanceIdentifier, new Date(deps.now()), {
               signal: s,
             }),
           )
           .catch(() => undefined); // unknown lag: the planner refuses to promote on it (PB-6)
-        return lag === undefined ? db : { ...db, lagSeconds: lag };
+        // As reported, with its time: −1 (replication not running) and an old datapoint are the planner's to judge.
+        return lag === undefined ? db : { ...db, lagSeconds: lag.seconds, lagAt: lag.at };
       } catch {
         return unreachable(ref.region, ref.dbInstanceIdentifier, 'unreachable');
       }

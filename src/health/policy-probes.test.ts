@@ -18,7 +18,7 @@ const unused = () => Promise.reject(new Error('not called in this test'));
 const cloud = {
   compute: { describeZones: unused, describeInstanceHealth: unused },
   databases: { describeInstance: unused },
-  replicaLag: { replicaLagSeconds: unused },
+  replicaLag: { replicaLag: unused },
 } as unknown as Pick<Cloud, 'compute' | 'databases' | 'replicaLag'>;
 
 describe('probes and settings from a FailoverPolicy', () => {

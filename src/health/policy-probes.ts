@@ -136,7 +136,12 @@ export function probesForPolicy(
         for (const replica of (rds.replicas ?? []).filter((i) => inScope(i.region))) {
           add(
             createReplicaLagProbe(
-              { replica, maxLagSeconds: rds.maxLagSeconds ?? 30, timeoutMs },
+              {
+                replica,
+                maxLagSeconds: rds.maxLagSeconds ?? 30,
+                maxLagAgeSeconds: rds.maxLagAgeSeconds ?? 180,
+                timeoutMs,
+              },
               { ...common, replicaLag, databases },
             ),
           );

@@ -141,7 +141,9 @@ describe('rds probes', () => {
   });
 
   it('replica lag within budget is ok; over budget or unknown is degraded; a promoted replica has no lag', async () => {
-    const reader = (lag: number | undefined): ReplicaLagReader => ({ replicaLagSeconds: async () => lag });
+    const reader = (lag: number | undefined, at = 1_000): ReplicaLagReader => ({
+      replicaLag: async () => (lag === undefined ? undefined : { seconds: lag, at }),
+    });
     const replica = db('available', { region: 'us-west-2', id: 'orders-usw2', replicaSourceId: 'orders' });
     const describing = (instance: DbInstance | undefined) => ({
       describeInstance: async (region: string, id: string) => {
@@ -149,11 +151,21 @@ describe('rds probes', () => {
         return instance;
       },
     });
-    const probe = (lag: number | undefined, instance: DbInstance | undefined = replica) =>
+    const probe = (lag: number | undefined, instance: DbInstance | undefined = replica, at?: number) =>
       createReplicaLagProbe(
         { replica: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' }, maxLagSeconds: 30, timeoutMs: 2000 },
-        { replicaLag: reader(lag), databases: describing(instance), now },
+        { replicaLag: reader(lag, at ?? now()), databases: describing(instance), now },
       );
+    expect((await probe(-1).run(ctx))[0]).toMatchObject({
+      ok: false,
+      severity: 'degraded',
+      detail: 'ReplicaLag orders-usw2: -1, replication is not running',
+    });
+    expect((await probe(5, replica, now() - 600_000).run(ctx))[0]).toMatchObject({
+      ok: false,
+      severity: 'degraded',
+      detail: 'ReplicaLag orders-usw2: newest datapoint is 600s old (over 180s)',
+    });
     expect((await probe(5).run(ctx))[0]).toMatchObject({ kind: 'replica-lag', region: 'us-west-2', ok: true });
     expect((await probe(45).run(ctx))[0]).toMatchObject({
       ok: false,

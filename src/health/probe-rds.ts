@@ -87,7 +87,7 @@ export function createRdsStatusProbe(
 }
 
 export function createReplicaLagProbe(
-  spec: { replica: RdsInstanceRef; maxLagSeconds: number; timeoutMs: number },
+  spec: { replica: RdsInstanceRef; maxLagSeconds: number; timeoutMs: number; maxLagAgeSeconds?: number },
   deps: {
     replicaLag: ReplicaLagReader;
     databases: Pick<Databases, 'describeInstance'>;
@@ -104,16 +104,27 @@ export function createReplicaLagProbe(
     timeoutMs: spec.timeoutMs,
     async run(ctx) {
       const started = deps.now();
-      const lag = await deps.replicaLag.replicaLagSeconds(region, id, new Date(started), { signal: ctx.signal });
+      const point = await deps.replicaLag.replicaLag(region, id, new Date(started), { signal: ctx.signal });
       const at = deps.now();
       const base = { kind: 'replica-lag' as const, region, at, latencyMs: Math.round(at - started), source };
-      if (lag === undefined) {
+      const maxAgeMs = (spec.maxLagAgeSeconds ?? 180) * 1000;
+      const ageS = point === undefined ? undefined : Math.round((started - point.at) / 1000);
+      const stale = point !== undefined && started - point.at > maxAgeMs;
+      if (point === undefined || stale || point.seconds < 0) {
+        // A promoted instance has no lag (its last datapoints are from before): settled by one describe.
         const instance = await deps.databases.describeInstance(region, id, { signal: ctx.signal });
         if (instance && instance.replicaSourceId === undefined) {
           return [{ ...base, ok: true, detail: `ReplicaLag ${id}: not applicable, ${id} is no longer a replica` }];
         }
-        return [{ ...base, ok: false, severity: 'degraded', detail: `ReplicaLag ${id}: no recent datapoint` }];
+        const detail =
+          point === undefined
+            ? `ReplicaLag ${id}: no recent datapoint`
+            : point.seconds < 0
+              ? `ReplicaLag ${id}: ${point.seconds}, replication is not running`
+              : `ReplicaLag ${id}: newest datapoint is ${ageS}s old (over ${spec.maxLagAgeSeconds ?? 180}s)`;
+        return [{ ...base, ok: false, severity: 'degraded', detail }];
       }
+      const lag = point.seconds;
       if (lag > spec.maxLagSeconds) {
         return [
           {

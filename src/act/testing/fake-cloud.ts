@@ -21,7 +21,7 @@ export type FakeOperation =
   | 'describeZones'
   | 'describeInstanceHealth'
   | 'listSnapshots'
-  | 'replicaLagSeconds';
+  | 'replicaLag';
 
 export interface FakeCall {
   op: FakeOperation;
@@ -136,7 +136,7 @@ export function createFakeCloud(init: { records?: DnsRecord[]; dbs?: DbInstance[
       detachVolume: (region, id, opts) => op('detachVolume', [region, id], opts, () => undefined),
     },
     replicaLag: {
-      replicaLagSeconds: (region, id, _now, opts) => op('replicaLagSeconds', [region, id], opts, () => undefined),
+      replicaLag: (region, id, _now, opts) => op('replicaLag', [region, id], opts, () => undefined),
     },
   };
 

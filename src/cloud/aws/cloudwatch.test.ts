@@ -24,14 +24,10 @@ function fakeCloudWatch(answer: () => unknown) {
 
 const now = new Date('2026-11-23T12:00:00Z');
 
-describe('replicaLagSeconds', () => {
-  it('asks for the Maximum of AWS/RDS ReplicaLag of that instance over the recent window', async () => {
+describe('replicaLag', () => {
+  it('asks for the Maximum and Minimum of AWS/RDS ReplicaLag of that instance over the look-back window', async () => {
     const { clients, inputs, regions } = fakeCloudWatch(() => ({ $metadata: {}, Datapoints: [] }));
-    await createCloudWatchReplicaLag(clients, { windowSeconds: 180 }).replicaLagSeconds(
-      'us-west-2',
-      'orders-usw2',
-      now,
-    );
+    await createCloudWatchReplicaLag(clients, { windowSeconds: 180 }).replicaLag('us-west-2', 'orders-usw2', now);
     expect(regions).toEqual(['us-west-2']);
     expect(inputs).toEqual([
       {
@@ -41,26 +37,68 @@ describe('replicaLagSeconds', () => {
         StartTime: new Date('2026-11-23T11:57:00Z'),
         EndTime: now,
         Period: 60,
-        Statistics: ['Maximum'],
+        Statistics: ['Maximum', 'Minimum'],
       },
     ]);
   });
 
-  it('returns the newest datapoint, whatever order CloudWatch lists them in', async () => {
+  it('looks back longer than the largest maxLagAgeSeconds (3600 s), so an old datapoint is seen, not unknown', async () => {
+    const { clients, inputs } = fakeCloudWatch(() => ({ $metadata: {}, Datapoints: [] }));
+    await createCloudWatchReplicaLag(clients).replicaLag('us-west-2', 'r', now);
+    expect(inputs[0]).toMatchObject({ StartTime: new Date('2026-11-23T10:55:00Z'), EndTime: now });
+  });
+
+  it('returns the newest datapoint with its Timestamp, whatever order CloudWatch lists them in', async () => {
     const { clients } = fakeCloudWatch(() => ({
       $metadata: {},
       Datapoints: [
-        { Timestamp: new Date('2026-11-23T11:57:00Z'), Maximum: 40 },
-        { Timestamp: new Date('2026-11-23T11:59:00Z'), Maximum: 3 },
-        { Timestamp: new Date('2026-11-23T11:58:00Z'), Maximum: 12 },
+        { Timestamp: new Date('2026-11-23T11:57:00Z'), Maximum: 40, Minimum: 40 },
+        { Timestamp: new Date('2026-11-23T11:59:00Z'), Maximum: 3, Minimum: 2 },
+        { Timestamp: new Date('2026-11-23T11:58:00Z'), Maximum: 12, Minimum: 12 },
       ],
     }));
-    await expect(createCloudWatchReplicaLag(clients).replicaLagSeconds('us-west-2', 'r', now)).resolves.toBe(3);
+    await expect(createCloudWatchReplicaLag(clients).replicaLag('us-west-2', 'r', now)).resolves.toEqual({
+      seconds: 3,
+      at: Date.parse('2026-11-23T11:59:00Z'),
+    });
   });
 
-  it('returns undefined when there is no recent datapoint', async () => {
+  it('returns −1 as RDS reports it (replication not running), also when the same minute had a lag', async () => {
+    const only = fakeCloudWatch(() => ({
+      $metadata: {},
+      Datapoints: [{ Timestamp: new Date('2026-11-23T11:59:00Z'), Maximum: -1, Minimum: -1 }],
+    }));
+    await expect(createCloudWatchReplicaLag(only.clients).replicaLag('us-west-2', 'r', now)).resolves.toEqual({
+      seconds: -1,
+      at: Date.parse('2026-11-23T11:59:00Z'),
+    });
+    const mixed = fakeCloudWatch(() => ({
+      $metadata: {},
+      Datapoints: [
+        { Timestamp: new Date('2026-11-23T11:58:00Z'), Maximum: 4, Minimum: 4 },
+        { Timestamp: new Date('2026-11-23T11:59:00Z'), Maximum: 6, Minimum: -1 },
+      ],
+    }));
+    await expect(createCloudWatchReplicaLag(mixed.clients).replicaLag('us-west-2', 'r', now)).resolves.toEqual({
+      seconds: -1,
+      at: Date.parse('2026-11-23T11:59:00Z'),
+    });
+  });
+
+  it('returns an old datapoint as it is: the planner, not the reader, judges its age', async () => {
+    const { clients } = fakeCloudWatch(() => ({
+      $metadata: {},
+      Datapoints: [{ Timestamp: new Date('2026-11-23T11:20:00Z'), Maximum: 2, Minimum: 2 }],
+    }));
+    await expect(createCloudWatchReplicaLag(clients).replicaLag('us-west-2', 'r', now)).resolves.toEqual({
+      seconds: 2,
+      at: Date.parse('2026-11-23T11:20:00Z'),
+    });
+  });
+
+  it('returns undefined when there is no datapoint in the window', async () => {
     const { clients } = fakeCloudWatch(() => ({ $metadata: {} }));
-    await expect(createCloudWatchReplicaLag(clients).replicaLagSeconds('us-west-2', 'r', now)).resolves.toBeUndefined();
+    await expect(createCloudWatchReplicaLag(clients).replicaLag('us-west-2', 'r', now)).resolves.toBeUndefined();
   });
 
   it('reports failures as CloudError', async () => {
@@ -68,7 +106,7 @@ describe('replicaLagSeconds', () => {
       throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
     });
     const err = await createCloudWatchReplicaLag(clients)
-      .replicaLagSeconds('us-west-2', 'r', now)
+      .replicaLag('us-west-2', 'r', now)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CloudError);
     expect(err).toMatchObject({ kind: 'throttled', service: 'cloudwatch', operation: 'GetMetricStatistics' });

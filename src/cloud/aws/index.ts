@@ -16,7 +16,7 @@ export { normalizeDnsName } from './route53.ts';
 export interface AwsCloudConfig extends AwsClientsConfig {
   /** ListResourceRecordSets page size (1–300, default 300). */
   route53PageSize?: number;
-  /** How old a ReplicaLag datapoint may be and still count (default 300 s). */
+  /** How far back the ReplicaLag reader looks for the newest datapoint (default 3900 s); the planner judges its age. */
   replicaLagWindowSeconds?: number;
 }
 

@@ -21,7 +21,7 @@ describe('PromoteReadReplica', () => {
 
     // Both are writable now: fencing the old primary is the operator's job (PB-7).
     expect(sim.writableInstances().map((db) => db.id)).toEqual(['orders', 'orders-usw2']);
-    expect(await sim.replicaLag.replicaLagSeconds('us-west-2', 'orders-usw2', new Date(clock.now()))).toBeUndefined();
+    expect(await sim.replicaLag.replicaLag('us-west-2', 'orders-usw2', new Date(clock.now()))).toBeUndefined();
   });
 
   it('honours configured promotion timings', async () => {
@@ -71,11 +71,29 @@ describe('replica lag', () => {
     const { sim, clock } = newSim();
     sim.databases.setReplicaLag('us-west-2', 'orders-usw2', 10, 0.5);
     await clock.advance(60_000);
-    expect(await sim.replicaLag.replicaLagSeconds('us-west-2', 'orders-usw2', new Date(clock.now()))).toBe(40);
+    expect(await sim.replicaLag.replicaLag('us-west-2', 'orders-usw2', new Date(clock.now()))).toEqual({
+      seconds: 40,
+      at: clock.now(),
+    });
     sim.databases.setReplicaLag('us-west-2', 'orders-usw2', 20, -1);
     await clock.advance(60_000);
     expect(sim.databases.lagSeconds('us-west-2', 'orders-usw2')).toBe(0);
-    expect(await sim.replicaLag.replicaLagSeconds('us-east-1', 'orders', new Date(clock.now()))).toBeUndefined();
+    expect(await sim.replicaLag.replicaLag('us-east-1', 'orders', new Date(clock.now()))).toBeUndefined();
+  });
+
+  it('CloudWatch reports −1 while replication is stopped, and an old datapoint when the metric lags', async () => {
+    const { sim, clock } = newSim();
+    sim.databases.setReplicaLag('us-west-2', 'orders-usw2', 4);
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { replicationStopped: true });
+    expect(await sim.replicaLag.replicaLag('us-west-2', 'orders-usw2', new Date(clock.now()))).toEqual({
+      seconds: -1,
+      at: clock.now(),
+    });
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { replicationStopped: false, delaySeconds: 600 });
+    expect(await sim.replicaLag.replicaLag('us-west-2', 'orders-usw2', new Date(clock.now()))).toEqual({
+      seconds: 4,
+      at: clock.now() - 600_000,
+    });
   });
 });
 

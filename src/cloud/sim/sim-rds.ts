@@ -57,6 +57,11 @@ export interface SimRds extends Databases {
   setStatus(region: RegionName, id: string, status: string): void;
   /** Sets the lag now; it then changes by `growthPerSecond` per second of clock time (never below 0). */
   setReplicaLag(region: RegionName, id: string, seconds: number, growthPerSecond?: number): void;
+  /**
+   * How CloudWatch reports the replica's lag: `replicationStopped` publishes −1 (RDS: replication not running);
+   * `delaySeconds` makes the newest datapoint that old (a metric that stopped being published, or lags behind).
+   */
+  setLagMetric(region: RegionName, id: string, metric: { replicationStopped?: boolean; delaySeconds?: number }): void;
   /** Current lag of a replica (undefined for a primary or unknown instance). */
   lagSeconds(region: RegionName, id: string, at?: number): number | undefined;
   setConnectivity(region: RegionName, id: string, connectivity: Partial<DbConnectivity>): void;
@@ -72,6 +77,7 @@ export interface SimRds extends Databases {
 interface DbState {
   db: DbInstance;
   lag?: { base: number; growthPerSecond: number; setAt: number };
+  lagMetric?: { replicationStopped?: boolean; delaySeconds?: number };
   connectivity: DbConnectivity;
   /** Bumped on every status change, so a stale background transition does not overwrite a newer one. */
   generation: number;
@@ -129,6 +135,14 @@ export function createSimRds(
     return Math.max(0, base + (growthPerSecond * (at - setAt)) / 1000);
   }
 
+  /** The newest datapoint CloudWatch would return at `now`: delayed by the metric delay, −1 while replication is off. */
+  function datapointAt(state: DbState, now: number): { seconds: number; at: number } | undefined {
+    const at = now - (state.lagMetric?.delaySeconds ?? 0) * 1000;
+    if (state.lagMetric?.replicationStopped && state.db.replicaSourceId !== undefined) return { seconds: -1, at };
+    const seconds = lagAt(state, at);
+    return seconds === undefined ? undefined : { seconds, at };
+  }
+
   function requireState(region: RegionName, id: string): DbState {
     const state = states.get(key(region, id));
     if (!state) throw new Error(`simulated RDS has no instance ${id} in ${region}`);
@@ -173,6 +187,11 @@ export function createSimRds(
 
     setReplicaLag(region, id, seconds, growthPerSecond = 0) {
       requireState(region, id).lag = { base: seconds, growthPerSecond, setAt: clock.now() };
+    },
+
+    setLagMetric(region, id, metric) {
+      const state = requireState(region, id);
+      state.lagMetric = { ...state.lagMetric, ...metric };
     },
 
     lagSeconds(region, id, at = clock.now()) {
@@ -280,7 +299,7 @@ export function createSimRds(
     },
 
     replicaLag: {
-      replicaLagSeconds(region, dbInstanceId, now, opts?: CallOptions) {
+      replicaLag(region, dbInstanceId, now, opts?: CallOptions) {
         const zone = states.get(key(region, dbInstanceId))?.db.zone;
         const s: CallScope = {
           service: 'cloudwatch',
@@ -291,7 +310,7 @@ export function createSimRds(
         };
         return simCall(ctx, s, opts, () => {
           const state = states.get(key(region, dbInstanceId));
-          return state ? lagAt(state, now.getTime()) : undefined;
+          return state ? datapointAt(state, now.getTime()) : undefined;
         });
       },
     },

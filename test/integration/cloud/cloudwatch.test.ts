@@ -47,7 +47,9 @@ describe('CloudWatch ReplicaLag reader against moto', () => {
     );
     await putLag(STANDBY_REGION, 'other-db', [{ secondsAgo: 10, value: 900 }], now);
 
-    await expect(fx.cloud.replicaLag.replicaLagSeconds(STANDBY_REGION, 'orders-usw2', now)).resolves.toBe(5);
+    await expect(fx.cloud.replicaLag.replicaLag(STANDBY_REGION, 'orders-usw2', now)).resolves.toMatchObject({
+      seconds: 5,
+    });
     expect(fx.calls).toEqual([
       expect.objectContaining({
         service: 'cloudwatch',
@@ -58,12 +60,36 @@ describe('CloudWatch ReplicaLag reader against moto', () => {
     ]);
   });
 
-  it('returns undefined when the replica published nothing recently, or in another region', async () => {
+  it('returns undefined when the replica published nothing within the hour, or in another region', async () => {
+    const now = new Date();
+    await putLag(STANDBY_REGION, 'orders-usw2', [{ secondsAgo: 5_400, value: 3 }], now);
+    await expect(fx.cloud.replicaLag.replicaLag(STANDBY_REGION, 'orders-usw2', now)).resolves.toBeUndefined();
+    await putLag(STANDBY_REGION, 'orders-usw2', [{ secondsAgo: 30, value: 3 }], now);
+    await expect(fx.cloud.replicaLag.replicaLag(PRIMARY_REGION, 'orders-usw2', now)).resolves.toBeUndefined();
+    await expect(fx.cloud.replicaLag.replicaLag(STANDBY_REGION, 'orders-usw2', now)).resolves.toMatchObject({
+      seconds: 3,
+    });
+  });
+});
+
+describe('CloudWatch ReplicaLag reader against moto: what the RPO guard must judge', () => {
+  it('returns −1 as published (replication not running), with the datapoint time', async () => {
+    const now = new Date();
+    await putLag(STANDBY_REGION, 'orders-usw2', [{ secondsAgo: 30, value: -1 }], now);
+    const point = await fx.cloud.replicaLag.replicaLag(STANDBY_REGION, 'orders-usw2', now);
+    expect(point?.seconds).toBe(-1);
+    // The Timestamp of the one-minute period the value fell in.
+    expect(now.getTime() - point!.at).toBeGreaterThanOrEqual(0);
+    expect(now.getTime() - point!.at).toBeLessThanOrEqual(120_000);
+  });
+
+  it('returns a datapoint 30 minutes old with its time, so the planner sees it as stale rather than unknown', async () => {
     const now = new Date();
     await putLag(STANDBY_REGION, 'orders-usw2', [{ secondsAgo: 1_800, value: 3 }], now);
-    await expect(fx.cloud.replicaLag.replicaLagSeconds(STANDBY_REGION, 'orders-usw2', now)).resolves.toBeUndefined();
-    await putLag(STANDBY_REGION, 'orders-usw2', [{ secondsAgo: 30, value: 3 }], now);
-    await expect(fx.cloud.replicaLag.replicaLagSeconds(PRIMARY_REGION, 'orders-usw2', now)).resolves.toBeUndefined();
-    await expect(fx.cloud.replicaLag.replicaLagSeconds(STANDBY_REGION, 'orders-usw2', now)).resolves.toBe(3);
+    const point = await fx.cloud.replicaLag.replicaLag(STANDBY_REGION, 'orders-usw2', now);
+    expect(point?.seconds).toBe(3);
+    const ageSeconds = (now.getTime() - point!.at) / 1000;
+    expect(ageSeconds).toBeGreaterThanOrEqual(1_740);
+    expect(ageSeconds).toBeLessThanOrEqual(1_860);
   });
 });

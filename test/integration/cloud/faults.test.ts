@@ -124,7 +124,7 @@ describe('AWS faults through the proxy', () => {
 
   it('a reset connection → retryable (or timeout), never terminal', async () => {
     await fx.tb.faults.add({ service: 'cloudwatch', action: 'GetMetricStatistics', reset: true, times: 1 });
-    const err = await failure(fx.cloud.replicaLag.replicaLagSeconds(STANDBY_REGION, 'orders-usw2', new Date()));
+    const err = await failure(fx.cloud.replicaLag.replicaLag(STANDBY_REGION, 'orders-usw2', new Date()));
     expect(['retryable', 'timeout']).toContain(err.kind);
     expect(await proxied('GetMetricStatistics')).toEqual([expect.objectContaining({ status: 0, effect: 'reset' })]);
     expect(recorded('GetMetricStatistics')).toEqual([expect.objectContaining({ ok: false, errorKind: err.kind })]);
