@@ -70,7 +70,7 @@ export function createTcpDatabaseConnector(deps: {
     const done = deps.databases
       .describeInstance(region, id)
       .then((instance) => {
-        const port = instance && 'port' in instance && typeof instance.port === 'number' ? instance.port : undefined;
+        const port = instance?.port;
         if (instance?.endpoint !== undefined && port !== undefined) {
           cache.set(key, { host: instance.endpoint, port });
           lastError.delete(key);

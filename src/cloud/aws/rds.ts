@@ -24,6 +24,7 @@ export function toDbInstance(region: RegionName, db: DBInstance): DbInstance {
     status: db.DBInstanceStatus ?? 'unknown',
     ...(db.AvailabilityZone ? { zone: db.AvailabilityZone } : {}),
     ...(db.Endpoint?.Address ? { endpoint: db.Endpoint.Address } : {}),
+    ...(db.Endpoint?.Port === undefined ? {} : { port: db.Endpoint.Port }),
     ...(db.ReadReplicaSourceDBInstanceIdentifier ? { replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier } : {}),
     backupRetentionPeriod: db.BackupRetentionPeriod ?? 0,
     multiAz: db.MultiAZ ?? false,
