@@ -6,6 +6,7 @@ import type { FailoverPolicy } from '../api/index.ts';
 import { createSimCloud, type SimCloud } from '../cloud/sim/sim-cloud.ts';
 import { topologyFromPolicy } from '../cloud/sim/sim-topology.ts';
 import { plan } from '../decide/planner.ts';
+import { judgeLag } from '../decide/standby-selection.ts';
 import { policy as fixturePolicy, health } from '../decide/test-fixtures.ts';
 import type { ZoneState } from '../health/types.ts';
 import { observeCloud } from './observe-cloud.ts';
@@ -189,5 +190,62 @@ describe('observeCloud: volumes for restoreVolumesFromSnapshots (PB-4)', () => {
     expect(observation.volumesUnknown).toEqual([
       { region: 'us-east-1', reason: 'DescribeSnapshots failed: CallTimeout' },
     ]);
+  });
+});
+
+describe('observeCloud: replica lag as reported, with its datapoint time (PB-6)', () => {
+  const replicaOf = (o: { databases: Array<{ id: string; lagSeconds?: number; lagAt?: number }> }) =>
+    o.databases.find((d) => d.id === 'orders-usw2')!;
+
+  it('fills lagSeconds and lagAt from the newest ReplicaLag datapoint; the primary has none', async () => {
+    const { clock, sim, deps, policy } = setup(fixturePolicy());
+    sim.databases.setReplicaLag('us-west-2', 'orders-usw2', 7);
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { delaySeconds: 90 });
+    const asked = clock.now();
+    const o = await clock.run(observeCloud('shop/checkout', policy, deps, new AbortController().signal));
+    expect(replicaOf(o)).toMatchObject({ lagSeconds: 7 });
+    // The datapoint's own time, 90 s before the read (which the simulated call latency puts a little after `asked`).
+    expect(replicaOf(o).lagAt! - (asked - 90_000)).toBeGreaterThanOrEqual(0);
+    expect(replicaOf(o).lagAt! - (asked - 90_000)).toBeLessThan(5_000);
+    const primary = o.databases.find((d) => d.id === 'orders')!;
+    expect(primary).not.toHaveProperty('lagSeconds');
+    expect(primary).not.toHaveProperty('lagAt');
+  });
+
+  it('keeps −1 (replication not running) and an old datapoint as they are, for the RPO guard to reject', async () => {
+    const { clock, sim, deps, policy } = setup(fixturePolicy());
+    const observe = () => clock.run(observeCloud('shop/checkout', policy, deps, new AbortController().signal));
+    const verdict = (o: Awaited<ReturnType<typeof observeCloud>>) =>
+      judgeLag(o.databases.find((d) => d.id === 'orders-usw2')!, {
+        maxLagSeconds: 30,
+        maxLagAgeMs: 180_000,
+        now: clock.now(),
+      });
+
+    expect(verdict(await observe())).toEqual({ ok: true, lagSeconds: 2 });
+
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { replicationStopped: true });
+    const asked = clock.now();
+    const stopped = await observe();
+    expect(replicaOf(stopped)).toMatchObject({ lagSeconds: -1 });
+    expect(replicaOf(stopped).lagAt).toBeGreaterThanOrEqual(asked);
+    expect(verdict(stopped)).toMatchObject({ ok: false, why: 'negative' });
+
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { replicationStopped: false, published: false });
+    const lastPublished = clock.now();
+    await clock.advance(20 * 60_000);
+    const stale = await observe();
+    expect(replicaOf(stale)).toMatchObject({ lagSeconds: 2, lagAt: lastPublished });
+    expect(verdict(stale)).toMatchObject({ ok: false, why: 'stale' });
+  });
+
+  it('leaves lag out (unknown) when CloudWatch does not answer, keeping the replica itself', async () => {
+    const { clock, sim, deps, policy } = setup(fixturePolicy());
+    sim.faults.set('cw-down', { service: 'cloudwatch', region: 'us-west-2', errorRate: 1 });
+    const o = await clock.run(observeCloud('shop/checkout', policy, deps, new AbortController().signal));
+    const replica = replicaOf(o);
+    expect(replica).toMatchObject({ status: 'available', replicaSourceId: expect.any(String) });
+    expect(replica).not.toHaveProperty('lagSeconds');
+    expect(replica).not.toHaveProperty('lagAt');
   });
 });

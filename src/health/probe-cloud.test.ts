@@ -140,7 +140,7 @@ describe('rds probes', () => {
     expect(missing.zone).toBeUndefined();
   });
 
-  it('replica lag within budget is ok; over budget or unknown is degraded; a promoted replica has no lag', async () => {
+  it('replica lag within budget is ok; −1, stale, over budget or unknown is degraded; a promoted replica has no lag', async () => {
     const reader = (lag: number | undefined, at = 1_000): ReplicaLagReader => ({
       replicaLag: async () => (lag === undefined ? undefined : { seconds: lag, at }),
     });
@@ -151,21 +151,41 @@ describe('rds probes', () => {
         return instance;
       },
     });
-    const probe = (lag: number | undefined, instance: DbInstance | undefined = replica, at?: number) =>
+    const probe = (
+      lag: number | undefined,
+      instance: DbInstance | undefined = replica,
+      at?: number,
+      maxLagAgeSeconds?: number,
+    ) =>
       createReplicaLagProbe(
-        { replica: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' }, maxLagSeconds: 30, timeoutMs: 2000 },
+        {
+          replica: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' },
+          maxLagSeconds: 30,
+          timeoutMs: 2000,
+          ...(maxLagAgeSeconds === undefined ? {} : { maxLagAgeSeconds }),
+        },
         { replicaLag: reader(lag, at ?? now()), databases: describing(instance), now },
       );
+    // −1 is RDS saying replication is not running: not "no lag", whatever the budget.
     expect((await probe(-1).run(ctx))[0]).toMatchObject({
       ok: false,
       severity: 'degraded',
-      detail: 'ReplicaLag orders-usw2: -1, replication is not running',
+      detail: 'ReplicaLag orders-usw2: replication not running (ReplicaLag -1)',
     });
+    // An old datapoint says nothing about the lag now: stale past maxLagAgeSeconds (default 180 s).
     expect((await probe(5, replica, now() - 600_000).run(ctx))[0]).toMatchObject({
       ok: false,
       severity: 'degraded',
-      detail: 'ReplicaLag orders-usw2: newest datapoint is 600s old (over 180s)',
+      detail: 'ReplicaLag orders-usw2: stale, the newest datapoint (5s) is 600s old, over 180s',
     });
+    expect((await probe(5, replica, now() - 150_000).run(ctx))[0]).toMatchObject({ ok: true });
+    expect((await probe(5, replica, now() - 150_000, 120).run(ctx))[0]).toMatchObject({
+      ok: false,
+      severity: 'degraded',
+      detail: 'ReplicaLag orders-usw2: stale, the newest datapoint (5s) is 150s old, over 120s',
+    });
+    // The policy's maxLagAgeSeconds is part of the probe's identity: changing it replaces the probe.
+    expect(probe(5, replica, undefined, 120).key).not.toBe(probe(5).key);
     expect((await probe(5).run(ctx))[0]).toMatchObject({ kind: 'replica-lag', region: 'us-west-2', ok: true });
     expect((await probe(45).run(ctx))[0]).toMatchObject({
       ok: false,
@@ -183,5 +203,8 @@ describe('rds probes', () => {
       ok: true,
       detail: 'ReplicaLag orders-usw2: not applicable, orders-usw2 is no longer a replica',
     });
+    // A promoted instance's last datapoints (−1 as replication stopped, then ageing) are not a lag problem.
+    expect((await probe(-1, promoted).run(ctx))[0]).toMatchObject({ ok: true });
+    expect((await probe(5, promoted, now() - 600_000).run(ctx))[0]).toMatchObject({ ok: true });
   });
 });

@@ -9,9 +9,12 @@
 //   Every result names the instance (`subject`), so the model keeps one streak per instance; a describe call that
 //   throws or times out reaches the model as the scheduler's `callFailed` / `timedOut` result: a control-plane
 //   error, never evidence that the database is down (health-model.ts rule 7).
-// - replica lag: CloudWatch `ReplicaLag` within maxLagSeconds is ok; over it is degraded (the RPO budget of PB-6
-//   is at risk, the replica is not down). No recent datapoint is degraded too — unless the instance is no longer
-//   a replica (it was promoted: a writer has no lag), which one DescribeDBInstances settles.
+// - replica lag: the newest CloudWatch `ReplicaLag` datapoint within maxLagSeconds is ok; over it is degraded (the
+//   RPO budget of PB-6 is at risk, the replica is not down). Degraded too, because the number says nothing about
+//   the RPO: −1 (RDS: replication is not running), a datapoint older than maxLagAgeSeconds (the policy's
+//   database.rds.maxLagAgeSeconds, default 180 s: stale) and no datapoint at all — unless the instance is no
+//   longer a replica (it was promoted: a writer has no lag), which one DescribeDBInstances settles. The planner
+//   judges the same datapoint on its own (standby-selection.ts judgeLag); this probe only makes it visible.
 
 import type { Databases, DbInstance, RegionName, ReplicaLagReader } from '../cloud/types.ts';
 import { OPERATOR_SOURCE, type Probe, type ProbeObservation, stableKey } from './probe.ts';
@@ -86,8 +89,17 @@ export function createRdsStatusProbe(
   };
 }
 
+/** database.rds.maxLagAgeSeconds' default (src/api/policy-schema.ts). */
+export const DEFAULT_MAX_LAG_AGE_SECONDS = 180;
+
 export function createReplicaLagProbe(
-  spec: { replica: RdsInstanceRef; maxLagSeconds: number; timeoutMs: number; maxLagAgeSeconds?: number },
+  spec: {
+    replica: RdsInstanceRef;
+    maxLagSeconds: number;
+    timeoutMs: number;
+    /** A datapoint older than this is stale (default DEFAULT_MAX_LAG_AGE_SECONDS). */
+    maxLagAgeSeconds?: number;
+  },
   deps: {
     replicaLag: ReplicaLagReader;
     databases: Pick<Databases, 'describeInstance'>;
@@ -97,8 +109,10 @@ export function createReplicaLagProbe(
 ): Probe {
   const { region, dbInstanceIdentifier: id } = spec.replica;
   const source = deps.source ?? OPERATOR_SOURCE;
+  const maxLagAgeSeconds = spec.maxLagAgeSeconds ?? DEFAULT_MAX_LAG_AGE_SECONDS;
+  const { maxLagSeconds, timeoutMs } = spec;
   return {
-    key: `replica-lag:${stableKey({ region, id, maxLagSeconds: spec.maxLagSeconds, timeoutMs: spec.timeoutMs })}`,
+    key: `replica-lag:${stableKey({ region, id, maxLagSeconds, maxLagAgeSeconds, timeoutMs })}`,
     kind: 'replica-lag',
     region,
     timeoutMs: spec.timeoutMs,
@@ -107,9 +121,7 @@ export function createReplicaLagProbe(
       const point = await deps.replicaLag.replicaLag(region, id, new Date(started), { signal: ctx.signal });
       const at = deps.now();
       const base = { kind: 'replica-lag' as const, region, at, latencyMs: Math.round(at - started), source };
-      const maxAgeMs = (spec.maxLagAgeSeconds ?? 180) * 1000;
-      const ageS = point === undefined ? undefined : Math.round((started - point.at) / 1000);
-      const stale = point !== undefined && started - point.at > maxAgeMs;
+      const stale = point !== undefined && started - point.at > maxLagAgeSeconds * 1000;
       if (point === undefined || stale || point.seconds < 0) {
         // A promoted instance has no lag (its last datapoints are from before): settled by one describe.
         const instance = await deps.databases.describeInstance(region, id, { signal: ctx.signal });
@@ -120,8 +132,8 @@ export function createReplicaLagProbe(
           point === undefined
             ? `ReplicaLag ${id}: no recent datapoint`
             : point.seconds < 0
-              ? `ReplicaLag ${id}: ${point.seconds}, replication is not running`
-              : `ReplicaLag ${id}: newest datapoint is ${ageS}s old (over ${spec.maxLagAgeSeconds ?? 180}s)`;
+              ? `ReplicaLag ${id}: replication not running (ReplicaLag ${point.seconds})`
+              : `ReplicaLag ${id}: stale, the newest datapoint (${point.seconds}s) is ${Math.round((started - point.at) / 1000)}s old, over ${maxLagAgeSeconds}s`;
         return [{ ...base, ok: false, severity: 'degraded', detail }];
       }
       const lag = point.seconds;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LAG_METRIC_WINDOW_MS } from './sim-rds.ts';
 import { newSim } from './sim-test-helpers.ts';
 
 describe('PromoteReadReplica', () => {
@@ -94,6 +95,44 @@ describe('replica lag', () => {
       seconds: 4,
       at: clock.now() - 600_000,
     });
+  });
+});
+
+describe('ReplicaLag metric faults', () => {
+  const read = (sim: ReturnType<typeof newSim>['sim'], at: number) =>
+    sim.replicaLag.replicaLag('us-west-2', 'orders-usw2', new Date(at));
+
+  it('a metric that stopped being published keeps its last datapoint, which ages, and is gone after the window', async () => {
+    const { sim, clock } = newSim();
+    sim.databases.setReplicaLag('us-west-2', 'orders-usw2', 3, 0.1);
+    const stoppedAt = clock.now();
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { published: false });
+    await clock.advance(10 * 60_000);
+    // The lag grew to 63 s meanwhile; CloudWatch still shows the 3 s datapoint from ten minutes ago.
+    expect(sim.databases.lagSeconds('us-west-2', 'orders-usw2')).toBe(63);
+    expect(await read(sim, clock.now())).toEqual({ seconds: 3, at: stoppedAt });
+    await clock.advance(LAG_METRIC_WINDOW_MS - 10 * 60_000 + 1);
+    expect(await read(sim, clock.now())).toBeUndefined();
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { published: true });
+    expect(await read(sim, clock.now())).toMatchObject({ at: clock.now() });
+  });
+
+  it('a stopped metric that last showed −1 keeps showing −1; a promotion clears the metric faults', async () => {
+    const { sim, clock } = newSim({ rds: { promotion: { modifyingMs: 1000, rebootingMs: 1000 } } });
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { replicationStopped: true });
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { published: false });
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { replicationStopped: false });
+    await clock.advance(60_000);
+    expect(await read(sim, clock.now())).toMatchObject({ seconds: -1, at: clock.now() - 60_000 });
+    await sim.databases.promoteReadReplica('us-west-2', 'orders-usw2', 7);
+    await clock.advance(2000);
+    expect(await read(sim, clock.now())).toBeUndefined();
+  });
+
+  it('a delay longer than the look-back window reads as no datapoint', async () => {
+    const { sim, clock } = newSim();
+    sim.databases.setLagMetric('us-west-2', 'orders-usw2', { delaySeconds: LAG_METRIC_WINDOW_MS / 1000 + 1 });
+    expect(await read(sim, clock.now())).toBeUndefined();
   });
 });
 

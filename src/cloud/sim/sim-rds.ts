@@ -6,6 +6,10 @@
 // - RebootDBInstance: `rebooting` for a minute (ten when Multi-AZ failover is slow in the region, as in 2011).
 // - CreateDBSnapshot: `backing-up` for a few minutes — why mass "just in case" backups block promotions (PB-8).
 // Data-plane reachability (connectivity, IO latency) is kept per instance for simulated database probes.
+// CloudWatch `ReplicaLag` as the reader sees it (setLagMetric): −1 while replication is stopped (as RDS reports
+// it); a metric that lags `delaySeconds` behind (the newest datapoint is always that old); or one that stopped
+// being published (the newest datapoint stays the one from when it stopped, and ages). Like the AWS reader, a
+// datapoint older than its look-back window (LAG_METRIC_WINDOW_MS) is not returned at all.
 
 import type { Clock } from '../../clock.ts';
 import type { CallOptions, Databases, DbInstance, RegionName, ReplicaLagReader, ZoneName } from '../types.ts';
@@ -25,6 +29,18 @@ export interface SimDbSpec {
   /** Initial replica lag (seconds) for a replica. Default 1. */
   lagSeconds?: number;
 }
+
+export interface SimLagMetric {
+  /** Replication is not running: RDS reports ReplicaLag −1. */
+  replicationStopped?: boolean;
+  /** The newest datapoint is this many seconds old (CloudWatch lagging behind). */
+  delaySeconds?: number;
+  /** false: no new datapoints from now on (the last one ages); true: publishing again. */
+  published?: boolean;
+}
+
+/** How far back the simulated reader finds a datapoint: the AWS reader's default window (cloudwatch.ts). */
+export const LAG_METRIC_WINDOW_MS = 3_900_000;
 
 export interface SimRdsOptions {
   promotion?: { modifyingMs?: number; rebootingMs?: number };
@@ -59,9 +75,10 @@ export interface SimRds extends Databases {
   setReplicaLag(region: RegionName, id: string, seconds: number, growthPerSecond?: number): void;
   /**
    * How CloudWatch reports the replica's lag: `replicationStopped` publishes −1 (RDS: replication not running);
-   * `delaySeconds` makes the newest datapoint that old (a metric that stopped being published, or lags behind).
+   * `delaySeconds` makes the newest datapoint that old (a metric that lags behind); `published: false` stops
+   * publishing now: the newest datapoint stays the current one and grows old (`true` resumes).
    */
-  setLagMetric(region: RegionName, id: string, metric: { replicationStopped?: boolean; delaySeconds?: number }): void;
+  setLagMetric(region: RegionName, id: string, metric: SimLagMetric): void;
   /** Current lag of a replica (undefined for a primary or unknown instance). */
   lagSeconds(region: RegionName, id: string, at?: number): number | undefined;
   setConnectivity(region: RegionName, id: string, connectivity: Partial<DbConnectivity>): void;
@@ -78,6 +95,8 @@ interface DbState {
   db: DbInstance;
   lag?: { base: number; growthPerSecond: number; setAt: number };
   lagMetric?: { replicationStopped?: boolean; delaySeconds?: number };
+  /** Set while the metric is not published: the last datapoint before it stopped (or none). */
+  lastPublished?: { seconds: number; at: number } | null;
   connectivity: DbConnectivity;
   /** Bumped on every status change, so a stale background transition does not overwrite a newer one. */
   generation: number;
@@ -137,6 +156,11 @@ export function createSimRds(
 
   /** The newest datapoint CloudWatch would return at `now`: delayed by the metric delay, −1 while replication is off. */
   function datapointAt(state: DbState, now: number): { seconds: number; at: number } | undefined {
+    const point = state.lastPublished === undefined ? publishedAt(state, now) : state.lastPublished;
+    return point && now - point.at <= LAG_METRIC_WINDOW_MS ? { ...point } : undefined;
+  }
+
+  function publishedAt(state: DbState, now: number): { seconds: number; at: number } | undefined {
     const at = now - (state.lagMetric?.delaySeconds ?? 0) * 1000;
     if (state.lagMetric?.replicationStopped && state.db.replicaSourceId !== undefined) return { seconds: -1, at };
     const seconds = lagAt(state, at);
@@ -191,7 +215,12 @@ export function createSimRds(
 
     setLagMetric(region, id, metric) {
       const state = requireState(region, id);
-      state.lagMetric = { ...state.lagMetric, ...metric };
+      const { published, ...rest } = metric;
+      state.lagMetric = { ...state.lagMetric, ...rest };
+      if (published === false && state.lastPublished === undefined) {
+        state.lastPublished = publishedAt(state, clock.now()) ?? null;
+      }
+      if (published === true) delete state.lastPublished;
     },
 
     lagSeconds(region, id, at = clock.now()) {
@@ -250,6 +279,8 @@ export function createSimRds(
               // Replication stops and the replica reboots as a standalone instance.
               delete state.db.replicaSourceId;
               delete state.lag;
+              delete state.lagMetric;
+              delete state.lastPublished;
               state.db.backupRetentionPeriod = backupRetentionPeriod;
               setStatusNow(state, 'rebooting');
             },
