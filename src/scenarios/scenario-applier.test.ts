@@ -159,6 +159,37 @@ describe('applying scenarios', () => {
     expect(sim.endpoints.health('us-east-1a')).toEqual({ kind: 'ok' });
   });
 
+  it('rds lag metric effects: replication stopped reads −1, then a stopped metric keeps its old datapoint', async () => {
+    const { clock, sim } = setup();
+    const s = parseScenario(
+      [
+        'name: t',
+        'events:',
+        '  - {at: 1, effects: [{region: us-west-2, service: rds, replicationRunning: false}]}',
+        '  - {at: 2, effects: [{region: us-west-2, service: rds, replicationRunning: true, lagMetricStopped: true}]}',
+        '  - {at: 9, effects: [{region: us-west-2, service: rds, lagMetricStopped: false, lagMetricDelaySeconds: 300}]}',
+        '',
+      ].join('\n'),
+      'inline',
+    );
+    const run = applyScenario(sim, s, clock);
+    const read = () => sim.replicaLag.replicaLag('us-west-2', 'orders-usw2', new Date(clock.now()));
+    await clock.runUntil(run.timeOf(1));
+    expect(await read()).toMatchObject({ seconds: -1, at: run.timeOf(1) });
+    await clock.runUntil(run.timeOf(2));
+    const last = await read();
+    await clock.runUntil(run.timeOf(8));
+    expect(await read()).toEqual(last);
+    expect(last!.seconds).toBeGreaterThanOrEqual(0);
+    await clock.runUntil(run.timeOf(9));
+    expect(await read()).toMatchObject({ at: run.timeOf(9) - 300_000 });
+    expect(run.applied.flatMap((a) => a.effects)).toEqual([
+      'us-west-2 rds: replication stopped (ReplicaLag -1) (orders-usw2)',
+      'us-west-2 rds: replication running, ReplicaLag no longer published (orders-usw2)',
+      'us-west-2 rds: ReplicaLag datapoints 300s behind, ReplicaLag published again (orders-usw2)',
+    ]);
+  });
+
   it('refuses, before scheduling anything, a scenario naming zones the simulated cloud lacks', () => {
     const { clock, sim } = setup();
     const s = parseScenario(

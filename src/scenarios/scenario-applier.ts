@@ -265,6 +265,32 @@ function createApplierState(sim: SimCloud) {
         `replica lag ${effect.replicaLagSeconds ?? 'unchanged'}s${growth} (${replicas.map((db) => db.id).join(', ') || 'no replica in scope'})`,
       );
     }
+    if (
+      effect.replicationRunning !== undefined ||
+      effect.lagMetricDelaySeconds !== undefined ||
+      effect.lagMetricStopped !== undefined
+    ) {
+      const replicas = inScope.filter((db) => db.replicaSourceId !== undefined);
+      for (const db of replicas) {
+        sim.databases.setLagMetric(db.region, db.id, {
+          ...(effect.replicationRunning === undefined ? {} : { replicationStopped: !effect.replicationRunning }),
+          ...(effect.lagMetricDelaySeconds === undefined ? {} : { delaySeconds: effect.lagMetricDelaySeconds }),
+          ...(effect.lagMetricStopped === undefined ? {} : { published: !effect.lagMetricStopped }),
+        });
+      }
+      const parts = [
+        ...(effect.replicationRunning === undefined
+          ? []
+          : [effect.replicationRunning ? 'replication running' : 'replication stopped (ReplicaLag -1)']),
+        ...(effect.lagMetricDelaySeconds === undefined
+          ? []
+          : [`ReplicaLag datapoints ${effect.lagMetricDelaySeconds}s behind`]),
+        ...(effect.lagMetricStopped === undefined
+          ? []
+          : [effect.lagMetricStopped ? 'ReplicaLag no longer published' : 'ReplicaLag published again']),
+      ];
+      notes.push(`${parts.join(', ')} (${replicas.map((db) => db.id).join(', ') || 'no replica in scope'})`);
+    }
   }
 
   return {

@@ -8,7 +8,9 @@
 //   zoneState:  {zone|region, zoneState: available|information|impaired|unavailable, message?}   DescribeAvailabilityZones
 //   service:    {zone|region, service, api?, apiErrorRate?, latencyMs?, hangs?, exceptZone?, ...}   control-plane faults,
 //               plus service data-plane fields: connectivity (ec2, rds), ioLatencyMs (rds), ebsBacked (ec2),
-//               multiAzFailover (rds), replicaLagSeconds / lagGrowthSecondsPerMinute (rds replicas in scope).
+//               multiAzFailover (rds), replicaLagSeconds / lagGrowthSecondsPerMinute (rds replicas in scope), and
+//               what CloudWatch ReplicaLag shows of them: replicationRunning: false (−1), lagMetricDelaySeconds,
+//               lagMetricStopped.
 // A zone-wide `ebs` effect without `api` is an EBS stall in that zone: besides API errors and latency on EBS-touching
 // EC2 calls there, instance status checks fail and the zone's endpoints slow down and fail (as in April 2011).
 
@@ -82,6 +84,27 @@ export const EffectSchema = Type.Object(
       Type.Number({
         description: 'How fast that lag grows (negative: shrinks) per minute.',
         fix: 'Use a number of seconds per minute, e.g. 30 or -10.',
+      }),
+    ),
+    replicationRunning: Type.Optional(
+      Type.Boolean({
+        description: 'false: replication of the replicas in scope stops, and RDS reports ReplicaLag −1 (rds).',
+        fix: 'Use true or false.',
+      }),
+    ),
+    lagMetricDelaySeconds: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 86400,
+        description: 'The newest ReplicaLag datapoint of the replicas in scope is this old: CloudWatch lags (rds).',
+        fix: 'Use seconds, a number >= 0 (0: no delay).',
+      }),
+    ),
+    lagMetricStopped: Type.Optional(
+      Type.Boolean({
+        description:
+          'true: no new ReplicaLag datapoints for the replicas in scope; the last one ages (false: published again) (rds).',
+        fix: 'Use true or false.',
       }),
     ),
     endpoints: Type.Optional(
