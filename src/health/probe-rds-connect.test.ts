@@ -126,6 +126,19 @@ describe('TCP database connector', () => {
 });
 
 describe('rds instance-status probe subject', () => {
+  it('a refused or unanswered connect while the instance is rebooting or modifying is a planned change, not down', async () => {
+    for (const outcome of ['refused', 'no-answer'] as const) {
+      for (const instanceStatus of ['rebooting', 'modifying']) {
+        const [r] = await probeAnswering({ outcome, latencyMs: 0, detail: 'refused', instanceStatus }).run(ctx());
+        expect(r).toMatchObject({ ok: true, detail: expect.stringContaining('a planned change') });
+      }
+      const [dead] = await probeAnswering({ outcome, latencyMs: 0, detail: 'x', instanceStatus: 'available' }).run(
+        ctx(),
+      );
+      expect(dead).toMatchObject({ ok: false, severity: 'down' });
+    }
+  });
+
   it('names the instance on every result, so two instances never share a streak', async () => {
     const databases = { describeInstance: async () => db({ status: 'failed' }) } as unknown as Databases;
     const probe = createRdsStatusProbe({ instance, timeoutMs: 2000 }, { databases, now: () => 1000 });

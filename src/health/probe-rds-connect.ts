@@ -13,7 +13,7 @@
 
 import type { Databases, RegionName } from '../cloud/types.ts';
 import { errorMessage, OPERATOR_SOURCE, type Probe, type ProbeObservation, stableKey } from './probe.ts';
-import type { RdsInstanceRef } from './probe-rds.ts';
+import { isChangingStatus, type RdsInstanceRef } from './probe-rds.ts';
 import { connectOnce } from './probe-tcp.ts';
 
 /** What one connection attempt to a database found. */
@@ -33,7 +33,12 @@ export interface DatabaseConnectAnswer {
   outcome: DatabaseConnectOutcome;
   latencyMs: number;
   detail: string;
+  /** The instance's status as last described, when known: a failed connect during a planned change is not a failure. */
+  instanceStatus?: string;
 }
+
+/** After a failed connect the endpoint and status are described again, at most this often (a reboot shows at once). */
+export const FAILED_CONNECT_REFRESH_MS = 5_000;
 
 /** Opens one connection to a DB instance, honouring `signal` (aborted at `timeoutMs` by the scheduler). */
 export type DatabaseConnector = (
@@ -57,7 +62,7 @@ export function createTcpDatabaseConnector(deps: {
   connect?: (host: string, port: number, signal: AbortSignal) => Promise<'connected' | 'aborted' | string>;
 }): DatabaseConnector {
   const connect = deps.connect ?? connectOnce;
-  const cache = new Map<string, { host: string; port: number }>();
+  const cache = new Map<string, { host: string; port: number; status?: string }>();
   const refreshing = new Map<string, Promise<void>>();
   const refreshedAt = new Map<string, number>();
   const lastError = new Map<string, string>();
@@ -72,7 +77,7 @@ export function createTcpDatabaseConnector(deps: {
       .then((instance) => {
         const port = instance?.port;
         if (instance?.endpoint !== undefined && port !== undefined) {
-          cache.set(key, { host: instance.endpoint, port });
+          cache.set(key, { host: instance.endpoint, port, status: instance.status });
           lastError.delete(key);
         } else if (!cache.has(key)) {
           lastError.set(key, instance ? 'DescribeDBInstances reports no endpoint address and port' : 'not found');
@@ -105,10 +110,20 @@ export function createTcpDatabaseConnector(deps: {
     const address = `${endpoint.host}:${endpoint.port}`;
     if (outcome === 'connected')
       return { outcome: 'answered', latencyMs, detail: `connect ${address}: ${latencyMs}ms` };
-    if (outcome === 'aborted') {
-      return { outcome: 'no-answer', latencyMs, detail: `connect ${address}: timeout after ${opts.timeoutMs}ms` };
+    // Not answering: is it rebooting for a change (our own promotion)? Look again soon, so the next round knows.
+    if (!refreshing.has(key) && deps.now() - (refreshedAt.get(key) ?? 0) >= FAILED_CONNECT_REFRESH_MS) {
+      void refresh(region, id);
     }
-    return { outcome: 'refused', latencyMs, detail: `connect ${address}: ${outcome}` };
+    const status = endpoint.status === undefined ? {} : { instanceStatus: endpoint.status };
+    if (outcome === 'aborted') {
+      return {
+        outcome: 'no-answer',
+        latencyMs,
+        detail: `connect ${address}: timeout after ${opts.timeoutMs}ms`,
+        ...status,
+      };
+    }
+    return { outcome: 'refused', latencyMs, detail: `connect ${address}: ${outcome}`, ...status };
   };
 }
 
@@ -135,14 +150,22 @@ export function createRdsConnectProbe(
         source,
         detail: answer.detail,
       };
+      const planned =
+        answer.outcome !== 'answered' && answer.instanceStatus !== undefined && isChangingStatus(answer.instanceStatus);
       const observation: ProbeObservation =
         answer.outcome === 'answered'
           ? { ...base, ok: true }
-          : answer.outcome === 'answered-with-error' || answer.outcome === 'unknown'
-            ? { ...base, ok: false, severity: 'degraded' }
-            : answer.outcome === 'no-answer'
-              ? { ...base, ok: false, severity: 'down', timedOut: true, timeoutMs: spec.timeoutMs }
-              : { ...base, ok: false, severity: 'down' };
+          : planned
+            ? {
+                ...base,
+                ok: true,
+                detail: `${answer.detail} (instance ${answer.instanceStatus}: a planned change, not a failure)`,
+              }
+            : answer.outcome === 'answered-with-error' || answer.outcome === 'unknown'
+              ? { ...base, ok: false, severity: 'degraded' }
+              : answer.outcome === 'no-answer'
+                ? { ...base, ok: false, severity: 'down', timedOut: true, timeoutMs: spec.timeoutMs }
+                : { ...base, ok: false, severity: 'down' };
       return [observation];
     },
   };

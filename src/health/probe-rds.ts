@@ -36,7 +36,7 @@ const STATUS_CHANGING = new Set([
   'moving-to-vpc',
 ]);
 
-function isChangingStatus(status: string): boolean {
+export function isChangingStatus(status: string): boolean {
   return STATUS_CHANGING.has(status) || status.startsWith('configuring-');
 }
 

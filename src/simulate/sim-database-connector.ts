@@ -14,6 +14,11 @@ export function simDatabaseConnector(sim: Pick<SimCloud, 'probeDatabase'>): Data
         : answer.latencyMs >= opts.timeoutMs
           ? 'no-answer'
           : 'refused';
-    return { outcome, latencyMs: answer.latencyMs, detail: answer.detail };
+    return {
+      outcome,
+      latencyMs: answer.latencyMs,
+      detail: answer.detail,
+      ...(answer.instanceStatus === undefined ? {} : { instanceStatus: answer.instanceStatus }),
+    };
   };
 }

@@ -101,8 +101,19 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
       };
       if (!connectivity) return { ok: false, status: 0, latencyMs: 0, detail: `${where}: no such instance` };
       if (!connectivity.reachable) return noAnswer(`no answer within ${opts.timeoutMs}ms`);
-      if (status === 'rebooting' || status === 'failed' || status === 'creating') {
-        return noAnswer(`instance is ${status}`);
+      // A rebooting instance refuses connections at once (its promotion, a maintenance reboot): the connector can
+      // tell that from a dead one by the status it carries.
+      if (status === 'rebooting') {
+        return {
+          ok: false,
+          status: 0,
+          latencyMs: 0,
+          detail: `${where}: refused, instance is rebooting`,
+          instanceStatus: status,
+        };
+      }
+      if (status === 'failed' || status === 'creating') {
+        return { ...(await noAnswer(`instance is ${status}`)), instanceStatus: status };
       }
       const latencyMs = 5 + connectivity.ioLatencyMs;
       if (latencyMs >= opts.timeoutMs) return noAnswer(`query slower than ${opts.timeoutMs}ms`);

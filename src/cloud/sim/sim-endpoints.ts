@@ -34,6 +34,8 @@ export interface ProbeAnswer {
   status: number;
   latencyMs: number;
   detail: string;
+  /** Databases: the instance's status when it did not answer (a reboot during a promotion is a planned change). */
+  instanceStatus?: string;
 }
 
 /** The part of fetch the http probe uses (src/health/probe-http.ts FetchLike). */
