@@ -127,6 +127,8 @@ describe('TCP database connector', () => {
 
 describe('rds instance-status probe subject', () => {
   it('a refused or unanswered connect while the instance is rebooting or modifying is a planned change, not down', async () => {
+    const probeAnswering = (answer: DatabaseConnectAnswer) =>
+      createRdsConnectProbe({ instance, timeoutMs: 2000 }, { now: () => 1000, connect: async () => answer });
     for (const outcome of ['refused', 'no-answer'] as const) {
       for (const instanceStatus of ['rebooting', 'modifying']) {
         const [r] = await probeAnswering({ outcome, latencyMs: 0, detail: 'refused', instanceStatus }).run(ctx());
