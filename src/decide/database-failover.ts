@@ -577,7 +577,7 @@ function continueFailover(ctx: PlanContext, initial: FailoverState): DatabaseDec
         return decision;
       }
       case 'Repointing': {
-        if (!to || to.status !== 'available') {
+        if (to?.status !== 'available') {
           return waiting(
             state,
             gate.databaseBusy(toId, `promoted, instance ${to?.status ?? 'not observed'}: waiting for available`),

@@ -385,7 +385,7 @@ describe('planner invariants', () => {
       fc.property(arbInput, (i) => {
         const p = plan(i);
         const started = p.failover && p.failover.epoch !== i.failover?.epoch ? p.failover : undefined;
-        if (!started || started.trigger !== 'auto') return;
+        if (started?.trigger !== 'auto') return;
         const drill = i.requests.liveDrill;
         expect(drill === undefined || drill.allowPromotion).toBe(true);
         if (drill) return; // a rehearsal with allowPromotion needs an approval instead (planner.test.ts)
