@@ -154,7 +154,7 @@ describe('helm template with default values', () => {
     };
     expect(policy.spec.failurePolicy).toBe('Fail');
     expect(policy.spec.matchConstraints.resourceRules).toEqual([
-      expect.objectContaining({ resources: ['failoverpolicies'], operations: ['UPDATE'] }),
+      expect.objectContaining({ resources: ['failoverpolicies', 'failoverdrills'], operations: ['UPDATE'] }),
     ]);
     const sa = only(r.manifests, 'ServiceAccount');
     expect(policy.spec.matchConditions[0]?.expression).toBe(
@@ -179,6 +179,7 @@ describe('helm template with default values', () => {
         'failover.io/failoverdrills/status:update',
         'failover.io/failoverdrills:get',
         'failover.io/failoverdrills:list',
+        'failover.io/failoverdrills:patch',
         'failover.io/failoverdrills:watch',
         'failover.io/failoverpolicies/status:get',
         'failover.io/failoverpolicies/status:patch',
