@@ -1,0 +1,228 @@
+// decideDrillStep as a pure function: drill + status + policy + health + time in, the next step out. No engine,
+// no status writer, no clock: every case below is one call.
+
+import { describe, expect, it } from 'vitest';
+import type { FailoverDrillStatus, FailoverPolicyStatus } from '../api/index.ts';
+import type { HealthView, ZoneState } from '../health/types.ts';
+import {
+  DRILL_FINALIZER,
+  type DrillStepInput,
+  decideDrillStep,
+  failbackWindowMs,
+  type StoredDrill,
+} from './drill-step.ts';
+import type { StoredPolicy } from './policy-reconciler.ts';
+
+const T0 = Date.parse('2026-11-23T10:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const REF = { namespace: 'team', name: 'drill-a' };
+const WEIGHTS = { 'use1-a': 100, 'use1-b': 100 };
+
+function policyObject(status: Partial<FailoverPolicyStatus> = { weights: WEIGHTS }): StoredPolicy {
+  return {
+    apiVersion: 'failover.io/v1alpha1',
+    kind: 'FailoverPolicy',
+    metadata: { name: 'web', namespace: 'team', generation: 1, uid: 'p-1' },
+    spec: {
+      regions: [{ name: 'us-east-1', role: 'primary', zones: ['us-east-1a', 'us-east-1b'] }],
+      probes: [{ name: 'web', http: { url: 'http://127.0.0.1:1/{zone}', timeoutSeconds: 1 } }],
+      health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 3 },
+      guardrails: { cooldownSeconds: 2 },
+      traffic: {
+        route53: {
+          hostedZoneId: 'ZTEST1',
+          recordName: 'api.test.',
+          type: 'A',
+          records: [
+            { setIdentifier: 'use1-a', zone: 'us-east-1a', weight: 100 },
+            { setIdentifier: 'use1-b', zone: 'us-east-1b', weight: 100 },
+          ],
+        },
+      },
+    },
+    status,
+  } as unknown as StoredPolicy;
+}
+
+function drillObject(spec: Record<string, unknown> = {}, metadata: StoredDrill['metadata'] = {}): StoredDrill {
+  return {
+    ...({ apiVersion: 'failover.io/v1alpha1', kind: 'FailoverDrill' } as object),
+    metadata: { name: 'drill-a', namespace: 'team', generation: 1, uid: 'd-1', ...metadata },
+    spec: {
+      policyRef: { name: 'web' },
+      scenario: { type: 'zone-outage', zone: 'us-east-1a', durationSeconds: 10 },
+      mode: 'Live',
+      ...spec,
+    },
+  };
+}
+
+function view(states: Record<string, ZoneState> = {}, since = T0): HealthView {
+  return {
+    at: since,
+    zones: ['us-east-1a', 'us-east-1b'].map((name) => ({
+      name,
+      region: 'us-east-1',
+      state: states[name] ?? 'Healthy',
+      since: states[name] ? since : 0,
+      reasons: [],
+    })),
+    regions: [
+      {
+        name: 'us-east-1',
+        state: Object.keys(states).length > 0 ? 'Degraded' : 'Healthy',
+        since: 0,
+        reasons: [],
+        evidence: { dataPlaneDownZones: [], metadataImpairedZones: [], downDatabases: [] },
+      },
+    ],
+  };
+}
+
+const RUNNING: Partial<FailoverDrillStatus> = { phase: 'Running', startedAt: iso(T0), preDrillWeights: WEIGHTS };
+
+function step(o: Partial<DrillStepInput> = {}) {
+  return decideDrillStep({
+    ref: REF,
+    drill: drillObject(),
+    status: {},
+    policy: policyObject(),
+    others: [],
+    health: view(),
+    realHealth: view(),
+    now: T0,
+    ...o,
+  });
+}
+
+describe('decideDrillStep', () => {
+  it('starts a Live drill with the finalizer, the pre-drill weights and the drill it injects for', () => {
+    expect(step()).toMatchObject({
+      kind: 'start-live',
+      policyKey: 'team/web',
+      zones: ['us-east-1a'],
+      preDrill: WEIGHTS,
+      addFinalizer: true,
+      drill: { name: 'team/drill-a', allowPromotion: false },
+    });
+    expect(step({ drill: drillObject({ allowPromotion: true }) })).toMatchObject({
+      drill: { allowPromotion: true },
+    });
+  });
+
+  it('holds a start until the policy reports its weights, and refuses one during a real incident', () => {
+    expect(step({ policy: policyObject({}) })).toMatchObject({ kind: 'pending' });
+    expect(step({ realHealth: view({ 'us-east-1b': 'Degraded' }) })).toMatchObject({
+      kind: 'fail',
+      message: expect.stringContaining('real incident'),
+    });
+  });
+
+  it('measures detection and the traffic shift from the inputs, with their Events', () => {
+    const s = step({
+      status: RUNNING,
+      now: T0 + 3_000,
+      health: view({ 'us-east-1a': 'Degraded' }, T0 + 1_500),
+      policy: policyObject({ weights: { 'use1-a': 0, 'use1-b': 100 } }),
+    });
+    expect(s).toMatchObject({
+      kind: 'progress-live',
+      injection: 'keep',
+      patch: { detectionSeconds: 1.5, rpoSeconds: 0 },
+      events: [
+        expect.objectContaining({ reason: 'DrillOutageDetected' }),
+        expect.objectContaining({ reason: 'DrillTrafficShifted' }),
+      ],
+    });
+    expect(s.kind === 'progress-live' && s.finish).toBeFalsy();
+  });
+
+  it('an allowed promotion during the drill sets the RPO to the lag recorded when it was sent', () => {
+    const failover = {
+      epoch: 'auto-20261123T100001Z',
+      trigger: 'auto' as const,
+      from: { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+      to: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' },
+      phase: 'Promoting' as const,
+      startedAt: iso(T0 + 1_000),
+      phaseSince: iso(T0 + 2_000),
+      reason: 'drill',
+      promotion: { attempts: 1, lastAttemptAt: iso(T0 + 2_000), lagSeconds: 7 },
+    };
+    const s = step({
+      status: { ...RUNNING, rpoSeconds: 0, trafficShiftedSeconds: 1 },
+      now: T0 + 3_000,
+      policy: policyObject({ weights: WEIGHTS, failover }),
+    });
+    expect(s).toMatchObject({ kind: 'progress-live', patch: { rpoSeconds: 7 } });
+  });
+
+  it('after the outage: clears the injection, waits for the failback, then fails the report when it never comes', () => {
+    const shifted = { ...RUNNING, detectionSeconds: 1, trafficShiftedSeconds: 2, rtoSeconds: 2, rpoSeconds: 0 };
+    const drained = policyObject({ weights: { 'use1-a': 0, 'use1-b': 100 } });
+    const waiting = step({ status: shifted, policy: drained, now: T0 + 10_000 });
+    expect(waiting).toMatchObject({ kind: 'progress-live', injection: 'clear', reconcilePolicy: true });
+    expect(waiting.kind === 'progress-live' && waiting.finish).toBeFalsy();
+    const deadline = T0 + 10_000 + failbackWindowMs(decided(drained)) + 60_000;
+    const late = step({ status: shifted, policy: drained, now: deadline });
+    expect(late).toMatchObject({
+      kind: 'progress-live',
+      finish: { passed: false, failback: 'timed-out', violations: [expect.objectContaining({ objective: 'PB-10' })] },
+    });
+    const back = step({ status: shifted, now: T0 + 20_000 });
+    expect(back).toMatchObject({ kind: 'progress-live', finish: { passed: true, failback: 'returned' } });
+  });
+
+  it('a real incident while running aborts without restoring (the engine acts on reality)', () => {
+    const s = step({ status: RUNNING, now: T0 + 2_000, realHealth: view({ 'us-east-1b': 'Impaired' }) });
+    expect(s).toMatchObject({ kind: 'abort', live: true, why: expect.stringContaining('real incident') });
+    expect(s.kind === 'abort' && s.restore).toBeFalsy();
+  });
+
+  it('spec.abort restores the recorded weights of a running drill', () => {
+    const s = step({ drill: drillObject({ abort: true }), status: RUNNING });
+    expect(s).toMatchObject({ kind: 'abort', live: true, restore: { weights: WEIGHTS } });
+  });
+
+  it('a deleted drill that ran restores its weights from status before the finalizer goes; others just release', () => {
+    const deleting = { finalizers: [DRILL_FINALIZER], deletionTimestamp: new Date(T0) };
+    expect(step({ drill: drillObject({}, deleting), status: RUNNING })).toMatchObject({
+      kind: 'delete',
+      live: { policyKey: 'team/web', restore: { weights: WEIGHTS } },
+    });
+    expect(step({ drill: drillObject({}, deleting), status: { ...RUNNING, phase: 'Succeeded' } })).toEqual({
+      kind: 'delete',
+    });
+    expect(step({ drill: drillObject({}, { deletionTimestamp: new Date(T0) }), status: RUNNING })).toEqual({
+      kind: 'nothing',
+    });
+    expect(step({ drill: drillObject({}, { finalizers: [DRILL_FINALIZER] }), status: { phase: 'Failed' } })).toEqual({
+      kind: 'release-finalizer',
+    });
+  });
+
+  it('an invalid drill fails naming the field; a missing policy holds it pending', () => {
+    expect(step({ drill: drillObject({ scenario: { type: 'zone-outage' } }) })).toMatchObject({
+      kind: 'fail',
+      invalidSpec: true,
+      message: expect.stringContaining('spec.scenario.zone'),
+    });
+    expect(step({ policy: undefined })).toMatchObject({ kind: 'pending', reason: 'PolicyNotFound' });
+  });
+});
+
+/** The policy with its defaults, as the step sees it (for the failback window). */
+function decided(p: StoredPolicy) {
+  const s = decideDrillStep({
+    ref: REF,
+    drill: drillObject({ mode: 'DryRun' }),
+    status: {},
+    policy: p,
+    others: [],
+    health: undefined,
+    realHealth: undefined,
+    now: T0,
+  });
+  if (s.kind !== 'dry-run') throw new Error(`expected a dry-run step, got ${s.kind}`);
+  return s.policy;
+}
