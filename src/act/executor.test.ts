@@ -7,7 +7,13 @@ import type { PlannedAction } from '../decide/types.ts';
 import { createCallPipeline } from './call-pipeline.ts';
 import type { CircuitBreakerOptions } from './circuit-breaker.ts';
 import { ActionRejected, CircuitOpenError } from './errors.ts';
-import { createExecutor, type ExecuteOptions } from './executor.ts';
+import {
+  ACTION_BACKOFF_BASE_MS,
+  ACTION_BACKOFF_MAX_MS,
+  actionBackoffMs,
+  createExecutor,
+  type ExecuteOptions,
+} from './executor.ts';
 import { findEntry } from './journal.ts';
 import { createInMemoryJournalStore } from './journal-store.ts';
 import type { ExecutorPolicy } from './perform-action.ts';
@@ -351,7 +357,7 @@ describe('executor', () => {
   });
 
   it('does not repeat a promotion whose response was lost; the next run observes it was promoted', async () => {
-    const { cloud, run } = setup();
+    const { cloud, run, clock } = setup();
     const lost = new CloudError({
       kind: 'retryable',
       service: 'rds',
@@ -363,6 +369,7 @@ describe('executor', () => {
     const first = await run([promote]);
     expect(first.failed?.error).toBe(lost);
     expect(cloud.callsOf('promoteReadReplica')).toHaveLength(1);
+    await clock.advance(actionBackoffMs(1, promote.id));
     const second = await run([promote]);
     expect(second.done).toEqual([promote]);
     expect(cloud.callsOf('promoteReadReplica')).toHaveLength(1);
@@ -447,5 +454,63 @@ describe('executor', () => {
     controller.abort(new Error('lost leadership'));
     await expect(running).rejects.toThrow('lost leadership');
     expect(findEntry(store.peek(KEY), launch.id)?.state).toBe('Pending');
+  });
+});
+
+describe('backoff of a failed action across runs (PB-8)', () => {
+  it('waits base × 2^(attempts−1) with jitter, capped, before the same action is tried again', () => {
+    for (let attempts = 1; attempts <= 12; attempts++) {
+      const ceiling = Math.min(ACTION_BACKOFF_MAX_MS, ACTION_BACKOFF_BASE_MS * 2 ** (attempts - 1));
+      const wait = actionBackoffMs(attempts, 'weights/x/y');
+      expect(wait).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(wait).toBeLessThanOrEqual(ceiling);
+    }
+    expect(actionBackoffMs(3, 'a')).toBe(actionBackoffMs(3, 'a'));
+    expect(new Set(['a', 'b', 'c', 'd'].map((id) => actionBackoffMs(6, id))).size).toBeGreaterThan(1);
+  });
+
+  it('defers a failed drain until its backoff ends, reports when, and tries it once then', async () => {
+    const { cloud, run, clock } = setup();
+    const down = new CloudError({
+      kind: 'terminal',
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      code: 'AccessDenied',
+      message: 'denied',
+    });
+    cloud.fail('upsertRecords', { kind: 'error', error: down });
+    await run([drain]);
+    const calls = cloud.callsOf('upsertRecords').length;
+    const waiting = await run([drain, launch]);
+    expect(waiting.backoff).toMatchObject({ action: drain, attempts: 1, lastError: expect.stringContaining('denied') });
+    expect(waiting.deferred).toEqual([drain, launch]);
+    expect(waiting.requeueAfterMs).toBe(waiting.backoff!.nextAttemptAt - clock.now());
+    expect(cloud.callsOf('upsertRecords')).toHaveLength(calls);
+    await clock.advance(waiting.requeueAfterMs!);
+    const again = await run([drain]);
+    expect(again.backoff).toBeUndefined();
+    expect(cloud.callsOf('upsertRecords').length).toBeGreaterThan(calls);
+  });
+});
+
+describe('a change accepted whose confirmation fails', () => {
+  it('is Done-and-unconfirmed, not Failed: GetChange failing after ChangeResourceRecordSets answered', async () => {
+    const { cloud, run, store } = setup();
+    const unavailable = new CloudError({
+      kind: 'terminal',
+      service: 'route53',
+      operation: 'GetChange',
+      code: 'AccessDenied',
+      message: 'GetChange denied',
+    });
+    cloud.fail('getChangeStatus', { kind: 'error', error: unavailable });
+    const result = await run([drain]);
+    expect(result.failed).toBeUndefined();
+    expect(result.done).toEqual([drain]);
+    expect(result.pendingDnsChange).toBeDefined();
+    expect(findEntry(store.peek(KEY), drain.id)).toMatchObject({
+      state: 'Done',
+      detail: expect.stringContaining('could not be read'),
+    });
   });
 });

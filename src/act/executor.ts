@@ -7,12 +7,18 @@
 //   4. outcome recorded: Done, Failed (and stop: the plan is ordered), or Skipped citing PB-3 (and go on).
 // An action whose effect is still settling (DNS change PENDING, promotion under way) ends the run with
 // `requeueAfterMs`: the remaining actions are deferred to the next reconcile, which replans from what it observes.
+// An action that FAILED is not tried again at once by the next reconcile: attempts of the same action id back off
+// exponentially with jitter across reconciles (5 s, 10 s, 20 s … capped at 2 min; `actionBackoffMs`), counted from
+// the journal's `attempts` and `finishedAt`, so the backoff survives restarts and leader changes. A success (a new
+// id, or Done) resets it. While it waits, the run ends with `backoff` (the action, the next attempt time, the error)
+// for the status to report, and the remaining actions are deferred (the plan is ordered).
 // Every outcome leaves a log line, an Event and a metric citing the rule (PB-11).
 //
 // Dry run: nothing is written (no AWS write, no journal change); every action is reported as `wouldDo`.
 
 import type { Logger } from 'pino';
 import type { Cloud } from '../cloud/types.ts';
+import { fingerprint } from '../decide/action-ids.ts';
 import type { Plan, PlannedAction, SkippedAction } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
 import type { ChangeCoalescer } from './change-coalescer.ts';
@@ -67,6 +73,23 @@ export interface ExecutionResult {
   requeueAfterMs?: number;
   /** A Route 53 change submitted and not yet seen INSYNC (for CloudObservation.pendingDnsChange). */
   pendingDnsChange?: string;
+  /** An action that failed before and waits out its backoff: not attempted in this run. */
+  backoff?: { action: PlannedAction; attempts: number; nextAttemptAt: number; lastError?: string };
+}
+
+/** First wait after a failed attempt of an action, and the longest (PB-8: minutes, not seconds). */
+export const ACTION_BACKOFF_BASE_MS = 5_000;
+export const ACTION_BACKOFF_MAX_MS = 2 * 60_000;
+
+/**
+ * How long after its `attempts`-th failed attempt an action waits before the next: base × 2^(attempts−1), capped,
+ * with "equal jitter" (half fixed, half spread) drawn from the action id, so policies failing together do not retry
+ * in lockstep and a restarted operator computes the same wait.
+ */
+export function actionBackoffMs(attempts: number, id: string): number {
+  const ceiling = Math.min(ACTION_BACKOFF_MAX_MS, ACTION_BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  const spread = Number.parseInt(fingerprint(`${id}#${attempts}`), 16) / 0xffffffff;
+  return Math.round(ceiling / 2 + (ceiling / 2) * spread);
 }
 
 export interface Executor {
@@ -164,6 +187,27 @@ export function createExecutor(deps: ExecutorDeps): Executor {
             'skipped action already done',
           );
           continue;
+        }
+
+        // 1b. A failed action waits out its backoff before the next attempt (survives restarts: it is in the journal).
+        if (prior?.state === 'Failed' && prior.finishedAt !== undefined) {
+          const attempts = prior.attempts ?? 1;
+          const nextAttemptAt = Date.parse(prior.finishedAt) + actionBackoffMs(attempts, action.id);
+          if (clock.now() < nextAttemptAt) {
+            result.backoff = {
+              action,
+              attempts,
+              nextAttemptAt,
+              ...(prior.error === undefined ? {} : { lastError: prior.error }),
+            };
+            result.deferred = plan.actions.slice(index);
+            result.requeueAfterMs = nextAttemptAt - clock.now();
+            logger.debug(
+              { policy: policyKey, action: action.action.kind, id: action.id, attempts, nextAttemptAt, rule: 'PB-8' },
+              'failed action waits out its backoff',
+            );
+            return result;
+          }
         }
 
         // 2. Intent first, durably.

@@ -318,18 +318,34 @@ function upsert(
   );
 }
 
-/** Polls GetChange on the clock for a bounded time; hands back to the queue rather than blocking the worker. */
+/**
+ * Polls GetChange on the clock for a bounded time; hands back to the queue rather than blocking the worker. The
+ * change was accepted by then (ChangeResourceRecordSets answered with its id), so a GetChange that fails does not
+ * make the action Failed: it is Done-and-unconfirmed, and the next observation of the records (and of the change,
+ * policy-engine.ts) says whether it landed.
+ */
 async function waitForInsync(changeId: string, what: string, ctx: ActionContext): Promise<ActionOutcome> {
   const deadline = ctx.clock.now() + ctx.settle.dnsMaxWaitMs;
   for (;;) {
-    const status =
-      ctx.coalescer !== undefined
-        ? await ctx.coalescer.changeStatus(changeId, { signal: ctx.signal, maxAgeMs: ctx.settle.dnsPollIntervalMs })
-        : await call(
-            ctx,
-            { service: 'route53', operation: 'GetChange', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
-            (signal) => ctx.cloud.dns.getChangeStatus(changeId, { signal }),
-          );
+    let status: string;
+    try {
+      status =
+        ctx.coalescer !== undefined
+          ? await ctx.coalescer.changeStatus(changeId, { signal: ctx.signal, maxAgeMs: ctx.settle.dnsPollIntervalMs })
+          : await call(
+              ctx,
+              { service: 'route53', operation: 'GetChange', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
+              (signal) => ctx.cloud.dns.getChangeStatus(changeId, { signal }),
+            );
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      return {
+        detail: `${what}; change ${changeId} accepted, but its status could not be read (${err instanceof Error ? err.message : String(err)}): the next observation confirms it`,
+        requestToken: changeId,
+        settleAfterMs: ctx.settle.dnsRequeueAfterMs,
+        pendingDnsChange: changeId,
+      };
+    }
     if (status === 'INSYNC') return { detail: `${what}; change ${changeId} INSYNC`, requestToken: changeId };
     if (ctx.clock.now() + ctx.settle.dnsPollIntervalMs > deadline) {
       return {

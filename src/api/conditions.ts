@@ -57,6 +57,10 @@ export const Reason = {
   FailedBack: 'FailedBack',
   ManualFailover: 'ManualFailover',
   NoFailover: 'NoFailover',
+  /** An action the plan needs keeps failing (Ready=False, FailingOver=True): the error and the next attempt. */
+  ActionFailing: 'ActionFailing',
+  /** The plan's traffic change is sent but Route 53 does not show it yet. */
+  ChangePending: 'ChangePending',
   // Gates that hold an action back (each cites a playbook rule)
   ActionSkippedImpairedZone: 'ActionSkippedImpairedZone',
   ReplicaLagAboveBudget: 'ReplicaLagAboveBudget',

@@ -56,7 +56,14 @@ export function buildPolicyStatus(inp: StatusInputs): FailoverPolicyStatus {
   const primaryRegion = policy.spec.regions.find((r) => r.role === 'primary')?.name;
   // The plan's writer wins: after a promotion the old primary may be visible and writable again, but the writer
   // record (and so every write) goes where the plan put it (PB-7).
-  const writer = plan.desiredWriter ?? observedWriter(observation) ?? previous.activeWriter;
+  // An unpromoted replica is never shown as the writer: the plan's writer counts once it is observed writable.
+  const desired = plan.desiredWriter;
+  const desiredDb = desired && observation.databases.find((d) => d.id === desired.dbInstanceIdentifier);
+  const writer =
+    (desiredDb && isWritablePrimary(desiredDb) ? desired : undefined) ??
+    observedWriter(observation) ??
+    previous.activeWriter ??
+    desired;
   const activeRegion = writer?.region ?? previous.activeRegion ?? primaryRegion;
   const unhealthy = view.zones.filter((z) => z.state !== 'Healthy').map((z) => z.name);
   const pendingApproval = approvalFrom(plan, observation, now, previous.pendingApproval);
@@ -66,12 +73,20 @@ export function buildPolicyStatus(inp: StatusInputs): FailoverPolicyStatus {
     .sort()
     .at(-1);
 
+  const engine = engineConditions(
+    inp,
+    generation,
+    previous.conditions ?? [],
+    primaryRegion !== undefined && writer !== undefined && writer.region !== primaryRegion,
+  );
+  // A failing action overrides health's Ready: the service is not being kept as the policy asks.
+  const readyOverride = engine.find((c) => c.type === ConditionType.Ready);
   const conditions: Condition[] = [
     ...healthConditions(view, {
       ...(generation === undefined ? {} : { observedGeneration: generation }),
       previous: previous.conditions ?? [],
-    }),
-    ...engineConditions(inp, generation, previous.conditions ?? []),
+    }).map((c) => (readyOverride && c.type === ConditionType.Ready ? readyOverride : c)),
+    ...engine.filter((c) => c !== readyOverride),
   ];
 
   const base: FailoverPolicyStatus = {
@@ -97,10 +112,57 @@ export function buildPolicyStatus(inp: StatusInputs): FailoverPolicyStatus {
   return base;
 }
 
+/** What Route 53 shows against what the spec places and what the plan wants (the status follows what is observed). */
+interface TrafficTruth {
+  /** Observed weights differ from the spec's: traffic is away from where the spec places it. */
+  away: boolean;
+  /** The plan wants weights Route 53 does not show yet. */
+  unlanded: string[];
+  /** Record set ids at weight 0 that the spec gives weight. */
+  drained: string[];
+}
+
+function trafficTruth(inp: StatusInputs): TrafficTruth {
+  const records = inp.policy.spec.traffic?.route53?.records ?? [];
+  const observed = currentWeights(inp.observation, inp.execution);
+  const drained = records.filter((r) => r.weight > 0 && observed[r.setIdentifier] === 0).map((r) => r.setIdentifier);
+  const away = records.some((r) => observed[r.setIdentifier] !== undefined && observed[r.setIdentifier] !== r.weight);
+  const unlanded = Object.entries(inp.plan.desiredWeights ?? {})
+    .filter(([id, w]) => observed[id] !== undefined && observed[id] !== w)
+    .map(([id]) => id)
+    .sort();
+  return { away, unlanded, drained };
+}
+
+/** The action that keeps failing, with its error and when it is tried next; undefined when nothing fails. */
+function failingAction(inp: StatusInputs): { text: string } | undefined {
+  const { execution, now } = inp;
+  if (execution?.backoff) {
+    const b = execution.backoff;
+    return {
+      text: `${b.action.action.kind} ${b.action.id} failed ${b.attempts} time(s)${b.lastError ? `: ${b.lastError}` : ''}; next attempt at ${rfc3339(b.nextAttemptAt)} (PB-8 backoff)`,
+    };
+  }
+  if (execution?.failed) {
+    const next =
+      execution.requeueAfterMs === undefined ? '' : `; next attempt after ${rfc3339(now + execution.requeueAfterMs)}`;
+    return {
+      text: `${execution.failed.action.action.kind} ${execution.failed.action.id} failed: ${execution.failed.error.message}${next}`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Ready, FailingOver and FailedOver follow what is OBSERVED, not what was planned: a drain the plan wants but Route 53
+ * does not show is FailingOver (ChangePending, or ActionFailing with the error and the next attempt) and not yet
+ * FailedOver; an action that keeps failing makes Ready False, because the operator cannot do what the health asks.
+ */
 function engineConditions(
   inp: StatusInputs,
   generation: number | undefined,
   previous: readonly Condition[],
+  writerAway: boolean,
 ): Condition[] {
   const { plan, acted, policy } = inp;
   const at = rfc3339(inp.now);
@@ -116,38 +178,66 @@ function engineConditions(
     } as Condition;
   };
   const gates = plan.gates.map((g) => `${g.rule}: ${g.message}`).join('; ');
-  const failingOver = plan.phase === 'FailingOver' || plan.phase === 'Recovering';
-  const failedOver = plan.phase === 'FailedOver' || plan.phase === 'Degraded';
-  const failingReason = plan.gates.some((g) => g.kind === 'Approval')
-    ? Reason.AwaitingApproval
-    : plan.gates.some((g) => g.kind === 'ReplicaLag')
-      ? Reason.ReplicaLagAboveBudget
-      : plan.phase === 'Recovering'
-        ? Reason.FailingBack
-        : Reason.PromotingReplica;
+  const truth = trafficTruth(inp);
+  const failing = acted ? failingAction(inp) : undefined;
+  const planFailingOver = plan.phase === 'FailingOver' || plan.phase === 'Recovering';
+  const pendingChange = acted && truth.unlanded.length > 0;
+  const failingOver = planFailingOver || pendingChange || failing !== undefined;
+  const failedOver = truth.away || writerAway;
+  const failingReason = failing
+    ? Reason.ActionFailing
+    : plan.gates.some((g) => g.kind === 'Approval')
+      ? Reason.AwaitingApproval
+      : plan.gates.some((g) => g.kind === 'ReplicaLag')
+        ? Reason.ReplicaLagAboveBudget
+        : plan.phase === 'Recovering'
+          ? Reason.FailingBack
+          : planFailingOver
+            ? Reason.PromotingReplica
+            : Reason.ChangePending;
   const dry = !acted && (policy.spec.dryRun || plan.actions.length > 0);
-  return [
+  const failingMessage = [
+    failing?.text,
+    pendingChange ? `Route 53 does not show the planned weights of ${truth.unlanded.join(', ')} yet` : undefined,
+    gates || (planFailingOver ? `${plan.actions.length} action(s) in progress` : undefined),
+  ]
+    .filter((x): x is string => x !== undefined && x !== '')
+    .join('; ');
+  const conditions = [
     make(
       ConditionType.FailingOver,
       failingOver ? ConditionStatus.True : ConditionStatus.False,
       failingOver ? (dry && policy.spec.dryRun ? Reason.DryRun : failingReason) : Reason.NoFailover,
-      failingOver ? gates || `${plan.actions.length} action(s) in progress` : 'no failover in progress',
+      failingOver ? failingMessage || 'in progress' : 'no failover in progress',
     ),
     make(
       ConditionType.FailedOver,
       failedOver ? ConditionStatus.True : ConditionStatus.False,
-      plan.phase === 'FailedOver'
+      writerAway
         ? Reason.ReplicaPromoted
-        : plan.phase === 'Degraded'
+        : truth.drained.length > 0
           ? Reason.ZoneDrained
-          : Reason.NoFailover,
+          : failedOver
+            ? Reason.TrafficShifted
+            : Reason.NoFailover,
       failedOver
-        ? `traffic or the writer is away from the spec's placement (phase ${plan.phase})${gates ? `; ${gates}` : ''}`
-        : 'traffic and the writer are where the spec places them',
+        ? `Route 53 shows traffic or the writer away from the spec's placement${truth.drained.length > 0 ? ` (weight 0: ${truth.drained.join(', ')})` : ''}${writerAway ? '; the writer is in another region' : ''}${gates ? `; ${gates}` : ''}`
+        : 'Route 53 shows traffic and the writer where the spec places them',
     ),
     make(ConditionType.Suspended, ConditionStatus.False, Reason.NotSuspended, 'the operator acts on this policy'),
     make(ConditionType.InvalidSpec, ConditionStatus.False, Reason.SpecValid, 'the spec passed validation'),
   ];
+  if (failing) {
+    conditions.push(
+      make(
+        ConditionType.Ready,
+        ConditionStatus.False,
+        Reason.ActionFailing,
+        `the plan cannot be carried out: ${failing.text}`,
+      ),
+    );
+  }
+  return conditions;
 }
 
 function approvalFrom(

@@ -1,0 +1,97 @@
+// The policy status tells what Route 53 and RDS show, not what was planned: a drain that keeps failing is
+// FailingOver with the error and the next attempt and makes Ready False; FailedOver follows the observed weights;
+// an unpromoted replica is never the active writer.
+
+import { describe, expect, it } from 'vitest';
+import { CloudError } from '../cloud/errors.ts';
+import { plan } from '../decide/planner.ts';
+import { cloud, health, input, NORMAL_WEIGHTS, primaryDb, replicaDb, T0 } from '../decide/test-fixtures.ts';
+import type { PlanInput } from '../decide/types.ts';
+import { buildPolicyStatus } from './policy-status.ts';
+
+const ZONE_A_DOWN = { 'us-east-1a': 'Impaired' } as const;
+
+function status(i: PlanInput, execution?: Parameters<typeof buildPolicyStatus>[0]['execution']) {
+  const p = plan(i);
+  return {
+    p,
+    s: buildPolicyStatus({
+      policy: i.policy,
+      view: i.health,
+      observation: i.cloud,
+      plan: p,
+      ...(execution ? { execution } : {}),
+      journal: [],
+      now: i.now,
+      acted: true,
+    }),
+  };
+}
+const condition = (s: ReturnType<typeof buildPolicyStatus>, type: string) => s.conditions?.find((c) => c.type === type);
+
+describe('honest status', () => {
+  it('a drain Route 53 keeps refusing: FailingOver ActionFailing with the error and next attempt, Ready False, not FailedOver', () => {
+    const i = input({ health: health(ZONE_A_DOWN) });
+    const drain = plan(i).actions.find((a) => a.action.kind === 'SetWeights')!;
+    const error = new CloudError({
+      kind: 'retryable',
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      code: 'ServiceUnavailable',
+      message: 'ServiceUnavailable: try again',
+    });
+    const { s } = status(i, {
+      done: [],
+      skipped: [],
+      alreadyDone: [],
+      deferred: [drain],
+      backoff: { action: drain, attempts: 3, nextAttemptAt: T0 + 40_000, lastError: error.message },
+      requeueAfterMs: 40_000,
+    });
+    expect(condition(s, 'FailingOver')).toMatchObject({
+      status: 'True',
+      reason: 'ActionFailing',
+      message: expect.stringMatching(
+        /SetWeights .* failed 3 time\(s\): ServiceUnavailable.*next attempt at 2026-11-23T10:00:40/,
+      ),
+    });
+    expect(condition(s, 'Ready')).toMatchObject({ status: 'False', reason: 'ActionFailing' });
+    expect(condition(s, 'FailedOver')).toMatchObject({ status: 'False', reason: 'NoFailover' });
+  });
+
+  it('a drain sent but not shown by Route 53 yet is ChangePending; once observed it is FailedOver ZoneDrained', () => {
+    const i = input({ health: health(ZONE_A_DOWN) });
+    const pending = status(i, { done: [], skipped: [], alreadyDone: [], deferred: [] }).s;
+    expect(condition(pending, 'FailingOver')).toMatchObject({ status: 'True', reason: 'ChangePending' });
+    expect(condition(pending, 'FailedOver')?.status).toBe('False');
+    expect(condition(pending, 'Ready')?.status).toBe('True');
+
+    const drained = { ...NORMAL_WEIGHTS, 'use1-a': 0, 'use1-b': 150, 'use1-c': 150 };
+    const landed = status({ ...i, cloud: cloud({ weights: drained }) }).s;
+    expect(condition(landed, 'FailedOver')).toMatchObject({ status: 'True', reason: 'ZoneDrained' });
+    expect(condition(landed, 'FailedOver')?.message).toContain('use1-a');
+  });
+
+  it('a replica being promoted is not shown as the active writer until RDS shows it writable', () => {
+    const down = { 'us-east-1a': 'Impaired', 'us-east-1b': 'Impaired' } as const;
+    const promoting = input({
+      health: health(down),
+      cloud: cloud({ databases: [primaryDb({ status: 'unreachable' }), replicaDb({ status: 'modifying' })] }),
+    });
+    const before = status({
+      ...promoting,
+      policy: {
+        ...promoting.policy,
+        status: { activeWriter: { region: 'us-east-1', dbInstanceIdentifier: 'orders' } },
+      },
+    }).s;
+    expect(before.activeWriter).toEqual({ region: 'us-east-1', dbInstanceIdentifier: 'orders' });
+    const { replicaSourceId: _s, ...promoted } = replicaDb();
+    const after = status({
+      ...promoting,
+      cloud: cloud({ databases: [primaryDb({ status: 'unreachable' }), promoted] }),
+    }).s;
+    expect(after.activeWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+    expect(condition(after, 'FailedOver')).toMatchObject({ status: 'True', reason: 'ReplicaPromoted' });
+  });
+});
