@@ -120,3 +120,37 @@ describe('call pipeline', () => {
     expect(outcomes).toHaveLength(1);
   });
 });
+
+describe('the probe profile (CallMeta.probe)', () => {
+  it('makes one attempt, is observed, and never opens or meets a circuit breaker', async () => {
+    const { clock, outcomes, pipeline } = setup();
+    let calls = 0;
+    const failing = () => {
+      calls++;
+      return Promise.reject(cloudError('retryable'));
+    };
+    const probe = { ...describeZones, probe: true };
+    for (let i = 0; i < 20; i++) {
+      await expect(clock.run(pipeline.call(probe, failing))).rejects.toMatchObject({ kind: 'retryable' });
+    }
+    expect(calls).toBe(20); // one attempt each, no retry
+    expect(outcomes.filter((o) => o.operation === 'DescribeAvailabilityZones')).toHaveLength(20);
+    // Twenty failures did not open the read breaker for everyone else: an observation still reaches the service.
+    let observed = 0;
+    await clock.run(
+      pipeline.call(describeZones, async () => {
+        observed++;
+        return 'ok';
+      }),
+    );
+    expect(observed).toBe(1);
+  });
+
+  it('an ordinary read of the same operation is retried', async () => {
+    const { clock, pipeline } = setup();
+    let calls = 0;
+    const flaky = () => (++calls < 3 ? Promise.reject(cloudError('retryable')) : Promise.resolve('ok'));
+    await expect(clock.run(pipeline.call(describeZones, flaky))).resolves.toBe('ok');
+    expect(calls).toBe(3);
+  });
+});

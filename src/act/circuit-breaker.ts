@@ -161,6 +161,8 @@ export function circuitBreakerMiddleware(breakers: CircuitBreakers): Middleware 
   return {
     name: 'circuit-breaker',
     wrap: (next) => (ctx) =>
-      breakers.for(ctx.meta.service, ctx.meta.region, operationClassOf(ctx.meta)).execute(() => next(ctx)),
+      ctx.meta.probe === true
+        ? next(ctx) // probes see the service as it is, never our fail-fast answer
+        : breakers.for(ctx.meta.service, ctx.meta.region, operationClassOf(ctx.meta)).execute(() => next(ctx)),
   };
 }

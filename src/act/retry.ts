@@ -96,6 +96,7 @@ export function retryMiddleware(
   return {
     name: 'retry',
     wrap: (next) => async (ctx) => {
+      if (ctx.meta.probe === true) return next(ctx); // the probe profile: one attempt, the next round is the retry
       const startedAt = clock.now();
       const errors: unknown[] = [];
       const attempt = (n: number) =>

@@ -39,6 +39,12 @@ export interface CallMeta {
    * once it has been taken.
    */
   writeBudgets?: () => readonly WriteBudget[];
+  /**
+   * A health probe's read (the probe profile): one attempt, no retry — the probe's next round is the retry, and a
+   * retried probe would hide the failure it exists to see — and no circuit breaker, whose fail-fast answer is no
+   * evidence about the target. Rate limits, observation (the PB-1 error-rate signal) and timeouts apply.
+   */
+  probe?: boolean;
   /** The policy is in dry run: writes are refused (last line of defence; the executor never gets here). */
   dryRun?: boolean;
   /** The caller's cancellation (shutdown, lost leadership). */

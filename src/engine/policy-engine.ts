@@ -42,6 +42,7 @@ import { createInMemoryFailoverStore, type FailoverStore, sameFailoverState } fr
 import { observeCloud } from './observe-cloud.ts';
 import { operatorRequestsFor } from './operator-requests.ts';
 import { buildPolicyStatus } from './policy-status.ts';
+import { pipelinedProbeCloud } from './probe-cloud.ts';
 import type { RecordCache } from './record-cache.ts';
 
 export interface PolicyEngineDeps {
@@ -201,6 +202,9 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   const { clock, logger } = deps;
   const spreadResync = (ms: number) => jitterResync(ms, deps.random ?? Math.random);
   const tracked = new Map<string, Tracked>();
+  // Probes read AWS through the call pipeline too (the probe profile: no retry, no breaker), PB-8 and PB-1.
+  const probeCloud = pipelinedProbeCloud(deps.cloud, deps.pipeline);
+
   // One writer per policy at a time: a reconcile's plan-then-execute and a drill's weight restore must not
   // interleave, or a drain planned from the drill's injected health could land after the restore (PB-12).
   const policyLocks = new Map<string, Promise<unknown>>();
@@ -222,7 +226,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   function startHealthLoop(t: Tracked): void {
     const signal = AbortSignal.any([deps.signal, t.stop.signal]);
     const unsubscribes = probesForPolicy(t.policy.spec, {
-      cloud: deps.cloud,
+      cloud: probeCloud,
       apiCallStats: deps.apiStats,
       now: () => clock.now(),
       ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
