@@ -15,7 +15,7 @@ const minimal = (effect: string, extra = '') =>
   `name: t\n${extra}events:\n  - at: 1\n    effects:\n      - ${effect}\n`;
 
 describe('loading scenarios', () => {
-  it('ships the eight built-ins, each loading cleanly with machine-checkable expectations', () => {
+  it('ships the eleven built-ins, each loading cleanly with machine-checkable expectations', () => {
     const names = listBuiltinScenarios().map((s) => s.name);
     expect(names).toEqual([
       'control-plane-brownout',
@@ -23,7 +23,10 @@ describe('loading scenarios', () => {
       'flapping-zone',
       'gray-latency',
       'region-outage',
+      'replica-lag-negative',
+      'replica-lag-stale',
       'slow-replica',
+      'standby-unobservable',
       'us-east-1-2011',
       'zone-outage',
     ]);

@@ -168,6 +168,10 @@ export const EXPECT_CHECKS = {
   'max-weight-changes': ['zone', 'count'],
   /** every AWS call ends within maxSeconds (timeouts cut hangs short, PB-8). */
   'calls-bounded': ['maxSeconds'],
+  /** the planner reports a gate of kind `gate` (e.g. ReplicaLag), its message containing `contains` if given. */
+  gate: ['gate'],
+  /** the planner never reports a gate of kind `gate` (e.g. no MultiplePrimaries for an unobservable replica). */
+  'no-gate': ['gate'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ExpectCheck = keyof typeof EXPECT_CHECKS;
@@ -193,6 +197,16 @@ export const ExpectSchema = Type.Union(
         notBeforeMinutes: Type.Optional(Type.Number({ minimum: 0, fix: 'Use minutes, a number >= 0.' })),
         count: Type.Optional(Type.Integer({ minimum: 0, fix: 'Use a whole number >= 0.' })),
         maxSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, fix: 'Use seconds, a number > 0.' })),
+        gate: Type.Optional(
+          Type.String({
+            pattern: '^[A-Z][A-Za-z]+$',
+            description: 'A plan gate kind, e.g. ReplicaLag or MultiplePrimaries.',
+            fix: 'Use a gate kind such as ReplicaLag, MultiplePrimaries or InsufficientEvidence.',
+          }),
+        ),
+        contains: Type.Optional(
+          Type.String({ description: 'Text the gate message must contain (gate).', fix: 'Use a string.' }),
+        ),
       },
       { additionalProperties: false },
     ),

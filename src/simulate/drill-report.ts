@@ -368,7 +368,34 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
           : `${long.length} call(s) ran longer or never ended`,
       );
     }
+    case 'gate':
+    case 'no-gate': {
+      const seen = gatesOfKind(ctx, e.gate ?? '').filter(
+        (g) => e.contains === undefined || g.message.includes(e.contains),
+      );
+      const first = seen[0];
+      const what = `${e.gate}${e.contains === undefined ? '' : ` gate containing "${e.contains}"`}`;
+      if (e.check === 'gate') {
+        return result(
+          first !== undefined,
+          first ? `${e.gate} at ${first.at}s: ${first.message}` : `no ${what} reported`,
+        );
+      }
+      return result(first === undefined, first ? `${e.gate} at ${first.at}s: ${first.message}` : `no ${what} reported`);
+    }
     default:
       return result(false, `unknown check ${String(e.check)}`);
   }
+}
+
+/** The plan gates of one kind the timeline recorded ("PB-6 ReplicaLag: …", several joined by " | "). */
+function gatesOfKind(ctx: CheckContext, kind: string): Array<{ at: number; message: string }> {
+  return ctx.timeline
+    .filter((t) => t.kind === 'gate')
+    .flatMap((t) =>
+      t.message
+        .split(' | ')
+        .filter((part) => part.split(' ', 2)[1] === `${kind}:`)
+        .map((message) => ({ at: t.at, message })),
+    );
 }

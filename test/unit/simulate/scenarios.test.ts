@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type FailoverPolicy, loadManifests } from '../../../src/api/index.ts';
-import { loadScenario } from '../../../src/scenarios/index.ts';
+import { loadScenario, parseScenario } from '../../../src/scenarios/index.ts';
 import { runSimulation } from '../../../src/simulate/run-simulation.ts';
 
 function examplePolicy(file: string): FailoverPolicy {
@@ -24,6 +24,9 @@ describe('built-in scenarios against the two-region example policy', () => {
     'control-plane-brownout',
     'ec2-metadata-only',
     'gray-latency',
+    'replica-lag-negative',
+    'replica-lag-stale',
+    'standby-unobservable',
   ])(
     '%s: every expectation holds and no playbook rule is broken',
     async (name) => {
@@ -62,6 +65,24 @@ describe('built-in scenarios against the two-region example policy', () => {
       ['us-west-2', 'Healthy'],
     ]);
   }, 120_000);
+
+  it.each([
+    ['replica-lag-negative', 'replicationRunning: false', 'replicationRunning: true'],
+    ['replica-lag-stale', 'lagMetricStopped: true', 'lagMetricStopped: false'],
+  ])(
+    '%s: the lag signal alone holds the promotion — with a healthy lag metric the same outage promotes',
+    async (name, fault, healthy) => {
+      const file = `src/scenarios/builtin/${name}.yaml`;
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain(fault);
+      const control = parseScenario(text.replace(fault, healthy), `${file} (control)`);
+      const { report } = await runSimulation({ policy: twoRegion, scenario: control });
+      expect(report.actions.filter((a) => a.kind === 'PromoteReplica')).toHaveLength(1);
+      const failed = report.expectations.filter((e) => !e.passed).map((e) => e.check);
+      expect(failed).toEqual(['no-promotion', 'gate', 'database-stays']);
+    },
+    120_000,
+  );
 
   it('the 2011 replay detects before the first public update, fails over once within RPO and fails 1b back late', async () => {
     const { report, finalStatus } = await runSimulation({
