@@ -172,6 +172,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     events: events.actions,
     metrics: operatorMetrics,
     isLeader: () => manager.isLeader(),
+    leadershipValidUntil: () => manager.leadershipValidUntil(),
     signal,
     onHealthChange: (key, transitions) => {
       if (manager.isLeader()) void events.healthTransitions(key, transitions);

@@ -1,8 +1,8 @@
 // Every AWS call the executor makes goes through one ordered stack of named middleware (the smithy
 // MiddlewareStack idea): the guardrails live here, once, not in the callers.
 //
-//   call ─► dry-run ─► zone-guard ─► retry ─► circuit-breaker ─► rate-limit ─► observe ─► timeout ─► fn(signal)
-//           (refuse)   (PB-3)        (loop)   (per attempt, PB-8)                (per attempt)
+//   call ─► dry-run ─► zone-guard ─► retry ─► circuit-breaker ─► rate-limit ─► leader-guard ─► observe ─► timeout ─► fn
+//           (refuse)   (PB-3)        (loop)   (per attempt, PB-8)              (writes: still leading?)  (per attempt)
 //
 // Why this order:
 // - dry-run and zone-guard refuse before anything is spent: no rate-limit grant, no breaker count, no retry of a refusal.
@@ -10,6 +10,8 @@
 //   breaker, is observed and has its own timeout (a retry storm stays inside PB-8's budgets). An open breaker
 //   mid-loop fails the remaining retries fast (CircuitOpenError is not retryable).
 // - the breaker sits outside the rate limiter: failing fast must not wait for (or spend) a grant.
+// - the leader guard (when the process has leader election) sits right after the rate limiter: a write that waited
+//   for a grant, or a retry, is checked against the Lease at the moment it would go out, never earlier.
 // - observe sits inside the rate limiter (latency is the service's, not the queue's) and outside the timeout
 //   (a hang is recorded as `timeout`).
 //
@@ -23,6 +25,7 @@ import {
   createCircuitBreakers,
 } from './circuit-breaker.ts';
 import { dryRunMiddleware } from './dry-run.ts';
+import { leaderGuardMiddleware } from './leader-guard.ts';
 import { observeMiddleware } from './observe.ts';
 import { createRateLimiter, type RateLimiter, type RateLimits, rateLimitMiddleware } from './rate-limit.ts';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions, retryMiddleware } from './retry.ts';
@@ -46,6 +49,11 @@ export interface CallPipelineDeps {
   retry?: Partial<RetryOptions>;
   timeouts?: Partial<TimeoutOptions>;
   circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /**
+   * Until when (clock ms) this process may make AWS writes as leader (Manager.leadershipValidUntil). Without it
+   * (the simulation, tests) writes are not checked against a Lease.
+   */
+  leadershipValidUntil?: () => number;
 }
 
 export interface CallPipeline {
@@ -79,6 +87,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
     ),
     circuitBreakerMiddleware(breakers),
     rateLimitMiddleware(deps.rateLimiter ?? createRateLimiter(clock, deps.rateLimits)),
+    ...(deps.leadershipValidUntil ? [leaderGuardMiddleware(clock, deps.leadershipValidUntil)] : []),
     observeMiddleware(clock, logger, deps.onCall ?? (() => {})),
     timeoutMiddleware(clock, {
       ...DEFAULT_TIMEOUT_OPTIONS,

@@ -71,3 +71,14 @@ export class ActionRejected extends Error {
     this.rule = rule;
   }
 }
+
+/**
+ * One writer: an AWS write refused because this process no longer leads, or its leadership expires within the
+ * safety margin (leader-guard.ts). Never retried here; the new leader decides from what it observes.
+ */
+export class LeadershipExpiredError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LeadershipExpiredError';
+  }
+}

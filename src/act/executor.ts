@@ -22,7 +22,7 @@ import { fingerprint } from '../decide/action-ids.ts';
 import type { Plan, PlannedAction, SkippedAction } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
 import type { ChangeCoalescer } from './change-coalescer.ts';
-import { CircuitOpenError, ZoneImpairedRefusal } from './errors.ts';
+import { CircuitOpenError, LeadershipExpiredError, ZoneImpairedRefusal } from './errors.ts';
 import { findEntry, type JournalEntry, recordDone, recordFailed, recordIntent, recordSkipped } from './journal.ts';
 import type { JournalStore } from './journal-store.ts';
 import {
@@ -236,6 +236,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           // Cancelled by the caller (shutdown, lost leadership): the entry stays Pending; the next leader's
           // observation decides whether the call took effect.
           if (opts.signal.aborted) throw caught;
+          // No longer the leader (or about to stop being it): nothing more is written, not even the outcome; the
+          // entry stays Pending for the new leader, whose observation decides.
+          if (error instanceof LeadershipExpiredError) throw caught;
 
           if (error instanceof ZoneImpairedRefusal) {
             const reason = error.message;

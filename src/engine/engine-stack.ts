@@ -29,6 +29,11 @@ export interface EngineStackDeps {
   /** Where status.failover is saved before each failover step (the controller: the policy's status). */
   failoverStore?: FailoverStore;
   isLeader: () => boolean;
+  /**
+   * Until when (clock ms) this process may write to AWS as leader (Manager.leadershipValidUntil): every AWS write
+   * attempt is checked against it right before it goes out (src/act/leader-guard.ts). Absent in the simulation.
+   */
+  leadershipValidUntil?: () => number;
   signal: AbortSignal;
   /** Source of jitter (retries, probe start offsets); seeded in the simulation. Default Math.random. */
   random?: () => number;
@@ -78,6 +83,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     rateLimiter,
     isZoneImpaired: (region, zone) => isZoneImpaired(region, zone),
     ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.leadershipValidUntil ? { leadershipValidUntil: deps.leadershipValidUntil } : {}),
     // Every attempt feeds the control-plane signal (PB-1): the operator's own API error rate and latency.
     onCall: (o) => {
       apiStats.record({

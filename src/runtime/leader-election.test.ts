@@ -128,6 +128,24 @@ describe('LeaderElector', () => {
     expect(await a.running).toBe('lost');
   });
 
+  it('says until when it may act as leader: the last renew plus the renew deadline, 0 once not leading', async () => {
+    const t0 = 1_700_000_000_000;
+    const clock = createVirtualClock(t0);
+    const { store, api } = fakeLeaseStore();
+    const a = candidate('a', clock, api);
+    await flushMicrotasks();
+    expect(a.elector.leadershipValidUntil()).toBe(t0 + 10_000);
+    await clock.advance(2_000); // one renewal
+    expect(a.elector.leadershipValidUntil()).toBe(t0 + 12_000);
+    store.failReads = true; // renewals stop succeeding: the validity stops moving, then ends
+    await clock.advance(6_000);
+    expect(a.elector.leadershipValidUntil()).toBe(t0 + 12_000);
+    await clock.advance(6_000);
+    expect(a.elector.leadershipValidUntil()).toBe(0);
+    // The renew deadline (10 s) ends before another replica may take the Lease (15 s after the last renew).
+    expect(t0 + 12_000).toBeLessThan(t0 + 2_000 + 15_000);
+  });
+
   it('stops leading by the deadline even when a renewal hangs', async () => {
     const clock = createVirtualClock(1_700_000_000_000);
     const { store, api } = fakeLeaseStore();

@@ -77,6 +77,8 @@ export class LeaderElector {
   readonly #retryPeriodMs: number;
   readonly #random: () => number;
   #leading = false;
+  /** When the Lease was last acquired or renewed by us (our clock). */
+  #renewedAt = 0;
   #observedVersion: string | undefined;
   #observedAt = 0;
   #observedHolder = '';
@@ -103,6 +105,16 @@ export class LeaderElector {
     return this.#leading;
   }
 
+  /**
+   * Until when (our clock) this replica may act as leader: its last successful renew plus the renew deadline. A
+   * renew that has not succeeded by then ends leadership; the renew deadline is shorter than the lease duration, so
+   * another replica can take the Lease only after this time has passed by at least their difference (5 s by
+   * default). 0 when not leading. AWS writes check it right before they go out (src/act/leader-guard.ts).
+   */
+  leadershipValidUntil(): number {
+    return this.#leading ? this.#renewedAt + this.#renewDeadlineMs : 0;
+  }
+
   /** The holder last observed on the Lease ('' when free or unknown). */
   observedLeader(): string {
     return this.#observedHolder;
@@ -116,6 +128,7 @@ export class LeaderElector {
     this.#o.metrics?.leaderStatus(this.#leaseName, false);
     if (!(await this.#acquire(signal))) return 'stopped';
 
+    this.#renewedAt = this.#o.clock.now();
     this.#leading = true;
     this.#o.metrics?.leaderStatus(this.#leaseName, true);
     this.#logger.info('Acquired lease; started leading');
@@ -159,6 +172,7 @@ export class LeaderElector {
       const attempt = await this.#withTimeout(this.#tryAcquireOrRenew(), remainingMs);
       if (attempt === 'leading') {
         renewedAt = clock.now();
+        this.#renewedAt = renewedAt;
         continue;
       }
       if (attempt === 'held') {

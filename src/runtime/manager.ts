@@ -109,6 +109,15 @@ export class Manager {
     return this.#leading;
   }
 
+  /**
+   * Until when (this process's clock) it may act as leader (LeaderElector): 0 when not leading, unbounded when it
+   * leads without an election (a single replica by configuration).
+   */
+  leadershipValidUntil(): number {
+    if (!this.#leading) return 0;
+    return this.#elector ? this.#elector.leadershipValidUntil() : Number.POSITIVE_INFINITY;
+  }
+
   /** Informers synced and not stopping. */
   isReady(): boolean {
     return Object.values(this.#readiness()).every(Boolean);
