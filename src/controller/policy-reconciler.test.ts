@@ -134,6 +134,32 @@ describe('createPolicyReconciler', () => {
     expect(h.patches).toEqual([{ status: { phase: 'Healthy', observedGeneration: 3 } }]);
   });
 
+  it('never writes status.journal or status.failover: the journal store is their one writer', async () => {
+    const journal = [
+      {
+        id: 'w',
+        action: 'SetWeights',
+        target: 't',
+        rule: 'PB-5' as const,
+        state: 'Done' as const,
+        startedAt: '2026-11-23T10:00:00Z',
+      },
+    ];
+    const failover = {
+      epoch: 'manual-20261123T100000Z',
+      trigger: 'manual' as const,
+      from: { region: 'us-east-1', dbInstanceIdentifier: 'a' },
+      to: { region: 'us-west-2', dbInstanceIdentifier: 'b' },
+      phase: 'Settled' as const,
+      startedAt: '2026-11-23T10:00:00Z',
+      phaseSince: '2026-11-23T10:05:00Z',
+      reason: 'x',
+    };
+    const h = harness(stored(), { engineStatus: { phase: 'FailedOver', observedGeneration: 3, journal, failover } });
+    await h.reconcile(REQ, new AbortController().signal);
+    expect(h.patches).toEqual([{ status: { phase: 'FailedOver', observedGeneration: 3 } }]);
+  });
+
   it('does not write status on a follower', async () => {
     const h = harness(stored(), { leader: false });
     await h.reconcile(REQ, new AbortController().signal);

@@ -198,7 +198,10 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
 
     engine.track(key, policy);
     const out = await engine.reconcile(key, policy, signal);
-    await writeStatus(req, stored, out.status);
+    // status.journal and status.failover have one writer, the journal store (saved before each action): this merge
+    // patch never carries them, so it cannot put back an older journal or failover state over a newer one.
+    const { journal: _journal, failover: _failover, ...owned } = out.status;
+    await writeStatus(req, stored, owned);
     logger.debug({ ...log, phase: out.status.phase, requeueAfterMs: out.requeueAfterMs }, 'Reconciled policy');
     return { requeueAfterMs: out.requeueAfterMs };
   };
