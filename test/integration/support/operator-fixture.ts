@@ -7,19 +7,27 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import {
   ChangeResourceRecordSetsCommand,
   CreateHostedZoneCommand,
   DeleteHostedZoneCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
+  type RRType,
 } from '@aws-sdk/client-route-53';
 import { CoordinationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { GROUP, POLICY_PLURAL, VERSION } from '../../../src/api/index.ts';
 import type { Manager } from '../../../src/runtime/index.ts';
-import { createNamespace, testbed } from '../../env/testbed.ts';
+import { createNamespace, readTestbedState, testbed } from '../../env/testbed.ts';
 import { applyCrds } from '../api/crds.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -447,4 +455,209 @@ export function countCalls(
       (e as { path?: string }).path?.includes(zoneId) === true &&
       (status === undefined || e.status === status),
   ).length;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fault-proxy rules and log across several operator processes (the database failover tests)
+// ---------------------------------------------------------------------------------------------------------------
+
+export type ProxyLogEntry = Awaited<ReturnType<ReturnType<typeof testbed>['faults']['log']>>[number] & {
+  path?: string;
+  ruleIds?: string[];
+};
+
+/** Removes every fault rule but keeps the proxy's request log (`faults.clear()` empties both). */
+export async function clearFaultRules(): Promise<void> {
+  const res = await fetch(`${readTestbedState().proxy.control}/rules`, { method: 'DELETE' });
+  if (!res.ok) throw new Error(`clearing fault rules failed: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** Removes one fault rule by the id `faults.add` returned. */
+export async function removeFaultRule(id: string): Promise<void> {
+  const res = await fetch(`${readTestbedState().proxy.control}/rules/${encodeURIComponent(id)}`, {
+    method: 'DELETE',
+  });
+  if (!res.ok) throw new Error(`removing fault rule ${id} failed: HTTP ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Keeps every proxy-log entry that `match` selects, polled while the test runs: the proxy keeps only its last 500
+ * calls, and a few operators probing every second overflow that within a minute.
+ */
+export class ProxyCallRecorder {
+  readonly calls: ProxyLogEntry[] = [];
+  readonly #seen = new Set<string>();
+  readonly #match: (entry: ProxyLogEntry) => boolean;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(match: (entry: ProxyLogEntry) => boolean) {
+    this.#match = match;
+  }
+
+  async poll(): Promise<void> {
+    for (const entry of (await testbed().faults.log()) as ProxyLogEntry[]) {
+      if (!this.#match(entry)) continue;
+      const key = JSON.stringify(entry);
+      if (this.#seen.has(key)) continue;
+      this.#seen.add(key);
+      this.calls.push(entry);
+    }
+  }
+
+  start(intervalMs = 250): this {
+    this.#timer ??= setInterval(() => void this.poll().catch(() => {}), intervalMs);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.poll();
+  }
+}
+
+/** Counts proxy-log calls of one action (any service), optionally in one region and with one HTTP status. */
+export function countActionCalls(
+  log: readonly ProxyLogEntry[],
+  action: string,
+  opts: { region?: string; status?: number } = {},
+): number {
+  return log.filter(
+    (e) =>
+      e.action === action &&
+      (opts.region === undefined || e.region === opts.region) &&
+      (opts.status === undefined || e.status === opts.status),
+  ).length;
+}
+
+/** `failoverctl` as a person runs it: a child process with $KUBECONFIG, stdin not a terminal. */
+export function failoverctl(
+  ns: string,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['src/cli/failoverctl.ts', '-n', ns, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBECONFIG: testbed().kubeconfigPath },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// RDS in moto: a primary and a cross-region read replica (arranged directly, never through the fault proxy)
+// ---------------------------------------------------------------------------------------------------------------
+
+/** RDS in moto directly, for arranging and checking state. */
+export function motoRds(region: string): RDSClient {
+  const tb = testbed();
+  return new RDSClient({ endpoint: tb.aws.motoEndpoint, region, credentials: tb.aws.credentials });
+}
+
+export interface RdsPair {
+  primary: { region: string; id: string; arn: string; endpoint: string };
+  replica: { region: string; id: string; arn: string; endpoint: string };
+}
+
+/** A postgres primary and its cross-region read replica (source given as the primary's ARN, as RDS requires). */
+export async function createRdsPair(opts: {
+  primaryRegion: string;
+  primaryId: string;
+  replicaRegion: string;
+  replicaId: string;
+}): Promise<RdsPair> {
+  const east = motoRds(opts.primaryRegion);
+  const west = motoRds(opts.replicaRegion);
+  try {
+    const p = await east.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: opts.primaryId,
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t3.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'app',
+        MasterUserPassword: 'not-a-secret-1',
+        BackupRetentionPeriod: 1,
+      }),
+    );
+    const arn = p.DBInstance?.DBInstanceArn ?? '';
+    const r = await west.send(
+      new CreateDBInstanceReadReplicaCommand({
+        DBInstanceIdentifier: opts.replicaId,
+        SourceDBInstanceIdentifier: arn,
+        DBInstanceClass: 'db.t3.micro',
+      }),
+    );
+    const endpointOf = async (client: RDSClient, id: string) =>
+      (await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0]?.Endpoint
+        ?.Address ?? '';
+    return {
+      primary: {
+        region: opts.primaryRegion,
+        id: opts.primaryId,
+        arn,
+        endpoint: await endpointOf(east, opts.primaryId),
+      },
+      replica: {
+        region: opts.replicaRegion,
+        id: opts.replicaId,
+        arn: r.DBInstance?.DBInstanceArn ?? '',
+        endpoint: await endpointOf(west, opts.replicaId),
+      },
+    };
+  } finally {
+    east.destroy();
+    west.destroy();
+  }
+}
+
+/** A fresh `AWS/RDS ReplicaLag` datapoint for a replica, in moto's CloudWatch (the RPO guard needs one, PB-6). */
+export async function putReplicaLag(region: string, dbInstanceId: string, seconds: number): Promise<void> {
+  const tb = testbed();
+  const cw = new CloudWatchClient({ endpoint: tb.aws.motoEndpoint, region, credentials: tb.aws.credentials });
+  try {
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: 'AWS/RDS',
+        MetricData: [
+          {
+            MetricName: 'ReplicaLag',
+            Dimensions: [{ Name: 'DBInstanceIdentifier', Value: dbInstanceId }],
+            Timestamp: new Date(),
+            Value: seconds,
+            Unit: 'Seconds',
+          },
+        ],
+      }),
+    );
+  } finally {
+    cw.destroy();
+  }
+}
+
+/** The one value of a (non-weighted) record in moto, e.g. the writer CNAME; undefined when it does not exist. */
+export async function motoRecordValue(
+  r53: Route53Client,
+  zoneId: string,
+  name: string,
+  type: RRType,
+): Promise<{ value: string | undefined; ttl: number | undefined } | undefined> {
+  const out = await r53.send(
+    new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, StartRecordType: type }),
+  );
+  const want = name.replace(/\.$/, '').toLowerCase();
+  const rec = (out.ResourceRecordSets ?? []).find(
+    (r) => r.Type === type && r.Name?.replace(/\.$/, '').toLowerCase() === want,
+  );
+  return rec ? { value: rec.ResourceRecords?.[0]?.Value, ttl: rec.TTL } : undefined;
 }
