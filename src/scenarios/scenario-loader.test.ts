@@ -15,7 +15,7 @@ const minimal = (effect: string, extra = '') =>
   `name: t\n${extra}events:\n  - at: 1\n    effects:\n      - ${effect}\n`;
 
 describe('loading scenarios', () => {
-  it('ships the eleven built-ins, each loading cleanly with machine-checkable expectations', () => {
+  it('ships the thirteen built-ins, each loading cleanly with machine-checkable expectations', () => {
     const names = listBuiltinScenarios().map((s) => s.name);
     expect(names).toEqual([
       'control-plane-brownout',
@@ -25,6 +25,8 @@ describe('loading scenarios', () => {
       'region-outage',
       'replica-lag-negative',
       'replica-lag-stale',
+      'route53-writes-failing-7h',
+      'route53-writes-failing',
       'slow-replica',
       'standby-unobservable',
       'us-east-1-2011',

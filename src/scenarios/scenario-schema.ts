@@ -172,6 +172,10 @@ export const EXPECT_CHECKS = {
   gate: ['gate'],
   /** the planner never reports a gate of kind `gate` (e.g. no MultiplePrimaries for an unobservable replica). */
   'no-gate': ['gate'],
+  /** at most `perMinute` attempts of the AWS operation `api` (default ChangeResourceRecordSets) in any clock minute (PB-8). */
+  'max-call-rate': ['perMinute'],
+  /** no AWS call was answered with throttling: the operator never ran into its own rate limits (PB-8). */
+  'no-throttling': [],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ExpectCheck = keyof typeof EXPECT_CHECKS;
@@ -206,6 +210,20 @@ export const ExpectSchema = Type.Union(
         ),
         contains: Type.Optional(
           Type.String({ description: 'Text the gate message must contain (gate).', fix: 'Use a string.' }),
+        ),
+        perMinute: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description: 'Most attempts in one minute (max-call-rate).',
+            fix: 'Use a whole number >= 0.',
+          }),
+        ),
+        api: Type.Optional(
+          Type.String({
+            pattern: '^[A-Z][A-Za-z0-9]+$',
+            description: 'AWS operation the check counts (max-call-rate), e.g. ChangeResourceRecordSets.',
+            fix: 'Use an operation name such as ChangeResourceRecordSets.',
+          }),
         ),
       },
       { additionalProperties: false },

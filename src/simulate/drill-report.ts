@@ -6,7 +6,7 @@
 import { isZoneTargetedOperation } from '../act/zone-guard.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import type { SimCloud } from '../cloud/sim/sim-cloud.ts';
-import type { Expectation, Scenario } from '../scenarios/scenario-schema.ts';
+import type { Effect, Expectation, Scenario } from '../scenarios/scenario-schema.ts';
 import type { TimelineEntry } from './timeline.ts';
 
 export interface ReportAction {
@@ -94,9 +94,13 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
     }));
   // Detection: the first zone — or, for a control-plane brownout, region — that left Healthy after the fault.
   const firstDetection = timeline.find((e) => e.kind === 'health' && e.at >= faultAt && e.state !== 'Healthy');
-  const firstShift = actions.find((a) => a.kind === 'SetWeights' && a.at >= faultAt);
+  // Measured from the first fault on what was detected, not from the scenario's first event: a control-plane fault
+  // at minute 0 does not make a zone outage at minute 120 take two hours to detect.
+  const origin =
+    (firstDetection ? firstFaultOn(scenario, firstDetection, policy, firstDetection.at) : undefined) ?? faultAt;
+  const firstShift = actions.find((a) => a.kind === 'SetWeights' && a.at >= origin);
   const promotions = actions.filter((a) => a.kind === 'PromoteReplica');
-  const failedOverAt = timeline.find((e) => e.kind === 'phase' && e.state === 'FailedOver' && e.at >= faultAt)?.at;
+  const failedOverAt = timeline.find((e) => e.kind === 'phase' && e.state === 'FailedOver' && e.at >= origin)?.at;
   const rto = promotions.length > 0 ? failedOverAt : firstShift?.at;
   const lag = finalStatus?.lastFailover?.rpoSeconds;
   const rpo = promotions.length > 0 ? (lag === undefined ? null : Math.round(lag * 10) / 10) : 0;
@@ -110,9 +114,9 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
     scenario: scenario.name,
     policy: `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`,
     passed: violations.length === 0 && expectations.every((e) => e.passed),
-    detectionSeconds: firstDetection ? firstDetection.at - faultAt : null,
-    trafficShiftedSeconds: firstShift ? firstShift.at - faultAt : null,
-    rtoSeconds: rto === undefined ? null : rto - faultAt,
+    detectionSeconds: firstDetection ? firstDetection.at - origin : null,
+    trafficShiftedSeconds: firstShift ? firstShift.at - origin : null,
+    rtoSeconds: rto === undefined ? null : rto - origin,
     rpoSeconds: rpo,
     actions,
     skipped,
@@ -140,14 +144,7 @@ function recordsOfZone(policy: FailoverPolicy, zone: string): string[] {
 
 /** Scenario seconds when the first effect touching the zone (or its region as a whole) happened. */
 function firstEffectOn(ctx: CheckContext, zone: string): number | undefined {
-  const region = ctx.policy.spec.regions.find((r) => r.zones.includes(zone))?.name;
-  const ev = ctx.scenario.events.find((e) =>
-    e.effects.some((f) => {
-      const eff = f as { zone?: string; region?: string };
-      return eff.zone === zone || (eff.zone === undefined && eff.region === region);
-    }),
-  );
-  return ev ? Math.round(ev.at * 60) : undefined;
+  return firstFaultOn(ctx.scenario, { scope: 'zone', name: zone }, ctx.policy, Number.POSITIVE_INFINITY);
 }
 
 /** Weight of the zone's records after each SetWeights, in order. */
@@ -368,6 +365,31 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
           : `${long.length} call(s) ran longer or never ended`,
       );
     }
+    case 'max-call-rate': {
+      const api = e.api ?? 'ChangeResourceRecordSets';
+      const perMinute = new Map<number, number>();
+      for (const c of ctx.sim.calls.all()) {
+        if (c.operation !== api) continue;
+        const minute = Math.floor((c.at - ctx.epochMs) / 60_000);
+        perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+      }
+      const total = [...perMinute.values()].reduce((a, b) => a + b, 0);
+      const [worstMinute, worst] = [...perMinute.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [0, 0];
+      const limit = e.perMinute ?? 0;
+      return result(
+        worst <= limit,
+        `${total} ${api} attempt(s); at most ${worst} in one minute${worst > 0 ? ` (minute ${worstMinute})` : ''}, limit ${limit}`,
+      );
+    }
+    case 'no-throttling': {
+      const throttled = ctx.sim.calls.all().filter((c) => c.kind === 'throttled' || /Throttl/i.test(c.code ?? ''));
+      return result(
+        throttled.length === 0,
+        throttled.length === 0
+          ? 'no call was throttled'
+          : `${throttled.length} call(s) throttled, first ${throttled[0]?.operation} at ${Math.round((throttled[0]!.at - ctx.epochMs) / 1000)}s`,
+      );
+    }
     case 'gate':
     case 'no-gate': {
       const seen = gatesOfKind(ctx, e.gate ?? '').filter(
@@ -398,4 +420,50 @@ function gatesOfKind(ctx: CheckContext, kind: string): Array<{ at: number; messa
         .filter((part) => part.split(' ', 2)[1] === `${kind}:`)
         .map((message) => ({ at: t.at, message })),
     );
+}
+
+/** True when the effect makes something worse (not a recovery to ok / available / 0). */
+function isFault(e: Effect): boolean {
+  return (
+    (e.endpoints !== undefined && e.endpoints !== 'ok') ||
+    (e.zoneState !== undefined && e.zoneState !== 'available') ||
+    (e.apiErrorRate ?? 0) > 0 ||
+    (e.latencyMs ?? 0) > 0 ||
+    e.hangs === true ||
+    (e.connectivity !== undefined && e.connectivity !== 'ok') ||
+    (e.errorRate ?? 0) > 0 ||
+    (e.ioLatencyMs ?? 0) > 0 ||
+    (e.ebsBacked !== undefined && e.ebsBacked !== 'ok') ||
+    e.multiAzFailover === 'slow'
+  );
+}
+
+/**
+ * Scenario seconds of the first fault on the zone or region a health transition names, at or before `until`: for a
+ * zone, effects on that zone (a region effect counts unless it spares the zone; an API fault of a whole region's
+ * service does not — that is the control plane, not the zone); for a region, any fault in it.
+ */
+function firstFaultOn(
+  scenario: Scenario,
+  detected: Pick<TimelineEntry, 'scope' | 'name'>,
+  policy: FailoverPolicy,
+  until: number,
+): number | undefined {
+  const zone = detected.scope === 'zone' ? detected.name : undefined;
+  const region =
+    detected.scope === 'region' ? detected.name : policy.spec.regions.find((r) => r.zones.includes(zone ?? ''))?.name;
+  const hits = (e: Effect): boolean => {
+    if (!isFault(e)) return false;
+    if (zone === undefined)
+      return e.region === region || (e.zone !== undefined && regionOfZone(policy, e.zone) === region);
+    if (e.zone !== undefined) return e.zone === zone;
+    if (e.service !== undefined) return false;
+    return e.region === region && e.exceptZone !== zone;
+  };
+  const first = scenario.events.find((ev) => ev.at * 60 <= until && (ev.effects ?? []).some(hits));
+  return first === undefined ? undefined : Math.round(first.at * 60);
+}
+
+function regionOfZone(policy: FailoverPolicy, zone: string): string | undefined {
+  return policy.spec.regions.find((r) => r.zones.includes(zone))?.name;
 }

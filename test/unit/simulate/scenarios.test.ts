@@ -27,6 +27,8 @@ describe('built-in scenarios against the two-region example policy', () => {
     'replica-lag-negative',
     'replica-lag-stale',
     'standby-unobservable',
+    'route53-writes-failing',
+    'route53-writes-failing-7h',
   ])(
     '%s: every expectation holds and no playbook rule is broken',
     async (name) => {
@@ -83,6 +85,23 @@ describe('built-in scenarios against the two-region example policy', () => {
     },
     120_000,
   );
+
+  it('seven hours of failing Route 53 writes: attempts decay to a trickle inside the budget, detection is measured from the zone fault', async () => {
+    const { report, sim } = await runSimulation({
+      policy: twoRegion,
+      scenario: loadScenario('route53-writes-failing-7h'),
+    });
+    expect(report.detectionSeconds).toBeLessThanOrEqual(15);
+    const writes = sim.calls.all().filter((c) => c.operation === 'ChangeResourceRecordSets');
+    const perHour = new Map<number, number>();
+    const t0 = sim.calls.all()[0]?.at ?? 0;
+    for (const c of writes)
+      perHour.set(Math.floor((c.at - t0) / 3_600_000), (perHour.get(Math.floor((c.at - t0) / 3_600_000)) ?? 0) + 1);
+    // Hours 3–6 of the outage: the backoff is at its cap, a handful of attempts an hour, never rising.
+    const late = [3, 4, 5, 6].map((h) => perHour.get(h) ?? 0);
+    for (const n of late) expect(n).toBeLessThanOrEqual(40);
+    expect(writes.length).toBeLessThan(200); // 9,690 before backoff across reconciles
+  }, 120_000);
 
   it('the 2011 replay detects before the first public update, fails over once within RPO and fails 1b back late', async () => {
     const { report, finalStatus } = await runSimulation({
