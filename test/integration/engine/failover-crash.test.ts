@@ -20,7 +20,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { StopDBInstanceCommand } from '@aws-sdk/client-rds';
-import { ChangeResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FailoverPhase, FailoverPolicyStatus } from '../../../src/api/index.ts';
@@ -30,7 +30,9 @@ import {
   countActionCalls,
   createPolicy,
   createRdsPair,
+  createStandbyAndWriterRecords,
   createWeightedZone,
+  databasePolicyBody,
   eventually,
   failoverctl,
   leaseHolder,
@@ -38,6 +40,7 @@ import {
   motoRecordValue,
   type OperatorProcess,
   operatorProcessSuite,
+  PROMOTED_VIEW,
   ProxyCallRecorder,
   putReplicaLag,
   type RdsPair,
@@ -77,36 +80,14 @@ beforeAll(async () => {
     replicaRegion: 'us-west-2',
     replicaId: longIdentifier('orders-replica-database-in-us-west-2'),
   });
-  // The standby region's record (no traffic yet) and the writer CNAME at the primary, both with short TTLs.
-  await r53.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      ChangeBatch: {
-        Changes: [
-          {
-            Action: 'CREATE',
-            ResourceRecordSet: {
-              Name: RECORD,
-              Type: 'A',
-              TTL: 60,
-              SetIdentifier: 'usw2',
-              Weight: 0,
-              ResourceRecords: [{ Value: '10.1.0.1' }],
-            },
-          },
-          {
-            Action: 'CREATE',
-            ResourceRecordSet: {
-              Name: WRITER,
-              Type: 'CNAME',
-              TTL: WRITER_TTL,
-              ResourceRecords: [{ Value: db.primary.endpoint }],
-            },
-          },
-        ],
-      },
-    }),
-  );
+  // The standby region's record (no traffic yet) and the writer CNAME at the primary, with a short TTL.
+  await createStandbyAndWriterRecords(r53, {
+    zoneId,
+    recordName: RECORD,
+    writerName: WRITER,
+    writerValue: db.primary.endpoint,
+    writerTtl: WRITER_TTL,
+  });
   await putReplicaLag(db.replica.region, db.replica.id, 0);
   promotes.start();
 }, 60_000);
@@ -115,44 +96,18 @@ afterAll(async () => {
   await promotes.stop();
 });
 
-function policyBody(): object {
-  return {
-    apiVersion: 'failover.io/v1alpha1',
-    kind: 'FailoverPolicy',
-    metadata: { name: POLICY, namespace: ns },
-    spec: {
-      regions: [
-        { name: 'us-east-1', role: 'primary', zones: ['us-east-1a', 'us-east-1b'] },
-        { name: 'us-west-2', role: 'standby', zones: ['us-west-2a', 'us-west-2b'] },
-      ],
-      probes: [{ name: 'web', http: { url: `${suite.probes.base}/{zone}`, timeoutSeconds: 1, expectStatus: [200] } }],
-      health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 300 },
-      traffic: {
-        route53: {
-          hostedZoneId: zoneId,
-          recordName: RECORD,
-          type: 'A',
-          records: [
-            { setIdentifier: 'use1-a', zone: 'us-east-1a', weight: 100 },
-            { setIdentifier: 'use1-b', zone: 'us-east-1b', weight: 100 },
-            { setIdentifier: 'usw2', region: 'us-west-2', weight: 0 },
-          ],
-          writerRecord: { recordName: WRITER, type: 'CNAME', ttl: WRITER_TTL },
-        },
-      },
-      database: {
-        rds: {
-          primary: { region: db.primary.region, dbInstanceIdentifier: db.primary.id },
-          replicas: [{ region: db.replica.region, dbInstanceIdentifier: db.replica.id }],
-          maxLagSeconds: 30,
-          // One datapoint put at the start serves the whole test (moto has no RDS publishing one a minute).
-          maxLagAgeSeconds: 3600,
-          promotion: 'Automatic',
-        },
-      },
-    },
-  };
-}
+const policyBody = () =>
+  databasePolicyBody({
+    ns,
+    name: POLICY,
+    zoneId,
+    recordName: RECORD,
+    writerName: WRITER,
+    writerTtl: WRITER_TTL,
+    probeBase: suite.probes.base,
+    db,
+    promotion: 'Automatic',
+  });
 
 const fullStatus = async (): Promise<FailoverPolicyStatus> => (await statusOf(kc, ns, POLICY)) as FailoverPolicyStatus;
 
@@ -273,16 +228,12 @@ describe('database failover killed in every phase', () => {
     );
 
     // ── Repointing: RDS shows the promotion (no source any more) but still `modifying`.
-    const noSource = {
-      find: '<ReadReplicaSourceDBInstanceIdentifier>[^<]*</ReadReplicaSourceDBInstanceIdentifier>',
-      replace: '',
-    };
     await tb.faults.add({
       service: 'rds',
       action: 'DescribeDBInstances',
       region: db.replica.region,
       rewrite: [
-        noSource,
+        PROMOTED_VIEW,
         {
           find: '<DBInstanceStatus>available</DBInstanceStatus>',
           replace: '<DBInstanceStatus>modifying</DBInstanceStatus>',
@@ -302,7 +253,7 @@ describe('database failover killed in every phase', () => {
       service: 'rds',
       action: 'DescribeDBInstances',
       region: db.replica.region,
-      rewrite: [noSource],
+      rewrite: [PROMOTED_VIEW],
     });
     const fifth = await startSuccessor('fo-crash-5', fourth);
     const settled = await waitPhase(fifth, 'Settled');

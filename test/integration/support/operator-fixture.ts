@@ -596,6 +596,9 @@ export async function createRdsPair(opts: {
         DBInstanceIdentifier: opts.replicaId,
         SourceDBInstanceIdentifier: arn,
         DBInstanceClass: 'db.t3.micro',
+        // moto copies the primary, zone included, unless told: a us-west-2 replica "in us-east-1a" would be
+        // rejected as a standby whenever that zone is impaired.
+        AvailabilityZone: `${opts.replicaRegion}a`,
       }),
     );
     const endpointOf = async (client: RDSClient, id: string) =>
@@ -661,3 +664,105 @@ export async function motoRecordValue(
   );
   return rec ? { value: rec.ResourceRecords?.[0]?.Value, ttl: rec.TTL } : undefined;
 }
+
+/** Adds the standby region's weighted record (`usw2`, weight 0) and the writer CNAME to a createWeightedZone zone. */
+export async function createStandbyAndWriterRecords(
+  r53: Route53Client,
+  opts: { zoneId: string; recordName: string; writerName: string; writerValue: string; writerTtl: number },
+): Promise<void> {
+  await r53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: opts.zoneId,
+      ChangeBatch: {
+        Changes: [
+          {
+            Action: 'CREATE',
+            ResourceRecordSet: {
+              Name: opts.recordName,
+              Type: 'A',
+              TTL: 60,
+              SetIdentifier: 'usw2',
+              Weight: 0,
+              ResourceRecords: [{ Value: '10.1.0.1' }],
+            },
+          },
+          {
+            Action: 'CREATE',
+            ResourceRecordSet: {
+              Name: opts.writerName,
+              Type: 'CNAME',
+              TTL: opts.writerTtl,
+              ResourceRecords: [{ Value: opts.writerValue }],
+            },
+          },
+        ],
+      },
+    }),
+  );
+}
+
+/**
+ * A two-region policy with a database: us-east-1 (zones a, b; records use1-a, use1-b) primary, us-west-2 (record
+ * usw2) standby, an HTTP probe per zone against the probe target, the writer CNAME, the RDS pair. One ReplicaLag
+ * datapoint put at the start serves a whole test (maxLagAgeSeconds 3600: moto has no RDS publishing one a minute).
+ */
+export function databasePolicyBody(opts: {
+  ns: string;
+  name: string;
+  zoneId: string;
+  recordName: string;
+  writerName: string;
+  writerTtl: number;
+  probeBase: string;
+  db: RdsPair;
+  promotion: 'Automatic' | 'Manual';
+  extraProbes?: object[];
+}): object {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'FailoverPolicy',
+    metadata: { name: opts.name, namespace: opts.ns },
+    spec: {
+      regions: [
+        { name: 'us-east-1', role: 'primary', zones: ['us-east-1a', 'us-east-1b'] },
+        { name: 'us-west-2', role: 'standby', zones: ['us-west-2a', 'us-west-2b'] },
+      ],
+      probes: [
+        { name: 'web', http: { url: `${opts.probeBase}/{zone}`, timeoutSeconds: 1, expectStatus: [200] } },
+        ...(opts.extraProbes ?? []),
+      ],
+      health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 300 },
+      traffic: {
+        route53: {
+          hostedZoneId: opts.zoneId,
+          recordName: opts.recordName,
+          type: 'A',
+          records: [
+            { setIdentifier: 'use1-a', zone: 'us-east-1a', weight: 100 },
+            { setIdentifier: 'use1-b', zone: 'us-east-1b', weight: 100 },
+            { setIdentifier: 'usw2', region: 'us-west-2', weight: 0 },
+          ],
+          writerRecord: { recordName: opts.writerName, type: 'CNAME', ttl: opts.writerTtl },
+        },
+      },
+      database: {
+        rds: {
+          primary: { region: opts.db.primary.region, dbInstanceIdentifier: opts.db.primary.id },
+          replicas: [{ region: opts.db.replica.region, dbInstanceIdentifier: opts.db.replica.id }],
+          maxLagSeconds: 30,
+          maxLagAgeSeconds: 3600,
+          promotion: opts.promotion,
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Fault-proxy rewrite of DescribeDBInstances: real RDS's view of a promoted replica (no replication source).
+ * moto 5.2.5 keeps ReadReplicaSourceDBInstanceIdentifier after PromoteReadReplica (test/env/README.md).
+ */
+export const PROMOTED_VIEW = {
+  find: '<ReadReplicaSourceDBInstanceIdentifier>[^<]*</ReadReplicaSourceDBInstanceIdentifier>',
+  replace: '',
+} as const;
