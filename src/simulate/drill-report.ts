@@ -339,6 +339,7 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       );
     }
     case 'database-stays': {
+      if (!ctx.policy.spec.database?.rds) return result(true, 'not applicable: the policy has no database');
       // The old primary may come back writable when its region recovers (RDS cannot make it read-only); what
       // matters is where the writer record sends writes (PB-7 fence), and that this is the instance in `region`.
       const writer = servedWriter(ctx);

@@ -14,6 +14,7 @@ function examplePolicy(file: string): FailoverPolicy {
 }
 
 const twoRegion = examplePolicy('examples/two-region-rds.yaml');
+const singleRegion = examplePolicy('examples/single-region-web.yaml');
 
 describe('built-in scenarios against the two-region example policy', () => {
   it.each([
@@ -152,4 +153,16 @@ describe('the drill report can fail', () => {
       expect(Object.keys(action)).toEqual(expect.arrayContaining(['kind', 'target', 'rule', 'at']));
     }
   }, 120_000);
+});
+
+describe('built-in scenarios against the single-region example policy (no database)', () => {
+  it.each(['zone-outage', 'gray-latency', 'ec2-metadata-only', 'route53-writes-failing'])(
+    '%s: every expectation that applies holds and no playbook rule is broken',
+    async (name) => {
+      const { report } = await runSimulation({ policy: singleRegion, scenario: loadScenario(name) });
+      expect(report.violations).toEqual([]);
+      expect(report.expectations.filter((e) => !e.passed)).toEqual([]);
+    },
+    120_000,
+  );
 });
