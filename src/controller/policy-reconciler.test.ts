@@ -160,6 +160,20 @@ describe('createPolicyReconciler', () => {
     expect(h.patches).toEqual([{ status: { phase: 'FailedOver', observedGeneration: 3 } }]);
   });
 
+  it('clears a pendingApproval the engine no longer reports (a merge patch that omits it would keep it)', async () => {
+    const pending = {
+      id: 'orders-usw2',
+      action: 'PromoteReadReplica',
+      target: 'orders-usw2',
+      rule: 'PB-6' as const,
+      reason: 'promotion is Manual',
+      requestedAt: '2026-11-23T10:00:00Z',
+    };
+    const h = harness({ ...stored(), status: { phase: 'FailingOver', pendingApproval: pending } } as StoredPolicy);
+    await h.reconcile(REQ, new AbortController().signal);
+    expect(h.patches).toEqual([{ status: { phase: 'Healthy', observedGeneration: 3, pendingApproval: null } }]);
+  });
+
   it('does not write status on a follower', async () => {
     const h = harness(stored(), { leader: false });
     await h.reconcile(REQ, new AbortController().signal);

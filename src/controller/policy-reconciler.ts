@@ -201,7 +201,7 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
     // status.journal and status.failover have one writer, the journal store (saved before each action): this merge
     // patch never carries them, so it cannot put back an older journal or failover state over a newer one.
     const { journal: _journal, failover: _failover, ...owned } = out.status;
-    await writeStatus(req, stored, owned);
+    await writeStatus(req, stored, withClearedFields(owned, stored.status));
     logger.debug({ ...log, phase: out.status.phase, requeueAfterMs: out.requeueAfterMs }, 'Reconciled policy');
     return { requeueAfterMs: out.requeueAfterMs };
   };
@@ -224,4 +224,21 @@ export function lastKnownState(status: Partial<FailoverPolicyStatus>): string {
 /** JSON form, so `undefined` fields and key order do not count as a change. */
 function normalize(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value ?? {}));
+}
+
+/**
+ * Engine-owned optional fields the engine no longer sets are cleared with `null`: a JSON merge patch that merely
+ * leaves a field out keeps the stored value, so an approval that was granted would stay "pending" forever.
+ */
+const CLEARABLE = ['pendingApproval'] as const;
+
+function withClearedFields(
+  status: Partial<FailoverPolicyStatus>,
+  stored: Partial<FailoverPolicyStatus> | undefined,
+): Partial<FailoverPolicyStatus> {
+  const out: Record<string, unknown> = { ...status };
+  for (const field of CLEARABLE) {
+    if (status[field] === undefined && stored?.[field] !== undefined) out[field] = null;
+  }
+  return out as Partial<FailoverPolicyStatus>;
 }
