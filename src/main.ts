@@ -163,6 +163,10 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
   let enqueue: (key: string) => void = () => {};
   const operatorMetrics = createOperatorMetrics(registry);
+  // The engine (probe scheduler, health loops, change coalescer) stops with the manager, whatever ended it: a
+  // process that lost leadership stops probing and retrying and exits, and the pod restarts as a follower.
+  const engineStop = new AbortController();
+  const engineSignal = AbortSignal.any([signal, engineStop.signal]);
   const { engine } = createEngineStack({
     cloud,
     clock,
@@ -173,7 +177,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     metrics: operatorMetrics,
     isLeader: () => manager.isLeader(),
     leadershipValidUntil: () => manager.leadershipValidUntil(),
-    signal,
+    signal: engineSignal,
     onHealthChange: (key, transitions) => {
       if (manager.isLeader()) void events.healthTransitions(key, transitions);
       enqueue(key); // detection → action now, not at the next resync
@@ -252,6 +256,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     logger.info({ exit }, 'Operator stopped');
     return exit === 'leadership-lost' ? 1 : 0;
   } finally {
+    engineStop.abort(new Error('operator stopped'));
     cloud.destroy();
     termination?.dispose();
   }
