@@ -6,6 +6,7 @@ import { createVirtualClock } from '../clock.ts';
 import type { HealthView, ZoneState } from '../health/types.ts';
 import { runSimulation } from '../simulate/run-simulation.ts';
 import { createDrillReconciler, type DrillEngine, type StoredDrill } from './drill-reconciler.ts';
+import { drillPolicyObject } from './drill-test-fixtures.ts';
 import type { StoredPolicy } from './policy-reconciler.ts';
 
 const logger = pino({ level: 'silent' });
@@ -15,30 +16,7 @@ const DRILL_KEY = 'team/drill-a';
 const POLICY_KEY = 'team/web';
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-function policyObject(status: Partial<FailoverPolicyStatus> = {}): StoredPolicy {
-  return {
-    metadata: { name: 'web', namespace: 'team', generation: 1, uid: 'p-1' },
-    ...({ apiVersion: 'failover.io/v1alpha1', kind: 'FailoverPolicy' } as object),
-    spec: {
-      regions: [{ name: 'us-east-1', role: 'primary', zones: ['us-east-1a', 'us-east-1b'] }],
-      probes: [{ name: 'web', http: { url: 'http://127.0.0.1:1/{zone}', timeoutSeconds: 1 } }],
-      health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 3 },
-      guardrails: { cooldownSeconds: 2 },
-      traffic: {
-        route53: {
-          hostedZoneId: 'ZTEST1',
-          recordName: 'api.test.',
-          type: 'A',
-          records: [
-            { setIdentifier: 'use1-a', zone: 'us-east-1a', weight: 100 },
-            { setIdentifier: 'use1-b', zone: 'us-east-1b', weight: 100 },
-          ],
-        },
-      },
-    },
-    status,
-  } as StoredPolicy;
-}
+const policyObject = drillPolicyObject;
 
 function drillObject(spec: Record<string, unknown>, status?: Partial<FailoverDrillStatus>): StoredDrill {
   return {

@@ -11,6 +11,7 @@ import {
   failbackWindowMs,
   type StoredDrill,
 } from './drill-step.ts';
+import { drillPolicyObject } from './drill-test-fixtures.ts';
 import type { StoredPolicy } from './policy-reconciler.ts';
 
 const T0 = Date.parse('2026-11-23T10:00:00Z');
@@ -19,29 +20,7 @@ const REF = { namespace: 'team', name: 'drill-a' };
 const WEIGHTS = { 'use1-a': 100, 'use1-b': 100 };
 
 function policyObject(status: Partial<FailoverPolicyStatus> = { weights: WEIGHTS }): StoredPolicy {
-  return {
-    apiVersion: 'failover.io/v1alpha1',
-    kind: 'FailoverPolicy',
-    metadata: { name: 'web', namespace: 'team', generation: 1, uid: 'p-1' },
-    spec: {
-      regions: [{ name: 'us-east-1', role: 'primary', zones: ['us-east-1a', 'us-east-1b'] }],
-      probes: [{ name: 'web', http: { url: 'http://127.0.0.1:1/{zone}', timeoutSeconds: 1 } }],
-      health: { intervalSeconds: 1, failureThreshold: 1, recoveryThreshold: 3 },
-      guardrails: { cooldownSeconds: 2 },
-      traffic: {
-        route53: {
-          hostedZoneId: 'ZTEST1',
-          recordName: 'api.test.',
-          type: 'A',
-          records: [
-            { setIdentifier: 'use1-a', zone: 'us-east-1a', weight: 100 },
-            { setIdentifier: 'use1-b', zone: 'us-east-1b', weight: 100 },
-          ],
-        },
-      },
-    },
-    status,
-  } as unknown as StoredPolicy;
+  return drillPolicyObject(status);
 }
 
 function drillObject(spec: Record<string, unknown> = {}, metadata: StoredDrill['metadata'] = {}): StoredDrill {
