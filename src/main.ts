@@ -177,6 +177,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     metrics: operatorMetrics,
     isLeader: () => manager.isLeader(),
     leadershipValidUntil: () => manager.leadershipValidUntil(),
+    leadershipSignal: () => manager.leadershipSignal(),
     signal: engineSignal,
     onHealthChange: (key, transitions) => {
       if (manager.isLeader()) void events.healthTransitions(key, transitions);

@@ -1,8 +1,12 @@
 // Every AWS call the executor makes goes through one ordered stack of named middleware (the smithy
 // MiddlewareStack idea): the guardrails live here, once, not in the callers.
 //
-//   call ─► dry-run ─► zone-guard ─► retry ─► circuit-breaker ─► rate-limit ─► leader-guard ─► observe ─► timeout ─► fn
-//           (refuse)   (PB-3)        (loop)   (per attempt, PB-8)              (writes: still leading?)  (per attempt)
+//   call ─► dry-run ─► zone-guard ─► leader-scope ─► retry ─► circuit-breaker ─► rate-limit ─►
+//           (refuse)   (PB-3)        (writes: under   (loop)   (per attempt, PB-8)
+//                                     the leadership)
+//        ─► leader-guard ─► observe ─► timeout ─► fn
+//           (writes: still           (per attempt)
+//            leading?)
 //
 // Why this order:
 // - dry-run and zone-guard refuse before anything is spent: no rate-limit grant, no breaker count, no retry of a refusal.
@@ -10,6 +14,8 @@
 //   breaker, is observed and has its own timeout (a retry storm stays inside PB-8's budgets). An open breaker
 //   mid-loop fails the remaining retries fast (CircuitOpenError is not retryable).
 // - the breaker sits outside the rate limiter: failing fast must not wait for (or spend) a grant.
+// - leader-scope (when the process has leader election) sits outside the retry loop: a write runs under the
+//   leadership term's signal, so losing leadership aborts the attempt in flight and any retry wait at once.
 // - the leader guard (when the process has leader election) sits right after the rate limiter: a write that waited
 //   for a grant, or a retry, is checked against the Lease at the moment it would go out, never earlier.
 // - observe sits inside the rate limiter (latency is the service's, not the queue's) and outside the timeout
@@ -25,7 +31,7 @@ import {
   createCircuitBreakers,
 } from './circuit-breaker.ts';
 import { dryRunMiddleware } from './dry-run.ts';
-import { leaderGuardMiddleware } from './leader-guard.ts';
+import { leaderGuardMiddleware, leaderScopeMiddleware } from './leader-guard.ts';
 import { observeMiddleware } from './observe.ts';
 import { createRateLimiter, type RateLimiter, type RateLimits, rateLimitMiddleware } from './rate-limit.ts';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions, retryMiddleware } from './retry.ts';
@@ -54,6 +60,11 @@ export interface CallPipelineDeps {
    * (the simulation, tests) writes are not checked against a Lease.
    */
   leadershipValidUntil?: () => number;
+  /**
+   * The current leadership term's signal (Manager.leadershipSignal; aborted when not leading): writes run under it,
+   * so they stop the moment leadership ends. Without it (the simulation, tests) writes follow only their caller.
+   */
+  leadershipSignal?: () => AbortSignal;
 }
 
 export interface CallPipeline {
@@ -76,6 +87,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
   const middleware: Middleware[] = [
     dryRunMiddleware(),
     zoneGuardMiddleware(deps.isZoneImpaired),
+    ...(deps.leadershipSignal ? [leaderScopeMiddleware(deps.leadershipSignal)] : []),
     retryMiddleware(
       clock,
       deps.random ?? Math.random,

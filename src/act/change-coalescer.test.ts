@@ -5,6 +5,7 @@ import type { DnsRecord } from '../cloud/types.ts';
 import type { PlannedAction } from '../decide/types.ts';
 import { createCallPipeline } from './call-pipeline.ts';
 import { createChangeCoalescer } from './change-coalescer.ts';
+import { LeadershipExpiredError } from './errors.ts';
 import { createExecutor } from './executor.ts';
 import { findEntry } from './journal.ts';
 import { createInMemoryJournalStore } from './journal-store.ts';
@@ -335,5 +336,61 @@ describe('change coalescer', () => {
         signal,
       }),
     ).rejects.toThrow(/shop\/twice name one \(name, type, setIdentifier\) twice/);
+  });
+});
+
+describe('change coalescer and leadership', () => {
+  it('stops a batch in flight and everything queued behind it when leadership ends: nothing is resent', async () => {
+    const clock = createVirtualClock(T0);
+    const cloud = createFakeCloud({ records: [...group(0), ...group(1), ...group(2)] });
+    const rateLimiter = createRateLimiter(clock);
+    const term = new AbortController();
+    const pipeline = createCallPipeline({
+      clock,
+      logger: pino({ level: 'silent' }),
+      isZoneImpaired: () => false,
+      rateLimiter,
+      leadershipSignal: () => term.signal,
+    });
+    const sent: Array<AbortSignal | undefined> = [];
+    const coalescer = createChangeCoalescer({
+      dns: {
+        upsertRecords: (zone, records, comment, opts) => {
+          sent.push(opts?.signal);
+          return cloud.dns.upsertRecords(zone, records, comment, opts);
+        },
+        getChangeStatus: (id, opts) => cloud.dns.getChangeStatus(id, opts),
+      },
+      pipeline,
+      rateLimiter,
+      clock,
+      logger: pino({ level: 'silent' }),
+    });
+    cloud.fail('upsertRecords', { kind: 'hang' });
+    const submit = (i: number) =>
+      coalescer
+        .submit({
+          hostedZoneId: ZONE,
+          records: group(i).map((r) => ({ ...r, weight: 0 })),
+          comment: `drain ${i}`,
+          policy: keyOf(i),
+          signal, // the callers never cancel: only the leadership stops the shared write
+        })
+        .catch((err: unknown) => err);
+    const first = submit(0);
+    for (let i = 0; i < 5 && cloud.callsOf('upsertRecords').length === 0; i++) {
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(cloud.callsOf('upsertRecords')).toHaveLength(1); // policy 0's batch is in flight, hanging
+    const queued = [submit(1), submit(2)]; // queued behind it (one request per hosted zone at a time)
+    await new Promise((r) => setImmediate(r));
+
+    term.abort(new Error('leadership lost'));
+    const results = await Promise.all([first, ...queued]);
+
+    for (const err of results) expect(err).toBeInstanceOf(LeadershipExpiredError);
+    // The hanging batch was aborted, and neither the queued policies nor a split "each on its own" went out.
+    expect(cloud.callsOf('upsertRecords')).toHaveLength(1);
+    expect(sent.map((s) => s?.aborted)).toEqual([true]);
   });
 });

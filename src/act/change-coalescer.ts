@@ -18,7 +18,9 @@
 //   together zero it;
 // - a batch is atomic: if a merged one fails with a non-retryable error, each policy's records are sent on their
 //   own, so one bad policy cannot block the others. A retryable error that outlasted the retries (throttling,
-//   timeouts), an open breaker or shutdown fail every policy in the batch, as they would have failed alone;
+//   timeouts), an open breaker, shutdown or the end of leadership fail every policy in the batch, as they would
+//   have failed alone: the pipeline runs every write under the leadership term, so a deposed leader's batch in
+//   flight or in its retry wait stops at once, and what is still queued is refused before it goes out;
 // - every policy in a batch gets the batch's change id (its journal's requestToken), and the GetChange polls of
 //   one change id are shared by its waiters (`changeStatus`): one poll per interval, not one per policy.
 //
@@ -29,7 +31,7 @@ import type { Logger } from 'pino';
 import { isCloudError } from '../cloud/errors.ts';
 import type { Dns, DnsChangeStatus, DnsRecord } from '../cloud/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
-import { CircuitOpenError } from './errors.ts';
+import { CircuitOpenError, LeadershipExpiredError } from './errors.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import {
   type ChangeBatchLimits,
@@ -248,7 +250,11 @@ export function createChangeCoalescer(deps: ChangeCoalescerDeps): ChangeCoalesce
       // Failed before it held a grant (breaker open, shutdown): everything queued would fail the same way.
       const failed = batch ?? takeBatch(zone);
       // Non-retryable: Route 53 refused the batch as a whole (InvalidChangeBatch…), maybe for one policy's records.
-      const terminal = !(err instanceof CircuitOpenError) && !(isCloudError(err) && err.retryable);
+      // Not a refusal of ours: an open breaker, or leadership ended (the batch was abandoned, nothing is resent).
+      const terminal =
+        !(err instanceof CircuitOpenError) &&
+        !(err instanceof LeadershipExpiredError) &&
+        !(isCloudError(err) && err.retryable);
       if (failed.length > 1 && terminal && !processSignal.aborted) {
         logger.warn(
           { hostedZoneId, policies: failed.length, err, rule: 'PB-8' },

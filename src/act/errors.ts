@@ -77,8 +77,8 @@ export class ActionRejected extends Error {
  * safety margin (leader-guard.ts). Never retried here; the new leader decides from what it observes.
  */
 export class LeadershipExpiredError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'LeadershipExpiredError';
   }
 }

@@ -3,12 +3,46 @@
 // whether this process still leads with a safety margin left. A deposed or paused leader (a long GC pause, SIGSTOP,
 // a partitioned node) whose leadership ran out while a write waited, retried or sat in a coalesced batch refuses it
 // instead of racing the new leader. Reads are never refused: a follower keeps observing.
+//
+// And writes run under the leadership (leader-scope, outside the retry loop): the moment leadership ends — lost, or
+// released at shutdown — an attempt in flight is aborted, a retry's wait ends, and a coalesced batch waiting for its
+// grant gives up, instead of following the process's termination signal for up to a retry deadline.
 
 import { LeadershipExpiredError } from './errors.ts';
 import type { Clock, Middleware } from './types.ts';
 
 /** Writes stop this long before leadership would expire: the time one attempt needs to reach AWS. */
 export const LEADERSHIP_WRITE_MARGIN_MS = 2_000;
+
+/**
+ * `leadership`: the signal of the current leadership term (Manager.leadershipSignal), aborted when not leading.
+ * A write starts only inside a term and runs under its signal; when the term ends first the write fails with
+ * LeadershipExpiredError (the caller's own cancellation keeps its reason).
+ */
+export function leaderScopeMiddleware(leadership: () => AbortSignal): Middleware {
+  return {
+    name: 'leader-scope',
+    wrap: (next) => async (ctx) => {
+      if (!ctx.meta.write) return next(ctx);
+      const term = leadership();
+      if (term.aborted) {
+        throw new LeadershipExpiredError(
+          `${ctx.meta.service} ${ctx.meta.operation} refused: this process does not lead; the leader makes AWS writes`,
+          { cause: term.reason },
+        );
+      }
+      try {
+        return await next({ ...ctx, signal: AbortSignal.any([ctx.signal, term]) });
+      } catch (err) {
+        if (!term.aborted || ctx.signal.aborted) throw err;
+        throw new LeadershipExpiredError(
+          `${ctx.meta.service} ${ctx.meta.operation} abandoned: leadership ended while it was in flight (attempt ${ctx.attempt}); the new leader decides from what it observes`,
+          { cause: err },
+        );
+      }
+    },
+  };
+}
 
 /** `validUntil`: until when (clock ms) this process may act as leader; 0 when not leading. */
 export function leaderGuardMiddleware(

@@ -34,6 +34,11 @@ export interface EngineStackDeps {
    * attempt is checked against it right before it goes out (src/act/leader-guard.ts). Absent in the simulation.
    */
   leadershipValidUntil?: () => number;
+  /**
+   * The current leadership term's signal (Manager.leadershipSignal): every AWS write — the coalescer's shared change
+   * batches included — runs under it and stops when leadership ends. Absent in the simulation.
+   */
+  leadershipSignal?: () => AbortSignal;
   signal: AbortSignal;
   /** Source of jitter (retries, probe start offsets); seeded in the simulation. Default Math.random. */
   random?: () => number;
@@ -84,6 +89,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     isZoneImpaired: (region, zone) => isZoneImpaired(region, zone),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.leadershipValidUntil ? { leadershipValidUntil: deps.leadershipValidUntil } : {}),
+    ...(deps.leadershipSignal ? { leadershipSignal: deps.leadershipSignal } : {}),
     // Every attempt feeds the control-plane signal (PB-1): the operator's own API error rate and latency.
     onCall: (o) => {
       apiStats.record({

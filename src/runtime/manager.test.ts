@@ -224,6 +224,37 @@ describe('Manager', () => {
     expect(exit()).toBe('leadership-lost');
   });
 
+  it("gives writes the leadership term's signal: aborted before leading, live while leading, aborted at its end", async () => {
+    const lease = fakeLeaseStore();
+    lease.holdBy('other');
+    const { clock, informer, manager, start } = setup({
+      leaderElection: { lease: lease.api, leaseRef: { namespace: 'ns', name: 'op' }, identity: 'me' },
+    });
+    manager.addController({ name: 'widgets', informer, reconcile: async () => undefined });
+    const before = manager.leadershipSignal();
+    expect(before.aborted).toBe(true); // never led yet: writes are refused
+    const running = start();
+    await flushMicrotasks();
+    expect(manager.leadershipSignal().aborted).toBe(true); // following
+    await clock.advance(25_000); // the other holder stopped renewing: its lease expired on our clock
+    await flushMicrotasks();
+    expect(manager.isLeader()).toBe(true);
+    const term = manager.leadershipSignal();
+    expect(term.aborted).toBe(false);
+
+    // Leadership lost: the term's signal aborts when leadership ends, before the manager returns.
+    lease.store.failReads = true;
+    let abortedWhileLeaderFlag: boolean | undefined;
+    term.addEventListener('abort', () => {
+      abortedWhileLeaderFlag = manager.isLeader();
+    });
+    await clock.advance(10_000);
+    expect(term.aborted).toBe(true);
+    expect(abortedWhileLeaderFlag).toBe(false); // isLeader() is already false when writes are told to stop
+    expect(await running).toBe('leadership-lost');
+    expect(manager.leadershipSignal().aborted).toBe(true);
+  });
+
   it('runs leader-only runnables only while leading and others always', async () => {
     const lease = fakeLeaseStore();
     lease.holdBy('other');

@@ -65,6 +65,8 @@ export class Manager {
   #started = false;
   #stopping = false;
   #leading = false;
+  /** The current leadership term's work signal; aborted while not leading. */
+  #leadership: AbortSignal = AbortSignal.abort(new Error('not leading'));
 
   constructor(options: ManagerOptions) {
     this.#o = options;
@@ -118,6 +120,16 @@ export class Manager {
     return this.#elector ? this.#elector.leadershipValidUntil() : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * The signal of the current leadership term: it aborts the moment leadership ends (lost, or released at
+   * shutdown once reconciles drained) — before the Lease can pass to anyone else — and is already aborted while
+   * this replica does not lead. AWS writes run under it (src/act/leader-guard.ts), so a deposed leader's write in
+   * flight, retry wait or coalesced batch stops at once, not when the process does.
+   */
+  leadershipSignal(): AbortSignal {
+    return this.#leadership;
+  }
+
   /** Informers synced and not stopping. */
   isReady(): boolean {
     return Object.values(this.#readiness()).every(Boolean);
@@ -164,6 +176,15 @@ export class Manager {
         this.#leading = true;
         const dispatch = AbortSignal.any([leadership, dispatchStop.signal]);
         const work = AbortSignal.any([leadership, workStop.signal]);
+        this.#leadership = work;
+        // Not leading from the moment the term ends, so whoever reacts to its signal already sees isLeader() false.
+        leadership.addEventListener(
+          'abort',
+          () => {
+            this.#leading = false;
+          },
+          { once: true },
+        );
         for (const controller of this.#controllers) {
           // Keys that arrived while following are already queued; resync-on-lead covers any a relist dropped.
           for (const key of controller.informer.keys()) controller.queue.add(key);
