@@ -24,7 +24,7 @@ import { createAwsCloud } from './cloud/aws/index.ts';
 import { createDrillEvents } from './controller/drill-events.ts';
 import { createDrillReconciler, type StoredDrill } from './controller/drill-reconciler.ts';
 import { createWorkerDrillSimulator } from './controller/drill-simulator.ts';
-import { createPolicyJournalStore } from './controller/journal-store.ts';
+import { createPolicyJournalStore, observedBy } from './controller/journal-store.ts';
 import { createPolicyEvents } from './controller/policy-events.ts';
 import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
 import { createPolicyTracker } from './controller/policy-tracker.ts';
@@ -194,7 +194,9 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     reconcile: createPolicyReconciler({
       getPolicy,
       engine,
-      statusWriter,
+      // The journal store saves status.journal with a resourceVersion precondition; our own condition writes move
+      // its base forward when they leave the journal as it was, so they cause no 409 of our own.
+      statusWriter: observedBy(statusWriter, journalStore),
       events,
       finalizers: createFinalizers(kc, resource),
       journal: journalStore,

@@ -3,20 +3,36 @@
 // a crash or a leader change after that point resumes from the stored intent (DESIGN "The journal makes it
 // crash-safe", PB-7).
 //
-// Freshness: `load` prefers the journal this process saved last over the informer's copy, because the informer
-// receives our own write a moment later (a stale read could re-issue an action already Done). The in-memory copy
-// is valid for the life of the process: only the leader saves, and a replica that loses leadership exits (the
-// Manager returns `leadership-lost`), so no other writer can have changed the journal since our last save.
+// One writer, enforced by the apiserver: every save of the journal or of the failover state carries the
+// `resourceVersion` of the object the saved value was based on (a merge patch with metadata.resourceVersion is a
+// precondition). If anything wrote the policy since — a new leader recording its own intent while this one was
+// paused, a person editing the spec — the apiserver answers 409 and nothing is saved: the executor stops before
+// the AWS call the intent was for, and the next reconcile starts again from the stored journal.
+//
+// Freshness: the base of the next save is the object this process last stored (its own save's response), not the
+// informer's copy, because the informer receives our own write a moment later (a stale read could re-issue an
+// action already Done). Our other status writes (the reconciler's conditions) move the base forward only when the
+// object they return still holds exactly the journal and failover state the base holds (`observe`); anything else
+// leaves the base behind, so the next save fails with 409. After a refused or failed save the base is dropped and
+// the next load starts from the informer's copy: a copy older than what is stored just fails again with 409 until
+// the informer catches up.
 
+import { isDeepStrictEqual } from 'node:util';
 import type { JournalStore } from '../act/journal-store.ts';
 import type { FailoverPolicyStatus, FailoverState, JournalEntry } from '../api/index.ts';
 import type { FailoverStore } from '../engine/failover-store.ts';
 import type { StatusWriter } from '../runtime/index.ts';
-import { splitKey } from '../runtime/index.ts';
+import { ConflictError, splitKey } from '../runtime/index.ts';
+
+/** What the store reads of a policy: its resourceVersion and the two fields it owns. */
+export interface JournalHolder {
+  metadata?: { resourceVersion?: string };
+  status?: { journal?: JournalEntry[]; failover?: FailoverState };
+}
 
 export interface PolicyJournalStoreDeps {
   /** Reads the cached policy (the informer). */
-  getPolicy(key: string): { status?: { journal?: JournalEntry[]; failover?: FailoverState } } | undefined;
+  getPolicy(key: string): JournalHolder | undefined;
   statusWriter: StatusWriter<Partial<FailoverPolicyStatus>>;
 }
 
@@ -24,37 +40,115 @@ export interface PolicyJournalStoreDeps {
 export interface PolicyJournalStore extends JournalStore, FailoverStore {
   /** Drops the in-memory copy (the policy was deleted). */
   forget(key: string): void;
+  /**
+   * The policy as another status write of this process stored it: the base moves to its resourceVersion only if
+   * it still holds the journal and failover state the base holds.
+   */
+  observe(key: string, stored: JournalHolder): void;
+}
+
+/** The object a save is based on: its resourceVersion and the journal and failover state it held. */
+interface Base {
+  resourceVersion: string | undefined;
+  journal: JournalEntry[];
+  failover: FailoverState | undefined;
 }
 
 export function createPolicyJournalStore(deps: PolicyJournalStoreDeps): PolicyJournalStore {
-  const saved = new Map<string, JournalEntry[]>();
-  const failovers = new Map<string, FailoverState>();
+  const bases = new Map<string, Base>();
+
+  /** The base of the next save: the last object we stored, else the informer's copy (remembered from now on). */
+  function baseOf(key: string): Base {
+    const known = bases.get(key);
+    if (known) return known;
+    const stored = deps.getPolicy(key);
+    const base: Base = {
+      resourceVersion: stored?.metadata?.resourceVersion,
+      journal: structuredClone(stored?.status?.journal ?? []),
+      failover: structuredClone(stored?.status?.failover),
+    };
+    bases.set(key, base);
+    return base;
+  }
+
+  async function saveStatus(key: string, status: Partial<FailoverPolicyStatus>, next: Omit<Base, 'resourceVersion'>) {
+    const base = baseOf(key);
+    let stored: JournalHolder;
+    try {
+      stored = await deps.statusWriter.patchStatus(splitKey(key), {
+        status,
+        ...(base.resourceVersion === undefined ? {} : { resourceVersion: base.resourceVersion }),
+      });
+    } catch (err) {
+      // Refused or unknown: whether it landed or not, the next load starts from what the apiserver shows.
+      if (bases.get(key) === base) bases.delete(key);
+      if (err instanceof ConflictError) {
+        throw new ConflictError(
+          `status of ${key} changed since resourceVersion ${base.resourceVersion} that this save was based on (another leader, or an edit): not saved, nothing done`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    bases.set(key, baseFrom(stored, next));
+  }
+
   return {
     async loadFailover(key) {
-      const mine = failovers.get(key) ?? deps.getPolicy(key)?.status?.failover;
-      return mine === undefined ? undefined : structuredClone(mine);
+      const { failover } = baseOf(key);
+      return failover === undefined ? undefined : structuredClone(failover);
     },
     async saveFailover(key, state) {
       // Saved before the step it records is taken: the apiserver has it when this resolves.
-      await deps.statusWriter.patchStatus(splitKey(key), { status: { failover: structuredClone(state) } });
-      failovers.set(key, structuredClone(state));
+      await saveStatus(key, { failover: structuredClone(state) }, { journal: baseOf(key).journal, failover: state });
     },
     async load(key) {
-      const mine = saved.get(key);
-      if (mine) return structuredClone(mine);
-      const stored = deps.getPolicy(key)?.status?.journal ?? [];
-      return structuredClone(stored);
+      return structuredClone(baseOf(key).journal);
     },
     async save(key, journal) {
-      // A merge patch replaces the array whole; no resourceVersion precondition: we are the only writer (leader).
-      await deps.statusWriter.patchStatus(splitKey(key), {
-        status: { journal: structuredClone(journal) },
-      });
-      saved.set(key, structuredClone(journal));
+      // A merge patch replaces the array whole, and only over the object it was based on.
+      await saveStatus(key, { journal: structuredClone(journal) }, { journal, failover: baseOf(key).failover });
+    },
+    observe(key, stored) {
+      const base = bases.get(key);
+      const resourceVersion = stored.metadata?.resourceVersion;
+      if (!base || resourceVersion === undefined) return;
+      const same =
+        sameJson(stored.status?.journal ?? [], base.journal) && sameJson(stored.status?.failover, base.failover);
+      if (same) base.resourceVersion = resourceVersion;
     },
     forget(key) {
-      saved.delete(key);
-      failovers.delete(key);
+      bases.delete(key);
+    },
+  };
+}
+
+/**
+ * The base after a save: the fields as the apiserver stored them (after its pruning and defaulting, so `observe`
+ * compares like with like), or as saved when the response does not show them.
+ */
+function baseFrom(stored: JournalHolder, saved: Omit<Base, 'resourceVersion'>): Base {
+  const status = stored.status;
+  return {
+    resourceVersion: stored.metadata?.resourceVersion,
+    journal: structuredClone(status?.journal ?? saved.journal),
+    failover: structuredClone(status && 'failover' in status ? status.failover : saved.failover),
+  };
+}
+
+/** Equal as JSON: absent and undefined fields alike, key order ignored. */
+function sameJson(a: unknown, b: unknown): boolean {
+  const plain = (v: unknown) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+  return isDeepStrictEqual(plain(a), plain(b));
+}
+
+/** A status writer whose every stored object is shown to the journal store, so its base follows our own writes. */
+export function observedBy<S>(writer: StatusWriter<S>, store: Pick<PolicyJournalStore, 'observe'>): StatusWriter<S> {
+  return {
+    async patchStatus(ref, patch) {
+      const stored = await writer.patchStatus(ref, patch);
+      store.observe(`${ref.namespace}/${ref.name}`, stored as JournalHolder);
+      return stored;
     },
   };
 }
