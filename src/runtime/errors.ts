@@ -18,6 +18,11 @@ export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
 }
 
+/** A Kubernetes API call got no answer within its deadline (api-timeout.ts). Retryable; it may have taken effect. */
+export class ApiTimeoutError extends Error {
+  override readonly name = 'ApiTimeoutError';
+}
+
 export function isTerminalError(err: unknown): err is TerminalError {
   return err instanceof TerminalError;
 }

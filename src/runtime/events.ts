@@ -1,5 +1,6 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { KUBE_API_TIMEOUT_MS, withRequestTimeout } from './api-timeout.ts';
 import type { Clock } from './clock.ts';
 import { httpStatusOf } from './errors.ts';
 
@@ -176,9 +177,13 @@ function rfc3339(ms: number): string {
 /** An EventSink over client-node's CoreV1Api. */
 export function createEventSink(kubeConfig: KubeConfig): EventSink {
   const api = kubeConfig.makeApiClient(CoreV1Api);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const timeout = withRequestTimeout(KUBE_API_TIMEOUT_MS);
+  const mergePatch = withRequestTimeout(
+    KUBE_API_TIMEOUT_MS,
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   return {
-    create: (namespace, body) => api.createNamespacedEvent({ namespace, body }),
+    create: (namespace, body) => api.createNamespacedEvent({ namespace, body }, timeout),
     patch: (namespace, name, body) => api.patchNamespacedEvent({ namespace, name, body }, mergePatch),
   };
 }

@@ -5,6 +5,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { KUBE_API_TIMEOUT_MS, withRequestTimeout } from './api-timeout.ts';
 import { NotFoundError, translateApiError } from './errors.ts';
 import type { ResourceRef } from './informer.ts';
 import type { ObjectRef } from './keys.ts';
@@ -84,7 +85,10 @@ export function createFinalizersWith(resource: ResourceRef, patchFn: PatchObject
 
 export function createFinalizers(kubeConfig: KubeConfig, resource: ResourceRef): Finalizers {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const mergePatch = withRequestTimeout(
+    KUBE_API_TIMEOUT_MS,
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   return createFinalizersWith(
     resource,
     (request) => api.patchNamespacedCustomObject(request, mergePatch) as Promise<KubernetesObject>,

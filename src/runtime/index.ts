@@ -1,5 +1,6 @@
 // The controller runtime: generic Kubernetes machinery, independent of failover logic.
 export { AbortedError, raceAbort } from './abort.ts';
+export { KUBE_API_TIMEOUT_MS, requestTimeoutMiddleware, withRequestTimeout } from './api-timeout.ts';
 export type { Clock } from './clock.ts';
 export {
   Controller,
@@ -8,7 +9,14 @@ export {
   type ReconcileResult,
   type Reconciler,
 } from './controller.ts';
-export { ConflictError, httpStatusOf, isTerminalError, NotFoundError, TerminalError } from './errors.ts';
+export {
+  ApiTimeoutError,
+  ConflictError,
+  httpStatusOf,
+  isTerminalError,
+  NotFoundError,
+  TerminalError,
+} from './errors.ts';
 export {
   createEventSink,
   EVENT_DEFAULTS,

@@ -1,6 +1,7 @@
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { raceAbort } from './abort.ts';
+import { withRequestTimeout } from './api-timeout.ts';
 import { type Clock, sleepQuietly } from './clock.ts';
 import { httpStatusOf } from './errors.ts';
 import { objectKey } from './keys.ts';
@@ -362,23 +363,28 @@ function statusError(object: unknown): Error {
   });
 }
 
+/** Deadline of one list page: a hung list would otherwise stall the list-watch loop for good. */
+export const LIST_PAGE_TIMEOUT_MS = 30_000;
+
 /**
- * Builds an informer for a custom resource from a KubeConfig: lists through `CustomObjectsApi`, watches through
- * client-node's `Watch`.
+ * Builds an informer for a custom resource from a KubeConfig: lists through `CustomObjectsApi` (each page with a
+ * deadline; a timed-out page is a failed list, retried with backoff), watches through client-node's `Watch` (its
+ * own connect and inactivity timeout).
  */
 export function createCustomResourceInformer<T extends KubernetesObject>(
   kubeConfig: KubeConfig,
   options: Omit<InformerOptions<T>, 'list' | 'watch'>,
 ): Informer<T> {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const timeout = withRequestTimeout(LIST_PAGE_TIMEOUT_MS);
   const watcher = new Watch(kubeConfig);
   const { group, version, plural } = options.resource;
   const { namespace, labelSelector } = options;
   const list: ListFn<T> = async ({ limit, continueToken }) => {
     const common = { group, version, plural, limit, _continue: continueToken, labelSelector };
     const page: unknown = namespace
-      ? await api.listNamespacedCustomObject({ ...common, namespace })
-      : await api.listClusterCustomObject(common);
+      ? await api.listNamespacedCustomObject({ ...common, namespace }, timeout)
+      : await api.listClusterCustomObject(common, timeout);
     return page as ListPage<T>;
   };
   return new Informer<T>({

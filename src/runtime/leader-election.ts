@@ -1,5 +1,6 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { withRequestTimeout } from './api-timeout.ts';
 import { type Clock, sleepQuietly } from './clock.ts';
 import { ConflictError, httpStatusOf, translateApiError } from './errors.ts';
 
@@ -305,14 +306,25 @@ function micro(ms: number): V1MicroTime {
   return new V1MicroTime(ms);
 }
 
+/**
+ * Deadline of one Lease call. The elector abandons an attempt at the renew deadline anyway; this closes the request
+ * itself, well inside the retry period, so a hung call neither lingers nor holds a socket.
+ */
+export const LEASE_CALL_TIMEOUT_MS = 5_000;
+
 /** A LeaseApi over client-node's CoordinationV1Api for the Lease `namespace/name`. */
-export function createLeaseApi(kubeConfig: KubeConfig, ref: { namespace: string; name: string }): LeaseApi {
+export function createLeaseApi(
+  kubeConfig: KubeConfig,
+  ref: { namespace: string; name: string },
+  timeoutMs: number = LEASE_CALL_TIMEOUT_MS,
+): LeaseApi {
   const api = kubeConfig.makeApiClient(CoordinationV1Api);
+  const timeout = withRequestTimeout(timeoutMs);
   const what = `lease ${ref.namespace}/${ref.name}`;
   return {
     async get() {
       try {
-        return await api.readNamespacedLease(ref);
+        return await api.readNamespacedLease(ref, timeout);
       } catch (err) {
         if (httpStatusOf(err) === 404) return undefined;
         throw err;
@@ -320,14 +332,14 @@ export function createLeaseApi(kubeConfig: KubeConfig, ref: { namespace: string;
     },
     async create(lease) {
       try {
-        return await api.createNamespacedLease({ namespace: ref.namespace, body: lease });
+        return await api.createNamespacedLease({ namespace: ref.namespace, body: lease }, timeout);
       } catch (err) {
         return translateApiError(err, what);
       }
     },
     async replace(lease) {
       try {
-        return await api.replaceNamespacedLease({ ...ref, body: lease });
+        return await api.replaceNamespacedLease({ ...ref, body: lease }, timeout);
       } catch (err) {
         return translateApiError(err, what);
       }

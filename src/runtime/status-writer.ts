@@ -5,6 +5,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { KUBE_API_TIMEOUT_MS, withRequestTimeout } from './api-timeout.ts';
 import { translateApiError } from './errors.ts';
 import type { ResourceRef } from './informer.ts';
 import type { ObjectRef } from './keys.ts';
@@ -61,8 +62,13 @@ export function createStatusWriterWith<S>(resource: ResourceRef, patchStatusFn: 
   };
 }
 
-export function createStatusWriter<S>(kubeConfig: KubeConfig, resource: ResourceRef): StatusWriter<S> {
+/** `timeoutMs`: deadline of each patch (api-timeout.ts); a timed-out patch may still have been applied. */
+export function createStatusWriter<S>(
+  kubeConfig: KubeConfig,
+  resource: ResourceRef,
+  timeoutMs: number = KUBE_API_TIMEOUT_MS,
+): StatusWriter<S> {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const mergePatch = withRequestTimeout(timeoutMs, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
   return createStatusWriterWith<S>(resource, (request) => api.patchNamespacedCustomObjectStatus(request, mergePatch));
 }
