@@ -76,6 +76,17 @@ describe('PolicyJournalStore: saves with a resourceVersion precondition', () => 
     expect(await store.load(KEY)).toEqual([entry('a1', 'Done')]);
   });
 
+  it('reads the informer copy afresh at each load until it has saved, so an early read pins nothing', async () => {
+    const api = fakeApiserver({ journal: [] });
+    const store = createPolicyJournalStore({ getPolicy: api.getPolicy, statusWriter: api.writer });
+    expect(await store.load(KEY)).toEqual([]); // e.g. read while another replica led
+    api.writeByOther({ journal: [entry('b1', 'Done')] });
+    api.sync();
+    expect(await store.load(KEY)).toEqual([entry('b1', 'Done')]);
+    await store.save(KEY, [entry('b1', 'Done'), entry('a1')]);
+    expect(api.patches.map((p) => p.resourceVersion)).toEqual(['8']);
+  });
+
   it("refuses a stale leader's intent with 409, stores nothing, and starts again from what is stored", async () => {
     const api = fakeApiserver({ journal: [] });
     const stale = createPolicyJournalStore({ getPolicy: api.getPolicy, statusWriter: api.writer });

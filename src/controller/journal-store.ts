@@ -9,9 +9,9 @@
 // paused, a person editing the spec — the apiserver answers 409 and nothing is saved: the executor stops before
 // the AWS call the intent was for, and the next reconcile starts again from the stored journal.
 //
-// Freshness: the base of the next save is the object this process last stored (its own save's response), not the
-// informer's copy, because the informer receives our own write a moment later (a stale read could re-issue an
-// action already Done). Our other status writes (the reconciler's conditions) move the base forward only when the
+// Freshness: once this process has saved, the base of the next save is the object it last stored (its own save's
+// response), not the informer's copy, because the informer receives our own write a moment later (a stale read
+// could re-issue an action already Done). Until then each load reads the informer's copy afresh. Our other status writes (the reconciler's conditions) move the base forward only when the
 // object they return still holds exactly the journal and failover state the base holds (`observe`); anything else
 // leaves the base behind, so the next save fails with 409. After a refused or failed save the base is dropped and
 // the next load starts from the informer's copy: a copy older than what is stored just fails again with 409 until
@@ -52,27 +52,38 @@ interface Base {
   resourceVersion: string | undefined;
   journal: JournalEntry[];
   failover: FailoverState | undefined;
+  /** Stored by this process (kept until refused), rather than read from the informer (read again at each load). */
+  own: boolean;
 }
 
 export function createPolicyJournalStore(deps: PolicyJournalStoreDeps): PolicyJournalStore {
   const bases = new Map<string, Base>();
 
-  /** The base of the next save: the last object we stored, else the informer's copy (remembered from now on). */
-  function baseOf(key: string): Base {
+  /**
+   * The base of the next save. A load takes the last object we stored, else the informer's copy as it is now (a
+   * base read from the informer is read again at the next load, so a replica that read while following starts
+   * from the current copy when it leads); a save uses the base of the load before it.
+   */
+  function baseOf(key: string, reading: boolean): Base {
     const known = bases.get(key);
-    if (known) return known;
+    if (known && (known.own || !reading)) return known;
     const stored = deps.getPolicy(key);
     const base: Base = {
       resourceVersion: stored?.metadata?.resourceVersion,
       journal: structuredClone(stored?.status?.journal ?? []),
       failover: structuredClone(stored?.status?.failover),
+      own: false,
     };
     bases.set(key, base);
     return base;
   }
 
-  async function saveStatus(key: string, status: Partial<FailoverPolicyStatus>, next: Omit<Base, 'resourceVersion'>) {
-    const base = baseOf(key);
+  async function saveStatus(
+    key: string,
+    status: Partial<FailoverPolicyStatus>,
+    next: Pick<Base, 'journal' | 'failover'>,
+  ) {
+    const base = baseOf(key, false);
     let stored: JournalHolder;
     try {
       stored = await deps.statusWriter.patchStatus(splitKey(key), {
@@ -95,19 +106,23 @@ export function createPolicyJournalStore(deps: PolicyJournalStoreDeps): PolicyJo
 
   return {
     async loadFailover(key) {
-      const { failover } = baseOf(key);
+      const { failover } = baseOf(key, true);
       return failover === undefined ? undefined : structuredClone(failover);
     },
     async saveFailover(key, state) {
       // Saved before the step it records is taken: the apiserver has it when this resolves.
-      await saveStatus(key, { failover: structuredClone(state) }, { journal: baseOf(key).journal, failover: state });
+      await saveStatus(
+        key,
+        { failover: structuredClone(state) },
+        { journal: baseOf(key, false).journal, failover: state },
+      );
     },
     async load(key) {
-      return structuredClone(baseOf(key).journal);
+      return structuredClone(baseOf(key, true).journal);
     },
     async save(key, journal) {
       // A merge patch replaces the array whole, and only over the object it was based on.
-      await saveStatus(key, { journal: structuredClone(journal) }, { journal, failover: baseOf(key).failover });
+      await saveStatus(key, { journal: structuredClone(journal) }, { journal, failover: baseOf(key, false).failover });
     },
     observe(key, stored) {
       const base = bases.get(key);
@@ -127,12 +142,13 @@ export function createPolicyJournalStore(deps: PolicyJournalStoreDeps): PolicyJo
  * The base after a save: the fields as the apiserver stored them (after its pruning and defaulting, so `observe`
  * compares like with like), or as saved when the response does not show them.
  */
-function baseFrom(stored: JournalHolder, saved: Omit<Base, 'resourceVersion'>): Base {
+function baseFrom(stored: JournalHolder, saved: Pick<Base, 'journal' | 'failover'>): Base {
   const status = stored.status;
   return {
     resourceVersion: stored.metadata?.resourceVersion,
     journal: structuredClone(status?.journal ?? saved.journal),
     failover: structuredClone(status && 'failover' in status ? status.failover : saved.failover),
+    own: true,
   };
 }
 
