@@ -59,6 +59,26 @@ describe('honest status', () => {
     expect(condition(s, 'FailedOver')).toMatchObject({ status: 'False', reason: 'NoFailover' });
   });
 
+  it('a drain that just failed names the AWS error code and when the backoff lets it try again', () => {
+    const i = input({ health: health(ZONE_A_DOWN) });
+    const drain = plan(i).actions.find((a) => a.action.kind === 'SetWeights')!;
+    const error = new CloudError({
+      kind: 'retryable',
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      code: 'InternalFailure',
+      message: 'We encountered an internal error',
+    });
+    const { s } = status(i, { done: [], skipped: [], alreadyDone: [], deferred: [], failed: { action: drain, error } });
+    expect(condition(s, 'FailingOver')).toMatchObject({
+      reason: 'ActionFailing',
+      message: expect.stringMatching(
+        /failed: InternalFailure: We encountered an internal error; next attempt at 2026-11-23T10:00:0/,
+      ),
+    });
+    expect(condition(s, 'Ready')?.status).toBe('False');
+  });
+
   it('a drain sent but not shown by Route 53 yet is ChangePending; once observed it is FailedOver ZoneDrained', () => {
     const i = input({ health: health(ZONE_A_DOWN) });
     const pending = status(i, { done: [], skipped: [], alreadyDone: [], deferred: [] }).s;

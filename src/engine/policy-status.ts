@@ -2,6 +2,7 @@
 // Pure: the same inputs give the same status. Times come in as epoch ms and leave as RFC 3339.
 
 import type { ExecutionResult } from '../act/executor.ts';
+import { actionBackoffMs } from '../act/executor.ts';
 import type { JournalEntry } from '../act/journal.ts';
 import type {
   Condition,
@@ -12,6 +13,7 @@ import type {
   PendingApproval,
 } from '../api/index.ts';
 import { ConditionStatus, ConditionType, Reason } from '../api/index.ts';
+import { isCloudError } from '../cloud/errors.ts';
 import { isWritablePrimary } from '../decide/database-failover.ts';
 import type { CloudObservation, Plan } from '../decide/types.ts';
 import { healthConditions, regionStatuses, rfc3339, zoneStatuses } from '../health/health-status.ts';
@@ -144,10 +146,12 @@ function failingAction(inp: StatusInputs): { text: string } | undefined {
     };
   }
   if (execution?.failed) {
-    const next =
-      execution.requeueAfterMs === undefined ? '' : `; next attempt after ${rfc3339(now + execution.requeueAfterMs)}`;
+    const { action, error } = execution.failed;
+    const code = isCloudError(error) && !error.message.includes(error.code) ? `${error.code}: ` : '';
+    const attempts = inp.journal.find((e) => e.id === action.id)?.attempts ?? 1;
+    const nextAt = Math.max(now + (execution.requeueAfterMs ?? 0), now + actionBackoffMs(attempts, action.id));
     return {
-      text: `${execution.failed.action.action.kind} ${execution.failed.action.id} failed: ${execution.failed.error.message}${next}`,
+      text: `${action.action.kind} ${action.id} failed${attempts > 1 ? ` (attempt ${attempts})` : ''}: ${code}${error.message}; next attempt at ${rfc3339(nextAt)}`,
     };
   }
   return undefined;
