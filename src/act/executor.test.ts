@@ -401,7 +401,7 @@ describe('executor', () => {
     expect(result.deferred).toEqual([launch]);
     expect(cloud.callsOf('upsertRecords')).toHaveLength(1);
     expect(cloud.callsOf('runInstances')).toHaveLength(0);
-    expect(findEntry(store.peek(KEY), drain.id)).toMatchObject({ state: 'Failed', error: 'denied' });
+    expect(findEntry(store.peek(KEY), drain.id)).toMatchObject({ state: 'Failed', error: 'AccessDenied: denied' });
     expect(events.at(-1)).toMatchObject({ type: 'Warning', reason: 'ActionFailed', rule: 'PB-5' });
   });
 
