@@ -17,7 +17,7 @@
 // Dry run: nothing is written (no AWS write, no journal change); every action is reported as `wouldDo`.
 
 import type { Logger } from 'pino';
-import { isCloudError } from '../cloud/errors.ts';
+import { errorText } from '../cloud/errors.ts';
 import type { Cloud } from '../cloud/types.ts';
 import { fingerprint } from '../decide/action-ids.ts';
 import type { Plan, PlannedAction, SkippedAction } from '../decide/types.ts';
@@ -265,10 +265,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           }
 
           // The journal names the AWS error code too: "We encountered an internal error" alone says little.
-          const text =
-            isCloudError(error) && !error.message.includes(error.code)
-              ? `${error.code}: ${error.message}`
-              : error.message;
+          const text = errorText(error);
           journal = recordFailed(journal, action.id, clock.now(), text);
           await journalStore.save(policyKey, journal);
           result.failed = { action, error };

@@ -45,3 +45,8 @@ export class CloudError extends Error {
 export function isCloudError(err: unknown): err is CloudError {
   return err instanceof CloudError;
 }
+
+/** An error as a person reads it: a CloudError's message led by its AWS error code unless it names it already. */
+export function errorText(err: Error): string {
+  return isCloudError(err) && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
+}

@@ -13,7 +13,7 @@ import type {
   PendingApproval,
 } from '../api/index.ts';
 import { ConditionStatus, ConditionType, Reason } from '../api/index.ts';
-import { isCloudError } from '../cloud/errors.ts';
+import { errorText } from '../cloud/errors.ts';
 import { isWritablePrimary } from '../decide/database-failover.ts';
 import type { CloudObservation, Plan } from '../decide/types.ts';
 import { healthConditions, regionStatuses, rfc3339, zoneStatuses } from '../health/health-status.ts';
@@ -56,9 +56,8 @@ export function buildPolicyStatus(inp: StatusInputs): FailoverPolicyStatus {
   const previous = policy.status ?? {};
   const generation = policy.metadata.generation;
   const primaryRegion = policy.spec.regions.find((r) => r.role === 'primary')?.name;
-  // The plan's writer wins: after a promotion the old primary may be visible and writable again, but the writer
-  // record (and so every write) goes where the plan put it (PB-7).
-  // An unpromoted replica is never shown as the writer: the plan's writer counts once it is observed writable.
+  // The plan's writer wins once RDS shows it writable (after a promotion the old primary may be writable again, but
+  // the writer record sends every write where the plan put it, PB-7); an unpromoted replica is never the writer.
   const desired = plan.desiredWriter;
   const desiredDb = desired && observation.databases.find((d) => d.id === desired.dbInstanceIdentifier);
   const writer =
@@ -147,11 +146,10 @@ function failingAction(inp: StatusInputs): { text: string } | undefined {
   }
   if (execution?.failed) {
     const { action, error } = execution.failed;
-    const code = isCloudError(error) && !error.message.includes(error.code) ? `${error.code}: ` : '';
     const attempts = inp.journal.find((e) => e.id === action.id)?.attempts ?? 1;
     const nextAt = Math.max(now + (execution.requeueAfterMs ?? 0), now + actionBackoffMs(attempts, action.id));
     return {
-      text: `${action.action.kind} ${action.id} failed${attempts > 1 ? ` (attempt ${attempts})` : ''}: ${code}${error.message}; next attempt at ${rfc3339(nextAt)}`,
+      text: `${action.action.kind} ${action.id} failed${attempts > 1 ? ` (attempt ${attempts})` : ''}: ${errorText(error)}; next attempt at ${rfc3339(nextAt)}`,
     };
   }
   return undefined;
