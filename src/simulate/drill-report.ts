@@ -41,7 +41,10 @@ export interface DrillReport {
   passed: boolean;
   /** Scenario seconds from the first fault to the first zone leaving Healthy. */
   detectionSeconds: number | null;
-  /** Scenario seconds from the first fault to the first weight change performed. */
+  /**
+   * Scenario seconds from the first fault to the first weight change INSYNC in the simulated Route 53 (what
+   * resolvers answer), not to the end of the operator's action; null when no weight change became INSYNC in the run.
+   */
   trafficShiftedSeconds: number | null;
   /** Scenario seconds from the first fault to service restored (traffic off the bad zones; writer moved if needed). */
   rtoSeconds: number | null;
@@ -99,9 +102,10 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
   const origin =
     (firstDetection ? firstFaultOn(scenario, firstDetection, policy, firstDetection.at) : undefined) ?? faultAt;
   const firstShift = actions.find((a) => a.kind === 'SetWeights' && a.at >= origin);
+  const shiftedAt = firstShift === undefined ? undefined : trafficShiftedAt(inp, origin, firstShift.at);
   const promotions = actions.filter((a) => a.kind === 'PromoteReplica');
   const failedOverAt = timeline.find((e) => e.kind === 'phase' && e.state === 'FailedOver' && e.at >= origin)?.at;
-  const rto = promotions.length > 0 ? failedOverAt : firstShift?.at;
+  const rto = promotions.length > 0 ? failedOverAt : shiftedAt;
   const lag = finalStatus?.lastFailover?.rpoSeconds;
   const rpo = promotions.length > 0 ? (lag === undefined ? null : Math.round(lag * 10) / 10) : 0;
 
@@ -115,7 +119,7 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
     policy: `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`,
     passed: violations.length === 0 && expectations.every((e) => e.passed),
     detectionSeconds: firstDetection ? firstDetection.at - origin : null,
-    trafficShiftedSeconds: firstShift ? firstShift.at - origin : null,
+    trafficShiftedSeconds: shiftedAt === undefined ? null : shiftedAt - origin,
     rtoSeconds: rto === undefined ? null : rto - origin,
     rpoSeconds: rpo,
     actions,
@@ -126,6 +130,33 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
     ...(finalStatus?.activeWriter ? { activeWriter: finalStatus.activeWriter } : {}),
     durationSeconds: inp.endsAtSeconds,
   };
+}
+
+/**
+ * When resolvers first answered with moved weights: the INSYNC time of the first change to the policy's weighted
+ * records submitted at or after the origin, read from the simulated Route 53 itself. Undefined when that change was
+ * still PENDING at the end of the run. Without such a change in the cloud's log (an action that changed nothing),
+ * the action's own end stands.
+ */
+function trafficShiftedAt(inp: ReportInputs, origin: number, actionAt: number): number | undefined {
+  const r53 = inp.policy.spec.traffic?.route53;
+  if (r53 === undefined) return actionAt;
+  const name = r53.recordName.toLowerCase();
+  const ids = new Set(r53.records.map((r) => r.setIdentifier));
+  const fromMs = inp.epochMs + origin * 1000;
+  const change = inp.sim.dns
+    .changes()
+    .find(
+      (c) =>
+        c.submittedAt >= fromMs &&
+        c.hostedZoneId === r53.hostedZoneId &&
+        c.records.some(
+          (r) => r.name.toLowerCase() === name && r.setIdentifier !== undefined && ids.has(r.setIdentifier),
+        ),
+    );
+  if (change === undefined) return actionAt;
+  const at = Math.round((change.insyncAt - inp.epochMs) / 1000);
+  return at <= inp.endsAtSeconds ? at : undefined;
 }
 
 interface CheckContext extends ReportInputs {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type FailoverPolicy, loadManifests } from '../../../src/api/index.ts';
 import { loadScenario, parseScenario } from '../../../src/scenarios/index.ts';
-import { runSimulation } from '../../../src/simulate/run-simulation.ts';
+import { runSimulation, SIMULATION_EPOCH_MS } from '../../../src/simulate/run-simulation.ts';
 
 function examplePolicy(file: string): FailoverPolicy {
   const [doc] = loadManifests(readFileSync(file, 'utf8'), file);
@@ -50,6 +50,20 @@ describe('built-in scenarios against the two-region example policy', () => {
     expect(JSON.parse(firstDrain!.detail!)).toMatchObject({ 'use1-a': 0 });
     expect(report.skipped.some((s) => s.rule === 'PB-3' && s.zone === 'us-east-1a')).toBe(true);
     expect(report.rpoSeconds).toBe(0);
+  }, 120_000);
+
+  it('zone outage: traffic counts as shifted when the simulated Route 53 has the drain INSYNC, not when the action ends', async () => {
+    const { report, sim } = await runSimulation({ policy: twoRegion, scenario: loadScenario('zone-outage') });
+    const fault = Math.min(...loadScenario('zone-outage').events.map((e) => e.at * 60));
+    const drain = report.actions.find((a) => a.kind === 'SetWeights')!;
+    const change = sim.dns
+      .changes()
+      .find((c) => c.submittedAt >= SIMULATION_EPOCH_MS + fault * 1000 && c.records.some((r) => r.setIdentifier))!;
+    const insyncAt = Math.round((change.insyncAt - SIMULATION_EPOCH_MS) / 1000);
+    // Propagation takes 30-60 s in the simulator; the action hands back before the change is INSYNC.
+    expect(insyncAt).toBeGreaterThan(drain.at);
+    expect(report.trafficShiftedSeconds).toBe(insyncAt - fault);
+    expect(report.rtoSeconds).toBe(report.trafficShiftedSeconds);
   }, 120_000);
 
   it('region outage: our own promotion never makes the standby look unhealthy; every region is Healthy after recovery', async () => {
