@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
-import { isTerminalError } from './errors.ts';
+import { ConflictError, isTerminalError } from './errors.ts';
 import type { Informer } from './informer.ts';
 import { type ObjectRef, splitKey } from './keys.ts';
 import { WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './work-queue.ts';
@@ -108,7 +108,18 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
       }
       const retries = this.queue.numRequeues(key);
       const retryInMs = this.queue.addRateLimited(key);
-      this.#logger.error({ ...log, err, retries, retryInMs, rule: 'PB-8' }, 'Reconcile failed; requeued with backoff');
+      if (err instanceof ConflictError) {
+        // Optimistic concurrency doing its job (someone wrote the object first): re-read and retry, not an alarm.
+        this.#logger.info(
+          { ...log, err: err.message, retries, retryInMs },
+          'Reconcile conflicted; requeued to re-read',
+        );
+      } else {
+        this.#logger.error(
+          { ...log, err, retries, retryInMs, rule: 'PB-8' },
+          'Reconcile failed; requeued with backoff',
+        );
+      }
       return 'error';
     }
     this.queue.forget(key);
