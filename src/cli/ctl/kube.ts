@@ -11,6 +11,7 @@ import {
   POLICY_PLURAL,
   VERSION,
 } from '../../api/index.ts';
+import { ApiTimeoutError, KUBE_API_TIMEOUT_MS, withRequestTimeout } from '../../runtime/index.ts';
 
 /** An error meant for the person at the terminal: one line, and the exit code that goes with it. */
 export class CtlError extends Error {
@@ -66,6 +67,12 @@ export function toCtlError(error: unknown, ctx: RequestContext): CtlError {
           2,
         );
     }
+  }
+  if (error instanceof ApiTimeoutError || (error as { cause?: unknown })?.cause instanceof ApiTimeoutError) {
+    return new CtlError(
+      `the Kubernetes API at ${ctx.server} did not answer ${ctx.verb} ${ctx.resource} in time; check the cluster and retry`,
+      2,
+    );
   }
   return new CtlError(
     `cannot reach the Kubernetes API at ${ctx.server}: ${networkReason(error)}; check your kubeconfig/context`,
@@ -138,11 +145,19 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
   return kc;
 }
 
-export function createPolicyKube(kc: KubeConfig, opts: { namespace?: string } = {}): PolicyKube {
+export function createPolicyKube(
+  kc: KubeConfig,
+  opts: { namespace?: string /** Deadline of each API call; default KUBE_API_TIMEOUT_MS. */; timeoutMs?: number } = {},
+): PolicyKube {
   const api = kc.makeApiClient(CustomObjectsApi);
   const server = kc.getCurrentCluster()?.server ?? '(no server)';
   const namespace = opts.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  // Every call has a deadline (client-node sets none): a silent apiserver fails the command instead of hanging it.
+  const timed = withRequestTimeout(opts.timeoutMs ?? KUBE_API_TIMEOUT_MS);
+  const mergePatch = withRequestTimeout(
+    opts.timeoutMs ?? KUBE_API_TIMEOUT_MS,
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
   const call = async <T>(ctx: Omit<RequestContext, 'server' | 'namespace'>, fn: () => Promise<unknown>) => {
     try {
       return (await fn()) as T;
@@ -158,20 +173,28 @@ export function createPolicyKube(kc: KubeConfig, opts: { namespace?: string } = 
     namespace,
     server,
     user: kc.getCurrentUser()?.name,
-    getPolicy: (name) => call({ ...P, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...policy, name })),
+    getPolicy: (name) =>
+      call({ ...P, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...policy, name }, timed)),
     listPolicies: async () =>
-      (await call<{ items: FailoverPolicy[] }>({ ...P, verb: 'list' }, () => api.listNamespacedCustomObject(policy)))
-        .items,
+      (
+        await call<{ items: FailoverPolicy[] }>({ ...P, verb: 'list' }, () =>
+          api.listNamespacedCustomObject(policy, timed),
+        )
+      ).items,
     patchPolicy: (name, body) =>
       call({ ...P, verb: 'patch', name }, () => api.patchNamespacedCustomObject({ ...policy, name, body }, mergePatch)),
     createDrill: (body) =>
       call({ ...D, verb: 'create', name: body.metadata.name }, () =>
-        api.createNamespacedCustomObject({ ...drill, body: { ...body, apiVersion: API_VERSION } }),
+        api.createNamespacedCustomObject({ ...drill, body: { ...body, apiVersion: API_VERSION } }, timed),
       ),
-    getDrill: (name) => call({ ...D, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...drill, name })),
+    getDrill: (name) =>
+      call({ ...D, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...drill, name }, timed)),
     listDrills: async () =>
-      (await call<{ items: FailoverDrill[] }>({ ...D, verb: 'list' }, () => api.listNamespacedCustomObject(drill)))
-        .items,
+      (
+        await call<{ items: FailoverDrill[] }>({ ...D, verb: 'list' }, () =>
+          api.listNamespacedCustomObject(drill, timed),
+        )
+      ).items,
     patchDrill: (name, body) =>
       call({ ...D, verb: 'patch', name }, () => api.patchNamespacedCustomObject({ ...drill, name, body }, mergePatch)),
   };
