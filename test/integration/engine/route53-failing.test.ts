@@ -5,7 +5,10 @@
 //    policy's write budget in every minute and thin out as the backoff grows; the status says the drain is failing
 //    (FailingOver ActionFailing, Ready False) and not that the zone was drained; once Route 53 answers, the drain
 //    lands and FailedOver follows what moto shows.
-// 2. GetChange fails after ChangeResourceRecordSets accepted the change: the drain is Done (unconfirmed), not Failed,
+// 2. A Throttling storm: every Route 53 call answers Throttling for a minute. The operator's own calls stay under
+//    the account limit (5/s) in every second and its writes inside the budget; FailedOver is never claimed while moto
+//    shows the zone serving; once the storm ends the drain lands.
+// 3. GetChange fails after ChangeResourceRecordSets accepted the change: the drain is Done (unconfirmed), not Failed,
 //    and the status follows the observed weights.
 
 import type { Route53Client } from '@aws-sdk/client-route-53';
@@ -160,4 +163,58 @@ describe('Route 53 record changes failing', () => {
     expect(condition(settled, 'FailingOver')?.reason).not.toBe('ActionFailing');
     suite.probes.answers.clear();
   }, 120_000);
+
+  it('a Throttling storm on every Route 53 call: under 5 calls a second, writes inside the budget, no false FailedOver', async () => {
+    const tb = testbed();
+    suite.probes.answers.clear();
+    const record = 'api.r53-throttled.test.';
+    const zoneId = await createWeightedZone(r53, 'r53-throttled.test.', record);
+    const op = suite.start(ns, 'r53-throttled');
+    await createPolicy(kc, ns, budgetedPolicy('storm', zoneId, record));
+    await waitHealthy(kc, ns, 'storm').catch((err) => {
+      throw new Error(`${err}\noperator log:\n${op.tail()}`);
+    });
+
+    const calls = new ProxyCallRecorder((e) => e.service === 'route53').start();
+    await tb.faults.add({
+      service: 'route53',
+      error: { status: 400, code: 'Throttling', message: 'Rate exceeded' },
+    });
+    suite.probes.answers.set('us-east-1b', 503);
+    const stormStart = Date.now();
+    while (Date.now() - stormStart < 60_000) {
+      const s = await statusOf(kc, ns, 'storm');
+      if (condition(s, 'FailedOver')?.status === 'True') {
+        expect(await motoWeights(r53, zoneId)).toMatchObject({ 'use1-b': 0 }); // only true if Route 53 shows it
+      }
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+    await calls.poll();
+    const all = calls.calls.map((c) => Date.parse(c.at)).sort((a, b) => a - b);
+    expect(all.length).toBeGreaterThan(0);
+    let perSecond = 0;
+    for (let i = 0, j = 0; i < all.length; i++) {
+      while (all[i]! - all[j]! >= 1_000) j++;
+      perSecond = Math.max(perSecond, i - j + 1);
+    }
+    expect(perSecond).toBeLessThanOrEqual(5);
+    const writes = calls.calls.filter((c) => c.action === 'ChangeResourceRecordSets').map((c) => Date.parse(c.at));
+    expect(maxPerMinute(writes)).toBeLessThanOrEqual(BUDGET);
+    expect(await motoWeights(r53, zoneId)).toMatchObject({ 'use1-b': 100 });
+
+    await tb.faults.clear();
+    await eventually(
+      'use1-b drained in moto after the storm',
+      async () => ((await motoWeights(r53, zoneId))['use1-b'] === 0 ? true : undefined),
+      180_000,
+    ).catch((err) => {
+      throw new Error(`${err}\noperator log:\n${op.tail()}`);
+    });
+    await eventually('FailedOver ZoneDrained', async () => {
+      const s = await statusOf(kc, ns, 'storm');
+      return condition(s, 'FailedOver')?.reason === 'ZoneDrained' ? s : undefined;
+    });
+    await calls.stop();
+    suite.probes.answers.clear();
+  }, 330_000);
 });
