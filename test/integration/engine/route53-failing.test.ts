@@ -60,17 +60,23 @@ function maxPerMinute(times: number[]): number {
   return best;
 }
 
+/** A weighted zone in moto, an operator process and a budgeted policy, Healthy before the test's faults start. */
+async function budgetedOperator(domain: string, operator: string, name: string) {
+  suite.probes.answers.clear();
+  const record = `api.${domain}`;
+  const zoneId = await createWeightedZone(r53, domain, record);
+  const op = suite.start(ns, operator);
+  await createPolicy(kc, ns, budgetedPolicy(name, zoneId, record));
+  await waitHealthy(kc, ns, name).catch((err) => {
+    throw new Error(`${err}\noperator log:\n${op.tail()}`);
+  });
+  return { zoneId, op };
+}
+
 describe('Route 53 record changes failing', () => {
   it('stays inside the write budget, backs off, and reports the drain as failing until it lands', async () => {
     const tb = testbed();
-    suite.probes.answers.clear();
-    const record = 'api.r53-failing.test.';
-    const zoneId = await createWeightedZone(r53, 'r53-failing.test.', record);
-    const op = suite.start(ns, 'r53-failing');
-    await createPolicy(kc, ns, budgetedPolicy('web', zoneId, record));
-    await waitHealthy(kc, ns, 'web').catch((err) => {
-      throw new Error(`${err}\noperator log:\n${op.tail()}`);
-    });
+    const { zoneId, op } = await budgetedOperator('r53-failing.test.', 'r53-failing', 'web');
 
     const writes = new ProxyCallRecorder((e) => e.action === 'ChangeResourceRecordSets').start();
     await tb.faults.add({
@@ -166,14 +172,7 @@ describe('Route 53 record changes failing', () => {
 
   it('a Throttling storm on every Route 53 call: under 5 calls a second, writes inside the budget, no false FailedOver', async () => {
     const tb = testbed();
-    suite.probes.answers.clear();
-    const record = 'api.r53-throttled.test.';
-    const zoneId = await createWeightedZone(r53, 'r53-throttled.test.', record);
-    const op = suite.start(ns, 'r53-throttled');
-    await createPolicy(kc, ns, budgetedPolicy('storm', zoneId, record));
-    await waitHealthy(kc, ns, 'storm').catch((err) => {
-      throw new Error(`${err}\noperator log:\n${op.tail()}`);
-    });
+    const { zoneId, op } = await budgetedOperator('r53-throttled.test.', 'r53-throttled', 'storm');
 
     const calls = new ProxyCallRecorder((e) => e.service === 'route53').start();
     await tb.faults.add({
