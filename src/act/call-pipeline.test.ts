@@ -39,6 +39,7 @@ describe('call pipeline', () => {
       'retry',
       'circuit-breaker',
       'rate-limit',
+      'breaker-recheck',
       'observe',
       'timeout',
     ]);

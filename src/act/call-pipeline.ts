@@ -4,9 +4,9 @@
 //   call ─► dry-run ─► zone-guard ─► leader-scope ─► retry ─► circuit-breaker ─► rate-limit ─►
 //           (refuse)   (PB-3)        (writes: under   (loop)   (per attempt, PB-8)
 //                                     the leadership)
-//        ─► leader-guard ─► observe ─► timeout ─► fn
-//           (writes: still           (per attempt)
-//            leading?)
+//        ─► leader-guard ─► breaker-recheck ─► observe ─► timeout ─► fn
+//           (writes: still   (opened while               (per attempt)
+//            leading?)        we waited?)
 //
 // Why this order:
 // - dry-run and zone-guard refuse before anything is spent: no rate-limit grant, no breaker count, no retry of a refusal.
@@ -16,6 +16,8 @@
 // - the breaker sits outside the rate limiter: failing fast must not wait for (or spend) a grant.
 // - leader-scope (when the process has leader election) sits outside the retry loop: a write runs under the
 //   leadership term's signal, so losing leadership aborts the attempt in flight and any retry wait at once.
+// - breaker-recheck sits after the rate limiter (beside the leader guard, both checks of the moment): an attempt admitted while the breaker was closed may wait
+//   seconds for its grant; if the breaker opened meanwhile, it fails fast instead of going out.
 // - the leader guard (when the process has leader election) sits right after the rate limiter: a write that waited
 //   for a grant, or a retry, is checked against the Lease at the moment it would go out, never earlier.
 // - observe sits inside the rate limiter (latency is the service's, not the queue's) and outside the timeout
@@ -25,6 +27,7 @@
 
 import type { Logger } from 'pino';
 import {
+  breakerRecheckMiddleware,
   type CircuitBreakerOptions,
   type CircuitBreakers,
   circuitBreakerMiddleware,
@@ -100,6 +103,7 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
     circuitBreakerMiddleware(breakers),
     rateLimitMiddleware(deps.rateLimiter ?? createRateLimiter(clock, deps.rateLimits)),
     ...(deps.leadershipValidUntil ? [leaderGuardMiddleware(clock, deps.leadershipValidUntil)] : []),
+    breakerRecheckMiddleware(),
     observeMiddleware(clock, logger, deps.onCall ?? (() => {})),
     timeoutMiddleware(clock, {
       ...DEFAULT_TIMEOUT_OPTIONS,

@@ -134,4 +134,47 @@ describe('circuit breaker', () => {
     expect(sent).toBeLessThanOrEqual(8); // open after 5 unanswered attempts (4 per call, retries included)
     await expect(clock.run(pipeline.call(list, async () => 'answered'))).resolves.toBe('answered');
   });
+
+  it('sends nothing more once it opens, not even writes admitted earlier that were still waiting for their budget', async () => {
+    const clock = createVirtualClock();
+    const pipeline = createCallPipeline({
+      clock,
+      logger: pino({ level: 'silent' }),
+      isZoneImpaired: () => false,
+      random: seededRandom(3),
+      retry: { maxAttempts: 1 },
+    });
+    // One policy with a budget of 6 a minute (one per 10 s): eight drains queue at once, all admitted by the
+    // closed breaker, then wait for their grants one by one.
+    const change: CallMeta = {
+      service: 'route53',
+      region: 'us-east-1',
+      operation: 'ChangeResourceRecordSets',
+      write: true,
+      idempotent: true,
+      policy: 'shop/web',
+      maxWritesPerMinute: 6,
+    };
+    const sentAt: number[] = [];
+    const outcomes = await clock.run(
+      Promise.allSettled(
+        Array.from({ length: 8 }, () =>
+          pipeline.call(change, async () => {
+            sentAt.push(clock.now());
+            throw new CloudError({
+              kind: 'retryable',
+              service: 'route53',
+              operation: 'ChangeResourceRecordSets',
+              code: 'InternalFailure',
+              message: 'We encountered an internal error.',
+            });
+          }),
+        ),
+      ),
+    );
+    // The fifth unanswered attempt opens the breaker; the three still waiting fail fast when their grant comes.
+    expect(sentAt).toHaveLength(5);
+    const reasons = outcomes.map((o) => (o.status === 'rejected' ? o.reason : undefined));
+    expect(reasons.filter((r) => r instanceof CircuitOpenError)).toHaveLength(3);
+  });
 });

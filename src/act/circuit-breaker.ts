@@ -14,6 +14,12 @@
 // Any other outcome (success, throttled, busy, not-found, terminal) proves the service answered and resets the
 // count. A call the caller itself cancelled proves nothing and changes nothing.
 //
+// The breaker is checked twice: when the call enters (before any rate-limit wait, so failing fast spends no grant)
+// and again right before the attempt goes out (`breakerRecheckMiddleware`, after the rate limiter). A write admitted
+// while the breaker was closed can wait many seconds for its policy's budget; if the breaker opened meanwhile it
+// must not go out, or a queue of admitted writes keeps reaching a failing control plane at the budget's pace with
+// the breaker open. Only the half-open trial goes out while the breaker is not closed.
+//
 // Hand-written rather than cockatiel's CircuitBreakerPolicy: cockatiel reads Date.now() for its half-open timing
 // and has no clock injection, so in the simulation's virtual time a breaker would stay open for real seconds.
 
@@ -52,7 +58,11 @@ export const DEFAULT_CIRCUIT_BREAKER_OPTIONS: CircuitBreakerOptions = {
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export interface CircuitBreaker {
-  execute<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` if the breaker admits the call. `fn` gets `recheck`, which throws CircuitOpenError if the breaker is
+   * no longer closed and this call is not its half-open trial: call it right before the attempt goes out.
+   */
+  execute<T>(fn: (recheck: () => void) => Promise<T>): Promise<T>;
   state(): CircuitState;
 }
 
@@ -109,8 +119,13 @@ export function createCircuitBreaker(
         if (trialInFlight) throw new CircuitOpenError({ ...id, retryAfterMs: Math.min(coolOffMs, 1_000) });
         trialInFlight = true;
       }
+      const recheck = () => {
+        if (isTrial || state === 'closed') return;
+        const remaining = openedAt + coolOffMs - clock.now();
+        throw new CircuitOpenError({ ...id, retryAfterMs: remaining > 0 ? remaining : Math.min(coolOffMs, 1_000) });
+      };
       try {
-        const result = await fn();
+        const result = await fn(recheck);
         answered();
         return result;
       } catch (err) {
@@ -163,6 +178,19 @@ export function circuitBreakerMiddleware(breakers: CircuitBreakers): Middleware 
     wrap: (next) => (ctx) =>
       ctx.meta.probe === true
         ? next(ctx) // probes see the service as it is, never our fail-fast answer
-        : breakers.for(ctx.meta.service, ctx.meta.region, operationClassOf(ctx.meta)).execute(() => next(ctx)),
+        : breakers
+            .for(ctx.meta.service, ctx.meta.region, operationClassOf(ctx.meta))
+            .execute((recheck) => next({ ...ctx, recheckBreaker: recheck })),
+  };
+}
+
+/** The breaker's second look, right before the attempt goes out (after the rate-limit wait; see the header). */
+export function breakerRecheckMiddleware(): Middleware {
+  return {
+    name: 'breaker-recheck',
+    wrap: (next) => (ctx) => {
+      ctx.recheckBreaker?.();
+      return next(ctx);
+    },
   };
 }

@@ -63,6 +63,8 @@ export interface CallContext {
   signal: AbortSignal;
   /** 1 for the first attempt; set by the retry middleware. */
   attempt: number;
+  /** Set by the circuit breaker: throws if the breaker opened since it admitted this attempt (not its trial). */
+  recheckBreaker?: () => void;
   /** The call itself; only the innermost handler invokes it. */
   fn: (signal: AbortSignal) => Promise<unknown>;
 }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createCallPipeline } from '../act/call-pipeline.ts';
+import { createRateLimiter } from '../act/rate-limit.ts';
 import { createVirtualClock } from '../act/testing/virtual-clock.ts';
 import { CloudError } from '../cloud/errors.ts';
 import { createSimCloud } from '../cloud/sim/sim-cloud.ts';
@@ -80,7 +81,17 @@ function fakeDns(records: DnsRecord[], pageSize = 1000) {
 
 function setup(records: DnsRecord[], opts: { maxAgeMs?: number; pageSize?: number } = {}) {
   const clock = createVirtualClock(1_000_000);
-  const pipeline = createCallPipeline({ clock, logger: silent, isZoneImpaired: () => false, random: () => 0.5 });
+  // These tests count listings, not pacing: Route 53's one-every-250-ms pacing would park every second page on the
+  // virtual clock, which only some tests drive.
+  const unpaced = [{ limit: 1_000, windowMs: 1_000 }];
+  const rateLimiter = createRateLimiter(clock, { route53: unpaced }, unpaced);
+  const pipeline = createCallPipeline({
+    clock,
+    logger: silent,
+    isZoneImpaired: () => false,
+    random: () => 0.5,
+    rateLimiter,
+  });
   const fake = fakeDns(records, opts.pageSize);
   const cache = createRecordCache({
     dns: fake.dns,
