@@ -23,6 +23,11 @@ export interface DnsRecord {
   values: string[];
   setIdentifier?: string;
   weight?: number;
+  /**
+   * The Route 53 health check attached to the record (HealthCheckId). Resolvers skip a weighted record whose check
+   * is unhealthy (docs/static-stability.md). An UPSERT without it detaches the check, so writers carry it over.
+   */
+  healthCheckId?: string;
 }
 
 export type DnsChangeStatus = 'PENDING' | 'INSYNC';
@@ -189,12 +194,103 @@ export interface Compute {
   detachVolume(region: RegionName, volumeId: string, opts?: CallOptions): Promise<void>;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// The data-plane traffic path (docs/static-stability.md): Route 53 health checks that follow CloudWatch alarms on a
+// metric the operator publishes. Prepared in steady state through the Route 53 control plane; during an event only
+// CloudWatch (regional, in a region that is not the one protected) is called.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** What Route 53 assumes when CloudWatch has too little data to evaluate the alarm (InsufficientDataHealthStatus). */
+export type InsufficientDataHealthStatus = 'Healthy' | 'Unhealthy' | 'LastKnownStatus';
+
+/** A CLOUDWATCH_METRIC health check bound to one alarm. */
+export interface AlarmHealthCheckSpec {
+  /** Route 53 CallerReference (1–64 chars): the same reference never creates a second check. */
+  callerReference: string;
+  alarm: { region: RegionName; name: string };
+  insufficientDataHealthStatus: InsufficientDataHealthStatus;
+  /** Tags set on the check (ChangeTagsForResource): the policy and record it serves, so it can be found again. */
+  tags: Record<string, string>;
+}
+
+/** A health check as listed. */
+export interface ObservedHealthCheck {
+  id: string;
+  callerReference: string;
+  type: string; // CLOUDWATCH_METRIC for ours
+  /** The alarm it follows, when the service reports it (moto keeps no AlarmIdentifier). */
+  alarm?: { region: RegionName; name: string };
+  insufficientDataHealthStatus?: InsufficientDataHealthStatus;
+  tags: Record<string, string>;
+}
+
+export interface HealthChecks {
+  /**
+   * CreateHealthCheck (type CLOUDWATCH_METRIC) and its tags; resolves with the check's id. Idempotent: when a check
+   * with this callerReference exists already, its id.
+   */
+  createAlarmHealthCheck(spec: AlarmHealthCheckSpec, opts?: CallOptions): Promise<string>;
+  /** The health checks carrying every tag of `tagSelector` (ListHealthChecks, ListTagsForResources). */
+  listHealthChecks(tagSelector: Record<string, string>, opts?: CallOptions): Promise<ObservedHealthCheck[]>;
+}
+
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/**
+ * The alarm behind one record's health check: ALARM when the Maximum of the verdict metric over one period is ≥ 1
+ * (the operator published "drain"), OK when it is 0; missing data is ignored, so the alarm keeps its last state.
+ */
+export interface VerdictAlarmSpec {
+  region: RegionName;
+  name: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  /** 10 or 30 (high resolution) or a multiple of 60. */
+  periodSeconds: number;
+  description: string;
+}
+
+export interface ObservedAlarm {
+  region: RegionName;
+  name: string;
+  state: AlarmState;
+  /** Epoch ms of the last state change, when reported. */
+  stateUpdatedAt?: number;
+  namespace?: string;
+  metricName?: string;
+  dimensions?: Record<string, string>;
+  periodSeconds?: number;
+}
+
+/** One verdict datapoint: 1 = drain this record, 0 = serve it. */
+export interface VerdictDatum {
+  metricName: string;
+  dimensions: Record<string, string>;
+  value: number;
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface Verdicts {
+  /** PutMetricAlarm (creates or overwrites) with the semantics of VerdictAlarmSpec. */
+  putVerdictAlarm(spec: VerdictAlarmSpec, opts?: CallOptions): Promise<void>;
+  /** DescribeAlarms by name; alarms that do not exist are absent from the result. */
+  describeAlarms(region: RegionName, names: string[], opts?: CallOptions): Promise<ObservedAlarm[]>;
+  /** PutMetricData at high resolution (StorageResolution 1); the adapter splits requests at the API's limits. */
+  publishVerdicts(region: RegionName, namespace: string, data: VerdictDatum[], opts?: CallOptions): Promise<void>;
+}
+
 /** Everything the operator can touch. One per process, shared by all policies. */
 export interface Cloud {
   dns: Dns;
   databases: Databases;
   compute: Compute;
   replicaLag: ReplicaLagReader;
+  /** Route 53 health checks (the data-plane path). Absent: every traffic move is a record edit. */
+  healthChecks?: HealthChecks;
+  /** CloudWatch verdict metrics and alarms (the data-plane path). Absent: every traffic move is a record edit. */
+  verdicts?: Verdicts;
 }
 
 export type AwsService = 'route53' | 'rds' | 'ec2' | 'cloudwatch' | 'ebs';
