@@ -41,7 +41,7 @@ export const OPERATION_SERVICES: Readonly<Record<string, readonly AwsService[]>>
   DescribeSnapshots: ['ec2', 'ebs'],
   CreateSnapshot: ['ec2', 'ebs'],
   // CloudWatch
-  GetMetricData: ['cloudwatch'],
+  GetMetricStatistics: ['cloudwatch'],
 };
 
 export const SIM_SERVICES: readonly AwsService[] = ['route53', 'rds', 'ec2', 'ebs', 'cloudwatch'];

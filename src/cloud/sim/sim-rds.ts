@@ -334,7 +334,7 @@ export function createSimRds(
         const zone = states.get(key(region, dbInstanceId))?.db.zone;
         const s: CallScope = {
           service: 'cloudwatch',
-          operation: 'GetMetricData',
+          operation: 'GetMetricStatistics',
           region,
           target: dbInstanceId,
           ...(zone ? { zone } : {}),
