@@ -22,6 +22,7 @@ interface StoredRecord {
   type: string;
   id?: string;
   weight?: number;
+  healthCheckId?: string;
 }
 
 const reversed = (name: string) => name.replace(/\.$/, '').split('.').reverse().join('.');
@@ -59,6 +60,7 @@ function fakeRoute53(records: StoredRecord[], opts: { honourIdentifier?: boolean
       TTL: 60,
       ResourceRecords: [{ Value: '192.0.2.1' }],
       ...(r.id !== undefined ? { SetIdentifier: r.id, Weight: r.weight ?? 0 } : {}),
+      ...(r.healthCheckId !== undefined ? { HealthCheckId: r.healthCheckId } : {}),
     });
     return {
       $metadata: {},
@@ -138,6 +140,16 @@ describe('listRecords', () => {
       { name: '*.example.com.', type: 'A', ttl: 60, values: ['192.0.2.1'], setIdentifier: 'w1', weight: 10 },
       { name: '*.example.com.', type: 'A', ttl: 60, values: ['192.0.2.1'], setIdentifier: 'w2', weight: 20 },
     ]);
+  });
+
+  it('returns the HealthCheckId of a record that has one, and no healthCheckId key on one that does not', async () => {
+    const { clients } = fakeRoute53([
+      { name: 'api.example.com.', type: 'A', id: 'a', weight: 1, healthCheckId: 'hc-a' },
+      { name: 'api.example.com.', type: 'A', id: 'b', weight: 1 },
+    ]);
+    const got = await createRoute53Dns(clients).listRecords('Z1', 'api.example.com.', 'A');
+    expect(got.find((r) => r.setIdentifier === 'a')?.healthCheckId).toBe('hc-a');
+    expect(got.find((r) => r.setIdentifier === 'b')).not.toHaveProperty('healthCheckId');
   });
 
   it('returns nothing, after one request, for a group that does not exist', async () => {
@@ -265,6 +277,18 @@ describe('upsertRecords', () => {
         ],
       },
     });
+  });
+
+  it('carries HealthCheckId on the records that have one (an UPSERT without it would detach the check)', async () => {
+    const { clients, changes } = fakeRoute53([]);
+    await createRoute53Dns(clients).upsertRecords(
+      'Z1',
+      [{ ...records[0]!, healthCheckId: 'hc-a' }, records[1]!],
+      'attach the data-plane check',
+    );
+    const sets = changes[0]?.ChangeBatch?.Changes?.map((c) => c.ResourceRecordSet);
+    expect(sets?.[0]).toMatchObject({ SetIdentifier: 'a', HealthCheckId: 'hc-a' });
+    expect(sets?.[1]).not.toHaveProperty('HealthCheckId');
   });
 
   it('rejects an empty batch without calling Route 53', async () => {

@@ -38,6 +38,7 @@ function toDnsRecord(rr: ResourceRecordSet): DnsRecord {
     values: (rr.ResourceRecords ?? []).flatMap((r) => (r.Value !== undefined ? [r.Value] : [])),
     ...(rr.SetIdentifier !== undefined ? { setIdentifier: rr.SetIdentifier } : {}),
     ...(rr.Weight !== undefined ? { weight: rr.Weight } : {}),
+    ...(rr.HealthCheckId !== undefined ? { healthCheckId: rr.HealthCheckId } : {}),
   };
 }
 
@@ -49,6 +50,8 @@ function toResourceRecordSet(record: DnsRecord): ResourceRecordSet {
     ResourceRecords: record.values.map((Value) => ({ Value })),
     ...(record.setIdentifier !== undefined ? { SetIdentifier: record.setIdentifier } : {}),
     ...(record.weight !== undefined ? { Weight: record.weight } : {}),
+    // An UPSERT without HealthCheckId detaches the record's check: callers carry it over from what they listed.
+    ...(record.healthCheckId !== undefined ? { HealthCheckId: record.healthCheckId } : {}),
   };
 }
 
