@@ -116,6 +116,18 @@ export const recordRules = {
   },
 } as const satisfies Record<string, CelRule>;
 
+/** Rules on `spec.traffic.route53.dataPlane` (self: the dataPlane block). */
+export const dataPlaneRules = {
+  alarmPeriod: {
+    id: 'dataPlane.alarmPeriod',
+    rule: 'self.periodSeconds in [10, 30, 60]',
+    fieldPath: '.periodSeconds',
+    message:
+      'dataPlane.periodSeconds must be 10, 30 or 60: CloudWatch alarms on high-resolution metrics take 10 or 30 s periods, others a multiple of 60 s.',
+    fix: 'Use 10 (fastest), 30 or 60.',
+  },
+} as const satisfies Record<string, CelRule>;
+
 /** Rules on `spec.database.rds` (self: the RDS block). */
 export const rdsRules = {
   replicasInOtherRegions: {
@@ -289,6 +301,16 @@ export const policySpecRules = {
       "'health.regionImpairedWhen.impairedZones exceeds the number of zones listed for primary region ' + self.regions.map(r, r.role == 'primary' ? r.name : '').filter(n, n != '')[0] + ', which could then never be judged impaired'",
     fix: 'Lower impairedZones (the default is 2) or list all zones the service runs in.',
   },
+  signalRegionOutsidePrimary: {
+    id: 'spec.signalRegionOutsidePrimary',
+    rule: "!has(self.traffic) || !has(self.traffic.route53) || !has(self.traffic.route53.dataPlane) || !has(self.traffic.route53.dataPlane.signalRegion) || self.regions.exists(r, r.name == self.traffic.route53.dataPlane.signalRegion && r.role != 'primary')",
+    fieldPath: '.traffic.route53.dataPlane.signalRegion',
+    message:
+      'traffic.route53.dataPlane.signalRegion must be a standby region listed in spec.regions: verdicts published in the region being protected fail with it.',
+    messageExpression:
+      "'traffic.route53.dataPlane.signalRegion ' + self.traffic.route53.dataPlane.signalRegion + (self.regions.exists(r, r.name == self.traffic.route53.dataPlane.signalRegion) ? ' is the primary region: verdicts published there fail with it' : ' is not listed in spec.regions')",
+    fix: 'Name a standby region from spec.regions (or leave signalRegion out to use the first standby region).',
+  },
   manualTargetListed: {
     id: 'spec.manualTargetListed',
     rule: '!has(self.manual) || !has(self.manual.targetRegion) || self.regions.exists(r, r.name == self.manual.targetRegion)',
@@ -379,6 +401,7 @@ export const ALL_RULES: readonly CelRule[] = [
   regionRules,
   route53Rules,
   recordRules,
+  dataPlaneRules,
   rdsRules,
   ec2ComputeRules,
   healthRules,

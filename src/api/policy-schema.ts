@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import {
+  dataPlaneRules,
   ec2ComputeRules,
   healthRules,
   manualRules,
@@ -307,6 +308,54 @@ export const WriterRecordSchema = Type.Object(
   { ...closed, description: 'A record the operator points at the writable primary after a promotion (PB-7).' },
 );
 
+export const DataPlaneSchema = withRules(
+  Type.Object(
+    {
+      mechanism: StringEnum(['HealthChecks', 'RecordEdits'], {
+        default: 'RecordEdits',
+        description:
+          'How a zone is drained during an event. HealthChecks: through Route 53 health checks that follow CloudWatch alarms on a metric the operator publishes in signalRegion (no Route 53 API call during the event; prepared in steady state). RecordEdits: by editing record weights (ChangeResourceRecordSets, a control plane in us-east-1).',
+        fix: 'Use HealthChecks or RecordEdits.',
+      }),
+      signalRegion: Type.Optional(
+        RegionName({
+          description:
+            'Region whose CloudWatch carries the verdict metrics and alarms. Must be listed in spec.regions and not be the primary region: the signal must survive the event it reports. Default: the first standby region.',
+        }),
+      ),
+      namespace: Type.String({
+        minLength: 1,
+        maxLength: 255,
+        pattern: '^[A-Za-z0-9._/#:-]+$',
+        default: 'FailoverOperator',
+        description: 'CloudWatch namespace of the verdict metrics (the IAM policy limits PutMetricData to it).',
+        fix: 'Use letters, digits and . _ / # : - (no spaces), at most 255 characters.',
+      }),
+      periodSeconds: Type.Integer({
+        format: 'int32',
+        minimum: 10,
+        maximum: 60,
+        default: 10,
+        description:
+          'Period of the verdict alarms: 10 or 30 (high-resolution alarms) or 60. Shorter drains sooner and costs more.',
+        fix: 'Use 10, 30 or 60.',
+      }),
+      insufficientDataHealthStatus: StringEnum(['LastKnownStatus', 'Healthy', 'Unhealthy'], {
+        default: 'LastKnownStatus',
+        description:
+          'What Route 53 assumes when the alarm has no data (the operator is gone, or its metric stopped). LastKnownStatus keeps the last decision: a drained zone stays drained and a serving zone keeps serving (docs/static-stability.md).',
+        fix: 'Use LastKnownStatus (recommended), Healthy or Unhealthy.',
+      }),
+    },
+    {
+      ...closed,
+      default: {},
+      description: 'The data-plane traffic path: moving traffic without editing Route 53 records during an event.',
+    },
+  ),
+  dataPlaneRules.alarmPeriod,
+);
+
 export const Route53TrafficSchema = withRules(
   Type.Object(
     {
@@ -325,6 +374,7 @@ export const Route53TrafficSchema = withRules(
         description: 'The weighted records, one per zone or region, matched by SetIdentifier (at most 100).',
       }),
       writerRecord: Type.Optional(WriterRecordSchema),
+      dataPlane: DataPlaneSchema,
     },
     { ...closed, description: 'Route 53 weighted records that steer traffic between zones and regions (PB-5).' },
   ),
@@ -766,6 +816,7 @@ export type RegionSpec = Static<typeof RegionSpecSchema>;
 export type ProbeSpec = Static<typeof ProbeSchema>;
 export type HealthSpec = Static<typeof HealthSpecSchema>;
 export type Route53Traffic = Static<typeof Route53TrafficSchema>;
+export type DataPlaneSpec = Static<typeof DataPlaneSchema>;
 export type WeightedRecord = Static<typeof WeightedRecordSchema>;
 export type RdsDatabase = Static<typeof RdsDatabaseSchema>;
 export type DbInstanceRef = Static<typeof DbInstanceRefSchema>;

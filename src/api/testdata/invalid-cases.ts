@@ -198,6 +198,34 @@ export const INVALID_POLICIES: InvalidCase[] = [
     path: 'spec.traffic.route53.records',
     message: 'record use1-c targets a zone or region that is not listed in spec.regions',
   },
+  {
+    name: 'verdicts published in the region they protect',
+    base: 'two-region-rds',
+    mutate: (p) => {
+      p.spec.traffic.route53.dataPlane = { mechanism: 'HealthChecks', signalRegion: 'us-east-1' };
+    },
+    path: 'spec.traffic.route53.dataPlane.signalRegion',
+    message:
+      'traffic.route53.dataPlane.signalRegion us-east-1 is the primary region: verdicts published there fail with it',
+  },
+  {
+    name: 'verdicts published in an unlisted region',
+    base: 'two-region-rds',
+    mutate: (p) => {
+      p.spec.traffic.route53.dataPlane = { signalRegion: 'eu-west-1' };
+    },
+    path: 'spec.traffic.route53.dataPlane.signalRegion',
+    message: 'traffic.route53.dataPlane.signalRegion eu-west-1 is not listed in spec.regions',
+  },
+  {
+    name: 'a verdict alarm period CloudWatch has no alarms for',
+    base: 'two-region-rds',
+    mutate: (p) => {
+      p.spec.traffic.route53.dataPlane = { periodSeconds: 20 };
+    },
+    path: 'spec.traffic.route53.dataPlane.periodSeconds',
+    message: 'dataPlane.periodSeconds must be 10, 30 or 60',
+  },
   // CEL + schema: health and durations
   {
     name: 'failureThreshold zero',
