@@ -1,12 +1,14 @@
-// The real cloud: the four adapters over one shared, per-region client cache. Built once in the composition root
-// and shared by all policies.
+// The real cloud: the adapters (Route 53 records and health checks, RDS, EC2, CloudWatch ReplicaLag and verdicts)
+// over one shared, per-region client cache. Built once in the composition root and shared by all policies.
 
 import type { Cloud } from '../types.ts';
 import { type AwsClientsConfig, createAwsClients } from './clients.ts';
 import { createCloudWatchReplicaLag } from './cloudwatch.ts';
+import { createCloudWatchVerdicts } from './cloudwatch-verdicts.ts';
 import { createEc2Compute } from './ec2.ts';
 import { createRdsDatabases } from './rds.ts';
 import { createRoute53Dns } from './route53.ts';
+import { createRoute53HealthChecks } from './route53-health-checks.ts';
 
 export type { AwsCallRecord, AwsClients, AwsClientsConfig } from './clients.ts';
 export { CALL_RECORDER_MIDDLEWARE, createAwsClients, ROUTE53_REGION } from './clients.ts';
@@ -21,6 +23,8 @@ export interface AwsCloudConfig extends AwsClientsConfig {
 }
 
 export interface AwsCloud extends Cloud {
+  healthChecks: NonNullable<Cloud['healthChecks']>;
+  verdicts: NonNullable<Cloud['verdicts']>;
   /** Closes the clients' sockets (on shutdown). */
   destroy(): void;
 }
@@ -35,6 +39,8 @@ export function createAwsCloud(config: AwsCloudConfig): AwsCloud {
       clients,
       config.replicaLagWindowSeconds !== undefined ? { windowSeconds: config.replicaLagWindowSeconds } : {},
     ),
+    healthChecks: createRoute53HealthChecks(clients),
+    verdicts: createCloudWatchVerdicts(clients),
     destroy: () => clients.destroy(),
   };
 }

@@ -19,6 +19,18 @@ const SERVICE_PREFIX: Record<string, string> = {
 /** Needed by RunInstances with a launch template, though no command of that name is sent. */
 const SUPPORTING_ACTIONS = new Set(['ec2:CreateTags', 'iam:PassRole']);
 
+/**
+ * Mutating actions that IAM authorizes on Resource "*" only (no required resource type in the Service Authorization
+ * Reference), with the condition that must narrow each one (undefined: none exists).
+ *  - route53:CreateHealthCheck has no resource type (list_amazonroute53).
+ *  - cloudwatch:PutMetricData has no required resource type; the cloudwatch:namespace condition key limits it to the
+ *    operator's namespace (AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+ */
+const UNSCOPED_WRITES: Record<string, unknown> = {
+  'route53:CreateHealthCheck': undefined,
+  'cloudwatch:PutMetricData': { StringEquals: { 'cloudwatch:namespace': 'FailoverOperator' } },
+};
+
 interface Statement {
   Sid?: string;
   Effect: string;
@@ -92,13 +104,32 @@ describe('docs/iam-policy.json', () => {
     }
   });
 
-  it('scopes mutating calls to resources (only describe-style calls use Resource "*")', () => {
+  it('scopes mutating calls to resources (only describe-style calls use Resource "*", and the documented exceptions)', () => {
     for (const statement of policy.Statement) {
       if (!asList(statement.Resource).includes('*')) continue;
       for (const action of asList(statement.Action)) {
+        if (action in UNSCOPED_WRITES) {
+          const condition = UNSCOPED_WRITES[action];
+          if (condition !== undefined) expect(statement.Condition, `${statement.Sid}: ${action}`).toEqual(condition);
+          continue;
+        }
         expect(action, `${statement.Sid}: ${action} on "*"`).toMatch(/:(Describe|Get|List)[A-Za-z]+$/);
       }
     }
+  });
+
+  it('binds the data-plane path to health checks, to failover-operator-* alarms and to the operator namespace', () => {
+    const statementsOf = (action: string) => policy.Statement.filter((s) => asList(s.Action).includes(action));
+    const resourcesOf = (action: string) => statementsOf(action).flatMap((s) => asList(s.Resource));
+    for (const action of ['route53:ChangeTagsForResource', 'route53:ListTagsForResources']) {
+      expect(resourcesOf(action), action).toEqual(['arn:aws:route53:::healthcheck/*']);
+    }
+    for (const action of ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms']) {
+      expect(resourcesOf(action), action).toEqual(['arn:aws:cloudwatch:*:ACCOUNT_ID:alarm:failover-operator-*']);
+    }
+    const publish = statementsOf('cloudwatch:PutMetricData');
+    expect(publish).toHaveLength(1);
+    expect(publish[0]?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'FailoverOperator' } });
   });
 
   it('grants Route 53 changes on hosted zones and GetChange on change ARNs', () => {
