@@ -1,10 +1,19 @@
 // The simulated cloud (see sim-cloud.ts).
 export type { CallLog, CallOutcome, CallScope, SimCallRecord } from './sim-call-log.ts';
 export { createSimCloud, type SimCloud, type SimCloudOptions } from './sim-cloud.ts';
-export { ROUTE53_CONTROL_PLANE_REGION, type SimDns, type SimDnsOptions, trafficShareOf } from './sim-dns.ts';
+export type { SimAlarmTransition, SimCloudWatch, SimCloudWatchOptions, SimDatapoint } from './sim-cloudwatch.ts';
+export {
+  answeredRecords,
+  ROUTE53_CONTROL_PLANE_REGION,
+  type SimDns,
+  type SimDnsOptions,
+  type SimRecordHealth,
+  trafficShareOf,
+} from './sim-dns.ts';
 export type { EbsStall, LaunchMode, SimEc2, SimEc2Options, SimVolumeSpec, ZoneConnectivity } from './sim-ec2.ts';
 export type { EndpointCondition, EndpointHealth, ProbeAnswer, SimEndpoints, SimFetch } from './sim-endpoints.ts';
 export { type FaultRule, OPERATION_SERVICES, operationsOf, type SimFaults } from './sim-faults.ts';
+export type { HealthStatus, SimHealthCheck, SimHealthChecks, SimHealthChecksOptions } from './sim-health-checks.ts';
 export type { SimRds, SimRdsOptions } from './sim-rds.ts';
 export {
   DEFAULT_POLICY_SHAPE,

@@ -2,17 +2,20 @@
 // injected clock, plus a control surface for scenarios (faults, zone states, endpoint health, replica lag) and
 // the evidence drill reports need (call log, traffic shares, writable instances).
 //
-// One file per concern: sim-dns (Route 53), sim-rds (RDS + CloudWatch ReplicaLag), sim-ec2 (EC2/EBS),
+// One file per concern: sim-dns (Route 53 records), sim-health-checks (Route 53 health checks on CloudWatch alarms),
+// sim-cloudwatch (verdict metrics and alarms), sim-rds (RDS + CloudWatch ReplicaLag), sim-ec2 (EC2/EBS),
 // sim-faults (injected control-plane faults), sim-endpoints (probe targets), sim-call-log (what was called).
 // Randomness is seeded: the same seed, topology and calls give the same run.
 
 import type { Clock } from '../../clock.ts';
 import type { Cloud, RegionName, ReplicaLagReader, ZoneName } from '../types.ts';
 import { type CallLog, createCallLog } from './sim-call-log.ts';
+import { createSimCloudWatch, type SimCloudWatch, type SimCloudWatchOptions } from './sim-cloudwatch.ts';
 import { createSimDns, type SimDns, type SimDnsOptions } from './sim-dns.ts';
 import { createSimEc2, type SimEc2, type SimEc2Options } from './sim-ec2.ts';
 import { createSimEndpoints, type ProbeAnswer, type SimEndpoints } from './sim-endpoints.ts';
 import { createSimFaults, type SimFaults } from './sim-faults.ts';
+import { createSimHealthChecks, type SimHealthChecks, type SimHealthChecksOptions } from './sim-health-checks.ts';
 import { createRandomSource } from './sim-random.ts';
 import { createSimRds, type SimRds, type SimRdsOptions } from './sim-rds.ts';
 import type { SimTopology } from './sim-topology.ts';
@@ -24,6 +27,10 @@ export interface SimCloudOptions {
   dns?: SimDnsOptions;
   rds?: SimRdsOptions;
   ec2?: SimEc2Options;
+  /** Verdict alarms: evaluation delay after each period. */
+  cloudwatch?: SimCloudWatchOptions;
+  /** Route 53 health checks: how far behind their alarms they are, list page size, quota. */
+  healthChecks?: SimHealthChecksOptions;
 }
 
 export interface SimCloud extends Cloud {
@@ -31,6 +38,10 @@ export interface SimCloud extends Cloud {
   databases: SimRds;
   compute: SimEc2;
   replicaLag: ReplicaLagReader;
+  /** Route 53 CLOUDWATCH_METRIC health checks; healthStatus() is what resolvers use. */
+  healthChecks: SimHealthChecks;
+  /** CloudWatch verdict metrics and alarms per region; alarmState() for scenarios and reports. */
+  verdicts: SimCloudWatch;
   endpoints: SimEndpoints;
   faults: SimFaults;
   calls: CallLog;
@@ -56,7 +67,14 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
   const faults = createSimFaults(random);
   const calls = createCallLog();
   const ctx = { clock, faults, log: calls };
-  const dns = createSimDns(ctx, random, options.dns);
+  const verdicts = createSimCloudWatch(ctx, options.cloudwatch);
+  // Resolvers ask the health checks, whose calls share Route 53's throttle with the record calls: built in turn.
+  let healthChecks: SimHealthChecks | undefined;
+  const dns = createSimDns(ctx, random, options.dns, {
+    exists: (id) => healthChecks?.exists(id) ?? false,
+    healthy: (id) => healthChecks?.isHealthy(id) ?? true,
+  });
+  healthChecks = createSimHealthChecks(ctx, { cloudwatch: verdicts, admit: dns.admit }, options.healthChecks);
   const rds = createSimRds(ctx, options.rds);
   const ec2 = createSimEc2(ctx, options.ec2);
   const endpoints = createSimEndpoints(clock, random);
@@ -81,6 +99,8 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
     databases: rds,
     compute: ec2,
     replicaLag: rds.replicaLag,
+    healthChecks,
+    verdicts,
     endpoints,
     faults,
     calls,

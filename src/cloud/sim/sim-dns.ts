@@ -7,7 +7,14 @@
 //   first `priorRequestWindowMs` (default 15 s) of its propagation. After that window a new change is accepted and
 //   queued behind it (never INSYNC before an earlier change), so a retrying caller always makes progress;
 // - Throttling above 5 requests per second, account-wide, across every Route 53 call (refused calls do not count);
-// - all-zero weights: when every record of a weighted group has weight 0, traffic is spread EQUALLY.
+// - all-zero weights: when every record of a weighted group has weight 0, traffic is spread EQUALLY;
+// - health checks (HealthCheckId): an UPSERT without one detaches the record's check (the record is replaced
+//   whole); a HealthCheckId that does not exist is refused with NoSuchHealthCheck. Resolvers choose among a
+//   weighted group as Route 53 documents ("How Amazon Route 53 chooses records when health checking is
+//   configured"): a record without a health check is always healthy; first the healthy records with weight > 0,
+//   shared by weight; when every record with weight > 0 is unhealthy, the healthy zero-weight records, equally;
+//   when no record is healthy, as if all were healthy (by weight, all-zero weights equally). Health comes from the
+//   injected SimRecordHealth (sim-health-checks.ts) at the moment resolvers answer.
 // The record-editing control plane is in us-east-1, so calls are logged (and faulted) in that region.
 
 import type { CallOptions, Dns, DnsChangeStatus, DnsRecord, DnsRecordPage } from '../types.ts';
@@ -44,9 +51,24 @@ export interface SimDnsChange {
   insyncAt: number;
 }
 
+/** What resolvers know of health checks (sim-health-checks.ts). Without one, every check exists and is healthy. */
+export interface SimRecordHealth {
+  exists(healthCheckId: string): boolean;
+  /** The check's status now, as Route 53's resolvers use it. */
+  healthy(healthCheckId: string): boolean;
+}
+
 export interface SimDns extends Dns {
   addHostedZone(spec: SimHostedZoneSpec): void;
-  /** Effective share of traffic (0..1) per set identifier, as resolvers answer now. All-zero weights: equal. */
+  /**
+   * Route 53's account-wide front door: throws Throttling above the request rate, else counts the request. Every
+   * simulated Route 53 call passes here first (health-check calls too: the limit is per account, not per API).
+   */
+  admit(scope: CallScope): void;
+  /**
+   * Effective share of traffic (0..1) per set identifier, as resolvers answer now: health checks first (see the
+   * header), then weights; all-zero weights: equal.
+   */
   trafficShare(hostedZoneId: string, name: string, type: string): Record<string, number>;
   /** What resolvers answer now (changes applied only once INSYNC). */
   servedRecords(hostedZoneId: string, name: string, type: string): DnsRecord[];
@@ -68,7 +90,12 @@ const recordKey = (name: string, type: string, setIdentifier?: string) =>
 
 const copyRecord = (r: DnsRecord): DnsRecord => ({ ...r, values: [...r.values] });
 
-export function createSimDns(ctx: SimCallContext, random: RandomSource, options: SimDnsOptions = {}): SimDns {
+export function createSimDns(
+  ctx: SimCallContext,
+  random: RandomSource,
+  options: SimDnsOptions = {},
+  health: SimRecordHealth = { exists: () => true, healthy: () => true },
+): SimDns {
   const propagation = options.propagationMs ?? { min: 30_000, max: 60_000 };
   const priorWindow = options.priorRequestWindowMs ?? 15_000;
   const perSecond = options.requestsPerSecond ?? 5;
@@ -86,7 +113,7 @@ export function createSimDns(ctx: SimCallContext, random: RandomSource, options:
   });
 
   /** Account-wide rate limit; runs before faults, like the real front door. */
-  const throttle = (s: CallScope) => () => {
+  const admit = (s: CallScope): void => {
     const now = ctx.clock.now();
     recentRequests = recentRequests.filter((t) => t > now - 1000);
     if (recentRequests.length >= perSecond) {
@@ -99,6 +126,7 @@ export function createSimDns(ctx: SimCallContext, random: RandomSource, options:
     }
     recentRequests.push(now);
   };
+  const throttle = (s: CallScope) => () => admit(s);
 
   /** Moves changes that reached INSYNC into the resolvers' view. */
   function sync(zone: HostedZone): void {
@@ -137,6 +165,10 @@ export function createSimDns(ctx: SimCallContext, random: RandomSource, options:
           throw invalid(`Weight of ${r.setIdentifier} must be an integer within 0..255, got ${r.weight}`);
         }
       }
+      if (r.healthCheckId !== undefined && !health.exists(r.healthCheckId)) {
+        // Route 53's own code; the AWS adapters classify it terminal (src/cloud/aws/errors.ts).
+        throw simError(s, 'terminal', 'NoSuchHealthCheck', `No health check exists with the ID ${r.healthCheckId}`);
+      }
     }
   }
 
@@ -150,6 +182,8 @@ export function createSimDns(ctx: SimCallContext, random: RandomSource, options:
       }
       zones.set(spec.id, zone);
     },
+
+    admit,
 
     listRecords(hostedZoneId, name, type, opts?: CallOptions) {
       const s = scope('ListResourceRecordSets', hostedZoneId);
@@ -256,7 +290,7 @@ export function createSimDns(ctx: SimCallContext, random: RandomSource, options:
     },
 
     trafficShare(hostedZoneId, name, type) {
-      return trafficShareOf(dns.servedRecords(hostedZoneId, name, type));
+      return trafficShareOf(dns.servedRecords(hostedZoneId, name, type), (id) => health.healthy(id));
     },
 
     changes: () => changes,
@@ -267,13 +301,33 @@ export function createSimDns(ctx: SimCallContext, random: RandomSource, options:
 /**
  * Route 53's weighted routing: each record gets weight / sum of weights; when every weight is 0, traffic is
  * spread equally across all of them (AWS-FACTS.md). A record without a set identifier is keyed ''.
+ * With `healthy` (health checks attached), Route 53's choice among healthy records comes first:
+ * answeredRecords().
  */
-export function trafficShareOf(records: DnsRecord[]): Record<string, number> {
+export function trafficShareOf(
+  records: DnsRecord[],
+  healthy?: (healthCheckId: string) => boolean,
+): Record<string, number> {
   const share: Record<string, number> = {};
-  if (records.length === 0) return share;
-  const total = records.reduce((sum, r) => sum + (r.weight ?? 0), 0);
-  for (const r of records) {
-    share[r.setIdentifier ?? ''] = total === 0 ? 1 / records.length : (r.weight ?? 0) / total;
+  for (const r of records) share[r.setIdentifier ?? ''] = 0;
+  const answered = healthy ? answeredRecords(records, healthy) : records;
+  const total = answered.reduce((sum, r) => sum + (r.weight ?? 0), 0);
+  for (const r of answered) {
+    share[r.setIdentifier ?? ''] = total === 0 ? 1 / answered.length : (r.weight ?? 0) / total;
   }
   return share;
+}
+
+/**
+ * The records of a weighted group Route 53 answers from when health checks are attached ("How Amazon Route 53
+ * chooses records when health checking is configured"): a record without a health check is healthy; the healthy
+ * records with weight > 0 if any; else the healthy zero-weight records; else — no record healthy — all of them, as if
+ * all were healthy. The caller shares traffic among them by weight (all-zero: equally).
+ */
+export function answeredRecords(records: DnsRecord[], healthy: (healthCheckId: string) => boolean): DnsRecord[] {
+  const isHealthy = (r: DnsRecord) => r.healthCheckId === undefined || healthy(r.healthCheckId);
+  const positive = records.filter((r) => (r.weight ?? 0) > 0 && isHealthy(r));
+  if (positive.length > 0) return positive;
+  const zero = records.filter((r) => (r.weight ?? 0) === 0 && isHealthy(r));
+  return zero.length > 0 ? zero : records;
 }

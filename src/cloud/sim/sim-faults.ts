@@ -21,6 +21,10 @@ export const OPERATION_SERVICES: Readonly<Record<string, readonly AwsService[]>>
   ChangeResourceRecordSets: ['route53'],
   ListResourceRecordSets: ['route53'],
   GetChange: ['route53'],
+  CreateHealthCheck: ['route53'],
+  ListHealthChecks: ['route53'],
+  ChangeTagsForResource: ['route53'],
+  ListTagsForResources: ['route53'],
   // RDS
   DescribeDBInstances: ['rds'],
   PromoteReadReplica: ['rds'],
@@ -42,6 +46,9 @@ export const OPERATION_SERVICES: Readonly<Record<string, readonly AwsService[]>>
   CreateSnapshot: ['ec2', 'ebs'],
   // CloudWatch
   GetMetricStatistics: ['cloudwatch'],
+  PutMetricAlarm: ['cloudwatch'],
+  DescribeAlarms: ['cloudwatch'],
+  PutMetricData: ['cloudwatch'],
 };
 
 export const SIM_SERVICES: readonly AwsService[] = ['route53', 'rds', 'ec2', 'ebs', 'cloudwatch'];
