@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CloudError } from '../errors.ts';
 import type { DnsRecord } from '../types.ts';
-import { trafficShareOf } from './sim-dns.ts';
+import { answeredRecords, trafficShareOf } from './sim-dns.ts';
 import { newSim } from './sim-test-helpers.ts';
 
 const HZ = 'Z0123456789';
@@ -142,5 +142,121 @@ describe('whole-zone listing', () => {
     }
     expect(seen).toEqual(records.map((r) => r.name));
     expect(sim.calls.filter((c) => c.operation === 'ListResourceRecordSets')).toHaveLength(3);
+  });
+});
+
+describe('health checks on weighted records', () => {
+  const checked = (setIdentifier: string, weight: number, healthCheckId?: string): DnsRecord => ({
+    ...weighted(setIdentifier, weight),
+    ...(healthCheckId ? { healthCheckId } : {}),
+  });
+
+  it('answers from the healthy records with weight > 0; a record without a check is always healthy', () => {
+    const unhealthy = new Set(['hc-a']);
+    const healthy = (id: string) => !unhealthy.has(id);
+    const records = [checked('a', 100, 'hc-a'), checked('b', 100, 'hc-b'), checked('c', 200), checked('d', 0, 'hc-d')];
+    expect(answeredRecords(records, healthy).map((r) => r.setIdentifier)).toEqual(['b', 'c']);
+    expect(trafficShareOf(records, healthy)).toEqual({ a: 0, b: 1 / 3, c: 2 / 3, d: 0 });
+  });
+
+  it('falls back to the healthy zero-weight records, equally, only when every record with weight > 0 is unhealthy', () => {
+    const records = [checked('a', 100, 'hc-a'), checked('b', 50, 'hc-b'), checked('s1', 0, 'hc-s1'), checked('s2', 0)];
+    expect(trafficShareOf(records, (id) => id !== 'hc-a')).toEqual({ a: 0, b: 1, s1: 0, s2: 0 });
+    expect(trafficShareOf(records, (id) => id === 'hc-s1')).toEqual({ a: 0, b: 0, s1: 0.5, s2: 0.5 });
+    expect(trafficShareOf(records, () => false)).toEqual({ a: 0, b: 0, s1: 0, s2: 1 });
+  });
+
+  it('answers as if all were healthy when no record is healthy (by weight; all-zero weights equally)', () => {
+    const records = [checked('a', 100, 'hc-a'), checked('b', 300, 'hc-b'), checked('s', 0, 'hc-s')];
+    expect(trafficShareOf(records, () => false)).toEqual({ a: 0.25, b: 0.75, s: 0 });
+    const drained = [checked('a', 0, 'hc-a'), checked('b', 0, 'hc-b')];
+    expect(trafficShareOf(drained, () => false)).toEqual({ a: 0.5, b: 0.5 });
+  });
+
+  /** The default topology (use1-a/b/c weight 100, usw2 weight 0), each record bound to a verdict alarm. */
+  async function dataPlane() {
+    const { sim, clock } = newSim({ dns: { propagationMs: { min: 1000, max: 1000 } } });
+    const ids = ['use1-a', 'use1-b', 'use1-c', 'usw2'];
+    const checks: Record<string, string> = {};
+    for (const id of ids) {
+      await sim.verdicts.putVerdictAlarm({
+        region: 'us-west-2',
+        name: `drain-${id}`,
+        namespace: 'Failover/Verdicts',
+        metricName: 'Drain',
+        dimensions: { Record: id },
+        periodSeconds: 10,
+        description: `drain ${id}`,
+      });
+      checks[id] = await sim.healthChecks.createAlarmHealthCheck({
+        callerReference: `ref-${id}`,
+        alarm: { region: 'us-west-2', name: `drain-${id}` },
+        insufficientDataHealthStatus: 'LastKnownStatus',
+        tags: {},
+      });
+      await clock.advance(1000);
+    }
+    const current = await sim.dns.listRecords(HZ, NAME, 'A');
+    await sim.dns.upsertRecords(
+      HZ,
+      current.map((r) => ({ ...r, healthCheckId: checks[r.setIdentifier!]! })),
+      'attach health checks',
+    );
+    await clock.advance(1000);
+    /** Publishes the verdicts (1 = drain) and waits for alarm (20 s) and health checks (30 s). */
+    const drain = async (verdicts: Record<string, number>) => {
+      await sim.verdicts.publishVerdicts(
+        'us-west-2',
+        'Failover/Verdicts',
+        Object.entries(verdicts).map(([id, value]) => ({
+          metricName: 'Drain',
+          dimensions: { Record: id },
+          value,
+          at: clock.now(),
+        })),
+      );
+      await clock.advance(60_000);
+    };
+    return { sim, clock, checks, drain };
+  }
+
+  it('stores HealthCheckId, returns it, and detaches it on an UPSERT without one', async () => {
+    const { sim, clock, checks } = await dataPlane();
+    const listed = await sim.dns.listRecords(HZ, NAME, 'A');
+    expect(listed.find((r) => r.setIdentifier === 'use1-a')?.healthCheckId).toBe(checks['use1-a']);
+    expect(sim.dns.servedRecords(HZ, NAME, 'A').every((r) => r.healthCheckId !== undefined)).toBe(true);
+    await clock.advance(30_000);
+    await sim.dns.upsertRecords(HZ, [weighted('use1-a', 100)], 'rewrite without the check');
+    const after = await sim.dns.listRecords(HZ, NAME, 'A');
+    expect(after.find((r) => r.setIdentifier === 'use1-a')?.healthCheckId).toBeUndefined();
+  });
+
+  it('refuses a HealthCheckId that does not exist (NoSuchHealthCheck)', async () => {
+    const { sim } = newSim();
+    await expect(
+      sim.dns.upsertRecords(HZ, [{ ...weighted('use1-a', 100), healthCheckId: 'hc-9999' }], 'bad'),
+    ).rejects.toMatchObject({ kind: 'terminal', code: 'NoSuchHealthCheck' });
+  });
+
+  it('drains a record without editing it: resolvers skip it once its check is unhealthy', async () => {
+    const { sim, drain } = await dataPlane();
+    const changes = sim.dns.changes().length;
+    await drain({ 'use1-a': 1, 'use1-b': 0, 'use1-c': 0, usw2: 0 });
+    expect(sim.trafficShare(HZ, NAME, 'A')).toEqual({ 'use1-a': 0, 'use1-b': 0.5, 'use1-c': 0.5, usw2: 0 });
+    expect(sim.dns.changes()).toHaveLength(changes);
+    expect(sim.calls.filter((c) => c.operation === 'PutMetricData').map((c) => c.region)).toEqual(['us-west-2']);
+  });
+
+  it('serves the zero-weight standby only when every record with weight > 0 is unhealthy', async () => {
+    const { sim, drain } = await dataPlane();
+    await drain({ 'use1-a': 1, 'use1-b': 1, 'use1-c': 0, usw2: 0 });
+    expect(sim.trafficShare(HZ, NAME, 'A')).toMatchObject({ 'use1-c': 1, usw2: 0 });
+    await drain({ 'use1-c': 1 });
+    expect(sim.trafficShare(HZ, NAME, 'A')).toEqual({ 'use1-a': 0, 'use1-b': 0, 'use1-c': 0, usw2: 1 });
+    // Every record unhealthy: answered as if all were healthy, by weight.
+    await drain({ usw2: 1 });
+    const all = sim.trafficShare(HZ, NAME, 'A');
+    expect(all).toMatchObject({ usw2: 0 });
+    for (const id of ['use1-a', 'use1-b', 'use1-c']) expect(all[id]).toBeCloseTo(1 / 3);
   });
 });
