@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CloudError } from '../errors.ts';
+import { operationsOf } from './sim-faults.ts';
 import { newSim, settle } from './sim-test-helpers.ts';
 
 async function outcomes(seed: number, calls: number): Promise<string> {
@@ -92,5 +93,30 @@ describe('latency and hangs', () => {
     expect(sim.calls.all().at(-1)).toMatchObject({ outcome: 'aborted', latencyMs: 3_600_000 });
     // The reboot never happened.
     expect(sim.databases.instance('us-east-1', 'orders')!.status).toBe('available');
+  });
+});
+
+describe('operation names', () => {
+  it('name the data-plane path operations and the ReplicaLag read as the AWS adapters call them', async () => {
+    expect(operationsOf('cloudwatch')).toEqual([
+      'GetMetricStatistics',
+      'PutMetricAlarm',
+      'DescribeAlarms',
+      'PutMetricData',
+    ]);
+    expect(operationsOf('route53')).toEqual(
+      expect.arrayContaining([
+        'CreateHealthCheck',
+        'ListHealthChecks',
+        'ChangeTagsForResource',
+        'ListTagsForResources',
+      ]),
+    );
+    const { sim, clock } = newSim();
+    sim.faults.set('lag', { service: 'cloudwatch', operations: ['GetMetricStatistics'], errorRate: 1 });
+    await expect(sim.replicaLag.replicaLag('us-west-2', 'orders-usw2', new Date(clock.now()))).rejects.toMatchObject({
+      service: 'cloudwatch',
+      operation: 'GetMetricStatistics',
+    });
   });
 });
