@@ -29,8 +29,9 @@
 //   "AWS/" are reserved; timestamps more than two weeks old or two hours ahead are refused.
 // Every call is a simCall with service 'cloudwatch' in the call's region, so a CloudWatch fault in one region does
 // not touch another region, nor Route 53.
-// Note: Route 53's API reference (AlarmIdentifier) says health checks support alarms on standard-resolution metrics
-// only; this simulation does not enforce that (see the report of the change that introduced it).
+// Caveat: Route 53's API reference (AlarmIdentifier.Name) says health checks support alarms on standard-resolution
+// metrics only ("High-resolution metrics aren't supported"). The 10 s alarms on StorageResolution-1 data simulated
+// here may therefore not be what Route 53 accepts or follows in production; the simulation does not enforce it.
 
 import type { AlarmState, CallOptions, ObservedAlarm, RegionName, VerdictAlarmSpec, VerdictDatum } from '../types.ts';
 import { type SimCallContext, simCall, simError } from './sim-call.ts';

@@ -9,9 +9,9 @@
 //   HealthCheckAlreadyExists. Tags are set by a separate ChangeTagsForResource request (a check whose tagging failed
 //   exists untagged until a retry tags it); more than 10 tags are refused before anything is created, as the AWS
 //   adapter does (a check carries at most 10). ListHealthChecks pages (default 1,000 per page: the adapter asks for
-//   the maximum MaxItems), then ListTagsForResources at most 10 ids per request. Every request is one logged, faultable call
-//   and passes Route 53's account-wide throttle (shared with the record calls of sim-dns.ts). At most
-//   `maxHealthChecks` checks (default 200, the account's default quota): then TooManyHealthChecks.
+//   the maximum MaxItems), then ListTagsForResources at most 10 ids per request. Every request is one logged,
+//   faultable call and passes Route 53's account-wide throttle (shared with the record calls of sim-dns.ts). At
+//   most `maxHealthChecks` checks (default 200, the account's default quota): then TooManyHealthChecks.
 // - Status: Route 53 does not use the alarm's reported state; it reads the alarm's data stream and evaluates it
 //   itself, so SetAlarmState does NOT change a health check. Here the check follows the state the alarm's DATA gave
 //   it (SimCloudWatch.evaluatedStateAt) as it was `healthCheckDelayMs` earlier (default 30 s: our estimate of how
@@ -19,8 +19,10 @@
 //   healthy, INSUFFICIENT_DATA (or no such alarm) → per InsufficientDataHealthStatus: Healthy, Unhealthy, or
 //   LastKnownStatus (the last OK/ALARM the alarm's data gave it; healthy when it never had one).
 // - Not modelled: Route 53 checkers losing sight of an impaired CloudWatch region (the checks keep following the
-//   alarm), DeleteHealthCheck and UpdateHealthCheck. Route 53's API reference says health checks support alarms on
-//   standard-resolution metrics only; the simulation accepts any alarm and does not check that it exists.
+//   alarm), DeleteHealthCheck and UpdateHealthCheck (so no HealthCheckAlreadyExists for a deleted check's
+//   reference), disabled or inverted checks. Route 53's API reference (AlarmIdentifier.Name) says health checks
+//   support alarms on standard-resolution metrics only; the simulation accepts any alarm (high-resolution, 10 s
+//   periods included) and does not check that it exists.
 
 import { CloudError } from '../errors.ts';
 import {
