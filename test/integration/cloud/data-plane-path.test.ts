@@ -13,7 +13,7 @@
 //   in moto (INSUFFICIENT_DATA in CloudWatch), and moto does NOT evaluate alarms: PutMetricData stores the datapoints
 //   (GetMetricStatistics returns them) but no alarm changes state; only SetAlarmState moves it. So nothing here can
 //   show a verdict turning into ALARM, nor Route 53 then skipping the record: that chain is AWS's, and it is covered
-//   by the simulated cloud's tests, not by moto.
+//   by the simulated cloud (src/cloud/sim/sim-health-checks.test.ts, sim-dns.test.ts), not by moto.
 
 import { GetMetricStatisticsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import {
