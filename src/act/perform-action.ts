@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { CloudError } from '../cloud/errors.ts';
 import type { AwsService, Cloud, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
-import type { PlannedAction } from '../decide/types.ts';
+import { describeVerdicts, verdictResources } from '../decide/data-plane.ts';
+import type { PlannedAction, Verdict } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
 import type { ChangeCoalescer } from './change-coalescer.ts';
 import { ActionRejected } from './errors.ts';
@@ -26,6 +27,11 @@ export interface ExecutorPolicy {
         recordName: string;
         type: string;
         writerRecord?: { hostedZoneId?: string; recordName: string; type: string; ttl: number };
+        dataPlane?: {
+          namespace?: string;
+          periodSeconds?: number;
+          insufficientDataHealthStatus?: 'LastKnownStatus' | 'Healthy' | 'Unhealthy';
+        };
       };
     };
     guardrails?: { maxWritesPerMinute?: number };
@@ -110,6 +116,10 @@ export async function performAction(planned: PlannedAction, ctx: ActionContext):
       return setWeights(planned, action.weights, ctx);
     case 'SetWriterRecord':
       return setWriterRecord(planned, action.value, ctx);
+    case 'SetVerdicts':
+      return setVerdicts(action.signalRegion, action.verdicts, ctx);
+    case 'PrepareDataPlane':
+      return prepareDataPlane(planned, action.signalRegion, action.setIdentifiers, ctx);
     case 'PromoteReplica':
       return promoteReplica(action.region, action.dbInstanceIdentifier, action.backupRetentionPeriod, ctx);
     case 'LaunchReplacements': {
@@ -273,6 +283,143 @@ async function recordsBeforeChange(
     { service: 'route53', operation: 'ListResourceRecordSets', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
     (signal) => ctx.cloud.dns.listRecords(route53.hostedZoneId, route53.recordName, route53.type, { signal }),
   );
+}
+
+/** The data-plane settings an action needs, with the API's defaults. */
+function dataPlaneOf(ctx: ActionContext, signalRegion: RegionName) {
+  const dp = route53Of(ctx).dataPlane;
+  return {
+    signalRegion,
+    namespace: dp?.namespace ?? 'FailoverOperator',
+    periodSeconds: dp?.periodSeconds ?? 10,
+    insufficientDataHealthStatus: dp?.insufficientDataHealthStatus ?? 'LastKnownStatus',
+  };
+}
+
+function verdictsApi(ctx: ActionContext) {
+  const verdicts = ctx.cloud.verdicts;
+  if (verdicts === undefined) throw new ActionRejected('this cloud has no CloudWatch verdicts', 'PB-5');
+  return verdicts;
+}
+
+/**
+ * The data-plane drain (docs/static-stability.md): one PutMetricData in the signal region with every record's
+ * verdict (1 drain, 0 serve). The health checks follow their alarms; no Route 53 call is made. The planner never
+ * asks for every record to be drained (data-plane.ts), and that is checked again here (PB-5).
+ */
+async function setVerdicts(
+  signalRegion: RegionName,
+  verdicts: Record<string, Verdict>,
+  ctx: ActionContext,
+): Promise<ActionOutcome> {
+  const ids = Object.keys(verdicts);
+  if (ids.length === 0 || ids.every((id) => verdicts[id] === 'drain')) {
+    throw new ActionRejected(
+      'every record would be unhealthy, and Route 53 answers as if all were healthy: nothing would be drained',
+      'PB-5',
+    );
+  }
+  const dp = dataPlaneOf(ctx, signalRegion);
+  const at = ctx.clock.now();
+  const data = ids.map((id) => {
+    const names = verdictResources(ctx.policyKey, id, dp);
+    return { metricName: names.metricName, dimensions: names.dimensions, value: verdicts[id] === 'drain' ? 1 : 0, at };
+  });
+  await call(
+    ctx,
+    { service: 'cloudwatch', operation: 'PutMetricData', region: signalRegion, write: true, idempotent: true },
+    (signal) => verdictsApi(ctx).publishVerdicts(signalRegion, dp.namespace, data, { signal }),
+  );
+  return { detail: `published verdicts ${describeVerdicts(verdicts)} to ${dp.namespace} in ${signalRegion}` };
+}
+
+/**
+ * Steady state only (the planner's isSteady): for each record, its verdict alarm in the signal region and a
+ * health check that follows it (idempotent by caller reference), "serve" published for every record, then the
+ * checks attached to the records in one UPSERT batch that keeps weights and values as they are.
+ */
+async function prepareDataPlane(
+  planned: PlannedAction,
+  signalRegion: RegionName,
+  setIdentifiers: string[],
+  ctx: ActionContext,
+): Promise<ActionOutcome> {
+  const route53 = route53Of(ctx);
+  const healthChecks = ctx.cloud.healthChecks;
+  if (healthChecks === undefined) throw new ActionRejected('this cloud has no Route 53 health checks', 'PB-5');
+  const dp = dataPlaneOf(ctx, signalRegion);
+  const names = new Map(setIdentifiers.map((id) => [id, verdictResources(ctx.policyKey, id, dp)]));
+
+  for (const [id, res] of names) {
+    await call(
+      ctx,
+      { service: 'cloudwatch', operation: 'PutMetricAlarm', region: signalRegion, write: true, idempotent: true },
+      (signal) =>
+        verdictsApi(ctx).putVerdictAlarm(
+          {
+            region: signalRegion,
+            name: res.alarmName,
+            namespace: dp.namespace,
+            metricName: res.metricName,
+            dimensions: res.dimensions,
+            periodSeconds: dp.periodSeconds,
+            description: `failover-operator verdict for record ${id} of ${route53.recordName} (policy ${ctx.policyKey}): 1 drains it, 0 serves it`,
+          },
+          { signal },
+        ),
+    );
+  }
+  const at = ctx.clock.now();
+  await call(
+    ctx,
+    { service: 'cloudwatch', operation: 'PutMetricData', region: signalRegion, write: true, idempotent: true },
+    (signal) =>
+      verdictsApi(ctx).publishVerdicts(
+        signalRegion,
+        dp.namespace,
+        [...names.values()].map((res) => ({ metricName: res.metricName, dimensions: res.dimensions, value: 0, at })),
+        { signal },
+      ),
+  );
+
+  const checkIds = new Map<string, string>();
+  for (const [id, res] of names) {
+    const checkId = await call(
+      ctx,
+      {
+        service: 'route53',
+        operation: 'CreateHealthCheck',
+        region: ROUTE53_CONTROL_PLANE_REGION,
+        write: true,
+        idempotent: true, // same caller reference: the same check
+      },
+      (signal) =>
+        healthChecks.createAlarmHealthCheck(
+          {
+            callerReference: res.callerReference,
+            alarm: { region: signalRegion, name: res.alarmName },
+            insufficientDataHealthStatus: dp.insufficientDataHealthStatus,
+            tags: { ...res.tags, Name: `${route53.recordName} ${id}` },
+          },
+          { signal },
+        ),
+    );
+    checkIds.set(id, checkId);
+  }
+
+  const current = await recordsBeforeChange(route53, setIdentifiers, ctx);
+  const missing = setIdentifiers.filter((id) => !current.some((r) => r.setIdentifier === id));
+  if (missing.length) throw new ActionRejected(`weighted records not found: ${missing.join(', ')}`, 'PB-5');
+  const upserts = current
+    .filter((r) => r.setIdentifier !== undefined && checkIds.has(r.setIdentifier))
+    .filter((r) => r.healthCheckId !== checkIds.get(r.setIdentifier!))
+    .map((r) => ({ ...r, healthCheckId: checkIds.get(r.setIdentifier!)! }));
+  const attached = [...checkIds].map(([id, check]) => `${id}=${check}`).join(' ');
+  if (upserts.length === 0) return { detail: `health checks already attached (${attached})` };
+  const batches = splitIntoChangeBatches(upserts, (r) => r.weight);
+  let changeId = '';
+  for (const batch of batches) changeId = await upsert(route53.hostedZoneId, batch, planned, ctx, batches.length === 1);
+  return waitForInsync(changeId, `attached health checks ${attached} following alarms in ${signalRegion}`, ctx);
 }
 
 /** PB-7: point the writer record at one endpoint (fencing the old primary, or naming the promoted one). */

@@ -17,6 +17,12 @@ export const ConditionType = {
   Suspended: 'Suspended',
   /** The spec failed validation; the operator makes no AWS call for this policy until it is fixed. */
   InvalidSpec: 'InvalidSpec',
+  /**
+   * The data-plane path (traffic.route53.dataPlane.mechanism HealthChecks) is prepared: every record has its health
+   * check attached and its verdict alarm exists, so a drain needs no Route 53 call. The message names the records
+   * a drain would still move by record edits. Only on policies that ask for the path.
+   */
+  DataPlaneReady: 'DataPlaneReady',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -69,6 +75,11 @@ export const Reason = {
   CircuitOpen: 'CircuitOpen',
   RecoveryWindowPending: 'RecoveryWindowPending',
   DryRun: 'DryRun',
+  // DataPlaneReady
+  DataPlanePrepared: 'Prepared',
+  DataPlaneNotPrepared: 'NotPrepared',
+  DataPlaneUnavailable: 'Unavailable',
+  DataPlaneUnobserved: 'Unobserved',
   // Suspended
   SuspendedBySpec: 'SuspendedBySpec',
   NotSuspended: 'NotSuspended',

@@ -60,6 +60,7 @@ export function plan(input: PlanInput): Plan {
     desiredWeights: traffic.desiredWeights,
   };
   if (db.desiredWriter) result.desiredWriter = db.desiredWriter;
+  if (traffic.dataPlane) result.dataPlane = traffic.dataPlane;
   // The state machine is saved before the actions: when the promotion was held back, so is its transition.
   const failover = fencingWeightsNow && db.heldFailover ? db.heldFailover : db.failover;
   if (failover) result.failover = failover;

@@ -16,6 +16,14 @@ export interface RecordSetting {
   weight: number;
 }
 
+export interface DataPlaneSettings {
+  /** Region whose CloudWatch carries the verdict metrics and alarms (never the primary region). */
+  signalRegion: RegionName;
+  namespace: string;
+  periodSeconds: number;
+  insufficientDataHealthStatus: 'LastKnownStatus' | 'Healthy' | 'Unhealthy';
+}
+
 export interface DatabaseInstanceSetting {
   region: RegionName;
   dbInstanceIdentifier: string;
@@ -29,6 +37,10 @@ export interface PlannerSettings {
     recordName: string;
     records: RecordSetting[];
     writerRecord?: { recordName: string; ttlSeconds: number };
+    /** The data-plane path (dataPlane.mechanism HealthChecks with a signal region outside the primary region). */
+    dataPlane?: DataPlaneSettings;
+    /** Why the policy asked for the data-plane path and cannot have it (then every move is a record edit). */
+    dataPlaneUnavailable?: string;
   };
   database?: {
     primary: DatabaseInstanceSetting;
@@ -100,6 +112,22 @@ export function plannerSettingsFrom(policy: FailoverPolicy): PlannerSettings {
         }))
         .sort((a, b) => byName(a.setIdentifier, b.setIdentifier)),
     };
+    const dataPlane = route53.dataPlane as Partial<NonNullable<typeof route53.dataPlane>> | undefined;
+    if (dataPlane?.mechanism === 'HealthChecks') {
+      const signalRegion =
+        dataPlane.signalRegion ?? spec.regions.find((r) => r.role === 'standby' && r.name !== primaryRegion)?.name;
+      if (signalRegion === undefined || signalRegion === primaryRegion) {
+        settings.traffic.dataPlaneUnavailable =
+          'no region outside the primary region to publish verdicts in: add a standby region to spec.regions and name it in dataPlane.signalRegion';
+      } else {
+        settings.traffic.dataPlane = {
+          signalRegion,
+          namespace: dataPlane.namespace ?? 'FailoverOperator',
+          periodSeconds: dataPlane.periodSeconds ?? 10,
+          insufficientDataHealthStatus: dataPlane.insufficientDataHealthStatus ?? 'LastKnownStatus',
+        };
+      }
+    }
     if (route53.writerRecord) {
       settings.traffic.writerRecord = {
         recordName: route53.writerRecord.recordName,

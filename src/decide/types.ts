@@ -1,7 +1,7 @@
 // The planner's inputs and output. The planner (planner.ts) is a pure function of these: no I/O, no clock.
 
 import type { FailoverPolicy, FailoverState, JournalEntry, RuleId } from '../api/index.ts';
-import type { DbInstance, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
+import type { AlarmState, DbInstance, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
 import type { HealthView } from '../health/types.ts';
 
 /** Playbook rule ids (PB-1 … PB-12, src/api/rules.ts); every action and every skipped action cites one. */
@@ -37,7 +37,27 @@ export interface CloudObservation {
    * planner restores nothing there and records the skip (PB-4, PB-11) instead of reading "no volumes".
    */
   volumesUnknown?: VolumesUnknown[];
+  /** The data-plane path as observed (only for a policy with dataPlane.mechanism HealthChecks). */
+  dataPlane?: DataPlaneObservation;
 }
+
+/** The operator's health checks and verdict alarms for one policy, and the verdicts in force. */
+export interface DataPlaneObservation {
+  /** The health check created for each record (found by its tags), by set identifier. */
+  checks: Record<string, string>;
+  /** State of each record's verdict alarm, by set identifier; a record without an alarm is absent. */
+  alarms: Record<string, AlarmState>;
+  /**
+   * The verdict in force per set identifier: what this process last published, else what the alarm shows (ALARM:
+   * drain). Absent: never published and no alarm yet (serve).
+   */
+  verdicts: Record<string, Verdict>;
+  /** Reads that failed (then the fields above are the last known values): each says which and why. */
+  unknown?: string[];
+}
+
+/** A record's verdict: `drain` makes its health check unhealthy, so Route 53 skips it. */
+export type Verdict = 'serve' | 'drain';
 
 export interface VolumesUnknown {
   region: RegionName;
@@ -99,6 +119,16 @@ export interface PlanInput {
 export type ActionSpec =
   /** One Route 53 change batch of UPSERTs setting weights by set identifier (PB-5). Never all zero. */
   | { kind: 'SetWeights'; weights: Record<string, number> }
+  /**
+   * Data-plane drain and return: publish each record's verdict (1 drain, 0 serve) to CloudWatch in the signal
+   * region; the records' health checks follow, and Route 53 skips the drained ones. No Route 53 call.
+   */
+  | { kind: 'SetVerdicts'; signalRegion: RegionName; verdicts: Record<string, Verdict> }
+  /**
+   * Steady state only: create the verdict alarms (CloudWatch, signal region) and one health check per record that
+   * follows its alarm, publish "serve" for every record, and attach the checks to the records (one UPSERT batch).
+   */
+  | { kind: 'PrepareDataPlane'; signalRegion: RegionName; setIdentifiers: string[] }
   /** Point the writer record at an endpoint (fence the old primary before promotion, PB-7; the new one after). */
   | { kind: 'SetWriterRecord'; value: string }
   | { kind: 'PromoteReplica'; region: RegionName; dbInstanceIdentifier: string; backupRetentionPeriod: number }
@@ -161,6 +191,16 @@ export interface PlanGate {
   until?: number; // epoch ms, when known
 }
 
+export interface DataPlaneReadiness {
+  /** Every record has its health check attached and its alarm exists. */
+  ready: boolean;
+  /** Records a drain would move by editing records (not prepared, or a change health checks cannot express). */
+  recordEditsFor: string[];
+  /** One sentence: what is prepared, what is missing, what falls back. */
+  message: string;
+  reason: 'Prepared' | 'Preparing' | 'NotPrepared' | 'Unavailable' | 'Unobserved';
+}
+
 export interface Plan {
   phase: PlanPhase;
   /** Ordered: the executor runs them in order and stops at the first failure. */
@@ -171,6 +211,8 @@ export interface Plan {
   desiredWriter?: { region: RegionName; dbInstanceIdentifier: string };
   /** Weights the plan converges to (equal to current when nothing changes). */
   desiredWeights: Record<string, number>;
+  /** The data-plane path's readiness, for the DataPlaneReady condition (policies that asked for it). */
+  dataPlane?: DataPlaneReadiness;
   /**
    * The failover state machine as this plan leaves it. When it differs from the input's, it is saved (status.failover)
    * BEFORE any action of the plan is taken: intent first, as CloudNativePG records its target primary first.

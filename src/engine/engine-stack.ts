@@ -17,6 +17,7 @@ import type { FetchLike } from '../health/probe-http.ts';
 import type { DatabaseConnector } from '../health/probe-rds-connect.ts';
 import { createProbeScheduler, type ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
+import { createDataPlaneState } from './data-plane-state.ts';
 import type { FailoverStore } from './failover-store.ts';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineDeps } from './policy-engine.ts';
 import { createRecordCache, type RecordCache, writeThrough } from './record-cache.ts';
@@ -114,7 +115,14 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     signal,
     ...(deps.recordCacheMaxAgeMs === undefined ? {} : { maxAgeMs: deps.recordCacheMaxAgeMs }),
   });
-  const cloud: Cloud = { ...deps.cloud, dns: writeThrough(deps.cloud.dns, recordCache) };
+  // The data-plane path's shared state follows our own health-check and verdict writes (write-through as well).
+  const dataPlane = createDataPlaneState({ cloud: deps.cloud, pipeline, now: () => clock.now() });
+  const cloud: Cloud = {
+    ...deps.cloud,
+    dns: writeThrough(deps.cloud.dns, recordCache),
+    ...(dataPlane.healthChecks ? { healthChecks: dataPlane.healthChecks } : {}),
+    ...(dataPlane.verdicts ? { verdicts: dataPlane.verdicts } : {}),
+  };
   // Drains of many policies on one hosted zone share change batches and GetChange polls; its writes go through
   // the cache like every other (write-through).
   const coalescer = createChangeCoalescer({ dns: cloud.dns, pipeline, rateLimiter, clock, logger, signal });
@@ -148,6 +156,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     signal,
     ...(deps.random ? { random: deps.random } : {}),
     recordCache,
+    dataPlane,
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.connectDatabase ? { connectDatabase: deps.connectDatabase } : {}),
     ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),

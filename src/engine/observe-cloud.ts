@@ -39,6 +39,7 @@ import type {
   VolumesUnknown,
 } from '../decide/types.ts';
 import type { HealthView } from '../health/types.ts';
+import type { DataPlaneState } from './data-plane-state.ts';
 import type { RecordCache } from './record-cache.ts';
 
 export interface ObserveDeps {
@@ -47,6 +48,8 @@ export interface ObserveDeps {
   now: () => number;
   /** The engine's shared Route 53 read cache. Without it each observation lists its own record groups. */
   recordCache?: RecordCache;
+  /** The data-plane path's shared state (health checks, alarms, verdicts in force). */
+  dataPlane?: DataPlaneState;
 }
 
 export interface ObserveOptions {
@@ -125,17 +128,24 @@ export async function observeCloud(
       ? observeVolumes(policyKey, impaired, ec2.tagSelector, deps, signal)
       : Promise.resolve(undefined);
 
-  const [records, writer, databases, instances, volumes] = await Promise.all([
+  // The data-plane path: an observation that fails leaves it unobserved (drains then edit records), never the policy.
+  const dataPlaneP = deps.dataPlane
+    ? deps.dataPlane.observe(policyKey, policy, signal).catch(() => undefined)
+    : Promise.resolve(undefined);
+
+  const [records, writer, databases, instances, volumes, dataPlane] = await Promise.all([
     recordsP,
     writerP.catch(() => undefined),
     dbsP,
     instancesP,
     volumesP,
+    dataPlaneP,
   ]);
   return {
     at: deps.now(),
     records,
     ...(writer === undefined ? {} : { writer }),
+    ...(dataPlane === undefined ? {} : { dataPlane }),
     databases,
     ...(instances === undefined ? {} : { instances }),
     ...(volumes === undefined ? {} : volumes),

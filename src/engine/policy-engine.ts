@@ -38,6 +38,7 @@ import type { FetchLike } from '../health/probe-http.ts';
 import type { DatabaseConnector } from '../health/probe-rds-connect.ts';
 import type { ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { HealthTransition, HealthView, ProbeResult } from '../health/types.ts';
+import type { DataPlaneState } from './data-plane-state.ts';
 import { createInMemoryFailoverStore, type FailoverStore, sameFailoverState } from './failover-store.ts';
 import { observeCloud } from './observe-cloud.ts';
 import { operatorRequestsFor } from './operator-requests.ts';
@@ -66,6 +67,8 @@ export interface PolicyEngineDeps {
   connectDatabase?: DatabaseConnector;
   /** Shared Route 53 read cache for observations (record-cache.ts, PB-8); without it each policy reads its own. */
   recordCache?: RecordCache;
+  /** The data-plane path's shared state (data-plane-state.ts); without it no policy observes that path. */
+  dataPlane?: DataPlaneState;
   /** Health changed for a policy: emit Events and reconcile it now. */
   onHealthChange?: (key: string, transitions: HealthTransition[], view: HealthView) => void;
   /**
@@ -449,6 +452,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
           pipeline: deps.pipeline,
           now: () => clock.now(),
           ...(deps.recordCache ? { recordCache: deps.recordCache } : {}),
+          ...(deps.dataPlane ? { dataPlane: deps.dataPlane } : {}),
         },
         signal,
         { health: t.view },
@@ -488,6 +492,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       if (!t) return;
       t.stop.abort();
       tracked.delete(key);
+      deps.dataPlane?.forget(key);
       logger.info({ policy: key }, 'stopped probing policy; AWS state left as it is');
     },
     reconcile(key, policy, signal) {

@@ -14,8 +14,9 @@ import type {
 } from '../api/index.ts';
 import { ConditionStatus, ConditionType, Reason } from '../api/index.ts';
 import { errorText } from '../cloud/errors.ts';
+import { effectiveWeights } from '../decide/data-plane.ts';
 import { isWritablePrimary } from '../decide/database-failover.ts';
-import type { CloudObservation, Plan } from '../decide/types.ts';
+import type { CloudObservation, Plan, Verdict } from '../decide/types.ts';
 import { healthConditions, regionStatuses, rfc3339, zoneStatuses } from '../health/health-status.ts';
 import type { HealthView } from '../health/types.ts';
 import { manualRequestStatus } from './operator-requests.ts';
@@ -125,14 +126,47 @@ interface TrafficTruth {
 
 function trafficTruth(inp: StatusInputs): TrafficTruth {
   const records = inp.policy.spec.traffic?.route53?.records ?? [];
-  const observed = currentWeights(inp.observation, inp.execution);
-  const drained = records.filter((r) => r.weight > 0 && observed[r.setIdentifier] === 0).map((r) => r.setIdentifier);
-  const away = records.some((r) => observed[r.setIdentifier] !== undefined && observed[r.setIdentifier] !== r.weight);
+  const stored = currentWeights(inp.observation, inp.execution);
+  const answered = answeredWeights(inp, stored);
+  if (answered !== undefined) {
+    // Through health checks: what Route 53 answers is the stored weights under what the ALARMS show (not what was
+    // published: the checks follow the alarms). Shares, not numbers, are compared: 150/150/0 is 100/100/skip.
+    const serves = (w: number | undefined) => (w ?? 0) > 0;
+    const drained = records.filter((r) => r.weight > 0 && answered[r.setIdentifier] === 0).map((r) => r.setIdentifier);
+    const away = records.some((r) => serves(answered[r.setIdentifier]) !== serves(r.weight)) || drained.length > 0;
+    const unlanded = Object.entries(inp.plan.desiredWeights ?? {})
+      .filter(([id, w]) => answered[id] !== undefined && serves(answered[id]) !== serves(w))
+      .map(([id]) => id)
+      .sort();
+    return { away, unlanded, drained };
+  }
+  const drained = records.filter((r) => r.weight > 0 && stored[r.setIdentifier] === 0).map((r) => r.setIdentifier);
+  const away = records.some((r) => stored[r.setIdentifier] !== undefined && stored[r.setIdentifier] !== r.weight);
   const unlanded = Object.entries(inp.plan.desiredWeights ?? {})
-    .filter(([id, w]) => observed[id] !== undefined && observed[id] !== w)
+    .filter(([id, w]) => stored[id] !== undefined && stored[id] !== w)
     .map(([id]) => id)
     .sort();
   return { away, unlanded, drained };
+}
+
+/**
+ * For a policy whose data-plane path is prepared: each record's share of answers as the verdict alarms show them
+ * (ALARM drains; a record whose alarm shows no verdict yet serves). Undefined otherwise.
+ */
+function answeredWeights(inp: StatusInputs, stored: Record<string, number>): Record<string, number> | undefined {
+  const dp = inp.observation.dataPlane;
+  const records = inp.policy.spec.traffic?.route53?.records;
+  if (!dp || !records || inp.plan.dataPlane?.ready !== true) return undefined;
+  const shown: Record<string, Verdict> = {};
+  for (const [id, state] of Object.entries(dp.alarms)) {
+    if (state === 'ALARM') shown[id] = 'drain';
+    else if (state === 'OK') shown[id] = 'serve';
+  }
+  return effectiveWeights(
+    records.map((r) => ({ setIdentifier: r.setIdentifier, weight: r.weight })),
+    stored,
+    shown,
+  );
 }
 
 /** The action that keeps failing, with its error and when it is tried next; undefined when nothing fails. */
@@ -239,7 +273,36 @@ function engineConditions(
       ),
     );
   }
+  const dataPlane = dataPlaneCondition(inp);
+  if (dataPlane) conditions.push(make(ConditionType.DataPlaneReady, ...dataPlane));
   return conditions;
+}
+
+const READINESS_REASON = {
+  Prepared: Reason.DataPlanePrepared,
+  Preparing: Reason.DataPlaneNotPrepared,
+  NotPrepared: Reason.DataPlaneNotPrepared,
+  Unavailable: Reason.DataPlaneUnavailable,
+  Unobserved: Reason.DataPlaneUnobserved,
+} as const;
+
+/** DataPlaneReady for a policy that asked for the data-plane path: status, reason, message. */
+function dataPlaneCondition(inp: StatusInputs): [string, string, string] | undefined {
+  const dataPlane = inp.policy.spec.traffic?.route53?.dataPlane as { mechanism?: string } | undefined;
+  if (dataPlane?.mechanism !== 'HealthChecks') return undefined;
+  const readiness = inp.plan.dataPlane;
+  if (readiness === undefined) {
+    return [
+      ConditionStatus.False,
+      Reason.DataPlaneUnavailable,
+      'no region outside the primary region to publish verdicts in (add a standby region and name it in dataPlane.signalRegion); every drain edits records',
+    ];
+  }
+  return [
+    readiness.ready ? ConditionStatus.True : ConditionStatus.False,
+    READINESS_REASON[readiness.reason],
+    readiness.message,
+  ];
 }
 
 function approvalFrom(
