@@ -120,7 +120,7 @@ export const recordRules = {
 export const dataPlaneRules = {
   alarmPeriod: {
     id: 'dataPlane.alarmPeriod',
-    rule: 'self.periodSeconds in [10, 30, 60]',
+    rule: '!has(self.periodSeconds) || self.periodSeconds in [10, 30, 60]',
     fieldPath: '.periodSeconds',
     message:
       'dataPlane.periodSeconds must be 10, 30 or 60: CloudWatch alarms on high-resolution metrics take 10 or 30 s periods, others a multiple of 60 s.',
