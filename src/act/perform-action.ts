@@ -291,7 +291,7 @@ function dataPlaneOf(ctx: ActionContext, signalRegion: RegionName) {
   return {
     signalRegion,
     namespace: dp?.namespace ?? 'FailoverOperator',
-    periodSeconds: dp?.periodSeconds ?? 10,
+    periodSeconds: dp?.periodSeconds ?? 60,
     insufficientDataHealthStatus: dp?.insufficientDataHealthStatus ?? 'LastKnownStatus',
   };
 }

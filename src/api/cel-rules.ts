@@ -120,11 +120,11 @@ export const recordRules = {
 export const dataPlaneRules = {
   alarmPeriod: {
     id: 'dataPlane.alarmPeriod',
-    rule: '!has(self.periodSeconds) || self.periodSeconds in [10, 30, 60]',
+    rule: '!has(self.periodSeconds) || self.periodSeconds in [60, 120, 300]',
     fieldPath: '.periodSeconds',
     message:
-      'dataPlane.periodSeconds must be 10, 30 or 60: CloudWatch alarms on high-resolution metrics take 10 or 30 s periods, others a multiple of 60 s.',
-    fix: 'Use 10 (fastest), 30 or 60.',
+      'dataPlane.periodSeconds must be 60, 120 or 300: Route 53 health checks follow alarms on standard-resolution metrics only, whose periods are whole minutes.',
+    fix: 'Use 60 (fastest), 120 or 300.',
   },
 } as const satisfies Record<string, CelRule>;
 

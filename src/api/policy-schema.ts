@@ -333,12 +333,12 @@ export const DataPlaneSchema = withRules(
       }),
       periodSeconds: Type.Integer({
         format: 'int32',
-        minimum: 10,
-        maximum: 60,
-        default: 10,
+        minimum: 60,
+        maximum: 300,
+        default: 60,
         description:
-          'Period of the verdict alarms: 10 or 30 (high-resolution alarms) or 60. Shorter drains sooner and costs more.',
-        fix: 'Use 10, 30 or 60.',
+          'Period of the verdict alarms: 60, 120 or 300 seconds. Route 53 health checks follow alarms on standard-resolution metrics only, so nothing shorter than a minute is possible; shorter drains sooner.',
+        fix: 'Use 60 (fastest), 120 or 300.',
       }),
       insufficientDataHealthStatus: StringEnum(['LastKnownStatus', 'Healthy', 'Unhealthy'], {
         default: 'LastKnownStatus',

@@ -123,7 +123,7 @@ export function plannerSettingsFrom(policy: FailoverPolicy): PlannerSettings {
         settings.traffic.dataPlane = {
           signalRegion,
           namespace: dataPlane.namespace ?? 'FailoverOperator',
-          periodSeconds: dataPlane.periodSeconds ?? 10,
+          periodSeconds: dataPlane.periodSeconds ?? 60,
           insufficientDataHealthStatus: dataPlane.insufficientDataHealthStatus ?? 'LastKnownStatus',
         };
       }

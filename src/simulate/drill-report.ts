@@ -59,11 +59,19 @@ export interface DrillReport {
   durationSeconds: number;
 }
 
+/** What resolvers answered from `at` (scenario seconds) on: each set identifier's share of answers. */
+export interface AnswerSample {
+  at: number;
+  share: Record<string, number>;
+}
+
 export interface ReportInputs {
   scenario: Scenario;
   policy: FailoverPolicy;
   timeline: TimelineEntry[];
   sim: SimCloud;
+  /** The resolvers' answers over the run, one sample per change (the simulation samples every second). */
+  answers?: AnswerSample[];
   finalStatus: FailoverPolicyStatus | undefined;
   /** Clock time (epoch ms) of scenario minute 0. */
   epochMs: number;
@@ -101,8 +109,13 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
   // at minute 0 does not make a zone outage at minute 120 take two hours to detect.
   const origin =
     (firstDetection ? firstFaultOn(scenario, firstDetection, policy, firstDetection.at) : undefined) ?? faultAt;
-  const firstShift = actions.find((a) => a.kind === 'SetWeights' && a.at >= origin);
-  const shiftedAt = firstShift === undefined ? undefined : trafficShiftedAt(inp, origin, firstShift.at);
+  const firstShift = actions.find((a) => (a.kind === 'SetWeights' || a.kind === 'SetVerdicts') && a.at >= origin);
+  const shiftedAt =
+    firstShift === undefined
+      ? undefined
+      : firstShift.kind === 'SetVerdicts'
+        ? answersMovedAt(inp, firstShift.at)
+        : trafficShiftedAt(inp, origin, firstShift.at);
   const promotions = actions.filter((a) => a.kind === 'PromoteReplica');
   const failedOverAt = timeline.find((e) => e.kind === 'phase' && e.state === 'FailedOver' && e.at >= origin)?.at;
   const rto = promotions.length > 0 ? failedOverAt : shiftedAt;
@@ -157,6 +170,18 @@ function trafficShiftedAt(inp: ReportInputs, origin: number, actionAt: number): 
   if (change === undefined) return actionAt;
   const at = Math.round((change.insyncAt - inp.epochMs) / 1000);
   return at <= inp.endsAtSeconds ? at : undefined;
+}
+
+/**
+ * A data-plane drain moves no record: resolvers change their answers once the health checks follow the verdict
+ * alarms. The first change of the answers at or after the verdicts were published; undefined when they had not
+ * changed by the end of the run.
+ */
+function answersMovedAt(inp: ReportInputs, publishedAt: number): number | undefined {
+  const samples = inp.answers ?? [];
+  const before = [...samples].reverse().find((s) => s.at <= publishedAt);
+  const moved = samples.find((s) => s.at > publishedAt && JSON.stringify(s.share) !== JSON.stringify(before?.share));
+  return moved?.at;
 }
 
 interface CheckContext extends ReportInputs {

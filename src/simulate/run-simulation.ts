@@ -15,6 +15,7 @@ import { createSimCloud, type SimCloud } from '../cloud/sim/sim-cloud.ts';
 import { seededRandom } from '../cloud/sim/sim-random.ts';
 import { topologyFromPolicy } from '../cloud/sim/sim-topology.ts';
 import { createEngineStack } from '../engine/engine-stack.ts';
+import type { AnswerSample } from './drill-report.ts';
 import type { HealthTransition } from '../health/types.ts';
 import { applyScenario } from '../scenarios/index.ts';
 import type { Scenario } from '../scenarios/scenario-schema.ts';
@@ -46,6 +47,9 @@ export interface SimulationResult {
   /** Real (wall) milliseconds the run took. */
   wallMs: number;
 }
+
+/** How often the simulation samples what resolvers answer (virtual time). */
+export const ANSWER_SAMPLE_MS = 1_000;
 
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationResult> {
   const wallStart = performance.now();
@@ -123,6 +127,29 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       }),
   });
 
+  // What resolvers answer, sampled every second and kept when it changes: the drill report judges a data-plane
+  // drain (health checks, no record edit) by when the answers moved, as a person querying DNS would.
+  const answers: AnswerSample[] = [];
+  const r53 = opts.policy.spec.traffic?.route53;
+  const sampler = r53
+    ? (async () => {
+        let last = '';
+        while (!signal.aborted && clock.now() < run.endsAt) {
+          const share = sim.trafficShare(r53.hostedZoneId, r53.recordName, r53.type);
+          const key = JSON.stringify(share);
+          if (key !== last) {
+            answers.push({ at: scenarioSeconds(clock.now()), share });
+            last = key;
+          }
+          try {
+            await clock.sleep(ANSWER_SAMPLE_MS, signal);
+          } catch {
+            return;
+          }
+        }
+      })()
+    : Promise.resolve();
+
   let policy: FailoverPolicy = structuredClone(opts.policy);
   let lastPhase: string | undefined;
   let lastGates = '';
@@ -182,7 +209,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   run.cancel();
   // Let aborted loops unwind: timers were cancelled by the abort; give pending promises a turn.
   await clock.advance(60_000);
-  await Promise.race([reconcileLoop, new Promise((r) => setTimeout(r, 100))]);
+  await Promise.race([Promise.all([reconcileLoop, sampler]), new Promise((r) => setTimeout(r, 100))]);
 
   dedupeSkips(timeline);
   const report = buildDrillReport({
@@ -190,6 +217,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     policy: opts.policy,
     timeline,
     sim,
+    answers,
     finalStatus: policy.status,
     epochMs: SIMULATION_EPOCH_MS,
     endsAtSeconds: scenarioSeconds(run.endsAt),

@@ -65,6 +65,7 @@ const route53Operations: ReadonlyArray<readonly [string, RegExp, string]> = [
   ['GET', /^\/healthcheck\/?$/, 'ListHealthChecks'],
   ['GET', /^\/tags\/[^/]+\/[^/]+$/, 'ListTagsForResource'],
   ['POST', /^\/tags\/[^/]+\/[^/]+$/, 'ChangeTagsForResource'],
+  ['POST', /^\/tags\/[^/]+\/?$/, 'ListTagsForResources'],
 ];
 
 /** Route 53 operation name from method and path; `METHOD /path` when the operation is not in the table. */

@@ -221,10 +221,10 @@ export const INVALID_POLICIES: InvalidCase[] = [
     name: 'a verdict alarm period CloudWatch has no alarms for',
     base: 'two-region-rds',
     mutate: (p) => {
-      p.spec.traffic.route53.dataPlane = { periodSeconds: 20 };
+      p.spec.traffic.route53.dataPlane = { periodSeconds: 90 };
     },
     path: 'spec.traffic.route53.dataPlane.periodSeconds',
-    message: 'dataPlane.periodSeconds must be 10, 30 or 60',
+    message: 'dataPlane.periodSeconds must be 60, 120 or 300',
   },
   // CEL + schema: health and durations
   {

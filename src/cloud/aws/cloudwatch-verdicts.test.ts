@@ -190,7 +190,7 @@ const datum = (i: number, value = 1): VerdictDatum => ({
 });
 
 describe('publishVerdicts', () => {
-  it('sends high-resolution datums with their timestamps, unit None, to the region asked for', async () => {
+  it('sends standard-resolution datums (Route 53 follows no high-resolution alarm) with their timestamps, unit None, to the region asked for', async () => {
     const fake = fakeCloudWatch();
     const signal = new AbortController().signal;
     await createCloudWatchVerdicts(fake.clients).publishVerdicts(
@@ -216,7 +216,7 @@ describe('publishVerdicts', () => {
               Timestamp: new Date('2026-11-23T12:00:00.000Z'),
               Value: 1,
               Unit: 'None',
-              StorageResolution: 1,
+              StorageResolution: 60,
             },
             {
               MetricName: 'DrainVerdict',
@@ -227,7 +227,7 @@ describe('publishVerdicts', () => {
               Timestamp: new Date('2026-11-23T12:00:00.001Z'),
               Value: 0,
               Unit: 'None',
-              StorageResolution: 1,
+              StorageResolution: 60,
             },
           ],
         },

@@ -6,8 +6,9 @@
 //
 // - putVerdictAlarm: PutMetricAlarm creates or overwrites the alarm; actions stay disabled (the health check reads
 //   the alarm state, nothing else needs to act). Missing data is ignored, so an alarm keeps its last state when the
-//   operator stops publishing. The period is 10, 20 or 30 s (a high-resolution alarm on the StorageResolution 1
-//   metric) or a multiple of 60; anything else is refused before the call.
+//   operator stops publishing. The period is a multiple of 60 s on a standard-resolution metric (StorageResolution
+//   60): Route 53 health checks do not support alarms on high-resolution metrics (Route 53 API reference,
+//   AlarmIdentifier). 10, 20 and 30 s periods stay accepted here for other uses; anything else is refused.
 // - describeAlarms: DescribeAlarms by name, at most 100 names per request (the API's limit on AlarmNames and on
 //   MaxRecords), following NextToken. Alarms that do not exist are absent.
 // - publishVerdicts: PutMetricData in requests of at most 1,000 datums (the API's limit on MetricData per request)
@@ -90,7 +91,9 @@ function toMetricDatum(datum: VerdictDatum): MetricDatum {
     Timestamp: new Date(datum.at),
     Value: datum.value,
     Unit: 'None',
-    StorageResolution: 1,
+    // Standard resolution: Route 53 health checks follow alarms on standard-resolution metrics only (API reference,
+    // AlarmIdentifier: "High-resolution metrics aren't supported").
+    StorageResolution: 60,
   };
 }
 
