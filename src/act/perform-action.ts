@@ -196,6 +196,7 @@ function call<T>(
     zone?: ZoneName | undefined;
     write: boolean;
     idempotent?: boolean;
+    requests?: number;
   },
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
@@ -392,6 +393,7 @@ async function prepareDataPlane(
         region: ROUTE53_CONTROL_PLANE_REGION,
         write: true,
         idempotent: true, // same caller reference: the same check
+        requests: 2, // CreateHealthCheck, then ChangeTagsForResource
       },
       (signal) =>
         healthChecks.createAlarmHealthCheck(

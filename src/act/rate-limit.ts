@@ -115,7 +115,8 @@ export function createRateLimiter(
       if (meta.service === 'route53' && !meta.write && !meta.partOfAction) {
         await route53ReadShare.take(signal);
       }
-      await apiLimit(meta).take(signal);
+      const limit = apiLimit(meta);
+      for (let i = 0; i < Math.max(1, meta.requests ?? 1); i++) await limit.take(signal);
     },
   };
 }

@@ -28,6 +28,12 @@ export interface CallMeta {
    * Made by an action in progress — a write's precondition read or its settle poll (GetChange) — rather than by an
    * observation: not charged to Route 53's read share, so it never queues behind a backlog of observations (PB-8).
    */
+  /**
+   * How many AWS requests this one call makes (default 1): an adapter call that sends several (create a health
+   * check, then tag it; a listing of pages plus tag batches) spends that many API grants, so the limit counts
+   * requests, not calls.
+   */
+  requests?: number;
   partOfAction?: boolean;
   /** Policy key (`namespace/name`) on whose behalf the call is made: selects the policy's write budget. */
   policy?: string;

@@ -206,7 +206,7 @@ function firstEffectOn(ctx: CheckContext, zone: string): number | undefined {
 /** Weight of the zone's records after each SetWeights, in order. */
 function weightHistory(ctx: CheckContext, zone: string): Array<{ at: number; weight: number }> {
   const ids = recordsOfZone(ctx.policy, zone);
-  return ctx.actions
+  const edits = ctx.actions
     .filter((a) => a.kind === 'SetWeights' && a.detail)
     .map((a) => {
       const w = JSON.parse(a.detail!) as Record<string, number>;
@@ -214,6 +214,14 @@ function weightHistory(ctx: CheckContext, zone: string): Array<{ at: number; wei
     })
     .filter((h) => h.touched)
     .map(({ at, weight }) => ({ at, weight }));
+  // A data-plane drain edits no weight: from the first verdicts on, the zone's share of the resolvers' answers is
+  // its history (what a person querying DNS would see).
+  const firstVerdicts = ctx.actions.find((a) => a.kind === 'SetVerdicts');
+  if (firstVerdicts === undefined) return edits;
+  const answered = (ctx.answers ?? [])
+    .filter((s) => s.at >= firstVerdicts.at)
+    .map((s) => ({ at: s.at, weight: ids.reduce((sum, id) => sum + (s.share[id] ?? 0), 0) }));
+  return [...edits, ...answered].sort((x, y) => x.at - y.at);
 }
 
 /** Intervals (scenario seconds) when the operator held the zone Impaired. */

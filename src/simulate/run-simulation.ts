@@ -44,6 +44,8 @@ export interface SimulationResult {
   timeline: TimelineEntry[];
   finalStatus: FailoverPolicyStatus | undefined;
   sim: SimCloud;
+  /** What resolvers answered over the run (one sample per change, checked every second). */
+  answers: AnswerSample[];
   /** Real (wall) milliseconds the run took. */
   wallMs: number;
 }
@@ -222,7 +224,14 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     epochMs: SIMULATION_EPOCH_MS,
     endsAtSeconds: scenarioSeconds(run.endsAt),
   });
-  return { report, timeline, finalStatus: policy.status, sim, wallMs: Math.round(performance.now() - wallStart) };
+  return {
+    report,
+    timeline,
+    finalStatus: policy.status,
+    sim,
+    answers,
+    wallMs: Math.round(performance.now() - wallStart),
+  };
 }
 
 /** A plan repeats its skipped actions every reconcile; the timeline keeps the first of each. */

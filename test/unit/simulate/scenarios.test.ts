@@ -15,8 +15,40 @@ function examplePolicy(file: string): FailoverPolicy {
 
 const twoRegion = examplePolicy('examples/two-region-rds.yaml');
 const singleRegion = examplePolicy('examples/single-region-web.yaml');
+/** The same policy moving traffic only by record edits (dataPlane.mechanism RecordEdits). */
+const twoRegionRecordEdits: FailoverPolicy = structuredClone(twoRegion);
+twoRegionRecordEdits.spec.traffic!.route53.dataPlane = {
+  ...twoRegionRecordEdits.spec.traffic!.route53.dataPlane,
+  mechanism: 'RecordEdits',
+};
 
 describe('built-in scenarios against the two-region example policy', () => {
+  it('the example drains through health checks (dataPlane HealthChecks in us-west-2)', () => {
+    expect(twoRegion.spec.traffic?.route53.dataPlane).toMatchObject({
+      mechanism: 'HealthChecks',
+      signalRegion: 'us-west-2',
+    });
+  });
+
+  it.each([
+    'zone-outage',
+    'region-outage',
+    'flapping-zone',
+    'control-plane-brownout',
+    'route53-writes-failing',
+    'route53-writes-failing-7h',
+    'us-east-1-2011',
+  ])(
+    '%s with record edits only: every expectation holds and no playbook rule is broken',
+    async (name) => {
+      const { report } = await runSimulation({ policy: twoRegionRecordEdits, scenario: loadScenario(name) });
+      expect(report.violations).toEqual([]);
+      expect(report.expectations.filter((e) => !e.passed)).toEqual([]);
+      expect(report.passed).toBe(true);
+    },
+    120_000,
+  );
+
   it.each([
     'zone-outage',
     'region-outage',
@@ -43,7 +75,7 @@ describe('built-in scenarios against the two-region example policy', () => {
   );
 
   it('zone outage: drains the dead zone only, skips in-zone recovery (PB-3) and never promotes', async () => {
-    const { report } = await runSimulation({ policy: twoRegion, scenario: loadScenario('zone-outage') });
+    const { report } = await runSimulation({ policy: twoRegionRecordEdits, scenario: loadScenario('zone-outage') });
     expect(report.detectionSeconds).toBeLessThanOrEqual(3 * twoRegion.spec.health.intervalSeconds);
     expect(report.actions.filter((a) => a.kind === 'PromoteReplica')).toEqual([]);
     const firstDrain = report.actions.find((a) => a.kind === 'SetWeights');
@@ -53,7 +85,10 @@ describe('built-in scenarios against the two-region example policy', () => {
   }, 120_000);
 
   it('zone outage: traffic counts as shifted when the simulated Route 53 has the drain INSYNC, not when the action ends', async () => {
-    const { report, sim } = await runSimulation({ policy: twoRegion, scenario: loadScenario('zone-outage') });
+    const { report, sim } = await runSimulation({
+      policy: twoRegionRecordEdits,
+      scenario: loadScenario('zone-outage'),
+    });
     const fault = Math.min(...loadScenario('zone-outage').events.map((e) => e.at * 60));
     const drain = report.actions.find((a) => a.kind === 'SetWeights')!;
     const change = sim.dns
@@ -64,6 +99,42 @@ describe('built-in scenarios against the two-region example policy', () => {
     expect(insyncAt).toBeGreaterThan(drain.at);
     expect(report.trafficShiftedSeconds).toBe(insyncAt - fault);
     expect(report.rtoSeconds).toBe(report.trafficShiftedSeconds);
+  }, 120_000);
+
+  it('zone outage through health checks: one PutMetricData drains the zone, no record edit; answers move when the check follows the alarm', async () => {
+    const { report, sim, answers } = await runSimulation({ policy: twoRegion, scenario: loadScenario('zone-outage') });
+    const fault = Math.min(...loadScenario('zone-outage').events.map((e) => e.at * 60));
+    const drain = report.actions.find((a) => a.kind === 'SetVerdicts' && a.at >= fault)!;
+    expect(drain).toBeDefined();
+    expect(report.actions.filter((a) => a.kind === 'SetWeights' && a.at >= fault)).toEqual([]);
+    const afterFault = sim.calls.all().filter((c) => c.at >= SIMULATION_EPOCH_MS + fault * 1000);
+    expect(afterFault.filter((c) => c.operation === 'ChangeResourceRecordSets')).toEqual([]);
+    expect(
+      afterFault.filter((c) => c.operation === 'PutMetricData' && c.region === 'us-west-2').length,
+    ).toBeGreaterThan(0);
+    // The answers move once the alarm (60 s period + evaluation) and the health check (30 s behind it) follow:
+    // not at the publication, and from then on the dead zone's record gets no answer.
+    const moved = answers.find((s) => s.at > drain.at && (s.share['use1-a'] ?? 0) === 0)!;
+    expect(moved.at).toBeGreaterThan(drain.at + 30);
+    expect(report.trafficShiftedSeconds).toBe(moved.at - fault);
+    expect(
+      answers.filter((s) => s.at >= moved.at && s.at < fault + 600).every((s) => (s.share['use1-a'] ?? 0) === 0),
+    ).toBe(true);
+  }, 120_000);
+
+  it('Route 53 API down for 7 hours, a zone dark at hour two: drained through health checks with zero record-change attempts during the event', async () => {
+    const scenario = loadScenario('route53-writes-failing-7h');
+    const { report, sim, answers } = await runSimulation({ policy: twoRegion, scenario });
+    const zoneFault = 120 * 60;
+    const during = sim.calls
+      .all()
+      .filter((c) => c.at >= SIMULATION_EPOCH_MS && c.at < SIMULATION_EPOCH_MS + 420 * 60_000);
+    expect(during.filter((c) => c.operation === 'ChangeResourceRecordSets')).toEqual([]);
+    const drainedAt = answers.find((s) => s.at >= zoneFault && (s.share['use1-a'] ?? 0) === 0)?.at;
+    expect(drainedAt).toBeDefined();
+    // detection (≤ 3 intervals) + the alarm's period and evaluation (≤ 2 periods + 10 s) + the health check (30 s)
+    expect(drainedAt! - zoneFault).toBeLessThanOrEqual(3 * 5 + 2 * 60 + 10 + 30);
+    expect(report.trafficShiftedSeconds).toBe(drainedAt! - zoneFault);
   }, 120_000);
 
   it('region outage: our own promotion never makes the standby look unhealthy; every region is Healthy after recovery', async () => {
