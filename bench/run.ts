@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 const benches = [
   'bench/detection/detection.bench.ts',
   'bench/simulation/simulation.bench.ts',
+  // Fault → no DNS answer at the dead zone: record edits vs the data-plane path, 3 × 450 simulated minutes, ~15 s.
+  'bench/dataplane/dataplane.bench.ts',
   // Real test bed + operator child process, 1,000 policies: about 10 minutes (`--quick` alone: about 2).
   'bench/reconcile/reconcile.bench.ts',
 ];

@@ -101,6 +101,8 @@ interface Measured {
   crrsRun: number;
   putMetricEvent: number;
   putMetricRun: number;
+  /** Other Route 53 calls in the event window, by operation (reads included). */
+  otherRoute53Event: string;
   liveCheck: string;
   /** drainedInRunAt from the runner's live samples; 'n/a' when the runner does not return them. */
   liveSampled: number | undefined | 'n/a';
@@ -168,6 +170,15 @@ function drainedFromLiveSamples(run: SimulationResult, from: number, to: number)
   return drained;
 }
 
+function countBy(calls: Array<{ operation: string; ok: boolean }>): string {
+  const n = new Map<string, number>();
+  for (const c of calls) {
+    const key = `${c.operation}${c.ok ? '' : ' (failed)'}`;
+    n.set(key, (n.get(key) ?? 0) + 1);
+  }
+  return n.size === 0 ? 'none' : [...n].map(([op, k]) => `${op} ${k}`).join(', ');
+}
+
 async function measure(label: string, policy: FailoverPolicy, scenario: Scenario): Promise<Measured> {
   const t0 = performance.now();
   const run = await runSimulation({ policy, scenario, seed: SEED });
@@ -196,6 +207,9 @@ async function measure(label: string, policy: FailoverPolicy, scenario: Scenario
     crrsRun: crrs.length,
     putMetricEvent: pmd.filter((c) => inEvent(c.at)).length,
     putMetricRun: pmd.length,
+    otherRoute53Event: countBy(
+      sim.calls.filter((c) => c.service === 'route53' && c.operation !== 'ChangeResourceRecordSets' && inEvent(c.at)),
+    ),
     liveCheck,
     liveSampled: drainedFromLiveSamples(run, FAULT_S, endS),
     failedChecks: [
@@ -357,9 +371,11 @@ const md = [
   ),
   `- "+ TTL": the weighted records' TTL in the simulated topology (${TTL} s, src/cloud/sim/sim-topology.ts; the policy`,
   '  has no TTL field for them): a client that resolved just before the drain can keep the old answer that long.',
+  '  The report rounds INSYNC to the nearest second; the samples are whole seconds at or after it (1 s apart at most).',
   "- Detection: the drill report's detectionSeconds (fault → the zone leaves Healthy).",
   '- Call counts: `sim.calls` (every attempt logged, failed ones included), in the event window and over the whole run',
-  `  (the run includes 2 min of warm-up, when row (c) prepares its health checks).`,
+  '  (the run includes 2 min of warm-up, when row (c) prepares its health checks). Other Route 53 calls in the event:',
+  ...rows.map((m) => `  ${m.label.slice(0, 3)} ${m.otherRoute53Event}.`),
   '- Row (d), computed from AWS documentation, not simulated — Route 53 Developer Guide, "How Amazon Route 53',
   '  determines whether a health check is healthy": checkers in several locations each send a request every',
   '  RequestInterval I (10 or 30 s) and are not coordinated; a checker calls the endpoint unhealthy after',

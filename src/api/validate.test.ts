@@ -271,8 +271,10 @@ describe('invalidSpecMessage', () => {
     const result = validatePolicy(policy);
     if (result.ok) throw new Error('expected errors');
     const message = invalidSpecMessage(result.errors);
-    expect(message).toMatch(/^2 validation errors, no action is taken until fixed: /);
+    // Making us-west-2 primary also makes it the primary region the example publishes its verdicts in.
+    expect(message).toMatch(/^3 validation errors, no action is taken until fixed: /);
     expect(message).toContain('spec.health.failureThreshold: must be at least 1');
+    expect(message).toContain('dataPlane.signalRegion us-west-2 is the primary region');
     expect(message).toContain('spec.regions: regions must contain exactly one region with role primary');
     expect(message).not.toContain('\n');
     expect(invalidSpecMessage(result.errors, 60)).toHaveLength(60);
