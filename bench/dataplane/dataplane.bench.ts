@@ -354,7 +354,9 @@ const md = [
         '',
         'The alarm step depends on where in its minute the verdict lands: published at second p of a period, it waits',
         '60 − p s for the period to end plus 10 s of evaluation delay, so 10–70 s; with detection ~10 s and the 30 s',
-        'health-check lag the data-plane path takes about 50–110 s from fault to no answers (+ TTL).',
+        'health-check lag the data-plane path takes about 50–110 s from fault to no answers (+ TTL), ≈ 80 s on average',
+        "for a fault at a random phase. The scenario's fault falls on a whole minute, so the verdict lands ~10 s into a",
+        'period: close to the worst case (seeds 1–3 all give 100 s). Record edits take detection + 30–60 s to INSYNC.',
         '',
       ]
     : ['Row (c) has no breakdown: no SetVerdicts after the fault, or its health check never turned Unhealthy.', '']),

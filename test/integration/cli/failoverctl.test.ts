@@ -215,13 +215,16 @@ describe('failoverctl against the apiserver', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('simulated cloud, nothing was changed');
-    expect(r.stdout).toMatch(/SetWeights .*\[PB-5\]/);
+    // The example drains through health checks: prepared in steady state, then one verdict publication.
+    expect(r.stdout).toMatch(/PrepareDataPlane .*region us-west-2 \[PB-5\]/);
+    expect(r.stdout).toMatch(/SetVerdicts .*region us-west-2 \[PB-5\]/);
 
     const json = ctl('plan', 'orders', '--scenario', 'zone-outage', '--output', 'json');
     expect(json.status).toBe(0);
     const parsed = JSON.parse(json.stdout) as { simulated: boolean; actions: Array<{ kind: string }> };
     expect(parsed.simulated).toBe(true);
-    expect(parsed.actions.map((a) => a.kind)).toContain('SetWeights');
+    expect(parsed.actions.map((a) => a.kind)).toContain('SetVerdicts');
+    expect(parsed.actions.map((a) => a.kind)).not.toContain('SetWeights');
   });
 
   it('plan with an unknown scenario names the built-in ones', () => {
