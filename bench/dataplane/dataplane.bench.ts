@@ -371,9 +371,9 @@ const md = [
     (m) =>
       `  ${m.label.slice(0, 3)} replay ${fmt(sinceFault(m.drainedInRunAt))} s; runner's live 1 s samples of \`sim.trafficShare()\` ${m.liveSampled === 'n/a' ? 'not returned by this runner' : `${fmt(sinceFault(m.liveSampled))} s`}; drill report trafficShiftedSeconds ${fmt(m.reportShifted)} s; replay vs live \`sim.trafficShare()\` at the end of the run: ${m.liveCheck}.`,
   ),
+  '  The report rounds INSYNC to the nearest second; the samples are whole seconds at or after it (1 s apart at most).',
   `- "+ TTL": the weighted records' TTL in the simulated topology (${TTL} s, src/cloud/sim/sim-topology.ts; the policy`,
   '  has no TTL field for them): a client that resolved just before the drain can keep the old answer that long.',
-  '  The report rounds INSYNC to the nearest second; the samples are whole seconds at or after it (1 s apart at most).',
   "- Detection: the drill report's detectionSeconds (fault → the zone leaves Healthy).",
   '- Call counts: `sim.calls` (every attempt logged, failed ones included), in the event window and over the whole run',
   '  (the run includes 2 min of warm-up, when row (c) prepares its health checks). Other Route 53 calls in the event:',
