@@ -34,8 +34,17 @@ export interface DataPlaneState {
   /** The cloud's health checks and verdicts, wrapped so that this state follows our own writes. */
   healthChecks?: HealthChecks;
   verdicts?: Verdicts;
-  /** The data-plane observation of one policy; undefined when it did not ask for the path or the cloud lacks it. */
-  observe(policyKey: string, policy: FailoverPolicy, signal: AbortSignal): Promise<DataPlaneObservation | undefined>;
+  /**
+   * The data-plane observation of one policy; undefined when it did not ask for the path or the cloud lacks it.
+   * `steady: false` (a zone of the policy is not Healthy) reuses the last health-check listing whatever its age:
+   * during an event the path must not depend on Route 53's control plane, reads included.
+   */
+  observe(
+    policyKey: string,
+    policy: FailoverPolicy,
+    signal: AbortSignal,
+    opts?: { steady?: boolean },
+  ): Promise<DataPlaneObservation | undefined>;
   /** Forgets a deleted policy's ledger. */
   forget(policyKey: string): void;
 }
@@ -56,9 +65,9 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
   const ledger = new Map<string, Map<string, Verdict>>();
   const alarmKey = (region: RegionName, name: string) => `${region}\u0000${name}`;
 
-  async function listInventory(signal: AbortSignal): Promise<ObservedHealthCheck[]> {
+  async function listInventory(signal: AbortSignal, steady: boolean): Promise<ObservedHealthCheck[]> {
     if (!baseChecks) return [];
-    if (inventory && deps.now() - inventory.at < inventoryMaxAgeMs) return inventory.checks;
+    if (inventory && (!steady || deps.now() - inventory.at < inventoryMaxAgeMs)) return inventory.checks;
     listing ??= deps.pipeline
       .call(
         {
@@ -68,7 +77,8 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
           write: false,
           signal,
           // Pages of 100 checks plus tag reads of 10 checks each, estimated from the last listing.
-          requests: 1 + Math.ceil((inventory?.checks.length ?? 0) / 100) + Math.ceil((inventory?.checks.length ?? 10) / 10),
+          requests:
+            1 + Math.ceil((inventory?.checks.length ?? 0) / 100) + Math.ceil((inventory?.checks.length ?? 10) / 10),
         },
         (s) => baseChecks.listHealthChecks({ [TAG_MANAGED_BY]: MANAGED_BY }, { signal: s }),
       )
@@ -177,7 +187,7 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
   return {
     ...(healthChecks ? { healthChecks } : {}),
     ...(verdicts ? { verdicts } : {}),
-    async observe(policyKey, policy, signal) {
+    async observe(policyKey, policy, signal, opts = {}) {
       const settings = plannerSettingsFrom(policy).traffic;
       const dp = settings?.dataPlane;
       if (!settings || !dp || !baseChecks || !baseVerdicts) return undefined;
@@ -188,7 +198,7 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
 
       const checks: Record<string, string> = {};
       try {
-        const listed = await listInventory(signal);
+        const listed = await listInventory(signal, opts.steady ?? true);
         for (const [id, res] of names) {
           // By caller reference: the tags say whose it is, the reference says it was made for these settings.
           const found = listed.find((c) => c.callerReference === res.callerReference);

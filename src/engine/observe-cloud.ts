@@ -129,8 +129,9 @@ export async function observeCloud(
       : Promise.resolve(undefined);
 
   // The data-plane path: an observation that fails leaves it unobserved (drains then edit records), never the policy.
+  const steady = opts.health === undefined || opts.health.zones.every((z) => z.state === 'Healthy');
   const dataPlaneP = deps.dataPlane
-    ? deps.dataPlane.observe(policyKey, policy, signal).catch(() => undefined)
+    ? deps.dataPlane.observe(policyKey, policy, signal, { steady }).catch(() => undefined)
     : Promise.resolve(undefined);
 
   const [records, writer, databases, instances, volumes, dataPlane] = await Promise.all([

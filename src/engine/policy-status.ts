@@ -298,10 +298,26 @@ function dataPlaneCondition(inp: StatusInputs): [string, string, string] | undef
       'no region outside the primary region to publish verdicts in (add a standby region and name it in dataPlane.signalRegion); every drain edits records',
     ];
   }
+  const dp = inp.observation.dataPlane;
+  const drained = dp
+    ? Object.keys(dp.verdicts)
+        .filter((id) => dp.verdicts[id] === 'drain')
+        .sort()
+    : [];
+  const alarming = dp
+    ? Object.keys(dp.alarms)
+        .filter((id) => dp.alarms[id] === 'ALARM')
+        .sort()
+    : [];
+  const inForce = dp
+    ? `; verdicts: ${drained.length ? `drain ${drained.join(', ')}` : 'every record serves'}${
+        drained.join() === alarming.join() ? '' : ` (alarms in ALARM: ${alarming.join(', ') || 'none'})`
+      }`
+    : '';
   return [
     readiness.ready ? ConditionStatus.True : ConditionStatus.False,
     READINESS_REASON[readiness.reason],
-    readiness.message,
+    `${readiness.message}${inForce}`,
   ];
 }
 
