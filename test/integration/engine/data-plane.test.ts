@@ -401,4 +401,28 @@ describe('data-plane path (health checks following verdict alarms)', () => {
     expect(await motoWeights(r53, zoneId)).toEqual({ 'use1-a': 100, 'use1-b': 100 });
     suite.probes.answers.clear();
   }, 120_000);
+
+  // KNOWN BUG (skipped until fixed): Route 53 down for longer than the shared record cache's maxAge (30 s) BEFORE the
+  // zone fails. The reconcile's observation then lists the hosted zone (src/engine/observe-cloud.ts readGroup →
+  // src/engine/record-cache.ts, which caches no failure and keeps no last listing), ListResourceRecordSets answers
+  // 500, the read breaker opens, and the whole reconcile fails ("Reconcile failed; requeued with backoff") — so the
+  // SetVerdicts drain, which needs no Route 53 call, is never published. The test above passes only because the
+  // zone fails while the last listing is still fresh.
+  it.skip('with Route 53 down for longer than the record cache keeps a listing, the drain still reaches CloudWatch', async () => {
+    const tb = testbed();
+    const { op, policyKey } = await preparedOperator('dp-r53-long.test.', 'dp-r53-long', 'web');
+    await tb.faults.add({
+      service: 'route53',
+      error: { status: 500, code: 'InternalFailure', message: 'We encountered an internal error' },
+    });
+    await sleep(35_000); // longer than DEFAULT_RECORD_CACHE_MAX_AGE_MS
+    const faultAt = Date.now();
+    suite.probes.answers.set('us-east-1b', 503);
+    await eventually(
+      'verdict 1 for use1-b in us-west-2 after a long Route 53 outage',
+      async () => ((await verdictStats(policyKey, 'use1-b', faultAt)).maximum === 1 ? true : undefined),
+      45_000,
+    ).catch(withLog(op));
+    suite.probes.answers.clear();
+  }, 150_000);
 });
