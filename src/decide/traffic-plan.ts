@@ -143,7 +143,7 @@ export function planTraffic(ctx: PlanContext, db: DatabaseDecision): TrafficDeci
  */
 function isSteady(ctx: PlanContext, db: DatabaseDecision): boolean {
   if (db.stage === 'failing-over' || db.stage === 'recovering' || db.weightsStep !== undefined) return false;
-  if (ctx.cloud.pendingDnsChange !== undefined) return false;
+  if (ctx.cloud.pendingDnsChange !== undefined || ctx.cloud.recordsStale !== undefined) return false;
   return ctx.settings.regions.every(
     (r) =>
       (ctx.regionState(r.name) ?? 'Healthy') === 'Healthy' &&

@@ -37,6 +37,11 @@ export interface CloudObservation {
    * planner restores nothing there and records the skip (PB-4, PB-11) instead of reading "no volumes".
    */
   volumesUnknown?: VolumesUnknown[];
+  /**
+   * The record group could not be listed now: `records` are the last successful listing (listedAt, epoch ms). A
+   * record edit reads live before it changes anything; the data-plane path needs no Route 53 read.
+   */
+  recordsStale?: { listedAt: number; reason: string };
   /** The data-plane path as observed (only for a policy with dataPlane.mechanism HealthChecks). */
   dataPlane?: DataPlaneObservation;
 }

@@ -61,6 +61,30 @@ describe('observeCloud: Route 53 through the shared record cache', () => {
     }
   });
 
+  it('goes on from the last listing, marked stale, when Route 53 stops answering; fails only without any listing', async () => {
+    const { clock, sim, pipeline, deps, policy } = setup();
+    const recordCache = createRecordCache({ dns: sim.dns, pipeline, clock, maxAgeMs: 1_000 });
+    const observe = () =>
+      clock.run(observeCloud('shop/p', policy, { ...deps, recordCache }, new AbortController().signal));
+    const listed = await observe();
+    expect(listed.recordsStale).toBeUndefined();
+    sim.faults.set('r53-down', { service: 'route53', operations: ['ListResourceRecordSets'], errorRate: 1 });
+    await clock.advance(60_000);
+    const stale = await observe();
+    expect(stale.records).toEqual(listed.records);
+    expect(stale.recordsStale?.listedAt).toBe(listed.at);
+    expect(stale.recordsStale?.reason).toMatch(/ListResourceRecordSets/);
+
+    const fresh = setup();
+    fresh.sim.faults.set('r53-down', { service: 'route53', operations: ['ListResourceRecordSets'], errorRate: 1 });
+    const cold = createRecordCache({ dns: fresh.sim.dns, pipeline: fresh.pipeline, clock: fresh.clock });
+    await expect(
+      fresh.clock.run(
+        observeCloud('shop/p', fresh.policy, { ...fresh.deps, recordCache: cold }, new AbortController().signal),
+      ),
+    ).rejects.toThrow();
+  });
+
   it('without the cache reads each policy’s record group and writer record itself', async () => {
     const { clock, sim, deps, policy } = setup();
     await clock.run(

@@ -79,8 +79,20 @@ export async function observeCloud(
           (s) => cloud.dns.listRecords(hostedZoneId, name, type, { signal: s }),
         );
 
+  // The record group is essential, but when Route 53's API fails the last listing that succeeded stands in for it
+  // (marked stale): the records are still there and still answered, and a drain through health checks needs no
+  // Route 53 call at all. Without any listing yet, the observation fails as before.
+  let recordsStale: CloudObservation['recordsStale'];
   const recordsP: Promise<DnsRecord[]> = route53
-    ? readGroup(route53.hostedZoneId, route53.recordName, route53.type)
+    ? readGroup(route53.hostedZoneId, route53.recordName, route53.type).catch((err: unknown) => {
+        const known = deps.recordCache?.lastKnown(route53.hostedZoneId, route53.recordName, route53.type);
+        if (known === undefined) throw err;
+        recordsStale = {
+          listedAt: known.listedAt,
+          reason: err instanceof Error ? err.message : String(err),
+        };
+        return known.records;
+      })
     : Promise.resolve([]);
 
   const writerSpec = route53?.writerRecord;
@@ -147,6 +159,7 @@ export async function observeCloud(
     records,
     ...(writer === undefined ? {} : { writer }),
     ...(dataPlane === undefined ? {} : { dataPlane }),
+    ...(recordsStale === undefined ? {} : { recordsStale }),
     databases,
     ...(instances === undefined ? {} : { instances }),
     ...(volumes === undefined ? {} : volumes),

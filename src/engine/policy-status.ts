@@ -314,10 +314,14 @@ function dataPlaneCondition(inp: StatusInputs): [string, string, string] | undef
         drained.join() === alarming.join() ? '' : ` (alarms in ALARM: ${alarming.join(', ') || 'none'})`
       }`
     : '';
+  const stale = inp.observation.recordsStale;
+  const staleNote = stale
+    ? `; Route 53 records could not be listed (${stale.reason}): planning from the listing of ${rfc3339(stale.listedAt)}`
+    : '';
   return [
     readiness.ready ? ConditionStatus.True : ConditionStatus.False,
     READINESS_REASON[readiness.reason],
-    `${readiness.message}${inForce}`,
+    `${readiness.message}${inForce}${staleNote}`,
   ];
 }
 

@@ -13,7 +13,11 @@
 //   budget goes to writes, not to reading back what we just wrote. A write that failed or timed out may or may
 //   not have been applied: the zone is invalidated and read again. Either way a listing that was already in
 //   flight when the write finished is not stored. Changes made by someone else are seen within maxAgeMs;
-// - failures are not cached: every waiter gets the error, and the next read starts a new listing.
+// - failures are not cached: every waiter gets the error, and the next read starts a new listing. The last listing
+//   that succeeded stays available apart (`lastKnown`, any age): when Route 53's API is down, an observation can
+//   go on from it — the records are still there and still answered — instead of failing the reconcile and with it
+//   a drain that needs no Route 53 call (docs/static-stability.md). A write re-reads live before it changes
+//   anything, so a stale view never becomes a stale edit.
 //
 // Trade-off: a listing costs ceil(records in zone / 300) requests. That beats per-group reads as soon as a zone
 // holds more than a handful of policies, but a zone with tens of thousands of unrelated records makes every
@@ -51,6 +55,11 @@ export interface RecordCache {
     type: string,
     opts?: { signal?: AbortSignal; live?: { joinWithinMs: number } },
   ): Promise<DnsRecord[]>;
+  /**
+   * The group as the last successful listing of its zone showed it (with our own accepted writes applied), whatever
+   * its age; undefined when the zone was never listed. For observations when a listing fails.
+   */
+  lastKnown(hostedZoneId: string, name: string, type: string): { records: DnsRecord[]; listedAt: number } | undefined;
   /** Forgets the zone's listing (and ignores one in flight): the next read lists the zone again. */
   invalidate(hostedZoneId: string): void;
   /** Applies UPSERTs Route 53 accepted to the zone's listing (write-through); ignores one in flight. */
@@ -63,6 +72,8 @@ interface ZoneEntry {
   /** Bumped by every invalidation; a listing started under an older generation is not stored. */
   generation: number;
   listing?: { startedAt: number; groups: Listing };
+  /** The last listing stored, kept through invalidations (lastKnown). */
+  lastGood?: { startedAt: number; groups: Listing };
   inflight?: Promise<Listing>;
   inflightStartedAt?: number;
 }
@@ -140,6 +151,7 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       if (entry.generation === generation && (stored === undefined || stored.startedAt <= startedAt)) {
         entry.listing = { startedAt, groups };
       }
+      if (entry.lastGood === undefined || entry.lastGood.startedAt <= startedAt) entry.lastGood = { startedAt, groups };
       return groups;
     });
     entry.inflight = flight;
@@ -176,6 +188,11 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       const groups = opts.signal ? await untilAborted(flight, opts.signal) : await flight;
       return copy(groups.get(key));
     },
+    lastKnown(hostedZoneId, name, type) {
+      const good = zones.get(hostedZoneId)?.lastGood;
+      const records = good?.groups.get(groupKey(name, type));
+      return good && records ? { records: copy(records), listedAt: good.startedAt } : undefined;
+    },
     invalidate(hostedZoneId) {
       const entry = zones.get(hostedZoneId);
       if (!entry) return;
@@ -190,16 +207,21 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       entry.generation++; // a listing in flight may predate the write: do not store it
       delete entry.inflight;
       delete entry.inflightStartedAt;
-      if (!entry.listing) return;
-      const groups: Listing = new Map(entry.listing.groups);
-      for (const record of records) {
-        const key = groupKey(record.name, record.type);
-        const stored = { ...record, name: key.slice(0, key.indexOf('|')), values: [...record.values] };
-        const others = (groups.get(key) ?? []).filter((r) => (r.setIdentifier ?? '') !== (record.setIdentifier ?? ''));
-        groups.set(key, [...others, stored]);
-      }
-      // Keeps its start time: the write does not make the rest of the listing any fresher.
-      entry.listing = { startedAt: entry.listing.startedAt, groups };
+      const applied = (listing: { startedAt: number; groups: Listing }) => {
+        const groups: Listing = new Map(listing.groups);
+        for (const record of records) {
+          const key = groupKey(record.name, record.type);
+          const stored = { ...record, name: key.slice(0, key.indexOf('|')), values: [...record.values] };
+          const others = (groups.get(key) ?? []).filter(
+            (r) => (r.setIdentifier ?? '') !== (record.setIdentifier ?? ''),
+          );
+          groups.set(key, [...others, stored]);
+        }
+        // Keeps its start time: the write does not make the rest of the listing any fresher.
+        return { startedAt: listing.startedAt, groups };
+      };
+      if (entry.lastGood) entry.lastGood = applied(entry.lastGood);
+      if (entry.listing) entry.listing = applied(entry.listing);
     },
   };
 }

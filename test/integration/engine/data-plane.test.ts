@@ -402,13 +402,11 @@ describe('data-plane path (health checks following verdict alarms)', () => {
     suite.probes.answers.clear();
   }, 120_000);
 
-  // KNOWN BUG (skipped until fixed): Route 53 down for longer than the shared record cache's maxAge (30 s) BEFORE the
-  // zone fails. The reconcile's observation then lists the hosted zone (src/engine/observe-cloud.ts readGroup →
-  // src/engine/record-cache.ts, which caches no failure and keeps no last listing), ListResourceRecordSets answers
-  // 500, the read breaker opens, and the whole reconcile fails ("Reconcile failed; requeued with backoff") — so the
-  // SetVerdicts drain, which needs no Route 53 call, is never published. The test above passes only because the
-  // zone fails while the last listing is still fresh.
-  it.skip('with Route 53 down for longer than the record cache keeps a listing, the drain still reaches CloudWatch', async () => {
+  // Route 53 down for longer than the shared record cache's maxAge (30 s) BEFORE the zone fails: the observation
+  // cannot list the hosted zone, and goes on from the last listing that succeeded (record-cache.ts lastKnown, marked
+  // stale in the observation) instead of failing the reconcile, so the SetVerdicts drain — which needs no Route 53
+  // call — is still published. Before that fallback this test timed out with no verdict published.
+  it('with Route 53 down for longer than the record cache keeps a listing, the drain still reaches CloudWatch', async () => {
     const tb = testbed();
     const { op, policyKey } = await preparedOperator('dp-r53-long.test.', 'dp-r53-long', 'web');
     await tb.faults.add({
