@@ -115,3 +115,47 @@ describe('honest status', () => {
     expect(condition(after, 'FailedOver')).toMatchObject({ status: 'True', reason: 'ReplicaPromoted' });
   });
 });
+
+describe('honest status on the data-plane path', () => {
+  const IDS = ['use1-a', 'use1-b', 'use1-c', 'usw2'];
+  function dataPlaneInput(alarms: Record<string, 'OK' | 'ALARM'>, verdicts: Record<string, 'serve' | 'drain'>) {
+    const i = input({ health: health(ZONE_A_DOWN) });
+    i.policy.spec.traffic!.route53.dataPlane = {
+      mechanism: 'HealthChecks',
+      signalRegion: 'us-west-2',
+      namespace: 'FailoverOperator',
+      periodSeconds: 60,
+      insufficientDataHealthStatus: 'LastKnownStatus',
+    };
+    const checks = Object.fromEntries(IDS.map((id, n) => [id, `hc-${n}`]));
+    const base = cloud({ weights: NORMAL_WEIGHTS, dataPlane: { checks, alarms, verdicts } });
+    i.cloud = { ...base, records: base.records.map((r) => ({ ...r, healthCheckId: checks[r.setIdentifier!] })) };
+    return i;
+  }
+  const allOk = { 'use1-a': 'OK', 'use1-b': 'OK', 'use1-c': 'OK', usw2: 'OK' } as const;
+
+  it('a published drain the alarm does not show yet is ChangePending, not FailedOver; once it shows, ZoneDrained', () => {
+    const pending = status(dataPlaneInput(allOk, { 'use1-a': 'drain' })).s;
+    expect(condition(pending, 'FailingOver')).toMatchObject({
+      status: 'True',
+      reason: 'ChangePending',
+      message: expect.stringContaining('the verdict alarms do not show the planned change of use1-a yet'),
+    });
+    expect(condition(pending, 'FailedOver')?.status).toBe('False');
+    expect(condition(pending, 'DataPlaneReady')).toMatchObject({
+      status: 'True',
+      reason: 'Prepared',
+      message: expect.stringContaining('verdicts: drain use1-a (alarms in ALARM: none)'),
+    });
+
+    const shown = status(dataPlaneInput({ ...allOk, 'use1-a': 'ALARM' }, { 'use1-a': 'drain' })).s;
+    expect(condition(shown, 'FailedOver')).toMatchObject({ status: 'True', reason: 'ZoneDrained' });
+    expect(condition(shown, 'DataPlaneReady')?.message).toContain('verdicts: drain use1-a');
+    expect(condition(shown, 'DataPlaneReady')?.message).not.toContain('alarms in ALARM');
+  });
+
+  it('no DataPlaneReady on a policy that edits records', () => {
+    const { s } = status(input({ health: health(ZONE_A_DOWN) }));
+    expect(condition(s, 'DataPlaneReady')).toBeUndefined();
+  });
+});

@@ -122,6 +122,8 @@ interface TrafficTruth {
   unlanded: string[];
   /** Record set ids at weight 0 that the spec gives weight. */
   drained: string[];
+  /** Judged from the verdict alarms (the data-plane path), not from the weights. */
+  byAlarms?: boolean;
 }
 
 function trafficTruth(inp: StatusInputs): TrafficTruth {
@@ -138,7 +140,7 @@ function trafficTruth(inp: StatusInputs): TrafficTruth {
       .filter(([id, w]) => answered[id] !== undefined && serves(answered[id]) !== serves(w))
       .map(([id]) => id)
       .sort();
-    return { away, unlanded, drained };
+    return { away, unlanded, drained, byAlarms: true };
   }
   const drained = records.filter((r) => r.weight > 0 && stored[r.setIdentifier] === 0).map((r) => r.setIdentifier);
   const away = records.some((r) => stored[r.setIdentifier] !== undefined && stored[r.setIdentifier] !== r.weight);
@@ -234,7 +236,11 @@ function engineConditions(
   const dry = !acted && (policy.spec.dryRun || plan.actions.length > 0);
   const failingMessage = [
     failing?.text,
-    pendingChange ? `Route 53 does not show the planned weights of ${truth.unlanded.join(', ')} yet` : undefined,
+    pendingChange
+      ? truth.byAlarms
+        ? `the verdict alarms do not show the planned change of ${truth.unlanded.join(', ')} yet (the health checks follow them)`
+        : `Route 53 does not show the planned weights of ${truth.unlanded.join(', ')} yet`
+      : undefined,
     gates || (planFailingOver ? `${plan.actions.length} action(s) in progress` : undefined),
   ]
     .filter((x): x is string => x !== undefined && x !== '')
