@@ -312,7 +312,7 @@ export const DataPlaneSchema = withRules(
   Type.Object(
     {
       mechanism: StringEnum(['HealthChecks', 'RecordEdits'], {
-        default: 'RecordEdits',
+        default: 'HealthChecks',
         description:
           'How a zone is drained during an event. HealthChecks: through Route 53 health checks that follow CloudWatch alarms on a metric the operator publishes in signalRegion (no Route 53 API call during the event; prepared in steady state). RecordEdits: by editing record weights (ChangeResourceRecordSets, a control plane in us-east-1).',
         fix: 'Use HealthChecks or RecordEdits.',

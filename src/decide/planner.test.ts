@@ -43,6 +43,8 @@ describe('plan: steady state', () => {
       gates: [],
       desiredWeights: NORMAL_WEIGHTS,
       desiredWriter: { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+      // The data-plane path is the default; nothing observed of it here, so nothing is prepared or assumed.
+      dataPlane: expect.objectContaining({ ready: false, reason: 'Unobserved' }),
     });
   });
 

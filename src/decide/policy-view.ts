@@ -112,8 +112,9 @@ export function plannerSettingsFrom(policy: FailoverPolicy): PlannerSettings {
         }))
         .sort((a, b) => byName(a.setIdentifier, b.setIdentifier)),
     };
-    const dataPlane = route53.dataPlane as Partial<NonNullable<typeof route53.dataPlane>> | undefined;
-    if (dataPlane?.mechanism === 'HealthChecks') {
+    const dataPlane: Partial<NonNullable<typeof route53.dataPlane>> = route53.dataPlane ?? {};
+    // The API's default (policy-schema.ts DataPlaneSchema): an absent mechanism is HealthChecks.
+    if ((dataPlane.mechanism ?? 'HealthChecks') === 'HealthChecks') {
       const signalRegion =
         dataPlane.signalRegion ?? spec.regions.find((r) => r.role === 'standby' && r.name !== primaryRegion)?.name;
       if (signalRegion === undefined || signalRegion === primaryRegion) {

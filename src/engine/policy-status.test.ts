@@ -155,7 +155,47 @@ describe('honest status on the data-plane path', () => {
   });
 
   it('no DataPlaneReady on a policy that edits records', () => {
-    const { s } = status(input({ health: health(ZONE_A_DOWN) }));
+    const i = input({ health: health(ZONE_A_DOWN) });
+    i.policy.spec.traffic!.route53.dataPlane = {
+      mechanism: 'RecordEdits',
+      namespace: 'FailoverOperator',
+      periodSeconds: 60,
+      insufficientDataHealthStatus: 'LastKnownStatus',
+    };
+    const { s } = status(i);
     expect(condition(s, 'DataPlaneReady')).toBeUndefined();
+  });
+});
+
+describe('a failing preparation of the data-plane path', () => {
+  it('is told in DataPlaneReady, not as a failing failover: Ready stays True (drains still edit records)', () => {
+    const i = input();
+    const prepare = {
+      id: 'dataplane/us-west-2/0000beef',
+      action: { kind: 'PrepareDataPlane' as const, signalRegion: 'us-west-2', setIdentifiers: ['use1-a'] },
+      rule: 'PB-5' as const,
+      target: 'api.example.com.',
+      reason: 'prepared',
+    };
+    const { s } = status(i, {
+      done: [],
+      skipped: [],
+      alreadyDone: [],
+      deferred: [prepare],
+      backoff: {
+        action: prepare,
+        attempts: 2,
+        nextAttemptAt: T0 + 20_000,
+        lastError: 'AccessDenied: not authorized to perform route53:CreateHealthCheck',
+      },
+      requeueAfterMs: 20_000,
+    });
+    expect(condition(s, 'Ready')?.status).toBe('True');
+    expect(condition(s, 'FailingOver')?.status).toBe('False');
+    expect(condition(s, 'DataPlaneReady')).toMatchObject({
+      status: 'False',
+      reason: 'NotPrepared',
+      message: expect.stringContaining('AccessDenied: not authorized to perform route53:CreateHealthCheck'),
+    });
   });
 });

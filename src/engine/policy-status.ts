@@ -171,8 +171,18 @@ function answeredWeights(inp: StatusInputs, stored: Record<string, number>): Rec
   );
 }
 
-/** The action that keeps failing, with its error and when it is tried next; undefined when nothing fails. */
+/**
+ * The action that keeps failing, with its error and when it is tried next; undefined when nothing fails. A failing
+ * preparation of the data-plane path is not a failing failover: drains still work by record edits, so it is told
+ * in DataPlaneReady, not in Ready (an upgraded operator without the new IAM permissions keeps working).
+ */
 function failingAction(inp: StatusInputs): { text: string } | undefined {
+  const kind = inp.execution?.backoff?.action.action.kind ?? inp.execution?.failed?.action.action.kind;
+  if (kind === 'PrepareDataPlane') return undefined;
+  return failingActionText(inp);
+}
+
+function failingActionText(inp: StatusInputs): { text: string } | undefined {
   const { execution, now } = inp;
   if (execution?.backoff) {
     const b = execution.backoff;
@@ -295,7 +305,7 @@ const READINESS_REASON = {
 /** DataPlaneReady for a policy that asked for the data-plane path: status, reason, message. */
 function dataPlaneCondition(inp: StatusInputs): [string, string, string] | undefined {
   const dataPlane = inp.policy.spec.traffic?.route53?.dataPlane as { mechanism?: string } | undefined;
-  if (dataPlane?.mechanism !== 'HealthChecks') return undefined;
+  if ((dataPlane?.mechanism ?? 'HealthChecks') !== 'HealthChecks') return undefined;
   const readiness = inp.plan.dataPlane;
   if (readiness === undefined) {
     return [
@@ -320,6 +330,17 @@ function dataPlaneCondition(inp: StatusInputs): [string, string, string] | undef
         drained.join() === alarming.join() ? '' : ` (alarms in ALARM: ${alarming.join(', ') || 'none'})`
       }`
     : '';
+  const preparing =
+    (inp.execution?.backoff?.action.action.kind ?? inp.execution?.failed?.action.action.kind) === 'PrepareDataPlane'
+      ? failingActionText(inp)
+      : undefined;
+  if (preparing) {
+    return [
+      ConditionStatus.False,
+      Reason.DataPlaneNotPrepared,
+      `preparing the health checks and alarms failed: ${preparing.text}; drains edit records until it succeeds (docs/iam-policy.json lists the permissions it needs)`,
+    ];
+  }
   const stale = inp.observation.recordsStale;
   const staleNote = stale
     ? `; Route 53 records could not be listed (${stale.reason}): planning from the listing of ${rfc3339(stale.listedAt)}`
