@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createCallPipeline } from './call-pipeline.ts';
-import { createRateLimiter, DEFAULT_RATE_LIMITS, type pacedPerSecond } from './rate-limit.ts';
+import { createRateLimiter, DEFAULT_RATE_LIMITS, type pacedPerSecond, WRITE_BUDGET_SLACK_MS } from './rate-limit.ts';
 import { createRateWindowLimiter } from './rate-window.ts';
 import { createVirtualClock } from './testing/virtual-clock.ts';
 import type { CallMeta } from './types.ts';
@@ -213,7 +213,39 @@ describe('rate limiter', () => {
       bAt = clock.now();
     });
     await clock.run(Promise.all([a, b]));
-    expect(times).toEqual([0, 10_000, 20_000]);
+    // One in any 10 s, with the slack that keeps it true where AWS counts the requests.
+    expect(times).toEqual([0, 10_000 + WRITE_BUDGET_SLACK_MS, 2 * (10_000 + WRITE_BUDGET_SLACK_MS)]);
     expect(bAt).toBe(0);
+  });
+
+  it('keeps a policy inside its budget where the requests arrive, though each waited its turn in the API limit', async () => {
+    // A budget grant is taken before the API limit's turn; what AWS counts is when the request goes out. With a
+    // queue of other Route 53 calls ahead of the first write and none ahead of the seventh, grants exactly a minute
+    // apart would put seven writes into one minute of arrivals.
+    const clock = createVirtualClock();
+    const limiter = createRateLimiter(clock);
+    const signal = new AbortController().signal;
+    const others: CallMeta = {
+      service: 'route53',
+      operation: 'GetChange',
+      region: 'us-east-1',
+      write: false,
+      partOfAction: true,
+    };
+    const write: CallMeta = {
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      region: 'us-east-1',
+      write: true,
+      policy: 'shop/web',
+      maxWritesPerMinute: 6,
+    };
+    const sent: number[] = [];
+    const queue = Promise.all(Array.from({ length: 6 }, () => limiter.acquire(others, signal)));
+    const writes = Promise.all(
+      Array.from({ length: 7 }, () => limiter.acquire(write, signal).then(() => sent.push(clock.now()))),
+    );
+    await clock.run(Promise.all([queue, writes]));
+    expect(busiestWindow(sent, 60_000)).toBeLessThanOrEqual(6);
   });
 });
