@@ -71,4 +71,18 @@ describe('zone guard (PB-3)', () => {
     ).toBe(true);
     expect((await attempt({ ...base, service: 'route53', operation: 'ChangeResourceRecordSets' })).called).toBe(true);
   });
+
+  it("asks about the acting policy's own view of the zone (one tenant's probes never block another)", async () => {
+    const asked: Array<string | undefined> = [];
+    const perPolicy = zoneGuardMiddleware((_region, zone, policy) => {
+      asked.push(policy);
+      return zone === 'us-east-1a' && policy === 'team-a/web';
+    });
+    const meta = { ...base, service: 'ec2', operation: 'RebootInstances', zone: 'us-east-1a' } as const;
+    await expect(runThrough([perPolicy], { ...meta, policy: 'team-a/web' }, async () => 'ok')).rejects.toBeInstanceOf(
+      ZoneImpairedRefusal,
+    );
+    await expect(runThrough([perPolicy], { ...meta, policy: 'team-b/web' }, async () => 'ok')).resolves.toBe('ok');
+    expect(asked).toEqual(['team-a/web', 'team-b/web']);
+  });
 });

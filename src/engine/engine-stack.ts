@@ -80,14 +80,14 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
   const { clock, logger, journalStore, signal, metrics } = deps;
   const apiStats = createApiCallStats();
   // The PB-3 guard needs the engine's health view, and the engine needs the pipeline: bind late.
-  let isZoneImpaired: (region: string, zone: string) => boolean = () => false;
+  let isZoneImpaired: (region: string, zone: string, policy?: string) => boolean = () => false;
   // Created here so the change coalescer can spend a policy's write budget in the same limiter (PB-8).
   const rateLimiter = createRateLimiter(clock);
   const pipeline = createCallPipeline({
     clock,
     logger,
     rateLimiter,
-    isZoneImpaired: (region, zone) => isZoneImpaired(region, zone),
+    isZoneImpaired: (region, zone, policy) => isZoneImpaired(region, zone, policy),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.leadershipValidUntil ? { leadershipValidUntil: deps.leadershipValidUntil } : {}),
     ...(deps.leadershipSignal ? { leadershipSignal: deps.leadershipSignal } : {}),
@@ -162,7 +162,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),
     ...(metrics ? { onRound: (key, results, view) => metrics.observeHealthRound(key, results, view) } : {}),
   });
-  isZoneImpaired = (region, zone) => engine.isZoneImpaired(region, zone);
+  isZoneImpaired = (region, zone, policy) => engine.isZoneImpaired(region, zone, policy);
   return {
     engine: metrics ? withMetrics(engine, metrics) : engine,
     pipeline,

@@ -264,3 +264,50 @@ describe('resync spreading', () => {
     expect(jitterResync(5_000, () => 0.99)).toBe(5_000);
   });
 });
+
+describe('PB-3 guard input per policy (tenancy)', () => {
+  it("one policy's impaired zone does not block another policy whose own probes see the zone healthy", async () => {
+    const clock = createVirtualClock(1_000_000);
+    const shutdown = new AbortController();
+    // Team A's endpoint in us-east-1a is dead; team B's endpoint in the same zone answers.
+    const fetch: FetchLike = async (url) => ({
+      status: url.includes('team-a') && url.includes('us-east-1a') ? 503 : 200,
+      text: async () => '',
+    });
+    const { engine, scheduler } = createEngineStack({
+      cloud: createFakeCloud(),
+      clock,
+      logger: pino({ level: 'silent' }),
+      journalStore: createInMemoryJournalStore(),
+      isLeader: () => false,
+      signal: shutdown.signal,
+      random: seededRandom(1),
+      fetch,
+    });
+    const teamPolicy = (team: string) =>
+      ({
+        ...policy,
+        metadata: { name: 'web', namespace: team },
+        spec: {
+          ...policy.spec,
+          probes: [{ name: 'api', http: { url: `https://${team}-{zone}.example.com/healthz`, timeoutSeconds: 2 } }],
+        },
+      }) as unknown as FailoverPolicy;
+    engine.track('team-a/web', teamPolicy('team-a'));
+    engine.track('team-b/web', teamPolicy('team-b'));
+    await clock.advance(20 * INTERVAL_MS);
+    try {
+      expect(zoneOf(engine.healthOf('team-a/web'), 'us-east-1a')).toBe('Impaired');
+      expect(zoneOf(engine.healthOf('team-b/web'), 'us-east-1a')).toBe('Healthy');
+      expect(engine.isZoneImpaired('us-east-1', 'us-east-1a', 'team-a/web')).toBe(true);
+      expect(engine.isZoneImpaired('us-east-1', 'us-east-1a', 'team-b/web')).toBe(false);
+      // A call on behalf of no policy (or an untracked one) is held to every policy's view.
+      expect(engine.isZoneImpaired('us-east-1', 'us-east-1a')).toBe(true);
+      expect(engine.isZoneImpaired('us-east-1', 'us-east-1a', 'team-c/web')).toBe(true);
+    } finally {
+      shutdown.abort();
+      await clock.advance(0);
+      await scheduler.stopped();
+    }
+  });
+});

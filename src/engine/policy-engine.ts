@@ -108,8 +108,11 @@ export interface PolicyEngine {
    * (so a drill can tell its injected outage from a real one). Equal to healthOf while nothing was injected.
    */
   realHealthOf(key: string): HealthView | undefined;
-  /** PB-3 guard input: is this zone Impaired for any tracked policy? */
-  isZoneImpaired(region: RegionName, zone: ZoneName): boolean;
+  /**
+   * PB-3 guard input: is this zone Impaired in this policy's health (a tracked policy), else in any tracked
+   * policy's? One tenant's failing probes never block another tenant's remediation.
+   */
+  isZoneImpaired(region: RegionName, zone: ZoneName, policyKey?: string): boolean;
   /**
    * Live drills: treat these zones as failed in the probe layer until cleared (PB-12). The rehearsed outage never
    * starts a database failover unless `drill.allowPromotion`, and then only with an approval.
@@ -508,8 +511,9 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     realHealthOf(key) {
       return tracked.get(key)?.realView;
     },
-    isZoneImpaired(region, zone) {
-      for (const t of tracked.values()) {
+    isZoneImpaired(region, zone, policyKey) {
+      const own = policyKey === undefined ? undefined : tracked.get(policyKey);
+      for (const t of own ? [own] : tracked.values()) {
         if (t.view.zones.some((z) => z.region === region && z.name === zone && z.state === 'Impaired')) return true;
       }
       return false;
