@@ -89,9 +89,10 @@ export const HttpProbeSchema = Type.Object(
     url: Type.String({
       minLength: 1,
       maxLength: 2048,
-      pattern: '^https?://[^\\s]+$',
-      description: 'URL to GET. {zone} and {region} are replaced by the zone or region probed.',
-      fix: 'Use an http:// or https:// URL, e.g. https://api-{zone}.example.com/healthz.',
+      pattern: '^https?://[^\\s/?#@]+([/?#][^\\s]*)?$',
+      description:
+        'URL to GET. {zone} and {region} are replaced by the zone or region probed. No user-info (user:password@): the URL is shown in status, Events and logs (its query string is redacted there).',
+      fix: 'Use an http:// or https:// URL without user:password@, e.g. https://api-{zone}.example.com/healthz.',
     }),
     timeoutSeconds: ProbeTimeout,
     expectStatus: Type.Optional(

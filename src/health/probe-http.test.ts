@@ -1,13 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpProbe, type FetchLike } from './probe-http.ts';
+import { createHttpProbe, type FetchLike, MAX_PROBE_BODY_BYTES, redactUrl } from './probe-http.ts';
 import { createTcpProbe } from './probe-tcp.ts';
 
 // Real node:http servers on loopback: one healthy, one failing, one that never answers, one slow.
 let server: Server;
 let base = '';
 const seenPaths: string[] = [];
+let floodBytes = 0;
+const floodClosed: number[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -18,6 +20,17 @@ beforeAll(async () => {
       res.writeHead(500).end('boom');
     } else if (req.url?.startsWith('/slow')) {
       setTimeout(() => res.writeHead(200).end('status: serving'), 150);
+    } else if (req.url?.startsWith('/flood')) {
+      // An endpoint that streams forever: the probe must read a prefix and hang up.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('status: serving\n');
+      const chunk = 'x'.repeat(16 * 1024);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) floodBytes += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.on('close', () => floodClosed.push(floodBytes));
+      pump();
     } else if (req.url?.startsWith('/stall-body')) {
       res.writeHead(200);
       res.write('status: ');
@@ -54,6 +67,31 @@ describe('http probe against loopback servers', () => {
     expect(r).toMatchObject({ kind: 'http', region: 'us-east-1', zone: 'us-east-1a', ok: true, source: 'operator' });
     expect(r!.detail).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/ok\/us-east-1a: status 200 in \d+ms$/);
     expect(seenPaths).toContain('/ok/us-east-1a');
+  });
+
+  it('reads at most a prefix of an endless body, matches within it, and hangs up', async () => {
+    const probe = createHttpProbe(
+      { url: `${base}/flood`, region: 'us-east-1', timeoutMs: 2000, bodyMatch: 'serving' },
+      { now },
+    );
+    const [r] = await run(probe);
+    expect(r).toMatchObject({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The server saw the connection closed after the prefix (plus what the sockets buffered), not a full read.
+    expect(floodClosed.length).toBe(1);
+    expect(floodClosed[0]).toBeLessThan(MAX_PROBE_BODY_BYTES + 8 * 1024 * 1024);
+  });
+
+  it('never shows a query string or user-info in its detail', async () => {
+    expect(redactUrl('https://user:secret@api.example.com/healthz?token=abc#x')).toBe(
+      'https://api.example.com/healthz?…',
+    );
+    expect(redactUrl('https://api.example.com/healthz')).toBe('https://api.example.com/healthz');
+    const [r] = await run(
+      createHttpProbe({ url: `${base}/fail?token=abc`, region: 'us-east-1', timeoutMs: 1000 }, { now }),
+    );
+    expect(r!.detail).not.toContain('token');
+    expect(r!.detail).toMatch(/\/fail\?…: status 500/);
   });
 
   it('500 is down', async () => {

@@ -19,7 +19,49 @@ import {
 export type FetchLike = (
   url: string,
   init: { method: string; signal: AbortSignal; redirect: 'manual'; headers?: Record<string, string> },
-) => Promise<{ status: number; text(): Promise<string> }>;
+) => Promise<{ status: number; text(): Promise<string>; body?: ReadableStream<Uint8Array> | null }>;
+
+/**
+ * At most this much of a probe's response body is read (and matched by bodyMatch): a health endpoint that streams
+ * megabytes, by accident or on purpose, costs the operator 64 KiB per probe, not the whole stream.
+ */
+export const MAX_PROBE_BODY_BYTES = 64 * 1024;
+
+/**
+ * The URL as it may appear in status, Events and logs: scheme, host and path only. Query strings carry tokens more
+ * often than anyone intends, and user-info is refused by the schema but never printed either.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return url.replace(/[?#].*$/, '?…');
+  }
+}
+
+/** Reads at most `limit` bytes of the body (then cancels the rest); falls back to text() without a stream. */
+async function readBodyPrefix(
+  res: { text(): Promise<string>; body?: ReadableStream<Uint8Array> | null },
+  limit: number,
+): Promise<string> {
+  if (!res.body) return (await res.text()).slice(0, limit);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    if (size >= limit) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
+}
 
 export interface HttpProbeSpec {
   /** `http://` or `https://` URL; `{zone}` and `{region}` are expanded for the target. */
@@ -45,6 +87,7 @@ export interface HttpProbeDeps {
 
 export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe {
   const url = expandTemplate(spec.url, spec);
+  const shown = redactUrl(url);
   const expectStatus = spec.expectStatus;
   const statusOk = (status: number): boolean =>
     expectStatus ? expectStatus.includes(status) : status >= 200 && status <= 299;
@@ -107,29 +150,30 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
           redirect: 'manual',
           ...(spec.headers ? { headers: spec.headers } : {}),
         });
-        // Read the body under the same signal: a server that sends headers and then stalls is still hanging.
-        const body = await res.text();
+        // Read the body under the same signal: a server that sends headers and then stalls is still hanging. Only a
+        // prefix: the probe needs a status and a match, not the whole stream.
+        const body = await readBodyPrefix(res, MAX_PROBE_BODY_BYTES);
         const latencyMs = Math.round(deps.now() - started);
         if (!statusOk(res.status)) {
-          return observe(false, `GET ${url}: status ${res.status}, expected ${expected}`, 'down');
+          return observe(false, `GET ${shown}: status ${res.status}, expected ${expected}`, 'down');
         }
         if (bodyPattern && !bodyPattern.test(body)) {
-          return observe(false, `GET ${url}: body did not match /${bodyPattern.source}/`, 'down');
+          return observe(false, `GET ${shown}: body did not match /${bodyPattern.source}/`, 'down');
         }
         if (spec.latencyBudgetMs !== undefined && latencyMs > spec.latencyBudgetMs) {
           return observe(
             false,
-            `GET ${url}: status ${res.status} in ${latencyMs}ms, over budget ${spec.latencyBudgetMs}ms`,
+            `GET ${shown}: status ${res.status} in ${latencyMs}ms, over budget ${spec.latencyBudgetMs}ms`,
             'degraded',
           );
         }
-        return observe(true, `GET ${url}: status ${res.status} in ${latencyMs}ms`);
+        return observe(true, `GET ${shown}: status ${res.status} in ${latencyMs}ms`);
       } catch (err) {
         if (signal.aborted && !ctx.signal.aborted) {
-          return observe(false, `GET ${url}: timeout after ${spec.timeoutMs}ms`, 'down', true);
+          return observe(false, `GET ${shown}: timeout after ${spec.timeoutMs}ms`, 'down', true);
         }
-        if (ctx.signal.aborted) return observe(false, `GET ${url}: aborted`, 'down');
-        return observe(false, `GET ${url}: ${errorMessage(err)}`, 'down');
+        if (ctx.signal.aborted) return observe(false, `GET ${shown}: aborted`, 'down');
+        return observe(false, `GET ${shown}: ${errorMessage(err)}`, 'down');
       }
     },
   };

@@ -294,6 +294,16 @@ export const INVALID_POLICIES: InvalidCase[] = [
     path: 'spec.health.regionImpairedWhen.impairedZones',
     message: 'impairedZones exceeds the number of zones listed for primary region us-east-1',
   },
+  {
+    name: 'probe URL with credentials in it',
+    base: 'two-region-rds',
+    mutate: (p) => {
+      p.spec.probes[0].http.url = 'https://probe:hunter2@api-{zone}.orders.example.com/healthz';
+    },
+    path: 'spec.probes[0].http.url',
+    server: 'should match',
+    offline: 'does not have the expected format',
+  },
   // CEL: probes
   {
     name: 'probe with two kinds',
