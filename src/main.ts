@@ -12,6 +12,7 @@
 //   POD_NAME                       leader identity (a random suffix keeps restarts distinct)
 //   FO_LOG_LEVEL                   pino level (default info)
 //   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
+//   FO_DRILL_HEAP_MB               heap limit of each drill simulation's worker thread, MiB (default 192)
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { systemClock } from './clock.ts';
 import { createAwsCloud } from './cloud/aws/index.ts';
 import { createDrillEvents } from './controller/drill-events.ts';
 import { createDrillReconciler, type StoredDrill } from './controller/drill-reconciler.ts';
-import { createWorkerDrillSimulator } from './controller/drill-simulator.ts';
+import { createWorkerDrillSimulator, DEFAULT_WORKER_HEAP_LIMIT_MB } from './controller/drill-simulator.ts';
 import { createPolicyJournalStore, observedBy } from './controller/journal-store.ts';
 import { createPolicyEvents } from './controller/policy-events.ts';
 import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
@@ -57,6 +58,8 @@ export interface OperatorConfig {
   logLevel: string;
   /** DryRun drill simulations that may run at once, each in its own worker thread (FO_DRILL_SIMULATIONS). */
   drillSimulations: number;
+  /** Heap limit of each drill simulation's worker thread, MiB (FO_DRILL_HEAP_MB). */
+  drillHeapMb: number;
 }
 
 /** Reads the configuration from the environment; throws a clear message for a malformed value. */
@@ -72,6 +75,12 @@ export function readConfig(
   if (!Number.isInteger(drillSimulations) || drillSimulations < 1) {
     throw new Error(
       `FO_DRILL_SIMULATIONS must be a whole number of simulations (1 or more), got ${JSON.stringify(env.FO_DRILL_SIMULATIONS)}`,
+    );
+  }
+  const drillHeapMb = Number(env.FO_DRILL_HEAP_MB ?? DEFAULT_WORKER_HEAP_LIMIT_MB);
+  if (!Number.isInteger(drillHeapMb) || drillHeapMb < 32) {
+    throw new Error(
+      `FO_DRILL_HEAP_MB must be a whole number of MiB (32 or more), got ${JSON.stringify(env.FO_DRILL_HEAP_MB)}`,
     );
   }
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
@@ -90,6 +99,7 @@ export function readConfig(
     identity: `${env.POD_NAME || COMPONENT}-${randomBytes(4).toString('hex')}`,
     logLevel: env.FO_LOG_LEVEL || 'info',
     drillSimulations,
+    drillHeapMb,
   };
 }
 
@@ -228,7 +238,11 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       listDrills: () => drillInformer.list(),
       getPolicy,
       engine,
-      simulate: createWorkerDrillSimulator({ maxConcurrent: config.drillSimulations, logger }),
+      simulate: createWorkerDrillSimulator({
+        maxConcurrent: config.drillSimulations,
+        heapLimitMb: config.drillHeapMb,
+        logger,
+      }),
       statusWriter: createStatusWriter<StoredDrill['status'] & object>(kc, drillResource),
       events: createDrillEvents({ recorder, getDrill }),
       metrics: operatorMetrics,

@@ -6,6 +6,7 @@ import { createVirtualClock } from '../clock.ts';
 import type { HealthView, ZoneState } from '../health/types.ts';
 import { runSimulation } from '../simulate/run-simulation.ts';
 import { createDrillReconciler, type DrillEngine, type StoredDrill } from './drill-reconciler.ts';
+import { DrillSimulationTooLarge } from './drill-simulator.ts';
 import { drillPolicyObject } from './drill-test-fixtures.ts';
 import type { StoredPolicy } from './policy-reconciler.ts';
 
@@ -205,6 +206,27 @@ describe('createDrillReconciler: DryRun', () => {
     // The simulation ran the policy with probe URLs the simulated endpoints can route (they route by host name).
     const simulated = h.simulate.mock.calls[0]?.[0].policy;
     expect(simulated?.spec.probes[0]?.http?.url).toBe('http://{zone}.drill.simulated/healthz');
+  });
+
+  it('fails a DryRun drill whose simulation outgrew its worker, with the reason, instead of retrying it', async () => {
+    const h = harness({
+      drill: drillObject({
+        scenario: { type: 'zone-outage', zone: 'us-east-1a', durationSeconds: 120 },
+        mode: 'DryRun',
+      }),
+    });
+    h.simulate.mockRejectedValueOnce(
+      new DrillSimulationTooLarge("simulation of scenario zone-outage ran out of its worker's memory (128 MiB heap)"),
+    );
+    expect(await h.run()).toBeUndefined(); // done: no requeue, no retry
+    const s = h.status();
+    expect(s.phase).toBe('Failed');
+    expect(s.conditions?.find((c) => c.type === 'Completed')).toMatchObject({
+      status: 'True',
+      reason: 'DrillFailed',
+      message: expect.stringContaining("ran out of its worker's memory"),
+    });
+    expect(h.events.map((e) => e.reason)).toEqual(['DrillStarted', 'DrillFailed']);
   });
 
   it('aborts a DryRun drill without touching the engine (another Live drill may be injecting)', async () => {

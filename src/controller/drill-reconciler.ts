@@ -28,6 +28,7 @@ import type { DrillReport } from '../simulate/drill-report.ts';
 import type { TimelineEntry } from '../simulate/timeline.ts';
 import { DrillEventReason, type DrillEvents } from './drill-events.ts';
 import { simulatedPolicy } from './drill-scenario.ts';
+import { DrillSimulationTooLarge } from './drill-simulator.ts';
 import { boundedTimeline, preDrillWeightsEntry, reportFromSimulation, timelineEntry } from './drill-status.ts';
 import {
   DRILL_FINALIZER,
@@ -263,7 +264,28 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
       await deps.events.record(ctx.key, { type: 'Normal', reason: DrillEventReason.Started, message });
       logger.info({ ...ctx.log, scenario: scenario.name, mode: 'DryRun', rule: 'PB-12' }, 'Started drill');
     }
-    const { report, timeline } = await deps.simulate({ policy: simulatedPolicy(drill, policy), scenario, signal });
+    let simulated: Awaited<ReturnType<typeof deps.simulate>>;
+    try {
+      simulated = await deps.simulate({ policy: simulatedPolicy(drill, policy), scenario, signal });
+    } catch (err) {
+      if (!(err instanceof DrillSimulationTooLarge)) throw err;
+      // It would outgrow its worker every time: the drill fails, with the reason, instead of retrying forever.
+      ctx.now = clock.now();
+      const message = `DryRun ${scenario.name} could not be simulated: ${err.message}`;
+      await write(ctx, {
+        ...observed(ctx),
+        phase: 'Failed',
+        completedAt: rfc3339(ctx.now),
+        conditions: conditions(ctx, [
+          { type: DrillConditionType.Running, status: ConditionStatus.False, reason: Reason.DrillFailed, message },
+          { type: DrillConditionType.Completed, status: ConditionStatus.True, reason: Reason.DrillFailed, message },
+        ]),
+      });
+      await deps.events.record(ctx.key, { type: 'Warning', reason: Reason.DrillFailed, message });
+      logger.warn({ ...ctx.log, scenario: scenario.name, rule: 'PB-12' }, message);
+      return undefined;
+    }
+    const { report, timeline } = simulated;
     const fields = reportFromSimulation({ policy, report, timeline, startedAtMs, timeScale: drill.spec.timeScale });
     ctx.now = clock.now();
     const reason = fields.passed ? Reason.DrillPassed : Reason.DrillFailed;

@@ -4,7 +4,7 @@ import { loadExample } from '../api/testdata/invalid-cases.ts';
 import { AbortedError } from '../runtime/abort.ts';
 import { loadScenario } from '../scenarios/index.ts';
 import { runSimulation } from '../simulate/run-simulation.ts';
-import { createWorkerDrillSimulator, DrillSimulationError } from './drill-simulator.ts';
+import { createWorkerDrillSimulator, DrillSimulationError, DrillSimulationTooLarge } from './drill-simulator.ts';
 
 const orders = (): FailoverPolicy => applyPolicyDefaults(loadExample('two-region-rds'));
 const never = () => new AbortController().signal;
@@ -114,6 +114,19 @@ describe('createWorkerDrillSimulator', { timeout: 60_000 }, () => {
     await first;
     expect(simulate.load()).toEqual({ running: 0, waiting: 0 });
   });
+
+  it('ends a simulation that outgrows its heap limit in its own thread, as DrillSimulationTooLarge (not retried)', async () => {
+    const hog = createWorkerDrillSimulator({
+      heapLimitMb: 16,
+      workerUrl: workerModule('const kept = []; for (;;) kept.push(new Array(100_000).fill(Math.random()));'),
+    });
+    const run = hog({ policy: orders(), scenario: fakeScenario('week-long', 0), signal: never() });
+    await expect(run).rejects.toBeInstanceOf(DrillSimulationTooLarge);
+    await expect(run).rejects.toThrow("simulation of scenario week-long ran out of its worker's memory (16 MiB heap)");
+    expect(hog.load()).toEqual({ running: 0, waiting: 0 });
+    // The operator's own heap was never at risk: this thread is still here to assert it.
+    expect(process.memoryUsage().heapUsed).toBeLessThan(512 * 1024 * 1024);
+  }, 30_000);
 
   it('rejects with a clear DrillSimulationError when the worker throws or exits without a result', async () => {
     const throwing = createWorkerDrillSimulator({ workerUrl: workerModule(`throw new Error('heap exhausted');`) });

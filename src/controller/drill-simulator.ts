@@ -7,6 +7,11 @@
 // turn in arrival order. The caller's AbortSignal terminates a running worker (or drops a waiting turn) and rejects
 // with AbortedError. A worker that throws or exits without a result rejects with DrillSimulationError, an ordinary
 // (retryable) error: the drill reconcile is retried with backoff.
+//
+// Each worker runs with a heap limit (`heapLimitMb`, default 192 MiB of old generation): a simulation too large for
+// it (a week-long timeline, a flood of events) ends its own thread with ERR_WORKER_OUT_OF_MEMORY instead of taking
+// the operator's process over the pod's memory limit — where every leader in turn would be OOM-killed and nobody
+// would fail over. That outcome is DrillSimulationTooLarge: final for that drill, never retried.
 
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -32,14 +37,24 @@ export interface DrillSimulationOutput {
 
 /** The simulation's worker crashed (threw, ran out of memory, or exited) before reporting. Retryable. */
 export class DrillSimulationError extends Error {
-  override readonly name = 'DrillSimulationError';
+  override readonly name: string = 'DrillSimulationError';
 }
+
+/** The simulation outgrew its worker's heap limit: it would every time, so the drill fails instead of retrying. */
+export class DrillSimulationTooLarge extends DrillSimulationError {
+  override readonly name = 'DrillSimulationTooLarge';
+}
+
+/** Default heap (old generation) of one simulation worker, MiB. */
+export const DEFAULT_WORKER_HEAP_LIMIT_MB = 192;
 
 export interface WorkerDrillSimulatorOptions {
   /** Simulations that may run at once; the rest wait their turn. Default 1 (drills take at most one core). */
   maxConcurrent?: number;
   /** The worker module; default drill-simulation-worker beside this module (`.ts` from source, `.js` from dist). */
   workerUrl?: URL;
+  /** Heap limit of each worker (old generation), MiB. Default DEFAULT_WORKER_HEAP_LIMIT_MB. */
+  heapLimitMb?: number;
   logger?: Logger;
 }
 
@@ -95,9 +110,13 @@ export function createWorkerDrillSimulator(opts: WorkerDrillSimulatorOptions = {
   const simulate = async (input: DrillSimulationInput & { signal: AbortSignal }): Promise<DrillSimulationOutput> => {
     const { signal, ...data } = input;
     await acquire(signal, data.scenario.name);
-    const worker = new Worker(workerUrl, { workerData: data, name: `drill-simulation ${data.scenario.name}` });
+    const worker = new Worker(workerUrl, {
+      workerData: data,
+      name: `drill-simulation ${data.scenario.name}`,
+      resourceLimits: { maxOldGenerationSizeMb: opts.heapLimitMb ?? DEFAULT_WORKER_HEAP_LIMIT_MB },
+    });
     try {
-      return await outcome(worker, data.scenario.name, signal);
+      return await outcome(worker, data.scenario.name, signal, opts.heapLimitMb ?? DEFAULT_WORKER_HEAP_LIMIT_MB);
     } catch (err) {
       if (err instanceof DrillSimulationError) {
         opts.logger?.error({ scenario: data.scenario.name, err, rule: 'PB-12' }, 'Drill simulation worker crashed');
@@ -112,7 +131,12 @@ export function createWorkerDrillSimulator(opts: WorkerDrillSimulatorOptions = {
   return Object.assign(simulate, { load: () => ({ running, waiting: waiting.length }) });
 }
 
-function outcome(worker: Worker, scenario: string, signal: AbortSignal): Promise<DrillSimulationOutput> {
+function outcome(
+  worker: Worker,
+  scenario: string,
+  signal: AbortSignal,
+  heapLimitMb: number,
+): Promise<DrillSimulationOutput> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => {
@@ -125,6 +149,17 @@ function outcome(worker: Worker, scenario: string, signal: AbortSignal): Promise
     worker.once('message', (out: DrillSimulationOutput) => settle(() => resolve(out)));
     worker.once('error', (err: unknown) => {
       const why = err instanceof Error ? err.message : String(err);
+      if ((err as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        settle(() =>
+          reject(
+            new DrillSimulationTooLarge(
+              `simulation of scenario ${scenario} ran out of its worker's memory (${heapLimitMb} MiB heap): shorten the scenario or its events`,
+              { cause: err },
+            ),
+          ),
+        );
+        return;
+      }
       settle(() =>
         reject(
           new DrillSimulationError(`simulation of scenario ${scenario} crashed in its worker thread: ${why}`, {
