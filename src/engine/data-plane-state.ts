@@ -129,7 +129,9 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
     listHealthChecks: (selector, opts) => baseChecks.listHealthChecks(selector, opts),
     async createAlarmHealthCheck(spec, opts) {
       const id = await baseChecks.createAlarmHealthCheck(spec, opts);
-      if (inventory && !inventory.checks.some((c) => c.id === id)) {
+      // Never listed yet: listed at the next observation (in steady state), with this one already known.
+      inventory ??= { at: Number.NEGATIVE_INFINITY, checks: [] };
+      if (!inventory.checks.some((c) => c.id === id)) {
         inventory.checks = [
           ...inventory.checks,
           {
@@ -141,20 +143,6 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
             tags: spec.tags,
           },
         ];
-      } else if (!inventory) {
-        inventory = {
-          at: Number.NEGATIVE_INFINITY, // listed at the next observation, with this one already known
-          checks: [
-            {
-              id,
-              callerReference: spec.callerReference,
-              type: 'CLOUDWATCH_METRIC',
-              alarm: spec.alarm,
-              insufficientDataHealthStatus: spec.insufficientDataHealthStatus,
-              tags: spec.tags,
-            },
-          ],
-        };
       }
       return id;
     },
@@ -196,46 +184,43 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
         settings.records.map((r) => [r.setIdentifier, verdictResources(policyKey, r.setIdentifier, dp)]),
       );
 
+      // A failed read keeps the last known answer, and says so in `unknown`.
+      const orLastKnown = async <T>(read: Promise<T>, what: string, lastKnown: () => T): Promise<T> => {
+        try {
+          return await read;
+        } catch (err) {
+          unknown.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+          return lastKnown();
+        }
+      };
+
       const checks: Record<string, string> = {};
-      try {
-        const listed = await listInventory(signal, opts.steady ?? true);
-        for (const [id, res] of names) {
-          // By caller reference: the tags say whose it is, the reference says it was made for these settings.
-          const found = listed.find((c) => c.callerReference === res.callerReference);
-          if (found) checks[id] = found.id;
-        }
-      } catch (err) {
-        unknown.push(`ListHealthChecks: ${err instanceof Error ? err.message : String(err)}`);
-        for (const [id, res] of names) {
-          const found = inventory?.checks.find((c) => c.callerReference === res.callerReference);
-          if (found) checks[id] = found.id;
-        }
+      const listed = await orLastKnown(
+        listInventory(signal, opts.steady ?? true),
+        'ListHealthChecks',
+        () => inventory?.checks ?? [],
+      );
+      for (const [id, res] of names) {
+        // By caller reference: the tags say whose it is, the reference says it was made for these settings.
+        const found = listed.find((c) => c.callerReference === res.callerReference);
+        if (found) checks[id] = found.id;
       }
 
       const published = ledger.get(policyKey);
       const recordOfAlarm = new Map([...names].map(([id, res]) => [res.alarmName, id]));
+      const alarmNames = [...names.values()].map((r) => r.alarmName);
+      const states = await orLastKnown(
+        alarmStates(dp.signalRegion, alarmNames, policyKey, signal, (name) => {
+          const verdict = published?.get(recordOfAlarm.get(name) ?? '');
+          return verdict === undefined ? undefined : verdict === 'drain' ? 'ALARM' : 'OK';
+        }),
+        `DescribeAlarms in ${dp.signalRegion}`,
+        () => new Map(alarmNames.map((n) => [n, alarms.get(alarmKey(dp.signalRegion, n))?.state])),
+      );
       const alarmStateById: Record<string, AlarmState> = {};
-      try {
-        const states = await alarmStates(
-          dp.signalRegion,
-          [...names.values()].map((r) => r.alarmName),
-          policyKey,
-          signal,
-          (name) => {
-            const verdict = published?.get(recordOfAlarm.get(name) ?? '');
-            return verdict === undefined ? undefined : verdict === 'drain' ? 'ALARM' : 'OK';
-          },
-        );
-        for (const [id, res] of names) {
-          const state = states.get(res.alarmName);
-          if (state !== undefined) alarmStateById[id] = state;
-        }
-      } catch (err) {
-        unknown.push(`DescribeAlarms in ${dp.signalRegion}: ${err instanceof Error ? err.message : String(err)}`);
-        for (const [id, res] of names) {
-          const state = alarms.get(alarmKey(dp.signalRegion, res.alarmName))?.state;
-          if (state !== undefined) alarmStateById[id] = state;
-        }
+      for (const [id, res] of names) {
+        const state = states.get(res.alarmName);
+        if (state !== undefined) alarmStateById[id] = state;
       }
 
       const inForce: Record<string, Verdict> = {};
