@@ -6,36 +6,30 @@ import { describe, expect, it } from 'vitest';
 import type { ZoneState } from '../health/types.ts';
 import { effectiveWeights, verdictResources, verdictsFor } from './data-plane.ts';
 import { plan } from './planner.ts';
-import { ALL_ZONES, cloud, DEFAULT_RECORDS, health, input, NORMAL_WEIGHTS, policy, T0 } from './test-fixtures.ts';
-import type { DataPlaneObservation, PlanInput, Verdict } from './types.ts';
+import {
+  ALL_ZONES,
+  cloud,
+  DEFAULT_RECORDS,
+  dataPlanePolicy,
+  health,
+  input,
+  NORMAL_WEIGHTS,
+  preparedCloud,
+  T0,
+} from './test-fixtures.ts';
+import type { PlanInput, Verdict } from './types.ts';
 
 const KEY = 'shop/checkout';
 const DP = { signalRegion: 'us-west-2', namespace: 'FailoverOperator', periodSeconds: 60 };
 const IDS = DEFAULT_RECORDS.map((r) => r.setIdentifier);
 
-function dataPlanePolicy() {
-  const p = policy();
-  p.spec.traffic!.route53.dataPlane = {
-    mechanism: 'HealthChecks',
-    signalRegion: 'us-west-2',
-    namespace: 'FailoverOperator',
-    periodSeconds: 60,
-    insufficientDataHealthStatus: 'LastKnownStatus',
-  };
-  return p;
-}
-
 /** A prepared policy: every record carries its check, every alarm exists, the verdicts in force as given. */
-function prepared(weights: Record<string, number>, verdicts: Record<string, Verdict> = {}): Pick<PlanInput, 'cloud'> {
-  const checks = Object.fromEntries(IDS.map((id, i) => [id, `hc-${i}`]));
-  const observation: DataPlaneObservation = {
-    checks,
-    alarms: Object.fromEntries(IDS.map((id) => [id, verdicts[id] === 'drain' ? 'ALARM' : 'OK'])),
-    verdicts,
-  };
-  const base = cloud({ weights, dataPlane: observation });
-  return { cloud: { ...base, records: base.records.map((r) => ({ ...r, healthCheckId: checks[r.setIdentifier!] })) } };
-}
+const prepared = (
+  weights: Record<string, number>,
+  verdicts: Record<string, Verdict> = {},
+): Pick<PlanInput, 'cloud'> => ({
+  cloud: preparedCloud(weights, verdicts),
+});
 
 const zoneStates = (states: Record<string, ZoneState>) => ({ health: health(states, { since: T0 - 60_000 }) });
 

@@ -8,7 +8,14 @@ import type { DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
 import type { HealthView, RegionEvidence, RegionState, ZoneState } from '../health/types.ts';
 import { fingerprint } from './action-ids.ts';
 import type { ObservedDb } from './standby-selection.ts';
-import type { CloudObservation, OperatorRequests, Plan, PlanInput, PlannedAction } from './types.ts';
+import type {
+  CloudObservation,
+  DataPlaneObservation,
+  OperatorRequests,
+  Plan,
+  PlanInput,
+  PlannedAction,
+} from './types.ts';
 
 export const T0 = Date.parse('2026-11-23T10:00:00Z');
 export const SEC = 1000;
@@ -223,6 +230,40 @@ export function cloud(o: CloudOptions = {}): CloudObservation {
     databases: [primaryDb(), replicaDb()],
     ...rest,
   };
+}
+
+/** The fixture policy draining through health checks, its verdicts published in us-west-2. */
+export function dataPlanePolicy(o: PolicyOptions = {}): FailoverPolicy {
+  const p = policy(o);
+  p.spec.traffic!.route53.dataPlane = {
+    mechanism: 'HealthChecks',
+    signalRegion: 'us-west-2',
+    namespace: 'FailoverOperator',
+    periodSeconds: 60,
+    insufficientDataHealthStatus: 'LastKnownStatus',
+  };
+  return p;
+}
+
+/**
+ * An observation of a prepared data-plane path: every record carries its health check (`hc-<n>`), every alarm
+ * exists (OK, or ALARM for a record whose verdict is drain, unless `alarms` says otherwise), the verdicts in force
+ * as given.
+ */
+export function preparedCloud(
+  weights: Record<string, number>,
+  verdicts: DataPlaneObservation['verdicts'] = {},
+  alarms?: DataPlaneObservation['alarms'],
+): CloudObservation {
+  const ids = Object.keys(weights);
+  const checks = Object.fromEntries(ids.map((id, n) => [id, `hc-${n}`]));
+  const observation: DataPlaneObservation = {
+    checks,
+    alarms: alarms ?? Object.fromEntries(ids.map((id) => [id, verdicts[id] === 'drain' ? 'ALARM' : 'OK'])),
+    verdicts,
+  };
+  const base = cloud({ weights, dataPlane: observation });
+  return { ...base, records: base.records.map((r) => ({ ...r, healthCheckId: checks[r.setIdentifier!] })) };
 }
 
 export type InputOptions = Partial<PlanInput> & { policyOptions?: PolicyOptions };

@@ -5,22 +5,10 @@ import { createVirtualClock } from '../act/testing/virtual-clock.ts';
 import { CloudError } from '../cloud/errors.ts';
 import type { AlarmState, HealthChecks, ObservedHealthCheck, Verdicts } from '../cloud/types.ts';
 import { verdictResources } from '../decide/data-plane.ts';
-import { policy } from '../decide/test-fixtures.ts';
+import { dataPlanePolicy } from '../decide/test-fixtures.ts';
 import { createDataPlaneState } from './data-plane-state.ts';
 
 const KEY = 'shop/checkout';
-
-function dataPlanePolicy() {
-  const p = policy();
-  p.spec.traffic!.route53.dataPlane = {
-    mechanism: 'HealthChecks',
-    signalRegion: 'us-west-2',
-    namespace: 'FailoverOperator',
-    periodSeconds: 60,
-    insufficientDataHealthStatus: 'LastKnownStatus',
-  };
-  return p;
-}
 
 const DP = { signalRegion: 'us-west-2', namespace: 'FailoverOperator', periodSeconds: 60 };
 

@@ -5,7 +5,17 @@
 import { describe, expect, it } from 'vitest';
 import { CloudError } from '../cloud/errors.ts';
 import { plan } from '../decide/planner.ts';
-import { cloud, health, input, NORMAL_WEIGHTS, primaryDb, replicaDb, T0 } from '../decide/test-fixtures.ts';
+import {
+  cloud,
+  dataPlanePolicy,
+  health,
+  input,
+  NORMAL_WEIGHTS,
+  preparedCloud,
+  primaryDb,
+  replicaDb,
+  T0,
+} from '../decide/test-fixtures.ts';
 import type { PlanInput } from '../decide/types.ts';
 import { buildPolicyStatus } from './policy-status.ts';
 
@@ -117,21 +127,12 @@ describe('honest status', () => {
 });
 
 describe('honest status on the data-plane path', () => {
-  const IDS = ['use1-a', 'use1-b', 'use1-c', 'usw2'];
-  function dataPlaneInput(alarms: Record<string, 'OK' | 'ALARM'>, verdicts: Record<string, 'serve' | 'drain'>) {
-    const i = input({ health: health(ZONE_A_DOWN) });
-    i.policy.spec.traffic!.route53.dataPlane = {
-      mechanism: 'HealthChecks',
-      signalRegion: 'us-west-2',
-      namespace: 'FailoverOperator',
-      periodSeconds: 60,
-      insufficientDataHealthStatus: 'LastKnownStatus',
-    };
-    const checks = Object.fromEntries(IDS.map((id, n) => [id, `hc-${n}`]));
-    const base = cloud({ weights: NORMAL_WEIGHTS, dataPlane: { checks, alarms, verdicts } });
-    i.cloud = { ...base, records: base.records.map((r) => ({ ...r, healthCheckId: checks[r.setIdentifier!] })) };
-    return i;
-  }
+  const dataPlaneInput = (alarms: Record<string, 'OK' | 'ALARM'>, verdicts: Record<string, 'serve' | 'drain'>) =>
+    input({
+      policy: dataPlanePolicy(),
+      health: health(ZONE_A_DOWN),
+      cloud: preparedCloud(NORMAL_WEIGHTS, verdicts, alarms),
+    });
   const allOk = { 'use1-a': 'OK', 'use1-b': 'OK', 'use1-c': 'OK', usw2: 'OK' } as const;
 
   it('a published drain the alarm does not show yet is ChangePending, not FailedOver; once it shows, ZoneDrained', () => {
