@@ -13,6 +13,27 @@ const fail = (kind: CloudErrorKind) => async () => {
 };
 const ok = async () => 'ok';
 
+/** What Route 53 answers a change while its control plane fails: a 5xx, so the breaker counts it. */
+const route53InternalFailure = async (): Promise<never> => {
+  throw new CloudError({
+    kind: 'retryable',
+    service: 'route53',
+    operation: 'ChangeResourceRecordSets',
+    code: 'InternalFailure',
+    message: 'We encountered an internal error. Please try again.',
+  });
+};
+
+/** The real call pipeline on a virtual clock, silent, with seeded jitter. */
+const pipelineOn = (clock: ReturnType<typeof createVirtualClock>, retry?: { maxAttempts: number }) =>
+  createCallPipeline({
+    clock,
+    logger: pino({ level: 'silent' }),
+    isZoneImpaired: () => false,
+    random: seededRandom(3),
+    ...(retry ? { retry } : {}),
+  });
+
 describe('circuit breaker', () => {
   it('opens after consecutive unanswered failures and then fails fast without calling', async () => {
     const clock = createVirtualClock();
@@ -97,30 +118,16 @@ describe('circuit breaker', () => {
 
   it('does not let successful Route 53 reads close the breaker that failing writes opened', async () => {
     const clock = createVirtualClock();
-    const pipeline = createCallPipeline({
-      clock,
-      logger: pino({ level: 'silent' }),
-      isZoneImpaired: () => false,
-      random: seededRandom(3),
-    });
+    const pipeline = pipelineOn(clock);
     const meta = { service: 'route53', region: 'us-east-1', partOfAction: true } as const;
     const change: CallMeta = { ...meta, operation: 'ChangeResourceRecordSets', write: true, idempotent: true };
     const list: CallMeta = { ...meta, operation: 'ListResourceRecordSets', write: false };
-    const internalFailure = async () => {
-      throw new CloudError({
-        kind: 'retryable',
-        service: 'route53',
-        operation: 'ChangeResourceRecordSets',
-        code: 'InternalFailure',
-        message: 'We encountered an internal error. Please try again.',
-      });
-    };
     let changes = 0;
     const writeAttempt = () =>
       clock.run(
         pipeline.call(change, () => {
           changes++;
-          return internalFailure();
+          return route53InternalFailure();
         }),
       );
     // Interleaved as in the outage: an observation (answered) between every failed change.
@@ -137,13 +144,7 @@ describe('circuit breaker', () => {
 
   it('sends nothing more once it opens, not even writes admitted earlier that were still waiting for their budget', async () => {
     const clock = createVirtualClock();
-    const pipeline = createCallPipeline({
-      clock,
-      logger: pino({ level: 'silent' }),
-      isZoneImpaired: () => false,
-      random: seededRandom(3),
-      retry: { maxAttempts: 1 },
-    });
+    const pipeline = pipelineOn(clock, { maxAttempts: 1 });
     // One policy with a budget of 6 a minute (one per 10 s): eight drains queue at once, all admitted by the
     // closed breaker, then wait for their grants one by one.
     const change: CallMeta = {
@@ -159,15 +160,9 @@ describe('circuit breaker', () => {
     const outcomes = await clock.run(
       Promise.allSettled(
         Array.from({ length: 8 }, () =>
-          pipeline.call(change, async () => {
+          pipeline.call(change, () => {
             sentAt.push(clock.now());
-            throw new CloudError({
-              kind: 'retryable',
-              service: 'route53',
-              operation: 'ChangeResourceRecordSets',
-              code: 'InternalFailure',
-              message: 'We encountered an internal error.',
-            });
+            return route53InternalFailure();
           }),
         ),
       ),
