@@ -8,8 +8,16 @@
 
 import { createHash } from 'node:crypto';
 import { CloudError } from '../cloud/errors.ts';
-import type { AwsService, Cloud, DnsRecord, RegionName, ZoneName } from '../cloud/types.ts';
+import type {
+  AwsService,
+  Cloud,
+  DnsRecord,
+  InsufficientDataHealthStatus,
+  RegionName,
+  ZoneName,
+} from '../cloud/types.ts';
 import { describeVerdicts, verdictResources } from '../decide/data-plane.ts';
+import { DATA_PLANE_DEFAULTS } from '../decide/policy-view.ts';
 import type { PlannedAction, Verdict } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
 import type { ChangeCoalescer } from './change-coalescer.ts';
@@ -30,7 +38,7 @@ export interface ExecutorPolicy {
         dataPlane?: {
           namespace?: string;
           periodSeconds?: number;
-          insufficientDataHealthStatus?: 'LastKnownStatus' | 'Healthy' | 'Unhealthy';
+          insufficientDataHealthStatus?: InsufficientDataHealthStatus;
         };
       };
     };
@@ -291,9 +299,9 @@ function dataPlaneOf(ctx: ActionContext, signalRegion: RegionName) {
   const dp = route53Of(ctx).dataPlane;
   return {
     signalRegion,
-    namespace: dp?.namespace ?? 'FailoverOperator',
-    periodSeconds: dp?.periodSeconds ?? 60,
-    insufficientDataHealthStatus: dp?.insufficientDataHealthStatus ?? 'LastKnownStatus',
+    namespace: dp?.namespace ?? DATA_PLANE_DEFAULTS.namespace,
+    periodSeconds: dp?.periodSeconds ?? DATA_PLANE_DEFAULTS.periodSeconds,
+    insufficientDataHealthStatus: dp?.insufficientDataHealthStatus ?? DATA_PLANE_DEFAULTS.insufficientDataHealthStatus,
   };
 }
 

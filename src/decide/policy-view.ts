@@ -2,7 +2,7 @@
 // policy happens here and nowhere else in src/decide, so a change to the API types is adapted in one place.
 
 import type { FailoverPolicy } from '../api/index.ts';
-import type { RegionName, ZoneName } from '../cloud/types.ts';
+import type { InsufficientDataHealthStatus, RegionName, ZoneName } from '../cloud/types.ts';
 
 export type ReplicaPromotion = 'Automatic' | 'Manual';
 export type FailbackMode = 'Automatic' | 'Manual';
@@ -21,7 +21,7 @@ export interface DataPlaneSettings {
   signalRegion: RegionName;
   namespace: string;
   periodSeconds: number;
-  insufficientDataHealthStatus: 'LastKnownStatus' | 'Healthy' | 'Unhealthy';
+  insufficientDataHealthStatus: InsufficientDataHealthStatus;
 }
 
 export interface DatabaseInstanceSetting {
@@ -60,6 +60,14 @@ export interface PlannerSettings {
   failback: { traffic: FailbackMode; database: FailbackMode };
   dryRun: boolean;
 }
+
+/** The API's defaults for traffic.route53.dataPlane (policy-schema.ts), for a policy read without defaulting. */
+export const DATA_PLANE_DEFAULTS = {
+  mechanism: 'HealthChecks',
+  namespace: 'FailoverOperator',
+  periodSeconds: 60,
+  insufficientDataHealthStatus: 'LastKnownStatus',
+} as const satisfies Omit<DataPlaneSettings, 'signalRegion'> & { mechanism: 'HealthChecks' | 'RecordEdits' };
 
 export const PLANNER_DEFAULTS = {
   cooldownSeconds: 300,
@@ -113,8 +121,7 @@ export function plannerSettingsFrom(policy: FailoverPolicy): PlannerSettings {
         .sort((a, b) => byName(a.setIdentifier, b.setIdentifier)),
     };
     const dataPlane: Partial<NonNullable<typeof route53.dataPlane>> = route53.dataPlane ?? {};
-    // The API's default (policy-schema.ts DataPlaneSchema): an absent mechanism is HealthChecks.
-    if ((dataPlane.mechanism ?? 'HealthChecks') === 'HealthChecks') {
+    if ((dataPlane.mechanism ?? DATA_PLANE_DEFAULTS.mechanism) === 'HealthChecks') {
       const signalRegion =
         dataPlane.signalRegion ?? spec.regions.find((r) => r.role === 'standby' && r.name !== primaryRegion)?.name;
       if (signalRegion === undefined || signalRegion === primaryRegion) {
@@ -123,9 +130,10 @@ export function plannerSettingsFrom(policy: FailoverPolicy): PlannerSettings {
       } else {
         settings.traffic.dataPlane = {
           signalRegion,
-          namespace: dataPlane.namespace ?? 'FailoverOperator',
-          periodSeconds: dataPlane.periodSeconds ?? 60,
-          insufficientDataHealthStatus: dataPlane.insufficientDataHealthStatus ?? 'LastKnownStatus',
+          namespace: dataPlane.namespace ?? DATA_PLANE_DEFAULTS.namespace,
+          periodSeconds: dataPlane.periodSeconds ?? DATA_PLANE_DEFAULTS.periodSeconds,
+          insufficientDataHealthStatus:
+            dataPlane.insufficientDataHealthStatus ?? DATA_PLANE_DEFAULTS.insufficientDataHealthStatus,
         };
       }
     }

@@ -16,6 +16,7 @@ import { ConditionStatus, ConditionType, Reason } from '../api/index.ts';
 import { errorText } from '../cloud/errors.ts';
 import { effectiveWeights } from '../decide/data-plane.ts';
 import { isWritablePrimary } from '../decide/database-failover.ts';
+import { DATA_PLANE_DEFAULTS } from '../decide/policy-view.ts';
 import type { CloudObservation, Plan, Verdict } from '../decide/types.ts';
 import { healthConditions, regionStatuses, rfc3339, zoneStatuses } from '../health/health-status.ts';
 import type { HealthView } from '../health/types.ts';
@@ -305,7 +306,7 @@ const READINESS_REASON = {
 /** DataPlaneReady for a policy that asked for the data-plane path: status, reason, message. */
 function dataPlaneCondition(inp: StatusInputs): [string, string, string] | undefined {
   const dataPlane = inp.policy.spec.traffic?.route53?.dataPlane as { mechanism?: string } | undefined;
-  if ((dataPlane?.mechanism ?? 'HealthChecks') !== 'HealthChecks') return undefined;
+  if ((dataPlane?.mechanism ?? DATA_PLANE_DEFAULTS.mechanism) !== 'HealthChecks') return undefined;
   const readiness = inp.plan.dataPlane;
   if (readiness === undefined) {
     return [
