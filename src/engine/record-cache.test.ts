@@ -121,7 +121,50 @@ describe('shared Route 53 record cache', () => {
       await clock.advance(1_000);
       await readAll(cache, 100);
     }
+    await new Promise((resolve) => setImmediate(resolve)); // the t=60 s refresh runs in the background
     expect(state.pageCalls).toBe(13); // t=0 plus one per 5 s over 60 s
+  });
+
+  it('serves a listing past max age at once while one background listing replaces it (stale-while-revalidate)', async () => {
+    const { clock, cache, state, hold, dns } = setup(groups(3), { maxAgeMs: 30_000 });
+    await cache.records(ZONE, 'p1.example.com.', 'A');
+    expect(state.pageCalls).toBe(1);
+
+    // Someone else changes the zone; 31 s later the listing is past max age. The Route 53 listing hangs (the token
+    // bucket, a slow API): reads still answer at once from the old listing, and only one re-listing is started.
+    await dns.upsertRecords(ZONE, [{ ...groups(3)[2]!, values: ['10.9.9.9'] }], 'someone else', {
+      signal: new AbortController().signal,
+    });
+    const release = hold();
+    await clock.advance(31_000);
+    const stale = await Promise.all([1, 2, 1].map((i) => cache.records(ZONE, `p${i}.example.com.`, 'A')));
+    expect(stale[0]!.find((r) => r.setIdentifier === 'a')!.values).toEqual(['10.0.1.1']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(state.pageCalls).toBe(2);
+
+    // The background listing lands: the next read sees the other writer's change, without listing again.
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    const fresh = await cache.records(ZONE, 'p1.example.com.', 'A');
+    expect(fresh.find((r) => r.setIdentifier === 'a')!.values).toEqual(['10.9.9.9']);
+    expect(state.pageCalls).toBe(2);
+  });
+
+  it('waits for a listing once the cached one is older than the stale bound', async () => {
+    const { clock, cache, state, hold } = setup(groups(2), { maxAgeMs: 30_000 });
+    await cache.records(ZONE, 'p0.example.com.', 'A');
+    const release = hold();
+    await clock.advance(120_000); // 4 × max age: no longer served while revalidating
+    let answered = false;
+    const read = cache.records(ZONE, 'p0.example.com.', 'A').then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBe(false);
+    release();
+    expect((await read).length).toBe(2);
+    expect(state.pageCalls).toBe(2);
   });
 
   it('answers a live read (the read before a write) from a listing in flight or a new one, never a finished one', async () => {

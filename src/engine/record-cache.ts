@@ -7,7 +7,13 @@
 // - concurrent misses on a zone share one listing in flight (single-flight);
 // - a listing serves reads for `maxAgeMs` (default 30 s) from when it STARTED, so steady-state reads per zone are
 //   bounded by time — about one listing per maxAge while any policy asks — not by the number of policies;
-// - our own writes go through the cache (engine-stack wraps Dns.upsertRecords): a write Route 53 accepted is
+// - stale-while-revalidate: a listing older than maxAgeMs but younger than `staleMaxAgeMs` (default 4 × maxAge: 120 s) still
+//   answers an observation AT ONCE, and starts one listing in the background to replace it. A reconcile never waits
+//   for a shared re-listing behind the Route 53 token bucket (that wait was the steady-state p99: seconds), so
+//   its duration is CPU work. Past staleMaxAgeMs (the refreshes keep failing, or nobody asked for two minutes) a
+//   read waits for a listing as before. Planning from a view up to staleMaxAgeMs old is safe: a write re-reads live
+//   before it changes anything (`live` below), and our own accepted writes are applied to the listing at once;
+//// - our own writes go through the cache (engine-stack wraps Dns.upsertRecords): a write Route 53 accepted is
 //   applied to the zone's listing (write-through), so the planner sees its own last write at once and a drain of
 //   many policies on one zone does not re-list the zone after every change batch — in an outage the Route 53
 //   budget goes to writes, not to reading back what we just wrote. A write that failed or timed out may or may
@@ -30,6 +36,8 @@ import { CloudError } from '../cloud/errors.ts';
 import { type Dns, type DnsListCursor, type DnsRecord, ROUTE53_CONTROL_PLANE_REGION } from '../cloud/types.ts';
 
 export const DEFAULT_RECORD_CACHE_MAX_AGE_MS = 30_000;
+/** Default staleMaxAgeMs as a multiple of maxAgeMs (30 s → 120 s; max age 0 keeps "every read lists"). */
+export const STALE_MAX_AGE_FACTOR = 4;
 
 export interface RecordCacheDeps {
   dns: Dns;
@@ -38,6 +46,11 @@ export interface RecordCacheDeps {
   logger?: Logger;
   /** How long one listing of a zone serves reads. 0: every read lists (concurrent reads still share). */
   maxAgeMs?: number;
+  /**
+   * Up to this age (≥ maxAgeMs) a listing still answers observations at once while a background listing replaces
+   * it (stale-while-revalidate). Default STALE_MAX_AGE_FACTOR × maxAgeMs; equal to maxAgeMs turns it off.
+   */
+  staleMaxAgeMs?: number;
   /** Process shutdown: ends listings in flight (a listing outlives the caller that started it). */
   signal?: AbortSignal;
 }
@@ -90,6 +103,7 @@ const copy = (records: DnsRecord[] | undefined): DnsRecord[] =>
 export function createRecordCache(deps: RecordCacheDeps): RecordCache {
   const { dns, pipeline, clock } = deps;
   const maxAgeMs = Math.max(0, deps.maxAgeMs ?? DEFAULT_RECORD_CACHE_MAX_AGE_MS);
+  const staleMaxAgeMs = Math.max(maxAgeMs, deps.staleMaxAgeMs ?? STALE_MAX_AGE_FACTOR * maxAgeMs);
   const zones = new Map<string, ZoneEntry>();
 
   async function listZone(hostedZoneId: string): Promise<Listing> {
@@ -176,7 +190,22 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       }
       const key = groupKey(name, type);
       const cached = entry.listing;
-      if (!opts.live && cached && clock.now() - cached.startedAt < maxAgeMs) return copy(cached.groups.get(key));
+      if (!opts.live && cached) {
+        const age = clock.now() - cached.startedAt;
+        if (age < maxAgeMs) return copy(cached.groups.get(key));
+        if (age < staleMaxAgeMs) {
+          if (entry.inflight === undefined) {
+            // Nobody waits for it: a failure is logged and the next read past maxAge tries again.
+            startListing(hostedZoneId, entry).catch((err: unknown) =>
+              deps.logger?.debug(
+                { hostedZoneId, err: err instanceof Error ? err.message : String(err), rule: 'PB-8' },
+                'background re-listing of a hosted zone failed; serving the previous listing',
+              ),
+            );
+          }
+          return copy(cached.groups.get(key));
+        }
+      }
       // A listing in flight serves observations whatever its age (as it always has); a live read joins it only when
       // it started within the read's bound. (Our own writes drop a listing in flight: none predates them.)
       const joinable =
