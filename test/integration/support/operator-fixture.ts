@@ -258,6 +258,8 @@ export class OperatorProcess {
         HOME: process.env.HOME ?? '/tmp',
         ...operatorEnv(ns, podName),
         FO_LOG_LEVEL: options.logLevel ?? 'info',
+        // Benchmarks pass V8 flags to the operator (e.g. --heapsnapshot-signal=SIGUSR2), never the tests.
+        ...(process.env.FO_OPERATOR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FO_OPERATOR_NODE_OPTIONS } : {}),
       },
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
