@@ -41,3 +41,36 @@ app.kubernetes.io/part-of: failover-operator
 {{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
 {{- end }}
 {{- end }}
+
+{{- /*
+tenancy.grants normalised as the operator normalises them (src/api/tenancy.ts), as JSON: every namespace has all
+three lists; record names are lower case with a trailing dot and `\052` read as `*`; DB instance identifiers are
+lower case; a launch template is one string (its ID or name) with region "" for any region. JSON is CEL literal
+syntax, so the admission policy carries this as a variable.
+*/}}
+{{- define "failover-operator.tenancyGrantsJson" -}}
+{{- $out := dict }}
+{{- range $ns, $grant := .Values.tenancy.grants }}
+{{- $grant = $grant | default dict }}
+{{- $route53 := list }}
+{{- range ($grant.route53 | default list) }}
+{{- $names := list }}
+{{- range .recordNames }}
+{{- $name := lower . | replace "\\052" "*" }}
+{{- if not (hasSuffix "." $name) }}{{ $name = printf "%s." $name }}{{ end }}
+{{- $names = append $names $name }}
+{{- end }}
+{{- $route53 = append $route53 (dict "hostedZoneId" .hostedZoneId "recordNames" $names) }}
+{{- end }}
+{{- $rds := list }}
+{{- range ($grant.rds | default list) }}
+{{- $rds = append $rds (dict "region" .region "dbInstanceIdentifier" (lower .dbInstanceIdentifier)) }}
+{{- end }}
+{{- $templates := list }}
+{{- range ($grant.launchTemplates | default list) }}
+{{- $templates = append $templates (dict "launchTemplate" (.launchTemplateId | default .launchTemplateName) "region" (.region | default "")) }}
+{{- end }}
+{{- $_ := set $out $ns (dict "route53" $route53 "rds" $rds "launchTemplates" $templates) }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
