@@ -43,10 +43,12 @@ app.kubernetes.io/part-of: failover-operator
 {{- end }}
 
 {{- /*
-tenancy.grants normalised as the operator normalises them (src/api/tenancy.ts), as JSON: every namespace has all
-three lists; record names are lower case with a trailing dot and `\052` read as `*`; DB instance identifiers are
-lower case; a launch template is one string (its ID or name) with region "" for any region. JSON is CEL literal
-syntax, so the admission policy carries this as a variable.
+tenancy.grants normalised as the operator normalises them (src/api/tenancy.ts), as JSON that is also a CEL literal
+for the admission policy. The apiserver's CEL wants homogeneous literals (a map's values all of one type), so each
+namespace maps to three lists of strings:
+  route53:         "<hostedZoneId> <recordName>"   record names lower case, one trailing dot, `\052` read as `*`
+  rds:             "<region>/<dbInstanceIdentifier>" identifier lower case
+  launchTemplates: "<region>/<ID or name>"          region `*` when the grant names none
 */}}
 {{- define "failover-operator.tenancyGrantsJson" -}}
 {{- $out := dict }}
@@ -54,21 +56,20 @@ syntax, so the admission policy carries this as a variable.
 {{- $grant = $grant | default dict }}
 {{- $route53 := list }}
 {{- range ($grant.route53 | default list) }}
-{{- $names := list }}
+{{- $zone := .hostedZoneId }}
 {{- range .recordNames }}
 {{- $name := lower . | replace "\\052" "*" }}
 {{- if not (hasSuffix "." $name) }}{{ $name = printf "%s." $name }}{{ end }}
-{{- $names = append $names $name }}
+{{- $route53 = append $route53 (printf "%s %s" $zone $name) }}
 {{- end }}
-{{- $route53 = append $route53 (dict "hostedZoneId" .hostedZoneId "recordNames" $names) }}
 {{- end }}
 {{- $rds := list }}
 {{- range ($grant.rds | default list) }}
-{{- $rds = append $rds (dict "region" .region "dbInstanceIdentifier" (lower .dbInstanceIdentifier)) }}
+{{- $rds = append $rds (printf "%s/%s" .region (lower .dbInstanceIdentifier)) }}
 {{- end }}
 {{- $templates := list }}
 {{- range ($grant.launchTemplates | default list) }}
-{{- $templates = append $templates (dict "launchTemplate" (.launchTemplateId | default .launchTemplateName) "region" (.region | default "")) }}
+{{- $templates = append $templates (printf "%s/%s" (.region | default "*") (.launchTemplateId | default .launchTemplateName)) }}
 {{- end }}
 {{- $_ := set $out $ns (dict "route53" $route53 "rds" $rds "launchTemplates" $templates) }}
 {{- end }}
