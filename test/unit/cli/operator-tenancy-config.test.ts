@@ -24,5 +24,5 @@ describe('tenancy configuration of `failover-operator run` (docs/tenancy.md)', (
     expect(r.stderr).toMatch(
       /^error: no tenancy decision: set FO_TENANCY_GRANTS_FILE .* or FO_TENANCY=Unrestricted .*\n$/,
     );
-  });
+  }, 60_000);
 });
