@@ -20,10 +20,13 @@ const grantsOf = (doc: unknown): TenancyGrants => {
   return parsed.grants;
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: the cases edit the example's spec freely
+type Spec = Record<string, any>;
+
 /** The two-region example: Route 53 (with a writer record), RDS primary + replica, a launch template. */
-function policy(mutate: (spec: Record<string, any>) => void = () => {}) {
+function policy(mutate: (spec: Spec) => void = () => {}) {
   const manifest = loadExample('two-region-rds');
-  mutate(manifest.spec as Record<string, any>);
+  mutate(manifest.spec as Spec);
   return applyPolicyDefaults(manifest);
 }
 
