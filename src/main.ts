@@ -13,6 +13,10 @@
 //   FO_LOG_LEVEL                   pino level (default info)
 //   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
 //   FO_DRILL_HEAP_MB               heap limit of each drill simulation's worker thread, MiB (default 192)
+//   FO_TENANCY_GRANTS_FILE         namespace grants (YAML, the chart's ConfigMap): a policy may drive only the AWS
+//                                  resources its namespace is granted (docs/tenancy.md); re-read when it changes
+//   FO_TENANCY                     Unrestricted: no grants, every namespace may drive any resource. One of the two
+//                                  must be set: the operator does not start without a decision on tenancy.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -29,6 +33,7 @@ import { createPolicyJournalStore, observedBy } from './controller/journal-store
 import { createPolicyEvents } from './controller/policy-events.ts';
 import { createPolicyReconciler, type StoredPolicy } from './controller/policy-reconciler.ts';
 import { createPolicyTracker } from './controller/policy-tracker.ts';
+import { createGrantsFile, type Tenancy, unrestrictedTenancy } from './controller/tenancy-grants.ts';
 import { createEngineStack } from './engine/engine-stack.ts';
 import { createLogger } from './logging/logger.ts';
 import { createOperatorMetrics } from './metrics/operator-metrics.ts';
@@ -60,6 +65,32 @@ export interface OperatorConfig {
   drillSimulations: number;
   /** Heap limit of each drill simulation's worker thread, MiB (FO_DRILL_HEAP_MB). */
   drillHeapMb: number;
+  /** Namespace grants from a file (FO_TENANCY_GRANTS_FILE), or none at all (FO_TENANCY=Unrestricted). */
+  tenancy: { mode: 'Grants'; grantsFile: string } | { mode: 'Unrestricted' };
+}
+
+/** A setting the operator cannot start with; the CLI prints its message as one line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** FO_TENANCY_GRANTS_FILE or FO_TENANCY=Unrestricted, exactly one: tenancy is never off by accident. */
+export function readTenancyConfig(env: NodeJS.ProcessEnv): OperatorConfig['tenancy'] {
+  const file = env.FO_TENANCY_GRANTS_FILE || undefined;
+  const mode = env.FO_TENANCY || undefined;
+  if (mode !== undefined && mode !== 'Unrestricted') {
+    throw new ConfigError(`FO_TENANCY must be Unrestricted or unset, got ${JSON.stringify(mode)}`);
+  }
+  if (file && mode) {
+    throw new ConfigError(
+      'set either FO_TENANCY_GRANTS_FILE (enforce namespace grants) or FO_TENANCY=Unrestricted, not both',
+    );
+  }
+  if (file) return { mode: 'Grants', grantsFile: file };
+  if (mode) return { mode: 'Unrestricted' };
+  throw new ConfigError(
+    'no tenancy decision: set FO_TENANCY_GRANTS_FILE to a grants file so each namespace drives only the AWS resources granted to it (the Helm chart does this), or FO_TENANCY=Unrestricted to let every namespace drive any resource (docs/tenancy.md)',
+  );
 }
 
 /** Reads the configuration from the environment; throws a clear message for a malformed value. */
@@ -69,20 +100,23 @@ export function readConfig(
 ): OperatorConfig {
   const port = Number(env.FO_METRICS_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`FO_METRICS_PORT must be a port number (0–65535), got ${JSON.stringify(env.FO_METRICS_PORT)}`);
+    throw new ConfigError(
+      `FO_METRICS_PORT must be a port number (0–65535), got ${JSON.stringify(env.FO_METRICS_PORT)}`,
+    );
   }
   const drillSimulations = Number(env.FO_DRILL_SIMULATIONS ?? 1);
   if (!Number.isInteger(drillSimulations) || drillSimulations < 1) {
-    throw new Error(
+    throw new ConfigError(
       `FO_DRILL_SIMULATIONS must be a whole number of simulations (1 or more), got ${JSON.stringify(env.FO_DRILL_SIMULATIONS)}`,
     );
   }
   const drillHeapMb = Number(env.FO_DRILL_HEAP_MB ?? DEFAULT_WORKER_HEAP_LIMIT_MB);
   if (!Number.isInteger(drillHeapMb) || drillHeapMb < 32) {
-    throw new Error(
+    throw new ConfigError(
       `FO_DRILL_HEAP_MB must be a whole number of MiB (32 or more), got ${JSON.stringify(env.FO_DRILL_HEAP_MB)}`,
     );
   }
+  const tenancy = readTenancyConfig(env);
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   return {
@@ -100,6 +134,7 @@ export function readConfig(
     logLevel: env.FO_LOG_LEVEL || 'info',
     drillSimulations,
     drillHeapMb,
+    tenancy,
   };
 }
 
@@ -172,6 +207,13 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   });
   const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
   let enqueue: (key: string) => void = () => {};
+  let tenancyChanged: () => void = () => {};
+  // Read before anything reconciles: the first reconcile of every policy already sees the grants.
+  const grantsFile =
+    config.tenancy.mode === 'Grants'
+      ? createGrantsFile({ path: config.tenancy.grantsFile, logger, onChange: () => tenancyChanged() })
+      : undefined;
+  const tenancy: Tenancy = grantsFile ?? unrestrictedTenancy;
   const operatorMetrics = createOperatorMetrics(registry);
   // The engine (probe scheduler, health loops, change coalescer) stops with the manager, whatever ended it: a
   // process that lost leadership stops probing and retrying and exits, and the pod restarts as a follower.
@@ -211,6 +253,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       finalizers: createFinalizers(kc, resource),
       journal: journalStore,
       onPolicyGone: (key) => journalStore.forget(key),
+      tenancy,
       isLeader: () => manager.isLeader(),
       clock,
       logger,
@@ -249,12 +292,23 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       reconcilePolicy: (key) => enqueue(key),
       isLeader: () => manager.isLeader(),
       finalizers: createFinalizers(kc, drillResource),
+      tenancy,
       clock,
       logger,
     }),
   });
   // Every replica probes every policy it could be asked to act on, so a new leader acts on history (DESIGN.md).
-  manager.addRunnable(createPolicyTracker({ informer, engine, logger }));
+  const tracker = createPolicyTracker({ informer, engine, tenancy, logger });
+  manager.addRunnable(tracker);
+  if (grantsFile) {
+    // New grants: stop probing what is no longer permitted, and reconcile every policy (status, and acting on what
+    // became permitted) now rather than at its next resync.
+    tenancyChanged = () => {
+      tracker.syncAll();
+      for (const key of informer.keys()) enqueue(key);
+    };
+    manager.addRunnable(grantsFile);
+  }
   options.onManager?.(manager);
 
   logger.info(
@@ -265,6 +319,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       awsEndpoint: config.awsEndpoint ?? '(AWS)',
       awsRegion: config.awsRegion ?? '(SDK default)',
       metricsPort: config.metricsPort,
+      tenancy: config.tenancy.mode === 'Grants' ? config.tenancy.grantsFile : 'Unrestricted',
     },
     'Starting operator',
   );

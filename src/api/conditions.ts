@@ -80,6 +80,11 @@ export const Reason = {
   DataPlaneNotPrepared: 'NotPrepared',
   DataPlaneUnavailable: 'Unavailable',
   DataPlaneUnobserved: 'Unobserved',
+  /**
+   * Ready=False: the policy names an AWS resource its namespace is not granted (src/api/tenancy.ts, #15); the operator
+   * makes no AWS call for it. The message names each field and how to grant it.
+   */
+  NotPermitted: 'NotPermitted',
   // Suspended
   SuspendedBySpec: 'SuspendedBySpec',
   NotSuspended: 'NotSuspended',

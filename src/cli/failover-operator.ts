@@ -133,8 +133,14 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .command('run')
     .description('run the controller: watch FailoverPolicies and act on AWS (configuration from the environment)')
     .action(async () => {
-      const { runOperator } = await import('../main.ts');
-      process.exitCode = await runOperator(process.env);
+      const { ConfigError, runOperator } = await import('../main.ts');
+      try {
+        process.exitCode = await runOperator(process.env);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        io.err(`error: ${err.message}\n`);
+        process.exitCode = 2;
+      }
     });
 
   return program;

@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
+import { parse } from 'yaml';
 import { formatFieldErrors, loadManifests } from '../api/index.ts';
+import { notPermittedMessage, parseGrants, policyGrantViolations, type TenancyGrants } from '../api/tenancy.ts';
 import type { CtlDeps } from './ctl/context.ts';
 import { registerDrillCommands } from './ctl/drill-commands.ts';
 import { CtlError, createPolicyKube, loadKubeConfig } from './ctl/kube.ts';
@@ -22,8 +24,18 @@ export interface ValidateOutcome {
   messages: string[];
 }
 
-/** Validates every FailoverPolicy and FailoverDrill in the files; other kinds are passed over. */
-export function validateFiles(files: string[]): ValidateOutcome[] {
+/** Namespace grants to hold policies to (`validate --grants`), and the namespace of a policy that names none. */
+export interface ValidateTenancy {
+  grants: TenancyGrants;
+  namespace: string;
+}
+
+/**
+ * Validates every FailoverPolicy and FailoverDrill in the files; other kinds are passed over. With `tenancy`, a valid
+ * policy must also name only AWS resources its namespace is granted, as the chart's admission policy and the
+ * operator require (docs/tenancy.md).
+ */
+export function validateFiles(files: string[], tenancy?: ValidateTenancy): ValidateOutcome[] {
   return files.map((file) => {
     let text: string;
     try {
@@ -43,13 +55,45 @@ export function validateFiles(files: string[]): ValidateOutcome[] {
           `${doc.type} ${doc.name ?? '(unnamed)'}:\n${formatFieldErrors(doc.result.errors, { file })}`,
         );
       } else {
+        const namespace =
+          doc.type === 'FailoverPolicy' && tenancy ? (doc.result.value.metadata.namespace ?? tenancy.namespace) : '';
+        const violations =
+          doc.type === 'FailoverPolicy' && tenancy
+            ? policyGrantViolations(doc.result.value, namespace, tenancy.grants)
+            : [];
+        if (violations.length > 0) {
+          outcome.messages.push(
+            `${file}: ${doc.type} ${doc.name ?? '(unnamed)'} is not permitted in namespace ${namespace}: ${notPermittedMessage(violations)}`,
+          );
+          continue;
+        }
         outcome.valid++;
-        outcome.messages.push(`${file}: ${doc.type} ${doc.name ?? '(unnamed)'} is valid`);
+        outcome.messages.push(
+          `${file}: ${doc.type} ${doc.name ?? '(unnamed)'} is valid${tenancy ? ` and permitted in namespace ${namespace}` : ''}`,
+        );
       }
     }
     if (outcome.documents === 0) outcome.messages.push(`${file}: no FailoverPolicy or FailoverDrill found`);
     return outcome;
   });
+}
+
+/** Grants from chart values (`tenancy.grants`) or from the grants file itself (namespace → grant). */
+function loadGrantsFile(file: string): TenancyGrants {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0];
+    throw new CtlError(`${file}: cannot read the grants (${reason})`, 2);
+  }
+  // Chart values hold the grants under tenancy.grants; a grants file maps namespaces (one may be called tenancy,
+  // but its grant never has a `grants` or `enforce` key).
+  const tenancy = (doc as { tenancy?: unknown } | null)?.tenancy;
+  const values = tenancy !== null && typeof tenancy === 'object' && ('grants' in tenancy || 'enforce' in tenancy);
+  const parsed = parseGrants(values ? ((tenancy as { grants?: unknown }).grants ?? {}) : doc);
+  if (!parsed.ok) throw new CtlError(`${file}: invalid grants: ${parsed.errors.join('; ')}`, 2);
+  return parsed.grants;
 }
 
 export function buildProgram(deps: CtlDeps): Command {
@@ -81,12 +125,19 @@ export function buildProgram(deps: CtlDeps): Command {
     .command('validate')
     .description('check FailoverPolicy and FailoverDrill files offline, with the same rules the apiserver enforces')
     .argument('<file...>', 'YAML files (several documents per file are fine)')
+    .option(
+      '--grants <file>',
+      'also check each policy against namespace grants: the chart values (tenancy.grants) or the grants ConfigMap data',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  failoverctl validate examples/*.yaml\n  failoverctl validate policy.yaml drill.yaml',
+      '\nExamples:\n  failoverctl validate examples/*.yaml\n  failoverctl validate policy.yaml drill.yaml\n  failoverctl validate -n team-orders --grants values.yaml policy.yaml',
     )
-    .action((files: string[]) => {
-      const outcomes = validateFiles(files);
+    .action((files: string[], opts: { grants?: string }, command: Command) => {
+      const tenancy = opts.grants
+        ? { grants: loadGrantsFile(opts.grants), namespace: command.optsWithGlobals().namespace ?? 'default' }
+        : undefined;
+      const outcomes = validateFiles(files, tenancy);
       let ok = true;
       for (const o of outcomes) {
         const good = o.documents > 0 && o.valid === o.documents;

@@ -5,7 +5,12 @@ import { DRILL_LIMITS } from '../api/index.ts';
 import { createVirtualClock } from '../clock.ts';
 import type { HealthView, ZoneState } from '../health/types.ts';
 import { runSimulation } from '../simulate/run-simulation.ts';
-import { createDrillReconciler, type DrillEngine, type StoredDrill } from './drill-reconciler.ts';
+import {
+  createDrillReconciler,
+  type DrillEngine,
+  type DrillReconcilerDeps,
+  type StoredDrill,
+} from './drill-reconciler.ts';
 import { DrillSimulationTooLarge } from './drill-simulator.ts';
 import { drillPolicyObject } from './drill-test-fixtures.ts';
 import type { StoredPolicy } from './policy-reconciler.ts';
@@ -54,7 +59,14 @@ function view(states: Record<string, ZoneState> = {}, since = T0): HealthView {
   };
 }
 
-function harness(opts: { drill?: StoredDrill; policy?: StoredPolicy | undefined; leader?: boolean } = {}) {
+function harness(
+  opts: {
+    drill?: StoredDrill;
+    policy?: StoredPolicy | undefined;
+    leader?: boolean;
+    tenancy?: DrillReconcilerDeps['tenancy'];
+  } = {},
+) {
   const clock = createVirtualClock(T0);
   const state = {
     drill: opts.drill as StoredDrill | undefined,
@@ -114,6 +126,7 @@ function harness(opts: { drill?: StoredDrill; policy?: StoredPolicy | undefined;
         return true;
       }),
     },
+    ...(opts.tenancy ? { tenancy: opts.tenancy } : {}),
     clock,
     logger,
   };
@@ -261,6 +274,17 @@ describe('createDrillReconciler: Live', () => {
     expect(h.status().summary).toContain('zone us-east-1b is Degraded');
     expect(h.engine.injectZoneFailure).not.toHaveBeenCalled();
     expect(h.events[0]).toMatchObject({ type: 'Warning', reason: 'DrillRefused' });
+  });
+
+  it('refuses a Live drill on a policy outside its namespace grants: injecting would make it act on AWS', async () => {
+    const tenancy = { violations: () => [{ field: 'spec.traffic.route53.hostedZoneId', value: 'Z1', message: 'no' }] };
+    const h = harness({ drill: drillObject(LIVE), tenancy });
+    await h.run();
+    expect(h.status().phase).toBe('Failed');
+    expect(h.status().summary).toContain('Live drill refused: policy team/web is NotPermitted');
+    expect(h.events[0]).toMatchObject({ type: 'Warning', reason: 'DrillRefused' });
+    expect(h.engine.injectZoneFailure).not.toHaveBeenCalled();
+    expect(h.engine.restoreWeights).not.toHaveBeenCalled();
   });
 
   it('refuses Live replays: only zone and region outages can be injected', async () => {

@@ -40,6 +40,7 @@ import {
 } from './drill-step.ts';
 import { setConditions } from './policy-conditions.ts';
 import type { StoredPolicy } from './policy-reconciler.ts';
+import type { Tenancy } from './tenancy-grants.ts';
 
 export {
   DRILL_FINALIZER,
@@ -83,6 +84,11 @@ export interface DrillReconcilerDeps {
    * operator runs skips its weight restore; the controller always passes it.
    */
   finalizers?: Pick<Finalizers, 'add' | 'remove'>;
+  /**
+   * Namespace grants (#15): a Live drill does not start, and restores no weights, on a policy outside its namespace's
+   * grants — both are Route 53 writes. Absent: unrestricted.
+   */
+  tenancy?: Pick<Tenancy, 'violations'>;
   clock: Clock;
   logger: Logger;
 }
@@ -110,6 +116,17 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
   /** The status this process wrote last, by drill uid: fresher than the informer, which sees our write later. */
   const written = new Map<string, Partial<FailoverDrillStatus>>();
   const running = new Map<string, RunningLive>();
+
+  /** Whether the policy's namespace is granted what it names; a refusal is logged (no AWS call is made). */
+  const permitted = (policyKey: string, policy: FailoverPolicy): boolean => {
+    const violations = deps.tenancy?.violations(policyKey.split('/')[0] ?? '', policy) ?? [];
+    if (violations.length === 0) return true;
+    logger.warn(
+      { policy: policyKey, fields: violations.map((v) => v.field) },
+      'Made no AWS call for a drill: its policy names AWS resources its namespace is not granted',
+    );
+    return false;
+  };
 
   const statusOf = (d: StoredDrill) => written.get(d.metadata?.uid ?? '') ?? d.status ?? {};
 
@@ -198,6 +215,7 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
     why: string,
     signal: AbortSignal,
   ): Promise<void> {
+    if (!permitted(policyKey, r.policy)) return;
     const result = await engine.restoreWeights(policyKey, r.policy, r.weights, why, signal);
     if (result.failed) throw result.failed.error;
   }
@@ -460,7 +478,7 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
     running.delete(key);
     engine.forgetInjectedFailures(live.policyKey);
     const policy = validatePolicy(deps.getPolicy(live.policyKey));
-    if (policy.ok && Object.values(live.preDrill).some((w) => w > 0)) {
+    if (policy.ok && Object.values(live.preDrill).some((w) => w > 0) && permitted(live.policyKey, policy.value)) {
       const why = `drill ${req.name} deleted while running: restoring the pre-drill weights (PB-12)`;
       await engine.restoreWeights(live.policyKey, policy.value, live.preDrill, why, signal);
     }
@@ -508,8 +526,18 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
         return abort(ctx, step, signal);
       case 'dry-run':
         return runDryRun(ctx, step, signal);
-      case 'start-live':
+      case 'start-live': {
+        const policy = validatePolicy(deps.getPolicy(step.policyKey));
+        if (policy.ok && !permitted(step.policyKey, policy.value)) {
+          return fail(ctx, {
+            kind: 'fail',
+            reason: Reason.DrillRefused,
+            message: `Live drill refused: policy ${step.policyKey} is NotPermitted (it names AWS resources its namespace is not granted; see its Ready condition)`,
+            invalidSpec: false,
+          });
+        }
         return startLive(ctx, step);
+      }
       case 'progress-live':
         return progressLive(ctx, step);
     }

@@ -7,7 +7,14 @@ import type { ReconcileOutput } from '../engine/policy-engine.ts';
 import type { FinalizerHolder } from '../runtime/finalizers.ts';
 import { ConflictError, type StatusPatch } from '../runtime/index.ts';
 import { createPolicyJournalStore } from './journal-store.ts';
-import { createPolicyReconciler, lastKnownState, POLICY_FINALIZER, type StoredPolicy } from './policy-reconciler.ts';
+import {
+  createPolicyReconciler,
+  IDLE_RESYNC_MS,
+  lastKnownState,
+  POLICY_FINALIZER,
+  type StoredPolicy,
+} from './policy-reconciler.ts';
+import { type Tenancy, unrestrictedTenancy } from './tenancy-grants.ts';
 
 const logger = pino({ level: 'silent' });
 const REQ = { namespace: 'team', name: 'web' };
@@ -27,6 +34,7 @@ function harness(
     engineStatus?: FailoverPolicyStatus;
     finalizerConflict?: boolean;
     journal?: FailoverPolicyStatus['journal'];
+    tenancy?: Tenancy;
   } = {},
 ) {
   const patches: Array<StatusPatch<Partial<FailoverPolicyStatus>>> = [];
@@ -65,6 +73,7 @@ function harness(
     },
     ...(opts.journal ? { journal: { load: async () => opts.journal ?? [] } } : {}),
     onPolicyGone: gone,
+    tenancy: opts.tenancy ?? unrestrictedTenancy,
     isLeader: () => opts.leader ?? true,
     clock: createVirtualClock(Date.parse('2026-11-23T10:00:00Z')),
     logger,
@@ -114,6 +123,41 @@ describe('createPolicyReconciler', () => {
     const again = harness({ ...stored(noRegions), status: first.patches[0]!.status });
     await again.reconcile(REQ, new AbortController().signal);
     expect(again.patches).toEqual([]);
+  });
+
+  it('refuses a policy outside its namespace grants with Ready=False NotPermitted and a Warning, before any engine call', async () => {
+    const tenancy: Tenancy = {
+      violations: (namespace) => [
+        {
+          field: 'spec.traffic.route53.hostedZoneId',
+          value: 'Z0123456789ABCDEFGHIJ',
+          message: `not granted to ${namespace}`,
+        },
+      ],
+      problem: () => undefined,
+    };
+    const h = harness(stored(), { tenancy });
+    expect(await h.reconcile(REQ, new AbortController().signal)).toEqual({ requeueAfterMs: IDLE_RESYNC_MS });
+    expect(h.engine.reconcile).not.toHaveBeenCalled();
+    expect(h.engine.track).not.toHaveBeenCalled();
+    expect(h.engine.untrack).toHaveBeenCalledWith(KEY);
+    expect(h.finalizerCalls).toEqual([]);
+    const byType = Object.fromEntries((h.patches[0]?.status?.conditions ?? []).map((c) => [c.type, c]));
+    expect(byType.Ready).toMatchObject({ status: 'False', reason: 'NotPermitted', message: 'not granted to team' });
+    expect(byType.InvalidSpec).toMatchObject({ status: 'False' });
+    expect(h.events).toEqual([{ key: KEY, type: 'Warning', reason: 'NotPermitted', message: 'not granted to team' }]);
+  });
+
+  it('says in NotPermitted when the grants in force are not the file (it is invalid or missing)', async () => {
+    const tenancy: Tenancy = {
+      violations: () => [{ field: 'f', value: 'v', message: 'f v is not granted' }],
+      problem: () => 'the grants file /g is invalid (x); the last good grants stay in force',
+    };
+    const h = harness(stored(), { tenancy });
+    await h.reconcile(REQ, new AbortController().signal);
+    expect(h.events[0]?.message).toBe(
+      'f v is not granted (note: the grants file /g is invalid (x); the last good grants stay in force)',
+    );
   });
 
   it('reports a suspended policy and makes no engine call', async () => {

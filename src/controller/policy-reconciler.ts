@@ -9,6 +9,8 @@
 //                     action may be in flight — then release our finalizer so the deletion completes. Nothing in
 //                     AWS is deleted, waited for or undone: a deleted policy must never cause an AWS write.
 //   invalid spec    → InvalidSpec=True, Ready=False, a Warning Event; no AWS call at all until the spec is fixed.
+//   not permitted   → it names an AWS resource its namespace is not granted (#15, docs/tenancy.md): Ready=False
+//                     NotPermitted, a Warning Event; no AWS call at all (no probe, no read, no write) until granted.
 //   (valid)         → our finalizer is added, so a deletion always leaves that trail.
 //   suspended       → Suspended=True; probes stop and nothing is written to AWS.
 //   otherwise       → engine.reconcile (observe → plan → act on the leader) → status → come back when it says.
@@ -29,12 +31,14 @@ import {
   Reason,
   validatePolicy,
 } from '../api/index.ts';
+import { notPermittedMessage } from '../api/tenancy.ts';
 import type { Clock } from '../clock.ts';
 import type { PolicyEngine } from '../engine/policy-engine.ts';
 import { type Finalizers, hasFinalizer } from '../runtime/finalizers.ts';
 import { keyOf, type ObjectRef, type Reconciler, type StatusWriter } from '../runtime/index.ts';
 import { setConditions } from './policy-conditions.ts';
 import type { PolicyEvents } from './policy-events.ts';
+import type { Tenancy } from './tenancy-grants.ts';
 
 /** The policy as the informer caches it: whatever the apiserver stored, not yet validated. */
 export interface StoredPolicy {
@@ -63,6 +67,8 @@ export interface PolicyReconcilerDeps {
   journal?: { load(key: string): Promise<readonly JournalEntry[]> };
   /** Forgets per-policy state kept outside the engine (the journal store's cache). */
   onPolicyGone?: (key: string) => void;
+  /** The namespace grants a policy is held to before any AWS call (src/controller/tenancy-grants.ts). */
+  tenancy: Tenancy;
   /** Only the leader writes status (the Manager runs reconciles only while leading; this guards the window). */
   isLeader: () => boolean;
   clock: Clock;
@@ -168,6 +174,35 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
       return { requeueAfterMs: IDLE_RESYNC_MS };
     }
     const policy: FailoverPolicy = validated.value;
+
+    const violations = deps.tenancy.violations(req.namespace ?? '', policy);
+    if (violations.length > 0) {
+      engine.untrack(key);
+      const problem = deps.tenancy.problem();
+      const message = `${notPermittedMessage(violations)}${problem ? ` (note: ${problem})` : ''}`;
+      await writeStatus(req, stored, {
+        ...(generation === undefined ? {} : { observedGeneration: generation }),
+        conditions: setConditions(
+          stored.status?.conditions,
+          [
+            { type: ConditionType.Ready, status: ConditionStatus.False, reason: Reason.NotPermitted, message },
+            {
+              type: ConditionType.InvalidSpec,
+              status: ConditionStatus.False,
+              reason: Reason.SpecValid,
+              message: 'the spec passed validation',
+            },
+          ],
+          { now, ...(generation === undefined ? {} : { observedGeneration: generation }) },
+        ),
+      });
+      await deps.events.record(key, { type: 'Warning', reason: Reason.NotPermitted, message });
+      logger.warn(
+        { ...log, fields: violations.map((v) => v.field) },
+        'Refused policy naming AWS resources its namespace is not granted; made no AWS call',
+      );
+      return { requeueAfterMs: IDLE_RESYNC_MS };
+    }
 
     if (deps.isLeader() && (await deps.finalizers.add(req, POLICY_FINALIZER, stored.metadata ?? {}))) {
       logger.info({ ...log, finalizer: POLICY_FINALIZER }, 'Added finalizer; a deletion will leave AWS as it is');

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { loadExample } from '../api/testdata/invalid-cases.ts';
 import type { StoredPolicy } from './policy-reconciler.ts';
 import { createPolicyTracker, probedPolicy } from './policy-tracker.ts';
+import { unrestrictedTenancy } from './tenancy-grants.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -41,7 +42,7 @@ function fakeInformer(initial: Record<string, StoredPolicy>) {
 function harness(initial: Record<string, StoredPolicy>) {
   const informer = fakeInformer(initial);
   const engine = { track: vi.fn(), untrack: vi.fn() };
-  const tracker = createPolicyTracker({ informer, engine, logger });
+  const tracker = createPolicyTracker({ informer, engine, tenancy: unrestrictedTenancy, logger });
   const stop = new AbortController();
   const running = tracker.run(stop.signal);
   const trackedKeys = () => engine.track.mock.calls.map((c) => c[0] as string);
@@ -110,9 +111,20 @@ describe('createPolicyTracker', () => {
   });
 
   it('names why a policy is not probed', () => {
-    expect(probedPolicy(undefined)).toEqual({ why: 'gone' });
-    expect(probedPolicy(stored('x', suspend))).toEqual({ why: 'suspended' });
-    expect(probedPolicy(stored('x', noRegions))).toEqual({ why: 'invalid spec' });
-    expect('policy' in probedPolicy(stored('x'))).toBe(true);
+    expect(probedPolicy(undefined, unrestrictedTenancy)).toEqual({ why: 'gone' });
+    expect(probedPolicy(stored('x', suspend), unrestrictedTenancy)).toEqual({ why: 'suspended' });
+    expect(probedPolicy(stored('x', noRegions), unrestrictedTenancy)).toEqual({ why: 'invalid spec' });
+    expect('policy' in probedPolicy(stored('x'), unrestrictedTenancy)).toBe(true);
+  });
+
+  it('never probes a policy outside its namespace grants: probes call AWS too', () => {
+    const granted = new Set<string>();
+    const tenancy = {
+      violations: (namespace: string) =>
+        granted.has(namespace) ? [] : [{ field: 'spec.traffic.route53.hostedZoneId', value: 'Z1', message: 'no' }],
+    };
+    expect(probedPolicy(stored('x'), tenancy)).toEqual({ why: 'not permitted' });
+    granted.add('team');
+    expect('policy' in probedPolicy(stored('x'), tenancy)).toBe(true);
   });
 });

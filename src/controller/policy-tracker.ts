@@ -4,7 +4,7 @@
 // that is still failing) or wait a fresh failureThreshold run before it notices an outage already under way.
 //
 // It follows the same informer as the reconciler and makes the same decision about *whether* a policy is probed:
-// valid, not suspended and not being deleted → engine.track; otherwise → engine.untrack. Level-based: it reads the
+// valid, permitted by its namespace's grants (#15), not suspended and not being deleted → engine.track; otherwise → engine.untrack. Level-based: it reads the
 // cached object for the key it is handed, never the kind of watch event. It writes nothing — no status, no Event,
 // no AWS call; acting stays the leader's reconciler's job.
 
@@ -13,6 +13,7 @@ import { type FailoverPolicy, validatePolicy } from '../api/index.ts';
 import type { PolicyEngine } from '../engine/policy-engine.ts';
 import type { Runnable } from '../runtime/index.ts';
 import type { StoredPolicy } from './policy-reconciler.ts';
+import type { Tenancy } from './tenancy-grants.ts';
 
 export interface PolicyTrackerDeps {
   /** The informer the reconciler reads: its cache and its key notifications. */
@@ -22,15 +23,21 @@ export interface PolicyTrackerDeps {
     onKey(handler: (key: string) => void): () => void;
   };
   engine: Pick<PolicyEngine, 'track' | 'untrack'>;
+  /** A policy outside its namespace's grants is never probed: probes call AWS too. */
+  tenancy: Pick<Tenancy, 'violations'>;
   logger: Logger;
 }
 
 /** The policy to probe, or why it is not probed: the reconciler's gate, without its writes. */
-export function probedPolicy(stored: StoredPolicy | undefined): { policy: FailoverPolicy } | { why: string } {
+export function probedPolicy(
+  stored: StoredPolicy | undefined,
+  tenancy: Pick<Tenancy, 'violations'>,
+): { policy: FailoverPolicy } | { why: string } {
   if (!stored) return { why: 'gone' };
   if (stored.metadata?.deletionTimestamp !== undefined) return { why: 'being deleted' };
   const validated = validatePolicy(stored);
   if (!validated.ok) return { why: 'invalid spec' };
+  if (tenancy.violations(stored.metadata?.namespace ?? '', validated.value).length > 0) return { why: 'not permitted' };
   if (validated.value.spec.suspend) return { why: 'suspended' };
   return { policy: validated.value };
 }
@@ -39,13 +46,13 @@ export function probedPolicy(stored: StoredPolicy | undefined): { policy: Failov
  * A Runnable with needLeaderElection: false, so it runs on every replica from cache sync to shutdown. It starts
  * from the whole cache, then follows every key the informer hands out (watch events, relists and resyncs).
  */
-export function createPolicyTracker(deps: PolicyTrackerDeps): Runnable & { sync(key: string): void } {
+export function createPolicyTracker(deps: PolicyTrackerDeps): Runnable & { sync(key: string): void; syncAll(): void } {
   const { informer, engine } = deps;
   const logger = deps.logger.child({ component: 'policy-tracker' });
   const probed = new Set<string>();
 
   function sync(key: string): void {
-    const decision = probedPolicy(informer.get(key));
+    const decision = probedPolicy(informer.get(key), deps.tenancy);
     if ('policy' in decision) {
       engine.track(key, decision.policy); // idempotent; restarts probes only when the probed parts of the spec change
       probed.add(key);
@@ -59,6 +66,10 @@ export function createPolicyTracker(deps: PolicyTrackerDeps): Runnable & { sync(
     name: 'failoverpolicy-tracker',
     needLeaderElection: false,
     sync,
+    /** Every cached policy again (the grants changed). */
+    syncAll: () => {
+      for (const key of informer.keys()) sync(key);
+    },
     async run(signal) {
       const unsubscribe = informer.onKey((key) => {
         if (!signal.aborted) sync(key);

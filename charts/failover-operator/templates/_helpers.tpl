@@ -41,3 +41,37 @@ app.kubernetes.io/part-of: failover-operator
 {{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
 {{- end }}
 {{- end }}
+
+{{- /*
+tenancy.grants normalised as the operator normalises them (src/api/tenancy.ts), as JSON that is also a CEL literal
+for the admission policy. The apiserver's CEL wants homogeneous literals (a map's values all of one type), so each
+namespace maps to three lists of strings:
+  route53:         "<hostedZoneId> <recordName>"   record names lower case, one trailing dot, `\052` read as `*`
+  rds:             "<region>/<dbInstanceIdentifier>" identifier lower case
+  launchTemplates: "<region>/<ID or name>"          region `*` when the grant names none
+*/}}
+{{- define "failover-operator.tenancyGrantsJson" -}}
+{{- $out := dict }}
+{{- range $ns, $grant := .Values.tenancy.grants }}
+{{- $grant = $grant | default dict }}
+{{- $route53 := list }}
+{{- range ($grant.route53 | default list) }}
+{{- $zone := .hostedZoneId }}
+{{- range .recordNames }}
+{{- $name := lower . | replace "\\052" "*" }}
+{{- if not (hasSuffix "." $name) }}{{ $name = printf "%s." $name }}{{ end }}
+{{- $route53 = append $route53 (printf "%s %s" $zone $name) }}
+{{- end }}
+{{- end }}
+{{- $rds := list }}
+{{- range ($grant.rds | default list) }}
+{{- $rds = append $rds (printf "%s/%s" .region (lower .dbInstanceIdentifier)) }}
+{{- end }}
+{{- $templates := list }}
+{{- range ($grant.launchTemplates | default list) }}
+{{- $templates = append $templates (printf "%s/%s" (.region | default "*") (.launchTemplateId | default .launchTemplateName)) }}
+{{- end }}
+{{- $_ := set $out $ns (dict "route53" $route53 "rds" $rds "launchTemplates" $templates) }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}

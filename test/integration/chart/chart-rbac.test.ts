@@ -189,7 +189,13 @@ describe('chart RBAC, cluster-wide (default values)', () => {
     releaseNs = await createNamespace(admin, 'chart-rbac');
     policyNs = await createNamespace(admin, 'chart-rbac-team');
     const release = `fo-${releaseNs.split('-').at(-1)}`;
-    const rendered = await renderChart(testbed().helmPath, { release, namespace: releaseNs });
+    // Tenancy off: its admission policy is cluster-wide and default-deny, and would refuse the example policy here
+    // and in every later test file (test/integration/chart/chart-tenancy.test.ts tests it, and removes it after).
+    const rendered = await renderChart(testbed().helmPath, {
+      release,
+      namespace: releaseNs,
+      set: { 'tenancy.enforce': 'false' },
+    });
     await applyCrds(admin, rendered);
     const serviceAccount = await applyIdentity(admin, rendered);
     await admin.makeApiClient(KubernetesObjectApi).create(examplePolicy(policyNs, 'orders'));
@@ -355,7 +361,7 @@ describe('chart RBAC with watchNamespace set', () => {
     const rendered = await renderChart(testbed().helmPath, {
       release,
       namespace: releaseNs,
-      set: { watchNamespace: watchedNs },
+      set: { watchNamespace: watchedNs, 'tenancy.enforce': 'false' },
     });
     await applyCrds(admin, rendered);
     const serviceAccount = await applyIdentity(admin, rendered);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { testbed } from '../../env/testbed.ts';
 import { chartDir, helm, type Manifest, only, type Rendered, renderChart, repoRoot } from './render.ts';
 
@@ -74,6 +75,7 @@ describe('helm template with default values', () => {
     expect(r.manifests.map((m) => m.kind).sort()).toEqual([
       'ClusterRole',
       'ClusterRoleBinding',
+      'ConfigMap',
       'CustomResourceDefinition',
       'CustomResourceDefinition',
       'Deployment',
@@ -83,6 +85,8 @@ describe('helm template with default values', () => {
       'Service',
       'ServiceAccount',
       'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
       'ValidatingAdmissionPolicyBinding',
     ]);
     const clusterScoped = (kind: string) =>
@@ -144,7 +148,11 @@ describe('helm template with default values', () => {
   });
 
   it('keeps the spec read-only for the operator with a ValidatingAdmissionPolicy bound to Deny', () => {
-    const policy = only(r.manifests, 'ValidatingAdmissionPolicy') as Manifest & {
+    const policy = only(
+      r.manifests,
+      'ValidatingAdmissionPolicy',
+      'fo-failover-operator-policy-spec-read-only',
+    ) as Manifest & {
       spec: {
         failurePolicy: string;
         matchConstraints: { resourceRules: Array<{ resources: string[]; operations: string[] }> };
@@ -161,7 +169,11 @@ describe('helm template with default values', () => {
       `request.userInfo.username == 'system:serviceaccount:failover-system:${sa.metadata.name}'`,
     );
     expect(policy.spec.validations.map((v) => v.expression)).toEqual(['object.spec == oldObject.spec']);
-    const binding = only(r.manifests, 'ValidatingAdmissionPolicyBinding') as Manifest & {
+    const binding = only(
+      r.manifests,
+      'ValidatingAdmissionPolicyBinding',
+      'fo-failover-operator-policy-spec-read-only',
+    ) as Manifest & {
       spec: { policyName: string; validationActions: string[] };
     };
     expect(binding.spec).toEqual({ policyName: policy.metadata.name, validationActions: ['Deny'] });
@@ -269,5 +281,97 @@ describe('helm template with non-default values', () => {
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['failover-system']);
     expect(envOf(r).FO_METRICS_PORT?.value).toBe('9090');
     expect(containerOf(r).ports[0]?.containerPort).toBe(9090);
+  });
+});
+
+describe('helm template: tenancy (docs/tenancy.md)', () => {
+  type Deployment = Manifest & {
+    spec: {
+      template: {
+        spec: PodSpec & {
+          volumes: Array<{ name: string; configMap?: { name: string } }>;
+          containers: Array<Container & { volumeMounts: Array<{ name: string; mountPath: string; subPath?: string }> }>;
+        };
+      };
+    };
+  };
+
+  it('by default enforces with nothing granted: grants ConfigMap mounted as a directory, admission policy bound', async () => {
+    const r = await renderChart(helmPath, { release: 'fo', namespace: 'failover-system' });
+    const cm = only(r.manifests, 'ConfigMap', 'fo-failover-operator-tenancy-grants');
+    expect((cm.data as Record<string, string>)['grants.yaml']?.trim()).toBe('{}');
+    const pod = (only(r.manifests, 'Deployment') as Deployment).spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'tenancy-grants', configMap: { name: cm.metadata.name } });
+    // A subPath mount would never see the ConfigMap change.
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({
+      name: 'tenancy-grants',
+      mountPath: '/etc/failover-operator/tenancy',
+      readOnly: true,
+    });
+    expect(envOf(r).FO_TENANCY_GRANTS_FILE?.value).toBe('/etc/failover-operator/tenancy/grants.yaml');
+    expect(envOf(r)).not.toHaveProperty('FO_TENANCY');
+    const vap = only(r.manifests, 'ValidatingAdmissionPolicy', 'fo-failover-operator-tenancy-grants') as Manifest & {
+      spec: { variables: Array<{ name: string; expression: string }> };
+    };
+    expect(vap.spec.variables[0]).toEqual({ name: 'grants', expression: '{}' });
+    expect(only(r.manifests, 'ValidatingAdmissionPolicyBinding', 'fo-failover-operator-tenancy-grants').spec).toEqual({
+      policyName: 'fo-failover-operator-tenancy-grants',
+      validationActions: ['Deny'],
+    });
+  });
+
+  it('carries the grants normalised into the admission policy CEL and as written into the ConfigMap', async () => {
+    const grants = {
+      'team-a': {
+        route53: [{ hostedZoneId: 'ZAAAA', recordNames: ['API.a.example.com', '\\052.a.example.com.'] }],
+        rds: [{ region: 'us-east-1', dbInstanceIdentifier: 'Orders' }],
+        launchTemplates: [{ launchTemplateName: 'orders-lt', region: 'us-east-1' }],
+      },
+      'team-b': {},
+    };
+    const r = await renderChart(helmPath, {
+      release: 'fo',
+      namespace: 'failover-system',
+      values: { tenancy: { grants } },
+    });
+    const vap = only(r.manifests, 'ValidatingAdmissionPolicy', 'fo-failover-operator-tenancy-grants') as Manifest & {
+      spec: { variables: Array<{ name: string; expression: string }> };
+    };
+    expect(JSON.parse(vap.spec.variables[0]!.expression)).toEqual({
+      'team-a': {
+        route53: ['ZAAAA api.a.example.com.', 'ZAAAA *.a.example.com.'],
+        rds: ['us-east-1/orders'],
+        launchTemplates: ['us-east-1/orders-lt'],
+      },
+      'team-b': { route53: [], rds: [], launchTemplates: [] },
+    });
+    const cm = only(r.manifests, 'ConfigMap', 'fo-failover-operator-tenancy-grants');
+    expect(parse((cm.data as Record<string, string>)['grants.yaml']!)).toEqual(grants);
+  });
+
+  it('refuses grants values.schema.json does not know (a misspelt key, a bad hosted zone ID)', async () => {
+    await expect(
+      renderChart(helmPath, {
+        release: 'fo',
+        namespace: 'x',
+        values: { tenancy: { grants: { 'team-a': { route53: [{ hostedZoneId: 'ZA', recordName: ['a.b.'] }] } } } },
+      }),
+    ).rejects.toThrow(/recordName/);
+    await expect(
+      renderChart(helmPath, {
+        release: 'fo',
+        namespace: 'x',
+        values: {
+          tenancy: { grants: { 'team-a': { route53: [{ hostedZoneId: '/hostedzone/ZA', recordNames: ['a.b.'] }] } } },
+        },
+      }),
+    ).rejects.toThrow(/hostedZoneId/);
+  });
+
+  it('tenancy.enforce=false: no admission policy, no ConfigMap, and the operator runs Unrestricted', async () => {
+    const r = await renderChart(helmPath, { release: 'fo', namespace: 'x', set: { 'tenancy.enforce': 'false' } });
+    expect(r.manifests.filter((m) => m.metadata.name.endsWith('-tenancy-grants'))).toEqual([]);
+    expect(envOf(r).FO_TENANCY?.value).toBe('Unrestricted');
+    expect(envOf(r)).not.toHaveProperty('FO_TENANCY_GRANTS_FILE');
   });
 });

@@ -1,19 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { testbed } from '../../env/testbed.ts';
-import { only, renderChart } from './render.ts';
+import { renderChart } from './render.ts';
 
 describe('chart: Grafana dashboard ConfigMap', () => {
   it('is absent by default and, when enabled, carries the dashboard JSON with the sidecar label', async () => {
     const { helmPath } = testbed();
     const plain = await renderChart(helmPath, { release: 'fo', namespace: 'ops' });
-    expect(plain.manifests.filter((m) => m.kind === 'ConfigMap')).toEqual([]);
+    const dashboards = (r: typeof plain) =>
+      r.manifests.filter((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard !== undefined);
+    expect(dashboards(plain)).toEqual([]);
 
     const rendered = await renderChart(helmPath, {
       release: 'fo',
       namespace: 'ops',
       set: { 'grafana.dashboard.enabled': 'true', 'grafana.dashboard.namespace': 'monitoring' },
     });
-    const cm = only(rendered.manifests, 'ConfigMap');
+    const cm = dashboards(rendered)[0]!;
+    expect(dashboards(rendered)).toHaveLength(1);
     expect(cm.metadata.namespace).toBe('monitoring');
     expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
     const json = JSON.parse((cm.data as Record<string, string>)['failover-operator.json']!) as {

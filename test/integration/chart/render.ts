@@ -1,5 +1,7 @@
 // Helpers for the chart tests: run the test bed's Helm on charts/failover-operator and parse what it renders.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -33,12 +35,17 @@ export async function helm(helmPath: string, args: string[]): Promise<string> {
   }
 }
 
-/** `helm template` with `--set` values; CRDs included. */
+/** `helm template` with `--set` values and a values file written from `values`; CRDs included. */
 export async function renderChart(
   helmPath: string,
-  opts: { release: string; namespace: string; set?: Record<string, string> },
+  opts: { release: string; namespace: string; set?: Record<string, string>; values?: object },
 ): Promise<Rendered> {
   const sets = Object.entries(opts.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
+  if (opts.values) {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'fo-values-')), 'values.json');
+    writeFileSync(file, JSON.stringify(opts.values)); // JSON is YAML
+    sets.push('--values', file);
+  }
   const out = await helm(helmPath, [
     'template',
     opts.release,

@@ -84,6 +84,9 @@ export function operatorEnv(ns: string, podName: string): Record<string, string>
     FO_WATCH_NAMESPACE: ns,
     FO_LEADER_ELECTION_NAMESPACE: ns,
     POD_NAME: podName,
+    // Namespace grants are tested on their own (test/integration/controller/tenancy.test.ts); elsewhere the
+    // operator runs as the chart's tenancy.enforce=false would.
+    FO_TENANCY: 'Unrestricted',
   };
 }
 
@@ -387,6 +390,8 @@ export interface InProcessOperatorSuite {
 export function inProcessOperatorSuite(options: {
   namespace: string;
   podName: string;
+  /** Overrides of operatorEnv (an empty value unsets a variable, as main.ts reads it). */
+  env?: Record<string, string>;
   arrange?: (suite: InProcessOperatorSuite) => Promise<void>;
   cleanUp?: (suite: InProcessOperatorSuite) => Promise<void>;
 }): InProcessOperatorSuite {
@@ -426,13 +431,16 @@ export function inProcessOperatorSuite(options: {
     await options.arrange?.(suite);
     await tb.faults.clear();
     const { runOperator } = await import('../../../src/main.ts');
-    operator = runOperator(operatorEnv(ns, options.podName), {
-      signal: stopOperator.signal,
-      logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
-      onManager: (m) => {
-        manager = m;
+    operator = runOperator(
+      { ...operatorEnv(ns, options.podName), ...options.env },
+      {
+        signal: stopOperator.signal,
+        logger: pino({ level: process.env.FO_TEST_LOG_LEVEL ?? 'silent' }),
+        onManager: (m) => {
+          manager = m;
+        },
       },
-    });
+    );
   }, 60_000);
   afterAll(async () => {
     stopOperator.abort();

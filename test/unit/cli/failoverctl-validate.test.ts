@@ -52,3 +52,48 @@ describe('failoverctl validate', () => {
     expect(r.stderr).toContain('no-such-file.yaml: cannot read the file (ENOENT)');
   });
 });
+
+describe('failoverctl validate --grants (docs/tenancy.md)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fo-validate-grants-'));
+  const values = join(dir, 'values.yaml');
+  writeFileSync(
+    values,
+    [
+      'tenancy:',
+      '  grants:',
+      '    team-web:',
+      '      route53:',
+      '        - hostedZoneId: Z0123456789ABCDEFGHIJ',
+      '          recordNames: ["*.example.com."]',
+      '      launchTemplates:',
+      '        - launchTemplateId: lt-0abc1234def567890',
+    ].join('\n'),
+  );
+
+  it('passes a policy its namespace is granted (chart values as the grants file)', () => {
+    const r = run('validate', '-n', 'team-web', '--grants', values, 'examples/single-region-web.yaml');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('FailoverPolicy web is valid and permitted in namespace team-web');
+  });
+
+  it('refuses it in another namespace, naming each field and the fix', () => {
+    const r = run('validate', '-n', 'team-b', '--grants', values, 'examples/single-region-web.yaml');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('FailoverPolicy web is not permitted in namespace team-b');
+    expect(r.stderr).toContain(
+      'spec.traffic.route53.hostedZoneId Z0123456789ABCDEFGHIJ is not granted to namespace team-b; a platform admin adds it under tenancy.grants.team-b.route53',
+    );
+    expect(r.stderr).toContain('spec.compute.ec2.replaceInHealthyZones.launchTemplate lt-0abc1234def567890');
+  });
+
+  it('refuses a grants file with an unknown field, naming it', () => {
+    const bad = join(dir, 'grants.yaml');
+    writeFileSync(bad, 'team-web:\n  route53s: []\n');
+    const r = run('validate', '--grants', bad, 'examples/single-region-web.yaml');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      `error: ${bad}: invalid grants: team-web: unknown field "route53s" (known: route53, rds, launchTemplates)\n`,
+    );
+  });
+});
