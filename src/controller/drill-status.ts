@@ -144,6 +144,8 @@ export interface SimulationMapping {
 export function reportFromSimulation(m: SimulationMapping): DrillReportFields {
   const { report } = m;
   const wall = (scenarioSeconds: number) => m.startedAtMs + (Math.max(0, scenarioSeconds) * 1000) / m.timeScale;
+  // The report counts from the first fault; the drill's status keeps scenario time (its timeline's frame).
+  const scenario = (secondsFromFault: number) => secondsFromFault + report.faultScenarioSeconds;
   const actions: DrillAction[] = report.actions
     .filter((a) => isRule(a.rule))
     .map((a) => ({
@@ -152,8 +154,8 @@ export function reportFromSimulation(m: SimulationMapping): DrillReportFields {
       ...(a.zone === undefined ? {} : { zone: a.zone }),
       ...(a.region === undefined ? {} : { region: a.region }),
       rule: a.rule as RuleId,
-      at: rfc3339(wall(a.at)),
-      ...(a.at < 0 ? {} : { scenarioSeconds: a.at }),
+      at: rfc3339(wall(scenario(a.at))),
+      ...(scenario(a.at) < 0 ? {} : { scenarioSeconds: scenario(a.at) }),
     }));
   const skipped: DrillSkipped[] = report.skipped
     .filter((s) => isRule(s.rule))
@@ -163,7 +165,7 @@ export function reportFromSimulation(m: SimulationMapping): DrillReportFields {
       ...(s.zone === undefined ? {} : { zone: s.zone }),
       rule: s.rule as RuleId,
       reason: clip(s.reason, 1024),
-      at: rfc3339(wall(s.at)),
+      at: rfc3339(wall(scenario(s.at))),
     }));
   const violations: DrillViolation[] = [
     ...report.violations.map((v) => ({ objective: clip(v.rule, 64), message: clip(v.message, 1024) })),
