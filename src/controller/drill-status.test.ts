@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DRILL_LIMITS, loadManifests } from '../api/index.ts';
 import type { DrillReport } from '../simulate/drill-report.ts';
+import type { TimelineEntry } from '../simulate/timeline.ts';
 import { boundedTimeline, preDrillWeightsEntry, reportFromSimulation, timelineEntry } from './drill-status.ts';
 
 describe('pre-drill weights in the timeline', () => {
@@ -50,9 +51,23 @@ describe('reportFromSimulation', () => {
       durationSeconds: 3600,
     };
     const startedAtMs = Date.parse('2026-01-01T00:00:00Z');
-    const fields = reportFromSimulation({ policy, report, timeline: [], startedAtMs, timeScale: 10 });
+    const timeline: TimelineEntry[] = [
+      { at: 120, kind: 'scenario', message: 'us-east-1a loses power' },
+      { at: 135, kind: 'action', message: 'PB-5 performed SetWeights on api: set weights use1-a=0', rule: 'PB-5' },
+    ];
+    const fields = reportFromSimulation({ policy, report, timeline, startedAtMs, timeScale: 10 });
     // T+15s is scenario second 135, 13.5 wall seconds after the start at time scale 10.
     expect(fields.actions?.[0]).toMatchObject({ scenarioSeconds: 135, at: '2026-01-01T00:00:13Z' });
     expect(fields.skipped?.[0]).toMatchObject({ at: '2026-01-01T00:00:14Z' });
+    // Timeline lines keep scenario time; the rule is named once, and the scenario's lines carry none.
+    expect(fields.timeline).toEqual([
+      { at: '2026-01-01T00:00:12Z', scenarioSeconds: 120, message: '[scenario] us-east-1a loses power' },
+      {
+        at: '2026-01-01T00:00:13Z',
+        scenarioSeconds: 135,
+        message: '[action] performed SetWeights on api: set weights use1-a=0',
+        rule: 'PB-5',
+      },
+    ]);
   });
 });

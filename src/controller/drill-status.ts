@@ -16,7 +16,7 @@ import {
 } from '../api/index.ts';
 import { rfc3339 } from '../health/health-status.ts';
 import type { DrillReport } from '../simulate/drill-report.ts';
-import type { TimelineEntry } from '../simulate/timeline.ts';
+import { messageWithoutRule, type TimelineEntry } from '../simulate/timeline.ts';
 
 export type DrillReportFields = Pick<
   FailoverDrillStatus,
@@ -180,7 +180,10 @@ export function reportFromSimulation(m: SimulationMapping): DrillReportFields {
     ...objectiveViolations(m.policy, report),
   ];
   const passed = report.passed && violations.length === 0;
-  const timeline = m.timeline.map((e) => timelineEntry(wall(e.at), `[${e.kind}] ${e.message}`, e.rule, e.at));
+  // The rule has its own field: the message does not repeat it (`[action] performed …`, not `[action] PB-5 performed …`).
+  const timeline = m.timeline.map((e) =>
+    timelineEntry(wall(e.at), `[${e.kind}] ${messageWithoutRule(e)}`, e.rule, e.at),
+  );
   return {
     ...measure('detectionSeconds', report.detectionSeconds),
     ...measure('trafficShiftedSeconds', report.trafficShiftedSeconds),
