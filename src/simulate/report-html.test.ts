@@ -157,6 +157,8 @@ describe('HTML drill report', () => {
     });
     expect(html.match(/2011-04-21T07:57:00Z/g)).toHaveLength(1);
     expect(html).toContain('T+0 = 2011-04-21T07:57:00Z');
+    expect(html).toContain('<span>detection</span><b>10 s</b><small>T+10s</small>');
+    expect(html).toContain('<span>RPO</span><b>0 s</b></div>');
     const times = [...html.matchAll(/<td class="t">([^<]*)<\/td>/g)].map((m) => m[1]);
     expect(times).toEqual(['T-60s', 'T+0s', 'T+10s', 'T+20s', 'T+30s', 'T+600s']);
     expect(html).toContain('T+30s SetWeights api [PB-5]\nuse1-a=0 use1-b=150 use1-c=150');

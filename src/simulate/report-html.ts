@@ -227,8 +227,10 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   }
   const height = plotBottom + L.axis;
 
+  // A measure is a duration from the fault it counts from; the time it was reached is shown in the page's frame.
   const metric = (label: string, v: number | null) =>
-    `<div class="metric"><span>${esc(label)}</span><b>${v === null ? '—' : `${v} s`}</b></div>`;
+    `<div class="metric"><span>${esc(label)}</span><b>${v === null ? '—' : `${v} s`}</b>${v === null ? '' : `<small>${esc(T(report.measuredFromSeconds + v))}</small>`}</div>`;
+  const rpo = `<div class="metric"><span>RPO</span><b>${report.rpoSeconds === null ? '—' : `${report.rpoSeconds} s`}</b></div>`;
   const title = `Drill report: ${report.scenario} on ${report.policy}`;
   return `<!doctype html>
 <html lang="en">
@@ -242,7 +244,7 @@ h1{font-size:20px;margin:0 0 4px}
 .passed{background:#3fa34d}.failed{background:#d7263d}
 .metrics{display:flex;gap:16px;margin:16px 0;flex-wrap:wrap}
 .metric{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px}
-.metric span{display:block;color:#666;font-size:12px}.metric b{font-size:20px}
+.metric span{display:block;color:#666;font-size:12px}.metric b{font-size:20px}.metric small{margin-left:6px;color:#666}
 svg text{font-size:12px;fill:#333}svg .section{font-weight:600;font-size:13px}
 svg .grid{stroke:#ddd}svg .tick{stroke:#999}svg .event{stroke:#555;stroke-dasharray:4 3;stroke-width:1}
 table{border-collapse:collapse;margin-top:16px;width:100%}
@@ -260,7 +262,7 @@ td.t{font-family:ui-monospace,monospace;white-space:nowrap}
 ${metric('detection', report.detectionSeconds)}
 ${metric('traffic shifted', report.trafficShiftedSeconds)}
 ${metric('RTO', report.rtoSeconds)}
-${metric('RPO', report.rpoSeconds)}
+${rpo}
 <div class="metric"><span>actions / skipped / violations</span><b>${report.actions.length} / ${report.skipped.length} / ${report.violations.length}</b></div>
 </div>
 <div class="legend-keys">${Object.entries(STATE_COLOUR)
