@@ -6,6 +6,7 @@
 import { isZoneTargetedOperation } from '../act/zone-guard.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import type { SimCloud } from '../cloud/sim/sim-cloud.ts';
+import { rfc3339 } from '../health/health-status.ts';
 import type { Effect, Expectation, Scenario } from '../scenarios/scenario-schema.ts';
 import { formatFaultTime, type TimelineEntry } from './timeline.ts';
 
@@ -61,14 +62,15 @@ export interface DrillReport {
    * first (a control-plane fault at T+0 does not make a zone outage two hours later take two hours to detect).
    */
   measuredFromSeconds: number;
-  /** Scenario seconds from the first fault to the first zone leaving Healthy. */
+  /** Seconds from the fault the measures count from (`measuredFromSeconds`) to the first zone leaving Healthy. */
   detectionSeconds: number | null;
   /**
-   * Scenario seconds from the first fault to the first weight change INSYNC in the simulated Route 53 (what
-   * resolvers answer), not to the end of the operator's action; null when no weight change became INSYNC in the run.
+   * Seconds from the same fault to the first weight change INSYNC in the simulated Route 53, or for a drain through
+   * health checks to the resolvers' answers moving (what users see), not to the end of the operator's action; null
+   * when traffic had not moved by the end of the run.
    */
   trafficShiftedSeconds: number | null;
-  /** Scenario seconds from the first fault to service restored (traffic off the bad zones; writer moved if needed). */
+  /** Seconds from the same fault to service restored (traffic off the bad zones; writer moved if needed). */
   rtoSeconds: number | null;
   /** Replication lag at promotion: writes possibly lost. 0 when no promotion was needed. */
   rpoSeconds: number | null;
@@ -157,7 +159,7 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
     scenario: scenario.name,
     policy: `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`,
     passed: violations.length === 0 && expectations.every((e) => e.passed),
-    faultAt: new Date(inp.epochMs + faultAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    faultAt: rfc3339(inp.epochMs + faultAt * 1000),
     faultScenarioSeconds: faultAt,
     measuredFromSeconds: origin - faultAt,
     detectionSeconds: firstDetection ? firstDetection.at - origin : null,
