@@ -231,8 +231,8 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     leadershipValidUntil: () => manager.leadershipValidUntil(),
     leadershipSignal: () => manager.leadershipSignal(),
     signal: engineSignal,
-    onHealthChange: (key, transitions) => {
-      if (manager.isLeader()) void events.healthTransitions(key, transitions);
+    onHealthChange: (key, transitions, view) => {
+      if (manager.isLeader()) void events.healthTransitions(key, transitions, view);
       enqueue(key); // detection → action now, not at the next resync
     },
   });

@@ -514,3 +514,70 @@ describe('a change accepted whose confirmation fails', () => {
     });
   });
 });
+
+describe('executor Events: each reason only for the outcome it claims', () => {
+  const accessDenied = () =>
+    new CloudError({
+      kind: 'terminal',
+      service: 'ec2',
+      operation: 'RunInstances',
+      code: 'AccessDenied',
+      message: 'denied',
+    });
+  // Each outcome and the one Event per action it must produce (reason, type); no other reason may appear.
+  const TABLE: Array<{
+    outcome: string;
+    run: () => Promise<ActionEvent[]>;
+    expected: Array<[string, ActionEvent['reason'], ActionEvent['type']]>;
+  }> = [
+    {
+      outcome: 'performed',
+      run: async () => {
+        const { run, events } = setup();
+        await run([launch]);
+        return events;
+      },
+      expected: [[launch.id, 'ActionPerformed', 'Normal']],
+    },
+    {
+      outcome: 'failed (then the rest deferred, with no Event)',
+      run: async () => {
+        const { cloud, run, events } = setup();
+        cloud.fail('runInstances', { kind: 'error', error: accessDenied() });
+        await run([launch, drain]);
+        return events;
+      },
+      expected: [[launch.id, 'ActionFailed', 'Warning']],
+    },
+    {
+      outcome: 'skipped by PB-3, the next one performed',
+      run: async () => {
+        const { run, events } = setup({ impaired: ['us-east-1a'] });
+        await run([reboot, launch]);
+        return events;
+      },
+      expected: [
+        [reboot.id, 'ActionSkipped', 'Warning'],
+        [launch.id, 'ActionPerformed', 'Normal'],
+      ],
+    },
+    {
+      outcome: 'dry run',
+      run: async () => {
+        const { run, events } = setup();
+        await run([drain, launch], { dryRun: true });
+        return events;
+      },
+      expected: [
+        [drain.id, 'ActionDryRun', 'Normal'],
+        [launch.id, 'ActionDryRun', 'Normal'],
+      ],
+    },
+  ];
+
+  it.each(TABLE)('$outcome', async ({ run, expected }) => {
+    const events = await run();
+    expect(events.map((e) => [e.action?.id, e.reason, e.type])).toEqual(expected);
+    for (const e of events) expect(e.message.startsWith(`${e.rule} `)).toBe(true);
+  });
+});

@@ -40,11 +40,18 @@ export const ConditionStatus = { True: 'True', False: 'False', Unknown: 'Unknown
 export type ConditionStatus = (typeof ConditionStatus)[keyof typeof ConditionStatus];
 
 export const Reason = {
-  // Ready / Degraded
+  // Ready / Degraded, and the health Events (one per zone or region transition, PB-2 / PB-9)
+  /** Every zone is Healthy (Degraded=False); as an Event, only when the last unhealthy zone recovered. */
   AllZonesHealthy: 'AllZonesHealthy',
   ZoneDegraded: 'ZoneDegraded',
   ZoneImpaired: 'ZoneImpaired',
+  /** Event: one zone back to Healthy; others may still be unhealthy. */
+  ZoneRecovered: 'ZoneRecovered',
+  /** Event: a region went Degraded (a zone in it not Healthy, or region-wide API errors). */
+  RegionDegraded: 'RegionDegraded',
   RegionImpaired: 'RegionImpaired',
+  /** Event: a region back to Healthy. */
+  RegionRecovered: 'RegionRecovered',
   ControlPlaneErrors: 'ControlPlaneErrors',
   ProbesPending: 'ProbesPending',
   Reconciled: 'Reconciled',

@@ -416,6 +416,10 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
       scenario: f.scenario,
       policy: step.policyKey,
       passed: f.passed,
+      // A Live drill's fault is injected when it starts: T+0 is the start, and its times count from there.
+      faultAt: rfc3339(f.startedAtMs),
+      faultScenarioSeconds: 0,
+      measuredFromSeconds: 0,
       detectionSeconds: s.detectionSeconds ?? null,
       trafficShiftedSeconds: s.trafficShiftedSeconds ?? null,
       rtoSeconds: s.rtoSeconds ?? null,

@@ -16,7 +16,7 @@ import {
 } from '../api/index.ts';
 import { rfc3339 } from '../health/health-status.ts';
 import type { DrillReport } from '../simulate/drill-report.ts';
-import type { TimelineEntry } from '../simulate/timeline.ts';
+import { messageWithoutRule, type TimelineEntry } from '../simulate/timeline.ts';
 
 export type DrillReportFields = Pick<
   FailoverDrillStatus,
@@ -144,6 +144,8 @@ export interface SimulationMapping {
 export function reportFromSimulation(m: SimulationMapping): DrillReportFields {
   const { report } = m;
   const wall = (scenarioSeconds: number) => m.startedAtMs + (Math.max(0, scenarioSeconds) * 1000) / m.timeScale;
+  // The report counts from the first fault; the drill's status keeps scenario time (its timeline's frame).
+  const scenario = (secondsFromFault: number) => secondsFromFault + report.faultScenarioSeconds;
   const actions: DrillAction[] = report.actions
     .filter((a) => isRule(a.rule))
     .map((a) => ({
@@ -152,8 +154,8 @@ export function reportFromSimulation(m: SimulationMapping): DrillReportFields {
       ...(a.zone === undefined ? {} : { zone: a.zone }),
       ...(a.region === undefined ? {} : { region: a.region }),
       rule: a.rule as RuleId,
-      at: rfc3339(wall(a.at)),
-      ...(a.at < 0 ? {} : { scenarioSeconds: a.at }),
+      at: rfc3339(wall(scenario(a.at))),
+      ...(scenario(a.at) < 0 ? {} : { scenarioSeconds: scenario(a.at) }),
     }));
   const skipped: DrillSkipped[] = report.skipped
     .filter((s) => isRule(s.rule))
@@ -163,7 +165,7 @@ export function reportFromSimulation(m: SimulationMapping): DrillReportFields {
       ...(s.zone === undefined ? {} : { zone: s.zone }),
       rule: s.rule as RuleId,
       reason: clip(s.reason, 1024),
-      at: rfc3339(wall(s.at)),
+      at: rfc3339(wall(scenario(s.at))),
     }));
   const violations: DrillViolation[] = [
     ...report.violations.map((v) => ({ objective: clip(v.rule, 64), message: clip(v.message, 1024) })),
@@ -178,7 +180,10 @@ export function reportFromSimulation(m: SimulationMapping): DrillReportFields {
     ...objectiveViolations(m.policy, report),
   ];
   const passed = report.passed && violations.length === 0;
-  const timeline = m.timeline.map((e) => timelineEntry(wall(e.at), `[${e.kind}] ${e.message}`, e.rule, e.at));
+  // The rule has its own field: the message does not repeat it (`[action] performed …`, not `[action] PB-5 performed …`).
+  const timeline = m.timeline.map((e) =>
+    timelineEntry(wall(e.at), `[${e.kind}] ${messageWithoutRule(e)}`, e.rule, e.at),
+  );
   return {
     ...measure('detectionSeconds', report.detectionSeconds),
     ...measure('trafficShiftedSeconds', report.trafficShiftedSeconds),

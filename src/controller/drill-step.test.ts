@@ -205,3 +205,71 @@ function decided(p: StoredPolicy) {
   if (s.kind !== 'dry-run') throw new Error(`expected a dry-run step, got ${s.kind}`);
   return s.policy;
 }
+
+describe('Live drill Events: each reason only for the step it claims', () => {
+  const reasons = (o: Partial<DrillStepInput>) => {
+    const s = step(o);
+    return s.kind === 'progress-live' ? s.events.map((e) => e.reason) : [];
+  };
+  const degraded = view({ 'us-east-1a': 'Degraded' }, T0 + 1_500);
+  const drained = policyObject({ weights: { 'use1-a': 0, 'use1-b': 100 } });
+  const ended = { message: 'ended the injected outage after 10s', at: iso(T0 + 10_000) };
+  // The drill's outage lasts 10 s from T0 (drillObject); each row: inputs, and whether each reason must be emitted.
+  const TABLE: Array<{ what: string; input: Partial<DrillStepInput>; emits: string[] }> = [
+    { what: 'nothing seen yet', input: { status: RUNNING, now: T0 + 1_000 }, emits: [] },
+    {
+      what: 'the drilled zone leaves Healthy',
+      input: { status: RUNNING, now: T0 + 2_000, health: degraded },
+      emits: ['DrillOutageDetected'],
+    },
+    {
+      what: 'another zone leaves Healthy, not the drilled one',
+      input: { status: RUNNING, now: T0 + 2_000, health: view({ 'us-east-1b': 'Degraded' }, T0 + 1_500) },
+      emits: [],
+    },
+    {
+      what: 'detection already measured',
+      input: { status: { ...RUNNING, detectionSeconds: 1.5 }, now: T0 + 3_000, health: degraded },
+      emits: [],
+    },
+    {
+      what: 'the drilled records drained',
+      input: { status: { ...RUNNING, detectionSeconds: 1.5 }, now: T0 + 3_000, health: degraded, policy: drained },
+      emits: ['DrillTrafficShifted'],
+    },
+    {
+      what: 'the shift already measured',
+      input: {
+        status: { ...RUNNING, detectionSeconds: 1.5, trafficShiftedSeconds: 2 },
+        now: T0 + 4_000,
+        health: degraded,
+        policy: drained,
+      },
+      emits: [],
+    },
+    {
+      what: 'the outage ends',
+      input: {
+        status: { ...RUNNING, detectionSeconds: 1.5, trafficShiftedSeconds: 2 },
+        now: T0 + 10_000,
+        policy: drained,
+      },
+      emits: ['DrillOutageEnded'],
+    },
+    {
+      what: 'the end already announced',
+      input: {
+        status: { ...RUNNING, detectionSeconds: 1.5, trafficShiftedSeconds: 2, timeline: [ended] },
+        now: T0 + 11_000,
+        policy: drained,
+      },
+      emits: [],
+    },
+  ];
+  const ALL = ['DrillOutageDetected', 'DrillTrafficShifted', 'DrillOutageEnded'];
+
+  it.each(TABLE)('$what: emits $emits', ({ input, emits }) => {
+    const got = reasons(input);
+    for (const reason of ALL) expect(got.includes(reason), reason).toBe(emits.includes(reason));
+  });
+});

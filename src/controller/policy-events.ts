@@ -3,8 +3,8 @@
 
 import type { EventSink as ActionEventSink } from '../act/trail.ts';
 import { GROUP, POLICY_KIND, VERSION } from '../api/index.ts';
-import { transitionEventMessage, transitionEventReason } from '../health/health-status.ts';
-import type { HealthTransition } from '../health/types.ts';
+import { healthTransitionEvents } from '../health/health-status.ts';
+import type { HealthTransition, HealthView } from '../health/types.ts';
 import { type EventSpec, type InvolvedObject, splitKey } from '../runtime/index.ts';
 
 export interface PolicyEventsDeps {
@@ -16,8 +16,11 @@ export interface PolicyEventsDeps {
 export interface PolicyEvents {
   involvedObject(key: string): InvolvedObject;
   record(key: string, spec: EventSpec): Promise<void>;
-  /** One Event per zone or region transition: Warning when it got worse, Normal when it recovered. */
-  healthTransitions(key: string, transitions: readonly HealthTransition[]): Promise<void>;
+  /**
+   * One Event per zone or region transition (Warning when it is not Healthy, Normal when it recovered), and
+   * AllZonesHealthy when `view`, the health after them, has every zone Healthy again.
+   */
+  healthTransitions(key: string, transitions: readonly HealthTransition[], view: HealthView): Promise<void>;
   /** The executor's sink: ActionPerformed, ActionSkipped… each citing its rule. */
   readonly actions: ActionEventSink;
 }
@@ -32,16 +35,8 @@ export function createPolicyEvents(deps: PolicyEventsDeps): PolicyEvents {
   return {
     involvedObject,
     record,
-    async healthTransitions(key, transitions) {
-      await Promise.all(
-        transitions.map((t) =>
-          record(key, {
-            type: t.to === 'Healthy' ? 'Normal' : 'Warning',
-            reason: transitionEventReason(t),
-            message: transitionEventMessage(t),
-          }),
-        ),
-      );
+    async healthTransitions(key, transitions, view) {
+      await Promise.all(healthTransitionEvents(transitions, view).map((spec) => record(key, spec)));
     },
     actions: {
       emit: (key, event) => record(key, { type: event.type, reason: event.reason, message: event.message }),

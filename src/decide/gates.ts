@@ -48,7 +48,7 @@ export const gate = {
       kind: 'ReplicaLag',
       rule: 'PB-6',
       target: db.id,
-      message: `replica ${db.id} not promoted: ${why}; it needs a fresh, non-negative lag datapoint within the ${budget.maxLagSeconds}s RPO budget (failoverctl failover --force overrides)`,
+      message: `replica ${db.id} not promoted: ${why}; it needs a fresh, non-negative lag datapoint within the ${budget.maxLagSeconds}s RPO budget (failoverctl failover --allow-data-loss overrides)`,
     };
   },
   approval: (replicaId: string, why = 'promotion is Manual'): PlanGate => ({

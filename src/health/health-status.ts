@@ -128,11 +128,47 @@ function zoneList(zones: HealthView['zones']): string {
   return joinMessage(zones.map((z) => `zone ${z.name} ${z.state} since ${rfc3339(z.since)}`));
 }
 
-/** The Event reason for a transition (CamelCase, from src/api/conditions.ts). */
-export function transitionEventReason(t: HealthTransition): string {
-  if (t.to === 'Healthy') return Reason.AllZonesHealthy;
-  if (t.scope === 'region') return t.to === 'Impaired' ? Reason.RegionImpaired : Reason.ZoneDegraded;
+/**
+ * The Event reason for one zone or region transition: it names the scope and the state reached, never more than
+ * that transition shows (one zone recovering says nothing of the others; see healthTransitionEvents).
+ */
+export function transitionEventReason(t: HealthTransition): Reason {
+  if (t.scope === 'region') {
+    if (t.to === 'Healthy') return Reason.RegionRecovered;
+    return t.to === 'Impaired' ? Reason.RegionImpaired : Reason.RegionDegraded;
+  }
+  if (t.to === 'Healthy') return Reason.ZoneRecovered;
   return t.to === 'Impaired' ? Reason.ZoneImpaired : Reason.ZoneDegraded;
+}
+
+/** A health Event before it is bound to its policy (the runtime's EventSpec shape). */
+export interface HealthEventSpec {
+  type: 'Normal' | 'Warning';
+  reason: Reason;
+  message: string;
+}
+
+/**
+ * The Events for one batch of transitions and the view they led to: one per transition (Warning when the target
+ * is not Healthy, Normal when it recovered), then AllZonesHealthy once when this batch brought the last unhealthy
+ * zone back — the view, not the transition, decides that, so a zone recovering while another is still impaired
+ * says ZoneRecovered only.
+ */
+export function healthTransitionEvents(transitions: readonly HealthTransition[], view: HealthView): HealthEventSpec[] {
+  const events: HealthEventSpec[] = transitions.map((t) => ({
+    type: t.to === 'Healthy' ? 'Normal' : 'Warning',
+    reason: transitionEventReason(t),
+    message: transitionEventMessage(t),
+  }));
+  const zoneRecovered = transitions.some((t) => t.scope === 'zone' && t.to === 'Healthy');
+  if (zoneRecovered && view.zones.every((z) => z.state === 'Healthy')) {
+    events.push({
+      type: 'Normal',
+      reason: Reason.AllZonesHealthy,
+      message: `${describeRule(Rule.Hysteresis)}: every zone Healthy again (${view.zones.map((z) => z.name).join(', ')})`,
+    });
+  }
+  return events;
 }
 
 /**

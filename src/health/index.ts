@@ -21,9 +21,10 @@ export {
   staleAfterMs,
   withWriterZone,
 } from './health-model.ts';
-export type { HealthCondition, RegionStatusEntry, ZoneStatusEntry } from './health-status.ts';
+export type { HealthCondition, HealthEventSpec, RegionStatusEntry, ZoneStatusEntry } from './health-status.ts';
 export {
   healthConditions,
+  healthTransitionEvents,
   MAX_REASON_LENGTH,
   MAX_STATUS_REASONS,
   regionStatuses,

@@ -6,8 +6,15 @@
 import { isZoneTargetedOperation } from '../act/zone-guard.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import type { SimCloud } from '../cloud/sim/sim-cloud.ts';
+import { rfc3339 } from '../health/health-status.ts';
 import type { Effect, Expectation, Scenario } from '../scenarios/scenario-schema.ts';
-import type { TimelineEntry } from './timeline.ts';
+import { formatFaultTime, type TimelineEntry } from './timeline.ts';
+
+/** What an action did, as data (`--output json` prints it as an object). */
+export interface ReportActionDetail {
+  /** SetWeights: the weight set per record (setIdentifier). */
+  weights?: Record<string, number>;
+}
 
 export interface ReportAction {
   kind: string;
@@ -15,8 +22,9 @@ export interface ReportAction {
   zone?: string;
   region?: string;
   rule: string;
+  /** Seconds from the first fault (T+0). */
   at: number;
-  detail?: string;
+  detail?: ReportActionDetail;
 }
 
 export interface ReportSkip {
@@ -25,6 +33,7 @@ export interface ReportSkip {
   zone?: string;
   rule: string;
   reason: string;
+  /** Seconds from the first fault (T+0). */
   at: number;
 }
 
@@ -35,23 +44,39 @@ export interface ExpectationResult {
   detail: string;
 }
 
+/**
+ * One time frame throughout: every `at` (actions, skipped, violations) and every time in the expectations' details
+ * is in seconds from the scenario's first fault, `T+0`, whose clock time is `faultAt`. The measures (detection,
+ * traffic shifted, RTO) are durations from the first fault on what was detected, at `measuredFromSeconds`.
+ */
 export interface DrillReport {
   scenario: string;
   policy: string;
   passed: boolean;
-  /** Scenario seconds from the first fault to the first zone leaving Healthy. */
+  /** Clock time (RFC 3339) of the first fault: T+0. */
+  faultAt: string;
+  /** Scenario seconds of the first fault (scenario second 0 is the scenario's minute 0). */
+  faultScenarioSeconds: number;
+  /**
+   * Seconds from T+0 of the fault the measures count from: the first fault on the zone or region that was detected
+   * first (a control-plane fault at T+0 does not make a zone outage two hours later take two hours to detect).
+   */
+  measuredFromSeconds: number;
+  /** Seconds from the fault the measures count from (`measuredFromSeconds`) to the first zone leaving Healthy. */
   detectionSeconds: number | null;
   /**
-   * Scenario seconds from the first fault to the first weight change INSYNC in the simulated Route 53 (what
-   * resolvers answer), not to the end of the operator's action; null when no weight change became INSYNC in the run.
+   * Seconds from the same fault to the first weight change INSYNC in the simulated Route 53, or for a drain through
+   * health checks to the resolvers' answers moving (what users see), not to the end of the operator's action; null
+   * when traffic had not moved by the end of the run.
    */
   trafficShiftedSeconds: number | null;
-  /** Scenario seconds from the first fault to service restored (traffic off the bad zones; writer moved if needed). */
+  /** Seconds from the same fault to service restored (traffic off the bad zones; writer moved if needed). */
   rtoSeconds: number | null;
   /** Replication lag at promotion: writes possibly lost. 0 when no promotion was needed. */
   rpoSeconds: number | null;
   actions: ReportAction[];
   skipped: ReportSkip[];
+  /** `at`: seconds from the first fault (T+0), when the violation has a time. */
   violations: Array<{ rule: string; message: string; at?: number }>;
   expectations: ExpectationResult[];
   finalPhase?: string;
@@ -91,7 +116,7 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
       ...(e.action!.region === undefined ? {} : { region: e.action!.region }),
       rule: e.rule ?? '',
       at: e.at,
-      ...(e.action!.weights ? { detail: JSON.stringify(e.action!.weights) } : {}),
+      ...(e.action!.weights ? { detail: { weights: { ...e.action!.weights } } } : {}),
     }));
   const skipped: ReportSkip[] = timeline
     .filter((e) => e.kind === 'skip')
@@ -122,22 +147,28 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
   const lag = finalStatus?.lastFailover?.rpoSeconds;
   const rpo = promotions.length > 0 ? (lag === undefined ? null : Math.round(lag * 10) / 10) : 0;
 
-  const ctx: CheckContext = { ...inp, actions, skipped, intervalSeconds, faultAt };
+  const t = (scenarioSeconds: number) => formatFaultTime(scenarioSeconds - faultAt);
+  const ctx: CheckContext = { ...inp, actions, skipped, intervalSeconds, faultAt, t };
   const violations = findViolations(ctx);
   const expectations = (scenario.expect ?? [])
     .filter((e): e is Exclude<Expectation, string> => typeof e !== 'string')
     .map((e) => judge(e, ctx));
+  // Judged in scenario seconds (the timeline's and the scenario's frame); reported in seconds from the fault.
+  const fromFault = <T extends { at: number }>(x: T): T => ({ ...x, at: x.at - faultAt });
   return {
     scenario: scenario.name,
     policy: `${policy.metadata.namespace ?? 'default'}/${policy.metadata.name}`,
     passed: violations.length === 0 && expectations.every((e) => e.passed),
+    faultAt: rfc3339(inp.epochMs + faultAt * 1000),
+    faultScenarioSeconds: faultAt,
+    measuredFromSeconds: origin - faultAt,
     detectionSeconds: firstDetection ? firstDetection.at - origin : null,
     trafficShiftedSeconds: shiftedAt === undefined ? null : shiftedAt - origin,
     rtoSeconds: rto === undefined ? null : rto - origin,
     rpoSeconds: rpo,
-    actions,
-    skipped,
-    violations,
+    actions: actions.map(fromFault),
+    skipped: skipped.map(fromFault),
+    violations: violations.map((v) => (v.at === undefined ? v : fromFault({ ...v, at: v.at }))),
     expectations,
     ...(finalStatus?.phase ? { finalPhase: finalStatus.phase } : {}),
     ...(finalStatus?.activeWriter ? { activeWriter: finalStatus.activeWriter } : {}),
@@ -188,7 +219,10 @@ interface CheckContext extends ReportInputs {
   actions: ReportAction[];
   skipped: ReportSkip[];
   intervalSeconds: number;
+  /** Scenario seconds of the first fault. */
   faultAt: number;
+  /** A scenario second as the report writes times: `T+12s` from the first fault. */
+  t: (scenarioSeconds: number) => string;
 }
 
 const seconds = (ctx: CheckContext, epochMs: number) => Math.round((epochMs - ctx.epochMs) / 1000);
@@ -207,9 +241,9 @@ function firstEffectOn(ctx: CheckContext, zone: string): number | undefined {
 function weightHistory(ctx: CheckContext, zone: string): Array<{ at: number; weight: number }> {
   const ids = recordsOfZone(ctx.policy, zone);
   const edits = ctx.actions
-    .filter((a) => a.kind === 'SetWeights' && a.detail)
+    .filter((a) => a.kind === 'SetWeights' && a.detail?.weights)
     .map((a) => {
-      const w = JSON.parse(a.detail!) as Record<string, number>;
+      const w = a.detail!.weights!;
       return { at: a.at, weight: ids.reduce((sum, id) => sum + (w[id] ?? 0), 0), touched: ids.some((id) => id in w) };
     })
     .filter((h) => h.touched)
@@ -272,8 +306,8 @@ function findViolations(ctx: CheckContext): DrillReport['violations'] {
   }
   // PB-5: never all weights zero (Route 53 would then spread traffic over every record, dead ones included).
   for (const a of ctx.actions) {
-    if (a.kind !== 'SetWeights' || !a.detail) continue;
-    const w = Object.values(JSON.parse(a.detail) as Record<string, number>);
+    if (a.kind !== 'SetWeights' || !a.detail?.weights) continue;
+    const w = Object.values(a.detail.weights);
     if (w.length > 0 && w.every((x) => x === 0)) out.push({ rule: 'PB-5', message: 'set every weight to 0', at: a.at });
   }
   // PB-7: a promotion is issued once per instance; never two writable primaries at the end.
@@ -317,14 +351,14 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
         const seen = ctx.timeline.find(
           (t) => t.kind === 'health' && t.scope === 'zone' && t.name === z && t.state !== 'Healthy' && t.at >= from,
         );
-        return { z, took: seen ? seen.at - from : undefined };
+        return { z, took: seen ? seen.at - from : undefined, at: seen?.at };
       });
       const ok = parts.every((p) => p.took !== undefined && p.took <= within);
-      return result(
-        ok,
-        parts.map((p) => `${p.z} ${p.took === undefined ? 'never detected' : `after ${p.took}s`}`).join(', ') +
-          ` (budget ${within}s)`,
+      const seen = parts.map(
+        (p) =>
+          `${p.z} ${p.took === undefined || p.at === undefined ? 'never detected' : `after ${p.took}s (${ctx.t(p.at)})`}`,
       );
+      return result(ok, `${seen.join(', ')} (budget ${within}s)`);
     }
     case 'drain': {
       const parts = zones.map((z) => ({
@@ -333,14 +367,16 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       }));
       return result(
         parts.every((p) => p.at !== undefined),
-        parts.map((p) => `${p.z} ${p.at === undefined ? 'never drained' : `drained at ${p.at}s`}`).join(', '),
+        parts.map((p) => `${p.z} ${p.at === undefined ? 'never drained' : `drained at ${ctx.t(p.at)}`}`).join(', '),
       );
     }
     case 'keep-serving': {
       const parts = zones.map((z) => ({ z, zeroAt: weightHistory(ctx, z).find((h) => h.weight === 0)?.at }));
       return result(
         parts.every((p) => p.zeroAt === undefined),
-        parts.map((p) => `${p.z} ${p.zeroAt === undefined ? 'kept serving' : `drained at ${p.zeroAt}s`}`).join(', '),
+        parts
+          .map((p) => `${p.z} ${p.zeroAt === undefined ? 'kept serving' : `drained at ${ctx.t(p.zeroAt)}`}`)
+          .join(', '),
       );
     }
     case 'region-impaired': {
@@ -349,7 +385,7 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       );
       return result(
         seen !== undefined,
-        seen ? `${e.region} Impaired at ${seen.at}s` : `${e.region} never declared Impaired`,
+        seen ? `${e.region} Impaired at ${ctx.t(seen.at)}` : `${e.region} never declared Impaired`,
       );
     }
     case 'promote': {
@@ -358,7 +394,7 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
         p.length === 1,
         p.length === 0
           ? `no promotion in ${e.region}`
-          : `${p.length} promotion(s) in ${e.region}, first at ${p[0]!.at}s`,
+          : `${p.length} promotion(s) in ${e.region}, first at ${ctx.t(p[0]!.at)}`,
       );
     }
     case 'no-promotion': {
@@ -372,7 +408,7 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       return result(
         ok,
         gate
-          ? `waited on lag from ${gate.at}s${promo ? `, promoted at ${promo.at}s` : ', not promoted'}`
+          ? `waited on lag from ${ctx.t(gate.at)}${promo ? `, promoted at ${ctx.t(promo.at)}` : ', not promoted'}`
           : 'no PB-6 lag wait reported',
       );
     }
@@ -387,7 +423,7 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
         calls.length === 0,
         calls.length === 0
           ? 'none'
-          : calls.map((c) => `${c.operation} in ${c.zone} at ${seconds(ctx, c.at)}s`).join(', '),
+          : calls.map((c) => `${c.operation} in ${c.zone} at ${ctx.t(seconds(ctx, c.at))}`).join(', '),
       );
     }
     case 'failback-traffic': {
@@ -399,7 +435,9 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       const ok = back !== undefined && back.at >= notBefore;
       return result(
         ok,
-        back ? `traffic back to ${z} at ${back.at}s (not before ${notBefore}s)` : `traffic never returned to ${z}`,
+        back
+          ? `traffic back to ${z} at ${ctx.t(back.at)} (not before ${ctx.t(notBefore)})`
+          : `traffic never returned to ${z}`,
       );
     }
     case 'database-stays': {
@@ -443,7 +481,7 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       const limit = e.perMinute ?? 0;
       return result(
         worst <= limit,
-        `${total} ${api} attempt(s); at most ${worst} in one minute${worst > 0 ? ` (minute ${worstMinute})` : ''}, limit ${limit}`,
+        `${total} ${api} attempt(s); at most ${worst} in one minute${worst > 0 ? ` (the minute from ${ctx.t(worstMinute * 60)})` : ''}, limit ${limit}`,
       );
     }
     case 'no-throttling': {
@@ -452,7 +490,7 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
         throttled.length === 0,
         throttled.length === 0
           ? 'no call was throttled'
-          : `${throttled.length} call(s) throttled, first ${throttled[0]?.operation} at ${Math.round((throttled[0]!.at - ctx.epochMs) / 1000)}s`,
+          : `${throttled.length} call(s) throttled, first ${throttled[0]?.operation} at ${ctx.t(seconds(ctx, throttled[0]!.at))}`,
       );
     }
     case 'gate':
@@ -465,10 +503,13 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       if (e.check === 'gate') {
         return result(
           first !== undefined,
-          first ? `${e.gate} at ${first.at}s: ${first.message}` : `no ${what} reported`,
+          first ? `${e.gate} at ${ctx.t(first.at)}: ${first.message}` : `no ${what} reported`,
         );
       }
-      return result(first === undefined, first ? `${e.gate} at ${first.at}s: ${first.message}` : `no ${what} reported`);
+      return result(
+        first === undefined,
+        first ? `${e.gate} at ${ctx.t(first.at)}: ${first.message}` : `no ${what} reported`,
+      );
     }
     default:
       return result(false, `unknown check ${String(e.check)}`);

@@ -1,9 +1,10 @@
 // Human-readable output of a simulation: the timeline (what was seen, decided, done, skipped and why) and the
 // drill report. Machines use `--output json` instead (DrillReport as is).
 
-import type { DrillReport } from './drill-report.ts';
-import type { TimelineEntry } from './timeline.ts';
+import type { DrillReport, ReportActionDetail } from './drill-report.ts';
+import { firstFaultSeconds, formatFaultTime, messageWithoutRule, type TimelineEntry } from './timeline.ts';
 
+/** `+HH:MM:SS` from scenario second 0; the reports themselves write times from the first fault (formatFaultTime). */
 export function formatClock(seconds: number): string {
   const sign = seconds < 0 ? '-' : '+';
   const s = Math.abs(seconds);
@@ -25,27 +26,56 @@ const LABEL: Record<TimelineEntry['kind'], string> = {
   'dry-run': 'WOULD DO',
 };
 
-export function formatTimeline(timeline: readonly TimelineEntry[], opts: { includeWarmUp?: boolean } = {}): string {
-  return timeline
-    .filter((e) => opts.includeWarmUp || e.at >= 0)
-    .map((e) => `${formatClock(e.at)}  ${LABEL[e.kind].padEnd(8)}  ${e.rule ? `[${e.rule}] ` : ''}${e.message}`)
+/**
+ * The timeline, one line per entry, times from the first fault (`T+12s`): the scenario's lines untagged, the
+ * operator's with the playbook rule they follow, named once.
+ */
+export function formatTimeline(
+  timeline: readonly TimelineEntry[],
+  opts: { includeWarmUp?: boolean; faultScenarioSeconds?: number } = {},
+): string {
+  const faultAt = opts.faultScenarioSeconds ?? firstFaultSeconds(timeline);
+  const entries = timeline.filter((e) => opts.includeWarmUp || e.at >= 0);
+  const width = Math.max(0, ...entries.map((e) => formatFaultTime(e.at - faultAt).length));
+  return entries
+    .map(
+      (e) =>
+        `${formatFaultTime(e.at - faultAt).padEnd(width)}  ${LABEL[e.kind].padEnd(8)}  ${e.rule ? `[${e.rule}] ` : ''}${messageWithoutRule(e)}`,
+    )
     .join('\n');
 }
 
-const secondsOrDash = (v: number | null) => (v === null ? '—' : `${v}s`);
+/** An action's detail as text: `use1-a=0 use1-b=150` for weights. */
+export function formatActionDetail(detail: ReportActionDetail | undefined): string {
+  if (detail?.weights === undefined) return '';
+  return Object.entries(detail.weights)
+    .map(([record, weight]) => `${record}=${weight}`)
+    .join(' ');
+}
+
+/** A measure (a duration from the fault it counts from) and the time it was reached. */
+function measure(r: DrillReport, seconds: number | null): string {
+  return seconds === null ? '—' : `${seconds}s (${formatFaultTime(r.measuredFromSeconds + seconds)})`;
+}
 
 export function formatReport(r: DrillReport): string {
   const lines = [
     `Drill report: scenario ${r.scenario}, policy ${r.policy}: ${r.passed ? 'PASSED' : 'FAILED'}`,
-    `  detection          ${secondsOrDash(r.detectionSeconds)}`,
-    `  traffic shifted    ${secondsOrDash(r.trafficShiftedSeconds)}`,
-    `  RTO                ${secondsOrDash(r.rtoSeconds)}`,
-    `  RPO                ${secondsOrDash(r.rpoSeconds)}`,
+    `  first fault        T+0 = ${r.faultAt} (times below are from it)`,
+    ...(r.measuredFromSeconds === 0
+      ? []
+      : [`  measured from      ${formatFaultTime(r.measuredFromSeconds)}, the first fault on what was detected`]),
+    `  detection          ${measure(r, r.detectionSeconds)}`,
+    `  traffic shifted    ${measure(r, r.trafficShiftedSeconds)}`,
+    `  RTO                ${measure(r, r.rtoSeconds)}`,
+    `  RPO                ${r.rpoSeconds === null ? '—' : `${r.rpoSeconds}s`}`,
     `  final phase        ${r.finalPhase ?? '—'}${r.activeWriter ? `, writer ${r.activeWriter.dbInstanceIdentifier} in ${r.activeWriter.region}` : ''}`,
     `  actions            ${r.actions.length} (${summarise(r.actions.map((a) => a.kind))})`,
     `  skipped            ${r.skipped.length}${r.skipped.length ? ` (${summarise(r.skipped.map((s) => `${s.rule} ${s.kind}`))})` : ''}`,
     `  violations         ${r.violations.length === 0 ? 'none' : ''}`,
-    ...r.violations.map((v) => `    ✗ ${v.rule}: ${v.message}${v.at === undefined ? '' : ` at ${formatClock(v.at)}`}`),
+    ...r.violations.map(
+      (v) => `    ✗ ${v.rule}: ${v.message}${v.at === undefined ? '' : ` at ${formatFaultTime(v.at)}`}`,
+    ),
     '  expectations',
     ...r.expectations.map((e) => `    ${e.passed ? '✓' : '✗'} ${e.text} — ${e.detail}`),
   ];

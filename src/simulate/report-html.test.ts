@@ -9,7 +9,7 @@ if (!policy) throw new Error('example policy missing');
 
 const timeline: TimelineEntry[] = [
   { at: -60, kind: 'phase', message: 'phase → Healthy' },
-  { at: 0, kind: 'scenario', message: 'us-east-1a fails <badly>', rule: 'PB-12' },
+  { at: 0, kind: 'scenario', message: 'us-east-1a fails <badly>' },
   {
     at: 10,
     kind: 'health',
@@ -29,7 +29,7 @@ const timeline: TimelineEntry[] = [
   {
     at: 30,
     kind: 'action',
-    message: 'set weights',
+    message: 'PB-5 performed SetWeights on api: set weights',
     rule: 'PB-5',
     action: { id: 'a1', kind: 'SetWeights', target: 'api', weights: { 'use1-a': 0, 'use1-b': 150, 'use1-c': 150 } },
   },
@@ -47,11 +47,22 @@ const report: DrillReport = {
   scenario: 'zone-outage',
   policy: 'default/orders',
   passed: true,
+  faultAt: '2011-04-21T07:55:00Z',
+  faultScenarioSeconds: 0,
+  measuredFromSeconds: 0,
   detectionSeconds: 10,
   trafficShiftedSeconds: 30,
   rtoSeconds: 30,
   rpoSeconds: 0,
-  actions: [{ kind: 'SetWeights', target: 'api', rule: 'PB-5', at: 30 }],
+  actions: [
+    {
+      kind: 'SetWeights',
+      target: 'api',
+      rule: 'PB-5',
+      at: 30,
+      detail: { weights: { 'use1-a': 0, 'use1-b': 150, 'use1-c': 150 } },
+    },
+  ],
   skipped: [
     { kind: 'RebootInstances', target: 'i-1', zone: 'us-east-1a', rule: 'PB-3', reason: 'zone impaired', at: 40 },
   ],
@@ -115,4 +126,101 @@ describe('HTML drill report', () => {
     expect(tickStep(1830 * 60)).toBe(21600);
     expect(tickStep(60)).toBe(10);
   });
+
+  it('colours each weight line and its legend entry alike, distinct per record, past the stylesheet', () => {
+    const html = renderHtmlReport({ report, timeline, policy });
+    const lines = elements(html, 'path').filter((e) => e.attrs.class === 'weight');
+    const legends = elements(html, 'g').filter((e) => e.attrs.class === 'legend-entry');
+    const records = (policy.spec.traffic?.route53.records ?? []).map((r) => r.setIdentifier);
+    expect(lines.map((l) => l.attrs['data-record'])).toEqual(records);
+    expect(legends.map((l) => l.attrs['data-record'])).toEqual(records);
+    const css = stylesheet(html);
+    const strokes = lines.map((l) => effective(css, l, 'stroke'));
+    expect(new Set(strokes).size).toBe(records.length);
+    for (const [i, record] of records.entries()) {
+      const entry = html.slice(html.indexOf(`<g class="legend-entry" data-record="${record}"`));
+      const body = entry.slice(0, entry.indexOf('</g>'));
+      const [swatch] = elements(body, 'line');
+      const [label] = elements(body, 'text');
+      expect(effective(css, swatch!, 'stroke'), `${record} swatch`).toBe(strokes[i]);
+      expect(effective(css, label!, 'fill'), `${record} label`).toBe(strokes[i]);
+    }
+  });
+
+  it('writes every time from the first fault, T+0 at its clock time once in the header', () => {
+    // The scenario's first fault at its minute 2: scenario second 130 is T+10s.
+    const shifted = timeline.map((e) => ({ ...e, at: e.at + 120 }));
+    const html = renderHtmlReport({
+      report: { ...report, faultAt: '2011-04-21T07:57:00Z', faultScenarioSeconds: 120 },
+      timeline: shifted,
+      policy,
+    });
+    expect(html.match(/2011-04-21T07:57:00Z/g)).toHaveLength(1);
+    expect(html).toContain('T+0 = 2011-04-21T07:57:00Z');
+    expect(html).toContain('<span>detection</span><b>10 s</b><small>T+10s</small>');
+    expect(html).toContain('<span>RPO</span><b>0 s</b></div>');
+    const times = [...html.matchAll(/<td class="t">([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(times).toEqual(['T-60s', 'T+0s', 'T+10s', 'T+20s', 'T+30s', 'T+600s']);
+    expect(html).toContain('T+30s SetWeights api [PB-5]\nuse1-a=0 use1-b=150 use1-c=150');
+    expect(html).not.toMatch(/[+-]\d\d:\d\d:\d\d/);
+  });
+
+  it('names a rule once in the timeline table and tags no scenario line with one', () => {
+    const html = renderHtmlReport({ report, timeline, policy });
+    const rows = [
+      ...html.matchAll(/<tr><td class="t">[^<]*<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td>/g),
+    ];
+    const action = rows.find((r) => r[1] === 'action')!;
+    expect(action.slice(2)).toEqual(['PB-5', 'performed SetWeights on api: set weights']);
+    expect(rows.filter((r) => r[1] === 'scenario').map((r) => r[2])).toEqual(['']);
+  });
 });
+
+interface Element {
+  tag: string;
+  attrs: Record<string, string>;
+}
+
+/** The start tags of one element name, with their attributes (enough of an HTML parser for our own output). */
+function elements(html: string, tag: string): Element[] {
+  return [...html.matchAll(new RegExp(`<${tag}\\b([^>]*)>`, 'g'))].map((m) => ({
+    tag,
+    attrs: Object.fromEntries([...m[1]!.matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1]!, a[2]!])),
+  }));
+}
+
+/** The page's stylesheet rules: selector → declarations. */
+function stylesheet(html: string): Array<{ selector: string; decls: Record<string, string> }> {
+  const css = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+  return [...css.matchAll(/([^{}]+)\{([^}]*)\}/g)].flatMap((m) =>
+    m[1]!.split(',').map((selector) => ({ selector: selector.trim(), decls: declarations(m[2]!) })),
+  );
+}
+
+function declarations(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split(';')
+      .map((d) => d.split(':').map((x) => x.trim()))
+      .filter((d) => d.length === 2 && d[0])
+      .map(([k, v]) => [k!, v!]),
+  );
+}
+
+/**
+ * The value a property takes on an SVG element inside the page's <svg>: inline style, else the last matching
+ * stylesheet rule (selectors `[svg ]tag`, `[svg ].class`, `[svg ]tag.class`), else the presentation attribute —
+ * CSS's order, which is why a `fill` attribute loses to `svg text{fill:…}`.
+ */
+function effective(css: ReturnType<typeof stylesheet>, el: Element, property: string): string | undefined {
+  const inline = declarations(el.attrs.style ?? '')[property];
+  if (inline !== undefined) return inline;
+  const classes = (el.attrs.class ?? '').split(/\s+/).filter(Boolean);
+  const matches = (selector: string) => {
+    const m = /^(?:svg\s+)?([a-z]+)?(?:\.([\w-]+))?$/.exec(selector);
+    if (!m || (!m[1] && !m[2])) return false;
+    return (!m[1] || m[1] === el.tag) && (!m[2] || classes.includes(m[2]));
+  };
+  const fromCss = css.filter((r) => matches(r.selector) && r.decls[property] !== undefined).at(-1);
+  return fromCss?.decls[property] ?? el.attrs[property];
+}

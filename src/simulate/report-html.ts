@@ -9,14 +9,16 @@
 //   - markers for actions performed, actions skipped (with the rule that stopped them) and rule violations;
 //   - dashed lines for the scenario's own events (faults injected, recoveries).
 // Every mark has a <title>, so hovering shows what happened and why. The full timeline follows as a table.
+// Times are seconds from the scenario's first fault (`T+12s`), as in the text report; the header gives T+0's clock.
 
 import type { FailoverPolicy } from '../api/index.ts';
 import type { DrillReport } from './drill-report.ts';
-import { formatClock } from './format-report.ts';
-import type { TimelineEntry } from './timeline.ts';
+import { formatActionDetail } from './format-report.ts';
+import { formatFaultTime, messageWithoutRule, type TimelineEntry } from './timeline.ts';
 
 export interface HtmlReportInput {
   report: DrillReport;
+  /** The simulation's timeline (scenario seconds); drawn from the first fault like the report. */
   timeline: readonly TimelineEntry[];
   policy: FailoverPolicy;
 }
@@ -31,7 +33,7 @@ const RECORD_COLOURS = ['#1b6ca8', '#8e44ad', '#16a085', '#c0392b', '#7f8c8d', '
 const LAYOUT = {
   width: 1100,
   left: 170,
-  right: 110,
+  right: 130,
   top: 30,
   band: 22,
   bandGap: 6,
@@ -112,9 +114,13 @@ export function tickStep(span: number, target = 8): number {
 }
 
 export function renderHtmlReport(input: HtmlReportInput): string {
-  const { report, timeline, policy } = input;
-  const start = Math.min(0, ...timeline.filter((e) => e.kind === 'scenario').map((e) => e.at));
-  const end = Math.max(report.durationSeconds, start + 60);
+  const { report, policy } = input;
+  // One frame with the report: T+0 is the first fault; the chart starts at the scenario's minute 0.
+  const faultAt = report.faultScenarioSeconds;
+  const timeline = input.timeline.map((e) => ({ ...e, at: e.at - faultAt }));
+  const start = Math.min(-faultAt, ...timeline.filter((e) => e.kind === 'scenario').map((e) => e.at));
+  const end = Math.max(report.durationSeconds - faultAt, start + 60);
+  const T = formatFaultTime;
   const L = LAYOUT;
   const plotWidth = L.width - L.left - L.right;
   const x = (t: number) => L.left + ((t - start) / (end - start)) * plotWidth;
@@ -130,7 +136,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     );
     for (const s of band.segments) {
       svg.push(
-        `<rect x="${fmt(x(s.from))}" y="${y}" width="${fmt(Math.max(0.5, x(s.to) - x(s.from)))}" height="${L.band}" fill="${STATE_COLOUR[s.state] ?? '#999'}"><title>${esc(`${band.label}: ${s.state} ${formatClock(s.from)} → ${formatClock(s.to)}\n${s.why}`)}</title></rect>`,
+        `<rect x="${fmt(x(s.from))}" y="${y}" width="${fmt(Math.max(0.5, x(s.to) - x(s.from)))}" height="${L.band}" fill="${STATE_COLOUR[s.state] ?? '#999'}"><title>${esc(`${band.label}: ${s.state} ${T(s.from)} → ${T(s.to)}\n${s.why}`)}</title></rect>`,
       );
     }
     y += L.band + L.bandGap;
@@ -149,7 +155,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       `<text class="label" x="${L.left - 8}" y="${fmt(wy(0) + 4)}" text-anchor="end">0</text>`,
     );
     series.forEach((s, i) => {
-      const colour = RECORD_COLOURS[i % RECORD_COLOURS.length];
+      const colour = recordColour(i);
       // Records often share a weight (two drained to 0, two at 150): nudge each line by 2 px so none hides another.
       const nudge = (w: number) => wy(w) - i * 2;
       const path = s.points.map((p, j) =>
@@ -158,8 +164,8 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       path.push(`H${fmt(x(end))}`);
       const last = s.points.at(-1)?.weight ?? 0;
       svg.push(
-        `<path d="${path.join(' ')}" fill="none" stroke="${colour}" stroke-width="2"><title>${esc(`${s.record}: ${s.points.map((p) => `${formatClock(p.at)} ${p.weight}`).join(', ')}`)}</title></path>`,
-        `<text class="legend" x="${fmt(x(end) + 4)}" y="${fmt(wy(last) + 4 + i * 13)}" fill="${colour}">${esc(s.record)}</text>`,
+        `<path class="weight" data-record="${esc(s.record)}" d="${path.join(' ')}" fill="none" stroke="${colour}" stroke-width="2"><title>${esc(`${s.record}: ${s.points.map((p) => `${T(p.at)} ${p.weight}`).join(', ')}`)}</title></path>`,
+        legendEntry(s.record, colour, x(end) + 4, wy(last) + 4 + i * 13),
       );
     });
     y += L.weightHeight;
@@ -174,7 +180,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       marks: report.actions.map((a) => ({
         at: a.at,
         shape: 'dot',
-        title: `${formatClock(a.at)} ${a.kind} ${a.target}${a.zone ? ` (${a.zone})` : ''} [${a.rule}]${a.detail ? `\n${a.detail}` : ''}`,
+        title: `${T(a.at)} ${a.kind} ${a.target}${a.zone ? ` (${a.zone})` : ''} [${a.rule}]${a.detail ? `\n${formatActionDetail(a.detail)}` : ''}`,
       })),
     },
     {
@@ -182,7 +188,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       marks: report.skipped.map((s) => ({
         at: s.at,
         shape: 'cross',
-        title: `${formatClock(s.at)} skipped ${s.kind} ${s.target}${s.zone ? ` (${s.zone})` : ''} [${s.rule}]\n${s.reason}`,
+        title: `${T(s.at)} skipped ${s.kind} ${s.target}${s.zone ? ` (${s.zone})` : ''} [${s.rule}]\n${s.reason}`,
       })),
     },
     {
@@ -190,7 +196,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
       marks: report.violations.map((v) => ({
         at: v.at ?? end,
         shape: 'bang',
-        title: `${v.at === undefined ? '' : `${formatClock(v.at)} `}${v.rule}: ${v.message}`,
+        title: `${v.at === undefined ? '' : `${T(v.at)} `}${v.rule}: ${v.message}`,
       })),
     },
   ];
@@ -209,20 +215,22 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   for (const e of timeline.filter((t) => t.kind === 'scenario')) {
     const ex = fmt(x(e.at));
     svg.push(
-      `<line class="event" x1="${ex}" x2="${ex}" y1="${L.top - 4}" y2="${plotBottom}"><title>${esc(`${formatClock(e.at)} ${e.message}`)}</title></line>`,
+      `<line class="event" x1="${ex}" x2="${ex}" y1="${L.top - 4}" y2="${plotBottom}"><title>${esc(`${T(e.at)} ${e.message}`)}</title></line>`,
     );
   }
   const step = tickStep(end - start);
   for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
     svg.push(
       `<line class="tick" x1="${fmt(x(t))}" x2="${fmt(x(t))}" y1="${plotBottom}" y2="${plotBottom + 5}"/>`,
-      `<text class="label" x="${fmt(x(t))}" y="${plotBottom + 18}" text-anchor="middle">${esc(formatClock(t))}</text>`,
+      `<text class="label" x="${fmt(x(t))}" y="${plotBottom + 18}" text-anchor="middle">${esc(T(t))}</text>`,
     );
   }
   const height = plotBottom + L.axis;
 
+  // A measure is a duration from the fault it counts from; the time it was reached is shown in the page's frame.
   const metric = (label: string, v: number | null) =>
-    `<div class="metric"><span>${esc(label)}</span><b>${v === null ? '—' : `${v} s`}</b></div>`;
+    `<div class="metric"><span>${esc(label)}</span><b>${v === null ? '—' : `${v} s`}</b>${v === null ? '' : `<small>${esc(T(report.measuredFromSeconds + v))}</small>`}</div>`;
+  const rpo = `<div class="metric"><span>RPO</span><b>${report.rpoSeconds === null ? '—' : `${report.rpoSeconds} s`}</b></div>`;
   const title = `Drill report: ${report.scenario} on ${report.policy}`;
   return `<!doctype html>
 <html lang="en">
@@ -236,7 +244,7 @@ h1{font-size:20px;margin:0 0 4px}
 .passed{background:#3fa34d}.failed{background:#d7263d}
 .metrics{display:flex;gap:16px;margin:16px 0;flex-wrap:wrap}
 .metric{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px}
-.metric span{display:block;color:#666;font-size:12px}.metric b{font-size:20px}
+.metric span{display:block;color:#666;font-size:12px}.metric b{font-size:20px}.metric small{margin-left:6px;color:#666}
 svg text{font-size:12px;fill:#333}svg .section{font-weight:600;font-size:13px}
 svg .grid{stroke:#ddd}svg .tick{stroke:#999}svg .event{stroke:#555;stroke-dasharray:4 3;stroke-width:1}
 table{border-collapse:collapse;margin-top:16px;width:100%}
@@ -248,12 +256,13 @@ td.t{font-family:ui-monospace,monospace;white-space:nowrap}
 </head>
 <body>
 <h1>${esc(title)}</h1>
+<p class="fault">Times are from the first fault: T+0 = ${esc(report.faultAt)}${report.measuredFromSeconds === 0 ? '' : `; detection, traffic shifted and RTO count from the first fault on what was detected, ${esc(T(report.measuredFromSeconds))}`}.</p>
 <span class="verdict ${report.passed ? 'passed' : 'failed'}">${report.passed ? 'PASSED' : 'FAILED'}</span>
 <div class="metrics">
 ${metric('detection', report.detectionSeconds)}
 ${metric('traffic shifted', report.trafficShiftedSeconds)}
 ${metric('RTO', report.rtoSeconds)}
-${metric('RPO', report.rpoSeconds)}
+${rpo}
 <div class="metric"><span>actions / skipped / violations</span><b>${report.actions.length} / ${report.skipped.length} / ${report.violations.length}</b></div>
 </div>
 <div class="legend-keys">${Object.entries(STATE_COLOUR)
@@ -273,13 +282,34 @@ ${timeline
   .filter((e) => e.at >= start)
   .map(
     (e) =>
-      `<tr><td class="t">${esc(formatClock(e.at))}</td><td>${esc(e.kind)}</td><td>${esc(e.rule ?? '')}</td><td>${esc(e.message)}</td></tr>`,
+      `<tr><td class="t">${esc(T(e.at))}</td><td>${esc(e.kind)}</td><td>${esc(e.rule ?? '')}</td><td>${esc(messageWithoutRule(e))}</td></tr>`,
   )
   .join('\n')}
 </table>
 </body>
 </html>
 `;
+}
+
+/**
+ * The colour of the i-th weighted record: distinct for the first RECORD_COLOURS.length records (a policy has at
+ * most a handful), then repeating.
+ */
+export function recordColour(i: number): string {
+  return RECORD_COLOURS[i % RECORD_COLOURS.length]!;
+}
+
+/**
+ * A weight line's legend entry: a swatch of the line and its record's name, both coloured through `style` — the
+ * page's `svg text{fill}` rule would override a `fill` attribute (CSS beats presentation attributes) and paint every
+ * name the same grey.
+ */
+function legendEntry(record: string, colour: string, x: number, y: number): string {
+  return (
+    `<g class="legend-entry" data-record="${esc(record)}">` +
+    `<line class="swatch" x1="${fmt(x)}" x2="${fmt(x + 12)}" y1="${fmt(y - 4)}" y2="${fmt(y - 4)}" style="stroke:${colour};stroke-width:3"/>` +
+    `<text class="legend" x="${fmt(x + 16)}" y="${fmt(y)}" style="fill:${colour}">${esc(record)}</text></g>`
+  );
 }
 
 function sectionTitle(text: string, y: number): string {

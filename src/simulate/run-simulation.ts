@@ -121,12 +121,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 
   const run = applyScenario(sim, scenario, clock, {
     startAt: SIMULATION_EPOCH_MS,
-    onEvent: (ev) =>
-      note({
-        kind: 'scenario',
-        message: `${ev.note ? `${ev.note}: ` : ''}${ev.effects.join('; ')}`,
-        rule: 'PB-12',
-      }),
+    // The scenario's own events follow no playbook rule: they are what happens to the service, not a decision.
+    onEvent: (ev) => note({ kind: 'scenario', message: `${ev.note ? `${ev.note}: ` : ''}${ev.effects.join('; ')}` }),
   });
 
   // What resolvers answer, sampled every second and kept when it changes: the drill report judges a data-plane
