@@ -2,7 +2,8 @@
 
 import type { Condition, FailoverDrill, FailoverPolicy } from '../../api/index.ts';
 import type { DrillReport } from '../../simulate/drill-report.ts';
-import { formatClock, formatReport } from '../../simulate/format-report.ts';
+import { formatActionDetail, formatReport } from '../../simulate/format-report.ts';
+import { formatFaultTime } from '../../simulate/timeline.ts';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -166,13 +167,13 @@ export function formatPlan(report: DrillReport): string {
     report.actions.length === 0 ? 'No actions would be taken.' : 'Actions the operator would take:',
     ...report.actions.map(
       (a, i) =>
-        `  ${String(i + 1).padStart(2)}. ${formatClock(a.at)} ${a.kind} ${a.target}${a.zone ? ` zone ${a.zone}` : ''}${a.region ? ` region ${a.region}` : ''} [${a.rule}]${a.detail ? ` ${a.detail}` : ''}`,
+        `  ${String(i + 1).padStart(2)}. ${formatFaultTime(a.at)} ${a.kind} ${a.target}${a.zone ? ` zone ${a.zone}` : ''}${a.region ? ` region ${a.region}` : ''} [${a.rule}]${a.detail ? ` ${formatActionDetail(a.detail)}` : ''}`,
     ),
   ];
   if (report.skipped.length > 0) {
     lines.push('', 'Held back by a rule:');
     for (const k of report.skipped)
-      lines.push(`  - ${formatClock(k.at)} ${k.kind} ${k.target} [${k.rule}] ${k.reason}`);
+      lines.push(`  - ${formatFaultTime(k.at)} ${k.kind} ${k.target} [${k.rule}] ${k.reason}`);
   }
   lines.push('', formatReport(report));
   return lines.join('\n');

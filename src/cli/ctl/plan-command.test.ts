@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { FailoverPolicy } from '../../api/index.ts';
+import { loadScenario } from '../../scenarios/index.ts';
+import { runSimulation } from '../../simulate/run-simulation.ts';
+import { formatPlan } from './format.ts';
 import { policyForPlan } from './plan-command.ts';
 
 describe('policyForPlan', () => {
@@ -17,5 +20,21 @@ describe('policyForPlan', () => {
     expect(planned.spec.manual).toBeUndefined();
     expect(planned.spec.regions).toEqual(stored.spec.regions);
     expect(planned.spec.guardrails.cooldownSeconds).toBeTypeOf('number'); // defaulted
+  });
+});
+
+describe('formatPlan', () => {
+  it('prints each planned action at its time from the fault with its weights as text, not as an object', async () => {
+    const example = parse(readFileSync('examples/two-region-rds.yaml', 'utf8')) as FailoverPolicy;
+    example.metadata.namespace = 'shop';
+    example.spec.traffic!.route53!.dataPlane = { mechanism: 'RecordEdits' };
+    const { report } = await runSimulation({ policy: policyForPlan(example), scenario: loadScenario('zone-outage') });
+    const text = formatPlan(report);
+    const drains = text.split('\n').filter((l) => / SetWeights /.test(l));
+    expect(drains.length).toBeGreaterThan(0);
+    for (const line of drains) {
+      expect(line).not.toContain('[object Object]');
+      expect(line).toMatch(/^\s+\d+\. T\+\d+s SetWeights .*\[PB-\d+\] (\S+=\d+ ?)+$/);
+    }
   });
 });
