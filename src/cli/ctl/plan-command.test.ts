@@ -27,7 +27,7 @@ describe('formatPlan', () => {
   it('prints each planned action at its time from the fault with its weights as text, not as an object', async () => {
     const example = parse(readFileSync('examples/two-region-rds.yaml', 'utf8')) as FailoverPolicy;
     example.metadata.namespace = 'shop';
-    example.spec.traffic!.route53!.dataPlane = { mechanism: 'RecordEdits' };
+    Object.assign(example.spec.traffic!.route53!.dataPlane!, { mechanism: 'RecordEdits' });
     const { report } = await runSimulation({ policy: policyForPlan(example), scenario: loadScenario('zone-outage') });
     const text = formatPlan(report);
     const drains = text.split('\n').filter((l) => / SetWeights /.test(l));
