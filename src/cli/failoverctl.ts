@@ -4,7 +4,7 @@
 // This file parses arguments and wires; each command group lives in src/cli/ctl/.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import { formatFieldErrors, loadManifests } from '../api/index.ts';
@@ -22,11 +22,26 @@ export interface ValidateOutcome {
   messages: string[];
 }
 
+/**
+ * Largest file `validate` reads. The apiserver takes at most 3 MiB per request (one object); a file of many
+ * manifests may be larger, but not this much.
+ */
+export const MAX_MANIFEST_FILE_BYTES = 16 * 1024 * 1024;
+
 /** Validates every FailoverPolicy and FailoverDrill in the files; other kinds are passed over. */
 export function validateFiles(files: string[]): ValidateOutcome[] {
   return files.map((file) => {
     let text: string;
     try {
+      const size = statSync(file).size;
+      if (size > MAX_MANIFEST_FILE_BYTES) {
+        return {
+          file,
+          documents: 0,
+          valid: 0,
+          messages: [`${file}: the file has ${size} bytes, more than the ${MAX_MANIFEST_FILE_BYTES} validate reads`],
+        };
+      }
       text = readFileSync(file, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
@@ -108,7 +123,13 @@ export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<num
       deps.io.err(`error: ${error.message}\n`);
       return error.exitCode;
     }
-    deps.io.err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Not ours: a bug, or a library failing in a way we did not map. One line, unless FO_DEBUG=1 asks for the stack.
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    deps.io.err(
+      deps.debug && error instanceof Error
+        ? `error: ${error.stack}\n`
+        : `error: unexpected failure (${message.split('\n')[0]}); set FO_DEBUG=1 for the stack trace\n`,
+    );
     return 1;
   }
 }
@@ -129,6 +150,7 @@ if (import.meta.main) {
   };
   process.exitCode = await runFailoverctl(process.argv, {
     io,
+    debug: process.env.FO_DEBUG === '1',
     kube: (g) =>
       createPolicyKube(loadKubeConfig(g.kubeconfig), g.namespace === undefined ? {} : { namespace: g.namespace }),
     now: () => Date.now(),

@@ -27,6 +27,8 @@ export interface CtlDeps {
   now(): number;
   /** A short random lowercase hex string, for request ids and drill names. */
   randomSuffix(): string;
+  /** FO_DEBUG=1: print the stack trace of an unexpected error (otherwise one line). */
+  debug?: boolean;
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {
