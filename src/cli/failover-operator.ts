@@ -144,8 +144,10 @@ export async function runFailoverOperator(
   io: { out: (s: string) => void; err: (s: string) => void; isTTY: boolean },
   options: { debug?: boolean } = {},
 ): Promise<number> {
+  // Commands report failure through process.exitCode (commander's way); read it as this run's and put it back.
+  const previousExitCode = process.exitCode;
+  process.exitCode = undefined;
   try {
-    process.exitCode = undefined;
     await buildProgram(io).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
@@ -160,6 +162,8 @@ export async function runFailoverOperator(
         : `error: unexpected failure (${message.split('\n')[0]}); set FO_DEBUG=1 for the stack trace\n`,
     );
     return 1;
+  } finally {
+    process.exitCode = previousExitCode;
   }
 }
 

@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatFieldErrors, loadManifests } from '../api/index.ts';
+import { KUBE_API_TIMEOUT_MS } from '../runtime/index.ts';
 import type { CtlDeps } from './ctl/context.ts';
 import { registerDrillCommands } from './ctl/drill-commands.ts';
 import { CtlError, createPolicyKube, loadKubeConfig } from './ctl/kube.ts';
@@ -67,6 +68,16 @@ export function validateFiles(files: string[]): ValidateOutcome[] {
   });
 }
 
+/** `--request-timeout` as kubectl spells it: 30s, 2m, 500ms, or a bare number of seconds; more than 0. */
+export function parseRequestTimeout(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm'] : NaN;
+  if (!(ms > 0 && ms <= 3_600_000)) {
+    throw new InvalidArgumentError('expected a duration from 1ms to 1h, such as 30s, 2m or 500ms');
+  }
+  return ms;
+}
+
 export function buildProgram(deps: CtlDeps): Command {
   const { io } = deps;
   const program = new Command('failoverctl')
@@ -74,6 +85,11 @@ export function buildProgram(deps: CtlDeps): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context namespace, else default)')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+    .option(
+      '--request-timeout <duration>',
+      `how long to wait for each Kubernetes API call, e.g. 30s (default ${KUBE_API_TIMEOUT_MS / 1000}s)`,
+      parseRequestTimeout,
+    )
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -115,6 +131,9 @@ export function buildProgram(deps: CtlDeps): Command {
 
 /** Runs one command line; returns the exit code. Errors become one line on stderr, never a stack trace. */
 export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<number> {
+  // Commands report failure through process.exitCode (commander's way); read it as this run's and put it back.
+  const previousExitCode = process.exitCode;
+  process.exitCode = undefined;
   try {
     await buildProgram(deps).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -131,6 +150,8 @@ export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<num
         : `error: unexpected failure (${message.split('\n')[0]}); set FO_DEBUG=1 for the stack trace\n`,
     );
     return 1;
+  } finally {
+    process.exitCode = previousExitCode;
   }
 }
 
@@ -152,7 +173,10 @@ if (import.meta.main) {
     io,
     debug: process.env.FO_DEBUG === '1',
     kube: (g) =>
-      createPolicyKube(loadKubeConfig(g.kubeconfig), g.namespace === undefined ? {} : { namespace: g.namespace }),
+      createPolicyKube(loadKubeConfig(g.kubeconfig), {
+        ...(g.namespace === undefined ? {} : { namespace: g.namespace }),
+        ...(g.requestTimeout === undefined ? {} : { timeoutMs: g.requestTimeout }),
+      }),
     now: () => Date.now(),
     randomSuffix: () => randomBytes(3).toString('hex'),
   });

@@ -18,6 +18,8 @@ export interface GlobalOptions {
   output: OutputFormat;
   namespace?: string;
   kubeconfig?: string;
+  /** --request-timeout, in milliseconds: the deadline of each Kubernetes API call. */
+  requestTimeout?: number;
 }
 
 export interface CtlDeps {
