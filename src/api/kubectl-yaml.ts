@@ -8,9 +8,12 @@
  * the apiserver refuses for a string field: we report it the same way ("must be a string, got boolean true",
  * fix: quote it). Keys too: `on:` becomes the key "true".
  *
- * Only the booleans are taken from YAML 1.1: go-yaml v2 keeps timestamps as strings when decoding into
- * interface{} and has no sexagesimal numbers, which the `yaml` package's own '1.1' schema would turn into Dates and
- * 90 for `1:30`. So: the YAML 1.2 core schema plus the 1.1 boolean spellings.
+ * Integers too: go-yaml v2 drops every '_' from a plain scalar and reads it with Go's strconv.ParseInt(s, 0, 64), so
+ * `010` is 8 (octal), `0b101` is 5 and `1_000` is 1000 — where YAML 1.2 reads 10, and two strings.
+ *
+ * Nothing else is taken from YAML 1.1: go-yaml v2 keeps timestamps as strings when decoding into interface{} and
+ * has no sexagesimal numbers, which the `yaml` package's own '1.1' schema would turn into Dates and 90 for `1:30`.
+ * So: the YAML 1.2 core schema, with the 1.1 booleans and go-yaml's integers tried first.
  *
  * Aliases: go-yaml refuses documents whose aliases expand excessively ("billion laughs"); the `yaml` package does
  * the same when converting to JS with maxAliasCount. An undefined alias is an error in both.
@@ -32,9 +35,26 @@ export const yaml11Boolean: ScalarTag = {
   resolve: (text) => YAML11_TRUE.includes(text),
 };
 
+/** The integers go-yaml v2 reads differently from YAML 1.2: a leading 0 (octal), 0b (binary), '_' anywhere. */
+export const goYamlInteger: ScalarTag = {
+  identify: (value) => typeof value === 'number' && Number.isInteger(value),
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  test: /^[-+]?(?:0[0-7_]+|0b[01_]+|[0-9][0-9_]*_[0-9_]*)$/,
+  resolve(text) {
+    const plain = text.replace(/_/g, '');
+    const sign = plain.startsWith('-') ? -1 : 1;
+    const digits = plain.replace(/^[-+]/, '');
+    if (digits.startsWith('0b')) return sign * Number.parseInt(digits.slice(2), 2);
+    if (digits.length > 1 && digits.startsWith('0')) return sign * Number.parseInt(digits, 8);
+    return sign * Number.parseInt(digits, 10);
+  },
+};
+
 export const KUBECTL_YAML_OPTIONS: ParseOptions & SchemaOptions = {
   schema: 'core',
-  customTags: [yaml11Boolean],
+  // Before the core schema's own tags, which would read `010` as 10 and `1_000` as a string.
+  customTags: (tags) => [yaml11Boolean, goYamlInteger, ...tags],
   // go-yaml v2 merges `<<: *defaults` into a mapping, as YAML 1.1 did.
   merge: true,
   uniqueKeys: true,

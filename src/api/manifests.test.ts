@@ -117,6 +117,12 @@ describe('loadManifests', () => {
     );
     const [quoted] = loadManifests(web.replace('- name: web\n', '- name: "on"\n'));
     expect(quoted?.type === 'FailoverPolicy' && quoted.result.ok).toBe(true);
+    // Integers as go-yaml v2 reads them: a leading 0 is octal, '_' is dropped.
+    const [octal] = loadManifests(
+      web.replace('timeoutSeconds: 2', 'timeoutSeconds: 010').replace('intervalSeconds: 5', 'intervalSeconds: 1_0'),
+    );
+    const spec = octal?.type === 'FailoverPolicy' && octal.result.ok ? octal.result.value.spec : undefined;
+    expect([spec?.probes[0]?.http?.timeoutSeconds, spec?.health.intervalSeconds]).toEqual([8, 10]);
     // Not YAML 1.1 in everything: a timestamp stays a string and 1:30 is not sexagesimal 90, as in go-yaml v2.
     const [other] = loadManifests('apiVersion: v1\nkind: ConfigMap\ndata: {at: 2011-04-21, t: 1:30}\n');
     expect(other?.type === 'Other' && other.object).toMatchObject({ data: { at: '2011-04-21', t: '1:30' } });
