@@ -79,4 +79,52 @@ describe('loadManifests', () => {
       message: 'is not a kind of failover.io',
     });
   });
+
+  it('refuses an alias bomb and an alias to no anchor per document, and still reports the other documents', () => {
+    const web = readFileSync(path.join(EXAMPLES_DIR, 'single-region-web.yaml'), 'utf8');
+    const bomb = [
+      'apiVersion: failover.io/v1alpha1',
+      'kind: FailoverPolicy',
+      'metadata: {name: lol}',
+      'a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+      'e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]',
+    ].join('\n');
+    const dangling = 'apiVersion: failover.io/v1alpha1\nkind: FailoverPolicy\nmetadata: {name: *nowhere}\n';
+    const loaded = loadManifests([bomb, '---', dangling, '---', web].join('\n'), 'hostile.yaml');
+    expect(loaded.map((manifest) => manifest.type)).toEqual(['Invalid', 'Invalid', 'FailoverPolicy']);
+    const messages = loaded.map((manifest) => (manifest.type === 'Invalid' ? manifest.errors[0]?.message : ''));
+    expect(messages[0]).toMatch(/^document 1 of hostile\.yaml: its aliases expand to too many nodes/);
+    expect(messages[1]).toMatch(
+      /^document 2 of hostile\.yaml: an alias names no anchor defined before it \(\*nowhere\)/,
+    );
+    expect(loaded[2]?.type === 'FailoverPolicy' && loaded[2].result.ok).toBe(true);
+  });
+
+  it('reads YAML 1.1 booleans (yes, on, y …) as kubectl does: booleans, even in a string field', () => {
+    const web = readFileSync(path.join(EXAMPLES_DIR, 'single-region-web.yaml'), 'utf8');
+    // A boolean field: dryRun: yes is true, as kubectl sends it.
+    const [yes] = loadManifests(web.replace('spec:\n', 'spec:\n  dryRun: yes\n  suspend: Off\n'));
+    expect(
+      yes?.type === 'FailoverPolicy' && yes.result.ok && [yes.result.value.spec.dryRun, yes.result.value.spec.suspend],
+    ).toEqual([true, false]);
+    // A string field: kubectl sends the boolean true for a plain on, and the apiserver refuses it; quoted, it is a string.
+    const [on] = loadManifests(web.replace('- name: web\n', '- name: on\n'));
+    expect(on?.type === 'FailoverPolicy' && !on.result.ok && formatFieldErrors(on.result.errors)).toContain(
+      'spec.probes[0].name: must be a string, got boolean true',
+    );
+    const [quoted] = loadManifests(web.replace('- name: web\n', '- name: "on"\n'));
+    expect(quoted?.type === 'FailoverPolicy' && quoted.result.ok).toBe(true);
+    // Integers as go-yaml v2 reads them: a leading 0 is octal, '_' is dropped.
+    const [octal] = loadManifests(
+      web.replace('timeoutSeconds: 2', 'timeoutSeconds: 010').replace('intervalSeconds: 5', 'intervalSeconds: 1_0'),
+    );
+    const spec = octal?.type === 'FailoverPolicy' && octal.result.ok ? octal.result.value.spec : undefined;
+    expect([spec?.probes[0]?.http?.timeoutSeconds, spec?.health.intervalSeconds]).toEqual([8, 10]);
+    // Not YAML 1.1 in everything: a timestamp stays a string and 1:30 is not sexagesimal 90, as in go-yaml v2.
+    const [other] = loadManifests('apiVersion: v1\nkind: ConfigMap\ndata: {at: 2011-04-21, t: 1:30}\n');
+    expect(other?.type === 'Other' && other.object).toMatchObject({ data: { at: '2011-04-21', t: '1:30' } });
+  });
 });

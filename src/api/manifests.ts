@@ -7,6 +7,7 @@ import { type Document, LineCounter, parseAllDocuments } from 'yaml';
 import type { FailoverDrill } from './drill-schema.ts';
 import { type PathSegment, parseFieldPath } from './field-path.ts';
 import { API_VERSION, DRILL_KIND, GROUP, POLICY_KIND } from './group.ts';
+import { documentToJS, KUBECTL_YAML_OPTIONS } from './kubectl-yaml.ts';
 import type { FailoverPolicy } from './policy-schema.ts';
 import { type FieldError, type ValidationResult, validateDrill, validatePolicy } from './validate.ts';
 
@@ -27,10 +28,14 @@ export type LoadedManifest =
   /** A document that cannot be read: YAML syntax error, not a mapping, or a failover.io kind we do not know. */
   | { type: 'Invalid'; source: ManifestSource; errors: FieldError[] };
 
-/** Parses every document in `yamlText`. Empty documents (a trailing `---`) are skipped. */
+/**
+ * Parses every document in `yamlText`, reading scalars as kubectl does (kubectl-yaml.ts: `yes`, `on` … are
+ * booleans). Empty documents (a trailing `---`) are skipped. A document that cannot be read — a syntax error, an
+ * alias bomb, an alias to no anchor — is Invalid on its own; the other documents of the file are still reported.
+ */
 export function loadManifests(yamlText: string, file?: string): LoadedManifest[] {
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const documents = parseAllDocuments(yamlText, { ...KUBECTL_YAML_OPTIONS, lineCounter });
   const list = Array.isArray(documents) ? documents : [];
   const out: LoadedManifest[] = [];
   list.forEach((document, index) => {
@@ -40,7 +45,17 @@ export function loadManifests(yamlText: string, file?: string): LoadedManifest[]
       out.push({ type: 'Invalid', source, errors: document.errors.map((error) => syntaxError(error, lineCounter)) });
       return;
     }
-    const object: unknown = document.toJS({ maxAliasCount: 100 });
+    const read = documentToJS(document);
+    if (!read.ok) {
+      const where = `document ${index + 1}${file === undefined ? '' : ` of ${file}`}`;
+      out.push({
+        type: 'Invalid',
+        source,
+        errors: [{ path: '', line: source.line, message: `${where}: ${read.message}`, fix: read.fix }],
+      });
+      return;
+    }
+    const object = read.value;
     if (object === null || object === undefined) return;
     out.push(dispatch(object, document, lineCounter, source));
   });

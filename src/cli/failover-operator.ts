@@ -76,13 +76,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
         opts: { scenario: string; seed: number; output: 'text' | 'json'; quiet?: boolean; html?: string },
       ) => {
         const policies = readPolicies(files);
-        let scenario: ReturnType<typeof loadScenario>;
-        try {
-          scenario = loadScenario(opts.scenario);
-        } catch (err) {
-          if (err instanceof ScenarioError) throw new UsageError(err.message);
-          throw err;
-        }
+        const scenario = loadScenario(opts.scenario);
         const reports = [];
         for (const policy of policies) {
           const result = await runSimulation({
@@ -146,22 +140,44 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
   return program;
 }
 
-async function main(): Promise<void> {
-  const program = buildProgram({
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
-    isTTY: process.stderr.isTTY === true,
-  });
+/**
+ * Runs one command line and returns the exit code: 0 done, 1 a drill report that failed, 2 input the user can fix
+ * (a bad policy or scenario file — also one that names a zone the simulated cloud does not have), 1 anything else.
+ * Every error is printed as one message without a stack trace, unless `debug` (FO_DEBUG=1) asks for it.
+ */
+export async function runFailoverOperator(
+  argv: string[],
+  io: { out: (s: string) => void; err: (s: string) => void; isTTY: boolean },
+  options: { debug?: boolean } = {},
+): Promise<number> {
+  // Commands report failure through process.exitCode (commander's way); read it as this run's and put it back.
+  const previousExitCode = process.exitCode;
+  process.exitCode = undefined;
   try {
-    await program.parseAsync(process.argv);
+    await buildProgram(io).parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
+    if (err instanceof UsageError || err instanceof ScenarioError) {
+      io.err(`error: ${err.message}\n`);
+      return 2;
     }
-    throw err;
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    io.err(
+      options.debug && err instanceof Error
+        ? `error: ${err.stack}\n`
+        : `error: unexpected failure (${message.split('\n')[0]}); set FO_DEBUG=1 for the stack trace\n`,
+    );
+    return 1;
+  } finally {
+    process.exitCode = previousExitCode;
   }
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  const io = {
+    out: (s: string) => process.stdout.write(s),
+    err: (s: string) => process.stderr.write(s),
+    isTTY: process.stderr.isTTY === true,
+  };
+  process.exitCode = await runFailoverOperator(process.argv, io, { debug: process.env.FO_DEBUG === '1' });
+}

@@ -4,12 +4,13 @@
 // This file parses arguments and wires; each command group lives in src/cli/ctl/.
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse } from 'yaml';
 import { formatFieldErrors, loadManifests } from '../api/index.ts';
 import { notPermittedMessage, parseGrants, policyGrantViolations, type TenancyGrants } from '../api/tenancy.ts';
+import { KUBE_API_TIMEOUT_MS } from '../runtime/index.ts';
 import type { CtlDeps } from './ctl/context.ts';
 import { registerDrillCommands } from './ctl/drill-commands.ts';
 import { CtlError, createPolicyKube, loadKubeConfig } from './ctl/kube.ts';
@@ -23,6 +24,12 @@ export interface ValidateOutcome {
   valid: number;
   messages: string[];
 }
+
+/**
+ * Largest file `validate` reads. The apiserver takes at most 3 MiB per request (one object); a file of many
+ * manifests may be larger, but not this much.
+ */
+export const MAX_MANIFEST_FILE_BYTES = 16 * 1024 * 1024;
 
 /** Namespace grants to hold policies to (`validate --grants`), and the namespace of a policy that names none. */
 export interface ValidateTenancy {
@@ -39,6 +46,15 @@ export function validateFiles(files: string[], tenancy?: ValidateTenancy): Valid
   return files.map((file) => {
     let text: string;
     try {
+      const size = statSync(file).size;
+      if (size > MAX_MANIFEST_FILE_BYTES) {
+        return {
+          file,
+          documents: 0,
+          valid: 0,
+          messages: [`${file}: the file has ${size} bytes, more than the ${MAX_MANIFEST_FILE_BYTES} validate reads`],
+        };
+      }
       text = readFileSync(file, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
@@ -96,6 +112,16 @@ function loadGrantsFile(file: string): TenancyGrants {
   return parsed.grants;
 }
 
+/** `--request-timeout` as kubectl spells it: 30s, 2m, 500ms, or a bare number of seconds; more than 0. */
+export function parseRequestTimeout(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm'] : NaN;
+  if (!(ms > 0 && ms <= 3_600_000)) {
+    throw new InvalidArgumentError('expected a duration from 1ms to 1h, such as 30s, 2m or 500ms');
+  }
+  return ms;
+}
+
 export function buildProgram(deps: CtlDeps): Command {
   const { io } = deps;
   const program = new Command('failoverctl')
@@ -103,6 +129,11 @@ export function buildProgram(deps: CtlDeps): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context namespace, else default)')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+    .option(
+      '--request-timeout <duration>',
+      `how long to wait for each Kubernetes API call, e.g. 30s (default ${KUBE_API_TIMEOUT_MS / 1000}s)`,
+      parseRequestTimeout,
+    )
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
@@ -151,6 +182,9 @@ export function buildProgram(deps: CtlDeps): Command {
 
 /** Runs one command line; returns the exit code. Errors become one line on stderr, never a stack trace. */
 export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<number> {
+  // Commands report failure through process.exitCode (commander's way); read it as this run's and put it back.
+  const previousExitCode = process.exitCode;
+  process.exitCode = undefined;
   try {
     await buildProgram(deps).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -159,8 +193,16 @@ export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<num
       deps.io.err(`error: ${error.message}\n`);
       return error.exitCode;
     }
-    deps.io.err(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Not ours: a bug, or a library failing in a way we did not map. One line, unless FO_DEBUG=1 asks for the stack.
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    deps.io.err(
+      deps.debug && error instanceof Error
+        ? `error: ${error.stack}\n`
+        : `error: unexpected failure (${message.split('\n')[0]}); set FO_DEBUG=1 for the stack trace\n`,
+    );
     return 1;
+  } finally {
+    process.exitCode = previousExitCode;
   }
 }
 
@@ -180,8 +222,12 @@ if (import.meta.main) {
   };
   process.exitCode = await runFailoverctl(process.argv, {
     io,
+    debug: process.env.FO_DEBUG === '1',
     kube: (g) =>
-      createPolicyKube(loadKubeConfig(g.kubeconfig), g.namespace === undefined ? {} : { namespace: g.namespace }),
+      createPolicyKube(loadKubeConfig(g.kubeconfig), {
+        ...(g.namespace === undefined ? {} : { namespace: g.namespace }),
+        ...(g.requestTimeout === undefined ? {} : { timeoutMs: g.requestTimeout }),
+      }),
     now: () => Date.now(),
     randomSuffix: () => randomBytes(3).toString('hex'),
   });

@@ -39,7 +39,7 @@ function addVolumes(sim: SimCloud, at: number) {
   sim.compute.addSnapshot({ id: 'snap-b', region: 'us-east-1', volumeId: 'vol-b', startTime: at - 600_000 });
 }
 
-const calls = (sim: SimCloud, operation: string) => sim.calls.filter((c) => c.operation === operation);
+const calls = (sim: SimCloud, operation: string) => sim.calls.recent().filter((c) => c.operation === operation);
 
 describe('observeCloud: Route 53 through the shared record cache', () => {
   it('serves many policies on one hosted zone from one listing', async () => {

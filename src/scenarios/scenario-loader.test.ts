@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listBuiltinScenarios, loadScenario, parseScenario, ScenarioError } from './scenario-loader.ts';
+import { SCENARIO_LIMITS } from './scenario-schema.ts';
 
 function issuesOf(yaml: string) {
   try {
@@ -106,5 +107,41 @@ describe('loading scenarios', () => {
       expect((err as ScenarioError).message).toMatch(/no built-in scenario named zone-outtage/);
       expect((err as ScenarioError).issues[0]!.fix).toMatch(/zone-outage/);
     }
+  });
+
+  it('caps the duration, the number of events and the file size, naming the field and the cap', () => {
+    expect(issuesOf(minimal('{zone: us-east-1a, endpoints: down}', 'durationMinutes: 1e9\n'))[0]).toMatchObject({
+      path: 'durationMinutes',
+      fix: expect.stringContaining('at most 10080 (a week)'),
+    });
+    expect(
+      issuesOf('name: t\nevents:\n  - {at: 99999h, effects: [{zone: us-east-1a, endpoints: down}]}\n')[0],
+    ).toMatchObject({
+      path: 'events[0].at',
+      message: expect.stringContaining('past the longest simulation (10080 minutes, a week)'),
+    });
+    const event = '  - {at: 1, effects: [{zone: us-east-1a, endpoints: down}]}\n';
+    const started = performance.now();
+    expect(issuesOf(`name: t\nevents:\n${event.repeat(SCENARIO_LIMITS.events + 1)}`)[0]).toMatchObject({
+      path: 'events',
+      message: expect.stringContaining(`${SCENARIO_LIMITS.events}`),
+    });
+    const tooBig = `name: t\nevents:\n${event.repeat(20_000)}`;
+    expect(issuesOf(tooBig)[0]!.message).toMatch(/more than the 1048576 a scenario may have/);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('refuses an alias bomb and an alias to no anchor, and reads yes/on as kubectl does', () => {
+    const bomb = [
+      'name: t',
+      'x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]',
+      'y: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'z: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'events: []',
+    ].join('\n');
+    expect(issuesOf(bomb)[0]!.message).toMatch(/aliases expand to too many nodes/);
+    expect(issuesOf(minimal('{zone: *z, endpoints: down}'))[0]!.message).toMatch(/names no anchor/);
+    const s = parseScenario(minimal('{zone: us-east-1a, service: rds, hangs: yes}'), 'inline');
+    expect(s.events[0]!.effects[0]!.hangs).toBe(true);
   });
 });

@@ -3,13 +3,14 @@
 // the schema (scenario-schema.ts); the rules a schema cannot say (which fields fit which service, known operation
 // names, zone-or-region) are checked here.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { formatPath, type PathSegment, pointerToSegments } from '../api/field-path.ts';
+import { documentToJS, KUBECTL_YAML_OPTIONS } from '../api/kubectl-yaml.ts';
 import { operationsOf } from '../cloud/sim/sim-faults.ts';
 import type { AwsService } from '../cloud/types.ts';
 import {
@@ -18,6 +19,7 @@ import {
   EXPECT_CHECKS,
   type ExpectCheck,
   fixOf,
+  SCENARIO_LIMITS,
   type Scenario,
   ScenarioSchema,
   type ScenarioSpec,
@@ -105,12 +107,37 @@ export function loadScenario(nameOrPath: string): Scenario {
       },
     ]);
   }
-  return parseScenario(readFileSync(path, 'utf8'), path === builtin ? `${nameOrPath} (built-in)` : path);
+  const source = path === builtin ? `${nameOrPath} (built-in)` : path;
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new ScenarioError(source, [notAFile(`${path} is not a file`)]);
+    size = stat.size;
+  } catch (err) {
+    if (err instanceof ScenarioError) throw err;
+    throw new ScenarioError(source, [notAFile(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`)]);
+  }
+  if (size > SCENARIO_LIMITS.fileBytes) throw new ScenarioError(source, [tooLarge(size)]);
+  return parseScenario(readFileSync(path, 'utf8'), source);
+}
+
+function notAFile(message: string): ScenarioIssue {
+  return { path: '', message, fix: 'Give the path of a scenario .yaml file, or the name of a built-in scenario.' };
+}
+
+function tooLarge(bytes: number): ScenarioIssue {
+  return {
+    path: '',
+    message: `the file has ${bytes} bytes, more than the ${SCENARIO_LIMITS.fileBytes} a scenario may have`,
+    fix: `Keep a scenario under ${SCENARIO_LIMITS.fileBytes / 1024} KiB: at most ${SCENARIO_LIMITS.events} events over at most ${SCENARIO_LIMITS.durationMinutes} minutes.`,
+  };
 }
 
 /** Parses and checks scenario YAML; throws ScenarioError listing every problem found. */
 export function parseScenario(text: string, source: string): Scenario {
-  const doc = parseDocument(text, { prettyErrors: true });
+  if (text.length > SCENARIO_LIMITS.fileBytes) throw new ScenarioError(source, [tooLarge(Buffer.byteLength(text))]);
+  // Read as kubectl reads YAML (yes/on are booleans, aliases bounded), like the manifests a drill may embed.
+  const doc = parseDocument(text, { ...KUBECTL_YAML_OPTIONS, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       source,
@@ -121,7 +148,9 @@ export function parseScenario(text: string, source: string): Scenario {
       })),
     );
   }
-  const data: unknown = doc.toJS();
+  const read = documentToJS(doc);
+  if (!read.ok) throw new ScenarioError(source, [{ path: '', message: read.message, fix: read.fix }]);
+  const data = read.value;
   const structural = structuralIssues(data);
   if (structural.length > 0) throw new ScenarioError(source, structural);
   const spec = data as ScenarioSpec;
@@ -195,7 +224,23 @@ function semanticIssues(spec: ScenarioSpec): ScenarioIssue[] {
     });
   });
 
-  const last = Math.max(...spec.events.map((e) => atMinutes(e.at)));
+  spec.events.forEach((event, e) => {
+    if (atMinutes(event.at) > SCENARIO_LIMITS.durationMinutes) {
+      issues.push({
+        path: at('events', e, 'at'),
+        message: `is ${atMinutes(event.at)} minutes after the start, past the longest simulation (${SCENARIO_LIMITS.durationMinutes} minutes, a week)`,
+        fix: `Use a time at most ${SCENARIO_LIMITS.durationMinutes} minutes after the start.`,
+      });
+    }
+  });
+  const last = spec.events.reduce((latest, e) => Math.max(latest, atMinutes(e.at)), 0);
+  if (spec.durationMinutes === undefined && last + 30 > SCENARIO_LIMITS.durationMinutes) {
+    issues.push({
+      path: 'durationMinutes',
+      message: `defaults to 30 minutes after the last event (${last + 30}), past the longest simulation (${SCENARIO_LIMITS.durationMinutes} minutes)`,
+      fix: `Set durationMinutes: ${SCENARIO_LIMITS.durationMinutes} or less, at or after the last event.`,
+    });
+  }
   if (spec.durationMinutes !== undefined && spec.durationMinutes < last) {
     issues.push({
       path: 'durationMinutes',

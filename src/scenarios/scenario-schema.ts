@@ -18,6 +18,24 @@ import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@si
 
 type FieldOptions = { description?: string; fix?: string };
 
+/**
+ * Bounds on a scenario, so that a hostile or mistaken file fails fast with a clear error instead of running for
+ * hours or filling the heap: the simulator steps every simulated second, and its cost grows with the duration and
+ * the number of events. The largest built-in (us-east-1-2011) has 15 events over 1830 minutes; a week-long
+ * simulation is the longest we support.
+ */
+export const SCENARIO_LIMITS = {
+  /** Size of a scenario file. The largest built-in is under 6 KiB. */
+  fileBytes: 1024 * 1024,
+  /** A week of simulated time. */
+  durationMinutes: 7 * 24 * 60,
+  events: 1000,
+  effectsPerEvent: 100,
+  expectations: 100,
+  /** Any string field (a note, a description, a zone name). */
+  stringLength: 4096,
+} as const;
+
 function StringEnum<const T extends readonly [string, ...string[]]>(
   values: T,
   options: FieldOptions,
@@ -121,20 +139,39 @@ export const EffectSchema = Type.Object(
         description: 'Zone state reported by DescribeAvailabilityZones.',
       }),
     ),
-    message: Type.Optional(Type.String({ description: 'Zone message shown with zoneState.', fix: 'Use a string.' })),
+    message: Type.Optional(
+      Type.String({
+        maxLength: SCENARIO_LIMITS.stringLength,
+        description: 'Zone message shown with zoneState.',
+        fix: `Use a string of at most ${SCENARIO_LIMITS.stringLength} characters.`,
+      }),
+    ),
   },
   { additionalProperties: false, fix: 'Write the effect as a mapping, e.g. {zone: us-east-1a, endpoints: down}.' },
 );
 
 export const EventSchema = Type.Object(
   {
-    at: Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^(?=\\d)(\\d+h)?(\\d+m)?(\\d+s)?$' })], {
-      description: 'When, after the scenario starts: minutes (a number) or a duration such as 2m25s or 90s.',
-      fix: 'Use minutes after the start (a number >= 0, decimals allowed) or a duration such as 2m25s, 90s or 1h5m.',
-    }),
-    note: Type.Optional(Type.String({ description: 'What happened, for the timeline.', fix: 'Use a string.' })),
+    at: Type.Union(
+      [
+        Type.Number({ minimum: 0, maximum: SCENARIO_LIMITS.durationMinutes }),
+        Type.String({ pattern: '^(?=\\d)(\\d+h)?(\\d+m)?(\\d+s)?$', maxLength: 32 }),
+      ],
+      {
+        description: 'When, after the scenario starts: minutes (a number) or a duration such as 2m25s or 90s.',
+        fix: `Use minutes after the start (a number from 0 to ${SCENARIO_LIMITS.durationMinutes}, decimals allowed) or a duration such as 2m25s, 90s or 1h5m.`,
+      },
+    ),
+    note: Type.Optional(
+      Type.String({
+        maxLength: SCENARIO_LIMITS.stringLength,
+        description: 'What happened, for the timeline.',
+        fix: `Use a string of at most ${SCENARIO_LIMITS.stringLength} characters.`,
+      }),
+    ),
     effects: Type.Array(EffectSchema, {
       minItems: 1,
+      maxItems: SCENARIO_LIMITS.effectsPerEvent,
       description: 'What changes at that time.',
       fix: 'Give a list of at least one effect.',
     }),
@@ -239,9 +276,16 @@ export const ScenarioSchema = Type.Object(
       description: 'Scenario name.',
       fix: "Use lower-case letters, digits and '-', e.g. zone-outage.",
     }),
-    description: Type.Optional(Type.String({ fix: 'Use a string.' })),
+    description: Type.Optional(
+      Type.String({
+        maxLength: SCENARIO_LIMITS.stringLength,
+        fix: `Use a string of at most ${SCENARIO_LIMITS.stringLength} characters.`,
+      }),
+    ),
     region: Type.Optional(Region('The region the timeline is about (informative).')),
-    zones: Type.Optional(Type.Array(Zone('A zone the timeline is about.'), { fix: 'Give a list of zones.' })),
+    zones: Type.Optional(
+      Type.Array(Zone('A zone the timeline is about.'), { maxItems: 100, fix: 'Give a list of at most 100 zones.' }),
+    ),
     topology: Type.Optional(
       Type.Object(
         {
@@ -261,10 +305,23 @@ export const ScenarioSchema = Type.Object(
       ),
     ),
     durationMinutes: Type.Optional(
-      Type.Number({ exclusiveMinimum: 0, fix: 'Use minutes, a number > 0, at or after the last event.' }),
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: SCENARIO_LIMITS.durationMinutes,
+        fix: `Use minutes, a number > 0 and at most ${SCENARIO_LIMITS.durationMinutes} (a week), at or after the last event.`,
+      }),
     ),
-    events: Type.Array(EventSchema, { minItems: 1, fix: 'Give a list of at least one event.' }),
-    expect: Type.Optional(Type.Array(ExpectSchema, { fix: 'Give a list of expectations.' })),
+    events: Type.Array(EventSchema, {
+      minItems: 1,
+      maxItems: SCENARIO_LIMITS.events,
+      fix: `Give a list of 1 to ${SCENARIO_LIMITS.events} events.`,
+    }),
+    expect: Type.Optional(
+      Type.Array(ExpectSchema, {
+        maxItems: SCENARIO_LIMITS.expectations,
+        fix: `Give a list of at most ${SCENARIO_LIMITS.expectations} expectations.`,
+      }),
+    ),
   },
   { additionalProperties: false, fix: 'A scenario is a mapping with name, events and (optionally) expect.' },
 );

@@ -297,7 +297,8 @@ function servedWriter(ctx: CheckContext): { id: string; region: string } | undef
 function findViolations(ctx: CheckContext): DrillReport['violations'] {
   const out: DrillReport['violations'] = [];
   // PB-3: no zone-targeted write reached the simulated cloud in a zone while it was Impaired.
-  for (const call of ctx.sim.calls.all()) {
+  // Zone-targeted operations are writes, which the call log keeps in full.
+  for (const call of ctx.sim.calls.writes()) {
     if (!call.zone || !isZoneTargetedOperation(call.operation)) continue;
     const at = seconds(ctx, call.at);
     if (impairedWindows(ctx, call.zone).some(([a, b]) => at >= a && at < b)) {
@@ -318,7 +319,7 @@ function findViolations(ctx: CheckContext): DrillReport['violations'] {
   for (const [target, n] of promoted) {
     if (n > 1) out.push({ rule: 'PB-7', message: `PromoteReadReplica issued ${n} times for ${target}` });
   }
-  const promoteCalls = ctx.sim.calls.all().filter((c) => c.operation === 'PromoteReadReplica' && c.ok);
+  const promoteCalls = ctx.sim.calls.writes().filter((c) => c.operation === 'PromoteReadReplica' && c.ok);
   const perInstance = new Map<string, number>();
   for (const c of promoteCalls) perInstance.set(c.target ?? c.region, (perInstance.get(c.target ?? c.region) ?? 0) + 1);
   for (const [target, n] of perInstance) {
@@ -331,7 +332,7 @@ function findViolations(ctx: CheckContext): DrillReport['violations'] {
     out.push({ rule: 'PB-6', message: `promoted with ${rpo}s of replica lag, over the ${maxLag}s budget` });
   }
   // PB-8: no snapshots or backups "just in case" during an incident.
-  for (const c of ctx.sim.calls.all()) {
+  for (const c of ctx.sim.calls.writes()) {
     if (c.operation === 'CreateDBSnapshot' || c.operation === 'CreateSnapshot') {
       out.push({ rule: 'PB-8', message: `${c.operation} called during the incident`, at: seconds(ctx, c.at) });
     }
@@ -414,7 +415,7 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
     }
     case 'no-zone-targeted-writes': {
       // While impaired: from the first effect on the zone until the operator saw it Healthy again.
-      const calls = ctx.sim.calls.all().filter((c) => {
+      const calls = ctx.sim.calls.writes().filter((c) => {
         if (c.zone === undefined || !zones.includes(c.zone) || !isZoneTargetedOperation(c.operation)) return false;
         const at = seconds(ctx, c.at);
         return unhealthyWindows(ctx, c.zone).some(([a, b]) => at >= a && at < b);
@@ -460,24 +461,17 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
     }
     case 'calls-bounded': {
       const maxMs = (e.maxSeconds ?? 60) * 1000;
-      const long = ctx.sim.calls.all().filter((c) => c.finishedAt === undefined || c.latencyMs > maxMs);
+      const long = ctx.sim.calls.countLongerThan(maxMs);
       return result(
-        long.length === 0,
-        long.length === 0
-          ? `every call ended within ${e.maxSeconds}s`
-          : `${long.length} call(s) ran longer or never ended`,
+        long === 0,
+        long === 0 ? `every call ended within ${e.maxSeconds}s` : `${long} call(s) ran longer or never ended`,
       );
     }
     case 'max-call-rate': {
       const api = e.api ?? 'ChangeResourceRecordSets';
-      const perMinute = new Map<number, number>();
-      for (const c of ctx.sim.calls.all()) {
-        if (c.operation !== api) continue;
-        const minute = Math.floor((c.at - ctx.epochMs) / 60_000);
-        perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
-      }
-      const total = [...perMinute.values()].reduce((a, b) => a + b, 0);
-      const [worstMinute, worst] = [...perMinute.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [0, 0];
+      // Clock minutes: the simulation epoch is on a minute boundary, so these are also minutes of the scenario.
+      const { total, worst, worstMinuteAt = ctx.epochMs } = ctx.sim.calls.perMinute(api);
+      const worstMinute = Math.floor((worstMinuteAt - ctx.epochMs) / 60_000);
       const limit = e.perMinute ?? 0;
       return result(
         worst <= limit,
@@ -485,12 +479,14 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       );
     }
     case 'no-throttling': {
-      const throttled = ctx.sim.calls.all().filter((c) => c.kind === 'throttled' || /Throttl/i.test(c.code ?? ''));
+      const throttled = ctx.sim.calls.counters().filter((c) => c.kind === 'throttled' || /Throttl/i.test(c.code ?? ''));
+      const count = throttled.reduce((n, c) => n + c.count, 0);
+      const first = throttled.map((c) => c.first).sort((a, b) => a.at - b.at)[0];
       return result(
-        throttled.length === 0,
-        throttled.length === 0
+        count === 0,
+        count === 0 || !first
           ? 'no call was throttled'
-          : `${throttled.length} call(s) throttled, first ${throttled[0]?.operation} at ${ctx.t(seconds(ctx, throttled[0]!.at))}`,
+          : `${count} call(s) throttled, first ${first.operation} at ${ctx.t(seconds(ctx, first.at))}`,
       );
     }
     case 'gate':

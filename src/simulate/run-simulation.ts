@@ -11,6 +11,7 @@ import { createInMemoryJournalStore } from '../act/journal-store.ts';
 import type { ActionEvent } from '../act/trail.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import { createVirtualClock } from '../clock.ts';
+import type { CallLogOptions } from '../cloud/sim/sim-call-log.ts';
 import { createSimCloud, type SimCloud } from '../cloud/sim/sim-cloud.ts';
 import { seededRandom } from '../cloud/sim/sim-random.ts';
 import { topologyFromPolicy } from '../cloud/sim/sim-topology.ts';
@@ -37,6 +38,8 @@ export interface SimulationOptions {
   onProgress?: (p: { minute: number; totalMinutes: number; phase: string | undefined }) => void;
   /** Stop early (the caller's Ctrl-C). */
   signal?: AbortSignal;
+  /** The simulated cloud's call log bounds (default CALL_LOG_DEFAULTS); a benchmark may keep every call. */
+  callLog?: CallLogOptions;
 }
 
 export interface SimulationResult {
@@ -66,7 +69,12 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const scenarioSeconds = (t: number) => Math.round((t - SIMULATION_EPOCH_MS) / 1000);
   const note = (entry: Omit<TimelineEntry, 'at'>) => timeline.push({ at: scenarioSeconds(clock.now()), ...entry });
 
-  const sim = createSimCloud({ clock, seed: opts.seed ?? 1, topology: topologyFromPolicy(opts.policy.spec) });
+  const sim = createSimCloud({
+    clock,
+    seed: opts.seed ?? 1,
+    topology: topologyFromPolicy(opts.policy.spec),
+    ...(opts.callLog === undefined ? {} : { callLog: opts.callLog }),
+  });
   const journalStore = createInMemoryJournalStore();
   // Wakes the reconcile loop as soon as health changes (detection → action without waiting for the interval).
   let wake = new AbortController();

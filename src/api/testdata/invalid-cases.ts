@@ -28,6 +28,11 @@ export interface InvalidCase {
   mutate: (manifest: Manifest) => void;
   /** Field path both report, apiserver notation. */
   path: string;
+  /**
+   * The apiserver's path when it is less precise than ours: it names a label or annotation map (metadata.labels),
+   * the offline validator the key too (metadata.labels["app/x"]).
+   */
+  serverPath?: string;
   /** Substring of both messages. */
   message?: string;
   /** Substring of the apiserver's message (when it words it differently). */
@@ -493,6 +498,109 @@ export const INVALID_POLICIES: InvalidCase[] = [
     path: 'spec.traffic.route53.records[0].wieght',
     server: 'unknown field "spec.traffic.route53.records[0].wieght"',
     offline: 'is not a known field',
+  },
+  // metadata, as apimachinery's ValidateObjectMeta checks it
+  {
+    name: 'a name that is not a DNS-1123 subdomain',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.metadata.name = 'Web_Tier';
+    },
+    path: 'metadata.name',
+    server: 'a lowercase RFC 1123 subdomain must consist of',
+    offline: 'must be a DNS-1123 subdomain',
+  },
+  {
+    name: 'a name of 254 characters',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.metadata.name = 'w'.repeat(254);
+    },
+    path: 'metadata.name',
+    message: 'must be no more than 253 characters',
+  },
+  {
+    name: 'a label key with a space',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.metadata.labels = { 'team name': 'web' };
+    },
+    path: 'metadata.labels["team name"]',
+    serverPath: 'metadata.labels',
+    server: 'name part must consist of alphanumeric characters',
+    offline: "name part must consist of letters, digits, '-', '_' or '.'",
+  },
+  {
+    name: 'a label key with an empty prefix',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.metadata.labels = { '/tier': 'web' };
+    },
+    path: 'metadata.labels["/tier"]',
+    serverPath: 'metadata.labels',
+    message: 'prefix part must be non-empty',
+  },
+  {
+    name: 'a label value of 64 characters',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.metadata.labels = { tier: 'v'.repeat(64) };
+    },
+    path: 'metadata.labels["tier"]',
+    serverPath: 'metadata.labels',
+    message: 'must be no more than 63 characters',
+  },
+  {
+    name: 'an annotation key with two slashes',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.metadata.annotations = { 'example.com/a/b': 'x' };
+    },
+    path: 'metadata.annotations["example.com/a/b"]',
+    serverPath: 'metadata.annotations',
+    message: 'a qualified name',
+  },
+  {
+    name: 'annotations over 256 KiB in total',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.metadata.annotations = { 'example.com/a': 'a'.repeat(200_000), 'example.com/b': 'b'.repeat(70_000) };
+    },
+    path: 'metadata.annotations',
+    server: 'Too long',
+    offline: 'may not be more than 262144 bytes',
+  },
+  // nulls: a null field is dropped (a required one is then missing), a null list item keeps its type error
+  {
+    name: 'regions: null',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.spec.regions = null;
+    },
+    path: 'spec.regions',
+    server: 'Required value',
+    offline: 'is required',
+  },
+  {
+    name: 'a null zone in a list',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.spec.regions[0].zones[0] = null;
+    },
+    path: 'spec.regions[0].zones[0]',
+    server: 'must be of type string',
+    offline: 'must be a string, got null',
+  },
+  // bounds that stop the CEL rules (and their cost): 10,000 zones report maxItems only
+  {
+    name: '10,000 zones in one region',
+    base: 'single-region-web',
+    mutate: (p) => {
+      p.spec.regions[0].zones = Array.from({ length: 10_000 }, (_, i) => `us-east-1${'abc'[i % 3]}`);
+    },
+    path: 'spec.regions[0].zones',
+    server: 'must have at most 10 items',
+    offline: 'must have at most 10 items',
   },
 ];
 

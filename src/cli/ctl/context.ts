@@ -18,6 +18,8 @@ export interface GlobalOptions {
   output: OutputFormat;
   namespace?: string;
   kubeconfig?: string;
+  /** --request-timeout, in milliseconds: the deadline of each Kubernetes API call. */
+  requestTimeout?: number;
 }
 
 export interface CtlDeps {
@@ -27,6 +29,8 @@ export interface CtlDeps {
   now(): number;
   /** A short random lowercase hex string, for request ids and drill names. */
   randomSuffix(): string;
+  /** FO_DEBUG=1: print the stack trace of an unexpected error (otherwise one line). */
+  debug?: boolean;
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {

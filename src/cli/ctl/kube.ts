@@ -6,12 +6,15 @@ import {
   API_VERSION,
   DRILL_PLURAL,
   type FailoverDrill,
+  FailoverDrillSchema,
   type FailoverPolicy,
+  FailoverPolicySchema,
   GROUP,
   POLICY_PLURAL,
   VERSION,
 } from '../../api/index.ts';
 import { ApiTimeoutError, KUBE_API_TIMEOUT_MS, withRequestTimeout } from '../../runtime/index.ts';
+import { checkServerObject } from './server-object.ts';
 
 /** An error meant for the person at the terminal: one line, and the exit code that goes with it. */
 export class CtlError extends Error {
@@ -169,33 +172,51 @@ export function createPolicyKube(
   const drill = { group: GROUP, version: VERSION, namespace, plural: DRILL_PLURAL };
   const P = { resource: POLICY_PLURAL, kind: 'FailoverPolicy' };
   const D = { resource: DRILL_PLURAL, kind: 'FailoverDrill' };
+  // What the server returns is checked before anyone reads a field of it (server-object.ts).
+  const asPolicy = (object: unknown) => checkServerObject<FailoverPolicy>(P.kind, FailoverPolicySchema, object, server);
+  const asDrill = (object: unknown) => checkServerObject<FailoverDrill>(D.kind, FailoverDrillSchema, object, server);
+  const itemsOf = <T>(kind: string, list: unknown, check: (object: unknown) => T): T[] => {
+    const items = (list as { items?: unknown } | null)?.items;
+    if (!Array.isArray(items)) {
+      throw new CtlError(`the Kubernetes API at ${server} answered a list of ${kind} without an items list`, 2);
+    }
+    return items.map(check);
+  };
   return {
     namespace,
     server,
     user: kc.getCurrentUser()?.name,
-    getPolicy: (name) =>
-      call({ ...P, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...policy, name }, timed)),
-    listPolicies: async () =>
-      (
-        await call<{ items: FailoverPolicy[] }>({ ...P, verb: 'list' }, () =>
-          api.listNamespacedCustomObject(policy, timed),
-        )
-      ).items,
-    patchPolicy: (name, body) =>
-      call({ ...P, verb: 'patch', name }, () => api.patchNamespacedCustomObject({ ...policy, name, body }, mergePatch)),
-    createDrill: (body) =>
-      call({ ...D, verb: 'create', name: body.metadata.name }, () =>
-        api.createNamespacedCustomObject({ ...drill, body: { ...body, apiVersion: API_VERSION } }, timed),
+    getPolicy: async (name) =>
+      asPolicy(
+        await call({ ...P, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...policy, name }, timed)),
       ),
-    getDrill: (name) =>
-      call({ ...D, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...drill, name }, timed)),
+    listPolicies: async () =>
+      itemsOf(
+        P.kind,
+        await call({ ...P, verb: 'list' }, () => api.listNamespacedCustomObject(policy, timed)),
+        asPolicy,
+      ),
+    patchPolicy: async (name, body) =>
+      asPolicy(
+        await call({ ...P, verb: 'patch', name }, () =>
+          api.patchNamespacedCustomObject({ ...policy, name, body }, mergePatch),
+        ),
+      ),
+    createDrill: async (body) =>
+      asDrill(
+        await call({ ...D, verb: 'create', name: body.metadata.name }, () =>
+          api.createNamespacedCustomObject({ ...drill, body: { ...body, apiVersion: API_VERSION } }, timed),
+        ),
+      ),
+    getDrill: async (name) =>
+      asDrill(await call({ ...D, verb: 'get', name }, () => api.getNamespacedCustomObject({ ...drill, name }, timed))),
     listDrills: async () =>
-      (
-        await call<{ items: FailoverDrill[] }>({ ...D, verb: 'list' }, () =>
-          api.listNamespacedCustomObject(drill, timed),
-        )
-      ).items,
-    patchDrill: (name, body) =>
-      call({ ...D, verb: 'patch', name }, () => api.patchNamespacedCustomObject({ ...drill, name, body }, mergePatch)),
+      itemsOf(D.kind, await call({ ...D, verb: 'list' }, () => api.listNamespacedCustomObject(drill, timed)), asDrill),
+    patchDrill: async (name, body) =>
+      asDrill(
+        await call({ ...D, verb: 'patch', name }, () =>
+          api.patchNamespacedCustomObject({ ...drill, name, body }, mergePatch),
+        ),
+      ),
   };
 }

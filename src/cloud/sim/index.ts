@@ -1,5 +1,14 @@
 // The simulated cloud (see sim-cloud.ts).
-export type { CallLog, CallOutcome, CallScope, SimCallRecord } from './sim-call-log.ts';
+export type {
+  CallCounter,
+  CallFilter,
+  CallLog,
+  CallLogOptions,
+  CallOutcome,
+  CallScope,
+  MinuteRate,
+  SimCallRecord,
+} from './sim-call-log.ts';
 export { createSimCloud, type SimCloud, type SimCloudOptions } from './sim-cloud.ts';
 export type { SimAlarmTransition, SimCloudWatch, SimCloudWatchOptions, SimDatapoint } from './sim-cloudwatch.ts';
 export {

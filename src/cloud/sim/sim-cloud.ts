@@ -9,7 +9,7 @@
 
 import type { Clock } from '../../clock.ts';
 import type { Cloud, RegionName, ReplicaLagReader, ZoneName } from '../types.ts';
-import { type CallLog, createCallLog } from './sim-call-log.ts';
+import { type CallLog, type CallLogOptions, createCallLog } from './sim-call-log.ts';
 import { createSimCloudWatch, type SimCloudWatch, type SimCloudWatchOptions } from './sim-cloudwatch.ts';
 import { createSimDns, type SimDns, type SimDnsOptions } from './sim-dns.ts';
 import { createSimEc2, type SimEc2, type SimEc2Options } from './sim-ec2.ts';
@@ -31,6 +31,8 @@ export interface SimCloudOptions {
   cloudwatch?: SimCloudWatchOptions;
   /** Route 53 health checks: how far behind their alarms they are, list page size, quota. */
   healthChecks?: SimHealthChecksOptions;
+  /** How many recent calls and writes the call log keeps (counters are kept whatever the run's length). */
+  callLog?: CallLogOptions;
 }
 
 export interface SimCloud extends Cloud {
@@ -65,7 +67,7 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
   const { clock, topology } = options;
   const random = createRandomSource(options.seed ?? 1);
   const faults = createSimFaults(random);
-  const calls = createCallLog();
+  const calls = createCallLog(options.callLog);
   const ctx = { clock, faults, log: calls };
   const verdicts = createSimCloudWatch(ctx, options.cloudwatch);
   // Resolvers ask the health checks, whose calls share Route 53's throttle with the record calls: built in turn.

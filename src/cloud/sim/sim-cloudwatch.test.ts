@@ -121,7 +121,10 @@ describe('verdict alarms', () => {
       'us-west-2',
       Array.from({ length: 150 }, (_, i) => `a${i}`),
     );
-    const ops = sim.calls.filter((c) => c.service === 'cloudwatch').map((c) => `${c.operation}@${c.region}`);
+    const ops = sim.calls
+      .recent()
+      .filter((c) => c.service === 'cloudwatch')
+      .map((c) => `${c.operation}@${c.region}`);
     expect(ops).toEqual([
       'PutMetricData@us-west-2',
       'PutMetricData@us-west-2',

@@ -47,7 +47,7 @@ describe('CreateHealthCheck', () => {
     expect([first, again, other]).toEqual(['hc-0001', 'hc-0001', 'hc-0002']);
     expect(sim.healthChecks.checks()).toHaveLength(2);
     // Route 53 control plane: us-east-1, one call per request (create, then tags).
-    expect(sim.calls.all().map((c) => `${c.service}:${c.operation}@${c.region}`)).toEqual([
+    expect(sim.calls.recent().map((c) => `${c.service}:${c.operation}@${c.region}`)).toEqual([
       'route53:CreateHealthCheck@us-east-1',
       'route53:ChangeTagsForResource@us-east-1',
       'route53:CreateHealthCheck@us-east-1',
@@ -73,7 +73,7 @@ describe('CreateHealthCheck', () => {
       code: 'TooManyTags',
     });
     expect(sim.healthChecks.checks()).toEqual([]);
-    expect(sim.calls.all()).toHaveLength(0);
+    expect(sim.calls.recent()).toHaveLength(0);
   });
 
   it('leaves a check untagged when tagging fails; a retry with the same reference tags it', async () => {
@@ -107,12 +107,12 @@ describe('ListHealthChecks', () => {
         checkSpec({ callerReference: `ref-${i}`, tags: { policy: i % 2 === 0 ? 'orders' : 'billing', n: `${i}` } }),
       );
     }
-    const before = sim.calls.all().length;
+    const before = sim.calls.recent().length;
     const found = await sim.healthChecks.listHealthChecks({ policy: 'orders' });
     expect(found.map((c) => c.tags.n)).toEqual(['0', '2', '4', '6', '8', '10']);
     expect(
       sim.calls
-        .all()
+        .recent()
         .slice(before)
         .map((c) => c.operation),
     ).toEqual([

@@ -111,7 +111,8 @@ describe('built-in scenarios against the two-region example policy', () => {
     expect(drain).toBeDefined();
     expect(report.actions.filter((a) => a.kind === 'SetWeights' && a.at >= 0)).toEqual([]);
     const drainedAt = fault + drain.at;
-    const afterFault = sim.calls.all().filter((c) => c.at >= SIMULATION_EPOCH_MS + fault * 1000);
+    // Writes are kept in full by the bounded call log; reads only as counters.
+    const afterFault = sim.calls.writes().filter((c) => c.at >= SIMULATION_EPOCH_MS + fault * 1000);
     expect(afterFault.filter((c) => c.operation === 'ChangeResourceRecordSets')).toEqual([]);
     expect(
       afterFault.filter((c) => c.operation === 'PutMetricData' && c.region === 'us-west-2').length,
@@ -131,7 +132,7 @@ describe('built-in scenarios against the two-region example policy', () => {
     const { report, sim, answers } = await runSimulation({ policy: twoRegion, scenario });
     const zoneFault = 120 * 60;
     const during = sim.calls
-      .all()
+      .writes()
       .filter((c) => c.at >= SIMULATION_EPOCH_MS && c.at < SIMULATION_EPOCH_MS + 420 * 60_000);
     expect(during.filter((c) => c.operation === 'ChangeResourceRecordSets')).toEqual([]);
     const drainedAt = answers.find((s) => s.at >= zoneFault && (s.share['use1-a'] ?? 0) === 0)?.at;
@@ -182,9 +183,11 @@ describe('built-in scenarios against the two-region example policy', () => {
       scenario: loadScenario('route53-writes-failing-7h'),
     });
     expect(report.detectionSeconds).toBeLessThanOrEqual(15);
-    const writes = sim.calls.all().filter((c) => c.operation === 'ChangeResourceRecordSets');
+    const writes = sim.calls.writes().filter((c) => c.operation === 'ChangeResourceRecordSets');
+    expect(sim.calls.writesDropped()).toBe(0);
+    expect(writes).toHaveLength(sim.calls.count({ operation: 'ChangeResourceRecordSets' }));
     const perHour = new Map<number, number>();
-    const t0 = sim.calls.all()[0]?.at ?? 0;
+    const t0 = sim.calls.firstAt() ?? 0;
     for (const c of writes)
       perHour.set(Math.floor((c.at - t0) / 3_600_000), (perHour.get(Math.floor((c.at - t0) / 3_600_000)) ?? 0) + 1);
     // Hours 3–6 of the outage: the backoff is at its cap, a handful of attempts an hour, never rising.
