@@ -13,6 +13,7 @@
 //   FO_LOG_LEVEL                   pino level (default info)
 //   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
 //   FO_DRILL_HEAP_MB               heap limit of each drill simulation's worker thread, MiB (default 192)
+//   FO_DRILL_NAMESPACE_LIMIT       drills running at once in one namespace; more wait Pending (default 2; 0: no limit)
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -60,7 +61,12 @@ export interface OperatorConfig {
   drillSimulations: number;
   /** Heap limit of each drill simulation's worker thread, MiB (FO_DRILL_HEAP_MB). */
   drillHeapMb: number;
+  /** Drills running at once in one namespace (FO_DRILL_NAMESPACE_LIMIT); undefined: no limit. */
+  drillNamespaceLimit: number | undefined;
 }
+
+/** Default of FO_DRILL_NAMESPACE_LIMIT: two drills per namespace (say a DryRun and a Live one) at once. */
+export const DEFAULT_DRILL_NAMESPACE_LIMIT = 2;
 
 /** Reads the configuration from the environment; throws a clear message for a malformed value. */
 export function readConfig(
@@ -83,6 +89,12 @@ export function readConfig(
       `FO_DRILL_HEAP_MB must be a whole number of MiB (32 or more), got ${JSON.stringify(env.FO_DRILL_HEAP_MB)}`,
     );
   }
+  const drillNamespaceLimit = Number(env.FO_DRILL_NAMESPACE_LIMIT ?? DEFAULT_DRILL_NAMESPACE_LIMIT);
+  if (!Number.isInteger(drillNamespaceLimit) || drillNamespaceLimit < 0) {
+    throw new Error(
+      `FO_DRILL_NAMESPACE_LIMIT must be a whole number of drills (0 for no limit), got ${JSON.stringify(env.FO_DRILL_NAMESPACE_LIMIT)}`,
+    );
+  }
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   return {
@@ -100,6 +112,7 @@ export function readConfig(
     logLevel: env.FO_LOG_LEVEL || 'info',
     drillSimulations,
     drillHeapMb,
+    drillNamespaceLimit: drillNamespaceLimit === 0 ? undefined : drillNamespaceLimit,
   };
 }
 
@@ -249,6 +262,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       reconcilePolicy: (key) => enqueue(key),
       isLeader: () => manager.isLeader(),
       finalizers: createFinalizers(kc, drillResource),
+      ...(config.drillNamespaceLimit === undefined ? {} : { namespaceDrillLimit: config.drillNamespaceLimit }),
       clock,
       logger,
     }),
