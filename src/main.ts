@@ -6,7 +6,12 @@
 //   AWS_REGION                     default region of the SDK clients (per-region clients are made as needed)
 //   FO_AWS_ENDPOINT                one endpoint for every AWS service (tests: the fault proxy in front of moto)
 //   AWS_ACCESS_KEY_ID/…SECRET…     static credentials; unset: the SDK's default chain (IRSA, instance profile…)
-//   FO_METRICS_PORT                /metrics, /healthz, /readyz (default 8080; 0 picks a free port)
+//   FO_METRICS_SECURE              /metrics over HTTPS with a bearer token checked by TokenReview and a
+//                                  SubjectAccessReview for GET /metrics (default true, as kubebuilder); false: plain
+//   FO_METRICS_PORT                /metrics (default 8443 when secure, else 8080; 0 picks a free port)
+//   FO_METRICS_CERT_DIR            tls.crt and tls.key of the secure metrics port (re-read on change); unset: a
+//                                  self-signed certificate generated at start-up
+//   FO_HEALTH_PORT                 /healthz, /readyz, plain HTTP (default 8081; 0 picks a free port)
 //   FO_LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: the pod's namespace, else `default`)
 //   FO_WATCH_NAMESPACE             watch one namespace only (default: all)
 //   POD_NAME                       leader identity (a random suffix keeps restarts distinct)
@@ -38,10 +43,14 @@ import {
   abortOnTermination,
   createCustomResourceInformer,
   createEventSink,
+  createKubeAccessReviews,
   createLeaseApi,
+  createMetricsAuthorizer,
   createStatusWriter,
   EventRecorder,
   Manager,
+  readServingCert,
+  selfSignedServingCert,
 } from './runtime/index.ts';
 
 const COMPONENT = 'failover-operator';
@@ -53,6 +62,14 @@ export interface OperatorConfig {
   awsRegion: string | undefined;
   awsCredentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
   metricsPort: number;
+  /** /metrics over HTTPS with TokenReview + SubjectAccessReview (FO_METRICS_SECURE). */
+  metricsSecure: boolean;
+  /** tls.crt / tls.key of the secure metrics port; undefined: self-signed (FO_METRICS_CERT_DIR). */
+  metricsCertDir: string | undefined;
+  /** /healthz and /readyz (FO_HEALTH_PORT). */
+  healthPort: number;
+  /** Names of the self-signed metrics certificate: the pod, and loopback. */
+  selfSignedHosts: string[];
   leaseNamespace: string;
   watchNamespace: string | undefined;
   identity: string;
@@ -73,10 +90,13 @@ export function readConfig(
   env: NodeJS.ProcessEnv,
   readFile: (path: string) => string = readNamespaceFile,
 ): OperatorConfig {
-  const port = Number(env.FO_METRICS_PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`FO_METRICS_PORT must be a port number (0–65535), got ${JSON.stringify(env.FO_METRICS_PORT)}`);
+  const secureText = (env.FO_METRICS_SECURE ?? 'true').toLowerCase();
+  if (secureText !== 'true' && secureText !== 'false') {
+    throw new Error(`FO_METRICS_SECURE must be true or false, got ${JSON.stringify(env.FO_METRICS_SECURE)}`);
   }
+  const metricsSecure = secureText === 'true';
+  const port = readPort(env, 'FO_METRICS_PORT', metricsSecure ? 8443 : 8080);
+  const healthPort = readPort(env, 'FO_HEALTH_PORT', 8081);
   const drillSimulations = Number(env.FO_DRILL_SIMULATIONS ?? 1);
   if (!Number.isInteger(drillSimulations) || drillSimulations < 1) {
     throw new Error(
@@ -106,6 +126,10 @@ export function readConfig(
         ? { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
         : undefined,
     metricsPort: port,
+    metricsSecure,
+    metricsCertDir: env.FO_METRICS_CERT_DIR || undefined,
+    healthPort,
+    selfSignedHosts: [env.POD_NAME || COMPONENT, 'localhost', '127.0.0.1'],
     leaseNamespace: env.FO_LEADER_ELECTION_NAMESPACE || readFile(IN_CLUSTER_NAMESPACE_FILE) || 'default',
     watchNamespace: env.FO_WATCH_NAMESPACE || undefined,
     identity: `${env.POD_NAME || COMPONENT}-${randomBytes(4).toString('hex')}`,
@@ -114,6 +138,14 @@ export function readConfig(
     drillHeapMb,
     drillNamespaceLimit: drillNamespaceLimit === 0 ? undefined : drillNamespaceLimit,
   };
+}
+
+function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const port = Number(env[name] ?? fallback);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`${name} must be a port number (0–65535), got ${JSON.stringify(env[name])}`);
+  }
+  return port;
 }
 
 function readNamespaceFile(path: string): string {
@@ -146,11 +178,23 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // The secure metrics port (kubebuilder's default): a mounted certificate or a self-signed one, and every scrape's
+  // bearer token reviewed by the apiserver (TokenReview, then SubjectAccessReview for GET /metrics).
+  const secureMetrics = config.metricsSecure
+    ? {
+        cert: config.metricsCertDir
+          ? await readServingCert(config.metricsCertDir)
+          : await selfSignedServingCert(config.selfSignedHosts),
+        ...(config.metricsCertDir ? { certDir: config.metricsCertDir } : {}),
+        authorize: createMetricsAuthorizer({ reviews: createKubeAccessReviews(kc), now: () => clock.now() }),
+      }
+    : undefined;
   const manager = new Manager({
     clock,
     logger,
     registry,
-    http: { port: config.metricsPort },
+    health: { port: config.healthPort },
+    metrics: { port: config.metricsPort, ...(secureMetrics ? { secure: secureMetrics } : {}) },
     leaderElection: {
       lease: createLeaseApi(kc, { namespace: config.leaseNamespace, name: COMPONENT }),
       leaseRef: { namespace: config.leaseNamespace, name: COMPONENT },
@@ -279,6 +323,8 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       awsEndpoint: config.awsEndpoint ?? '(AWS)',
       awsRegion: config.awsRegion ?? '(SDK default)',
       metricsPort: config.metricsPort,
+      metricsSecure: config.metricsSecure,
+      healthPort: config.healthPort,
     },
     'Starting operator',
   );
