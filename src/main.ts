@@ -95,8 +95,8 @@ export function readConfig(
     throw new Error(`FO_METRICS_SECURE must be true or false, got ${JSON.stringify(env.FO_METRICS_SECURE)}`);
   }
   const metricsSecure = secureText === 'true';
-  const port = readPort(env, 'FO_METRICS_PORT', metricsSecure ? 8443 : 8080);
-  const healthPort = readPort(env, 'FO_HEALTH_PORT', 8081);
+  const port = readPort('FO_METRICS_PORT', env.FO_METRICS_PORT, metricsSecure ? 8443 : 8080);
+  const healthPort = readPort('FO_HEALTH_PORT', env.FO_HEALTH_PORT, 8081);
   const drillSimulations = Number(env.FO_DRILL_SIMULATIONS ?? 1);
   if (!Number.isInteger(drillSimulations) || drillSimulations < 1) {
     throw new Error(
@@ -140,10 +140,10 @@ export function readConfig(
   };
 }
 
-function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const port = Number(env[name] ?? fallback);
+function readPort(name: string, value: string | undefined, fallback: number): number {
+  const port = Number(value ?? fallback);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`${name} must be a port number (0–65535), got ${JSON.stringify(env[name])}`);
+    throw new Error(`${name} must be a port number (0–65535), got ${JSON.stringify(value)}`);
   }
   return port;
 }

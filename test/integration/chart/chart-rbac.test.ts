@@ -14,12 +14,14 @@ import {
   KubernetesObjectApi,
   loadYaml,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
   type V1CustomResourceDefinition,
   Watch,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { createKubeAccessReviews, createMetricsAuthorizer } from '../../../src/runtime/index.ts';
 import { createNamespace, testbed } from '../../env/testbed.ts';
 import { type Rendered, renderChart, repoRoot } from './render.ts';
 
@@ -183,13 +185,14 @@ describe('chart RBAC, cluster-wide (default values)', () => {
   let operator: KubeConfig;
   let releaseNs: string;
   let policyNs: string;
+  let rendered: Rendered;
 
   beforeAll(async () => {
     admin = testbed().kubeConfig();
     releaseNs = await createNamespace(admin, 'chart-rbac');
     policyNs = await createNamespace(admin, 'chart-rbac-team');
     const release = `fo-${releaseNs.split('-').at(-1)}`;
-    const rendered = await renderChart(testbed().helmPath, { release, namespace: releaseNs });
+    rendered = await renderChart(testbed().helmPath, { release, namespace: releaseNs });
     await applyCrds(admin, rendered);
     const serviceAccount = await applyIdentity(admin, rendered);
     await admin.makeApiClient(KubernetesObjectApi).create(examplePolicy(policyNs, 'orders'));
@@ -299,6 +302,31 @@ describe('chart RBAC, cluster-wide (default values)', () => {
       mergePatch,
     )) as KubernetesObject;
     expect(released.metadata?.finalizers ?? []).toEqual([]);
+  });
+
+  it('reviews scrapers of the secure metrics port: a ServiceAccount bound to metrics-reader may GET /metrics, another may not', async () => {
+    const reader = rendered.manifests.find(
+      (m) => m.kind === 'ClusterRole' && m.metadata.name.endsWith('-metrics-reader'),
+    );
+    expect(reader).toBeDefined();
+    const core = admin.makeApiClient(CoreV1Api);
+    for (const name of ['prometheus', 'stranger']) {
+      await core.createNamespacedServiceAccount({ namespace: releaseNs, body: { metadata: { name } } });
+    }
+    await admin.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
+      body: {
+        metadata: { name: `${releaseNs}-prometheus-metrics` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: reader!.metadata.name },
+        subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: releaseNs }],
+      },
+    });
+    const tokenOf = async (name: string) =>
+      (await serviceAccountKubeConfig(admin, releaseNs, name)).getCurrentUser()?.token ?? '';
+    // The operator's own identity makes the TokenReview and the SubjectAccessReview (the metrics-auth ClusterRole).
+    const authorize = createMetricsAuthorizer({ reviews: createKubeAccessReviews(operator), now: () => 0 });
+    expect(await authorize(`Bearer ${await tokenOf('prometheus')}`, '/metrics')).toMatchObject({ status: 200 });
+    expect(await authorize(`Bearer ${await tokenOf('stranger')}`, '/metrics')).toMatchObject({ status: 403 });
+    expect(await authorize('Bearer not-a-token', '/metrics')).toMatchObject({ status: 401 });
   });
 
   it('is forbidden to read Secrets, delete or create FailoverPolicies, or write their spec', async () => {
