@@ -5,8 +5,9 @@
 // The fetch function is injected so the simulation can substitute simulated endpoints; the default is Node's
 // guarded node:http client (probe-http-client.ts), cancelled with AbortSignal.timeout so a hanging endpoint costs
 // at most timeoutMs. Redirects are not followed. A target that is (or resolves to) a link-local or instance-metadata
-// address is refused unless the probe opts in (probe-target-guard.ts); the refusal is `down` with `callFailed` — the
-// probe never asked the target — and its detail names the opt-in field.
+// address is refused unless the probe opts in (probe-target-guard.ts); the refusal is `degraded` with `callFailed`
+// — the probe never asked the target, so it keeps the zone from counting as Healthy but is never evidence of an
+// outage that impairs it (no promotion on a misconfigured probe) — and its detail names the opt-in field.
 
 import type { RegionName, ZoneName } from '../cloud/types.ts';
 import {
@@ -194,7 +195,7 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
         return observe(true, `GET ${shown}: status ${res.status} in ${latencyMs}ms`);
       } catch (err) {
         const refused = asTargetRefused(err);
-        if (refused) return observe(false, `GET ${shown}: ${refused.message}`, 'down', false, true);
+        if (refused) return observe(false, `GET ${shown}: ${refused.message}`, 'degraded', false, true);
         if (signal.aborted && !ctx.signal.aborted) {
           return observe(false, `GET ${shown}: timeout after ${spec.timeoutMs}ms`, 'down', true);
         }

@@ -7,6 +7,7 @@ import type { LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHealthState, healthView, observeResults, resolveHealthSettings } from './health-model.ts';
 import { createHttpProbe } from './probe-http.ts';
 import { createTcpDatabaseConnector } from './probe-rds-connect.ts';
 import { createProbeTargetGuard, type Resolver, refusedAddressKind } from './probe-target-guard.ts';
@@ -117,7 +118,7 @@ describe('http probe', () => {
     const resolver = tableResolver({});
     const probe = createHttpProbe({ url, ...target, optInField: field }, { now, resolver });
     const [result] = await probe.run(ctx());
-    expect(result).toMatchObject({ ok: false, severity: 'down', callFailed: true });
+    expect(result).toMatchObject({ ok: false, severity: 'degraded', callFailed: true });
     expect(result?.detail).toMatch(/refused to connect to .*: probes may not reach link-local or instance-metadata/);
     expect(result?.detail).toContain(`unless ${field} is true`);
     expect(resolver.asked).toEqual([]);
@@ -195,7 +196,7 @@ describe('tcp probe', () => {
     const resolver = tableResolver({});
     const probe = createTcpProbe({ host: 'fe80::1', port: 80, ...target, optInField: field }, { now, resolver });
     const [result] = await probe.run(ctx());
-    expect(result).toMatchObject({ ok: false, severity: 'down', callFailed: true });
+    expect(result).toMatchObject({ ok: false, severity: 'degraded', callFailed: true });
     expect(result?.detail).toBe(
       `connect fe80::1:80: refused to connect to fe80::1, a link-local address (fe80::/10): probes may not reach link-local or instance-metadata addresses unless ${field} is true`,
     );
@@ -242,5 +243,26 @@ describe('rds connect probe', () => {
     const answer = await connect('us-east-1', 'orders', opts);
     expect(answer.outcome).toBe('unknown');
     expect(answer.detail).toContain('refused to connect to 169.254.169.254');
+  });
+});
+
+describe('what a refused probe does to health', () => {
+  it('keeps its zone from Healthy (Degraded, naming the opt-in) but never makes it Impaired, however long it lasts', async () => {
+    const settings = resolveHealthSettings({ intervalSeconds: 5, failureThreshold: 2 });
+    const topology = { regions: [{ name: 'us-east-1', zones: ['us-east-1a', 'us-east-1b'] }] };
+    const probe = createHttpProbe(
+      { url: 'http://169.254.169.254/latest/meta-data/', ...target, optInField: 'spec.probes[0].http.allowLinkLocal' },
+      { now: () => 0 },
+    );
+    const [refused] = await probe.run(ctx());
+    let state = createHealthState(settings, topology);
+    for (let round = 1; round <= 20; round++) {
+      const results = [{ ...refused!, probe: 'api', at: round * 5000 }];
+      state = observeResults(state, settings, results, round * 5000).state;
+    }
+    const zone = healthView(state, 100_000).zones.find((z) => z.name === 'us-east-1a');
+    expect(zone?.state).toBe('Degraded');
+    expect(zone?.reasons.join(' ')).toContain('unless spec.probes[0].http.allowLinkLocal is true');
+    expect(healthView(state, 100_000).regions[0]?.evidence.dataPlaneDownZones).toEqual([]);
   });
 });

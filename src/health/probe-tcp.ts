@@ -1,7 +1,8 @@
 // TCP connect probe: the target accepts a connection within timeoutMs (ok), or it does not (down). Slower than
 // latencyBudgetMs is `degraded`. Host templates expand `{zone}` / `{region}` like HTTP URLs. A host that is (or
 // resolves to) a link-local or instance-metadata address is refused unless the probe sets `allowLinkLocal`
-// (probe-target-guard.ts): `down` with `callFailed`, the detail naming the opt-in field.
+// (probe-target-guard.ts): `degraded` with `callFailed` (never evidence that impairs a zone), the detail naming the
+// opt-in field.
 
 import { Socket } from 'node:net';
 import type { RegionName, ZoneName } from '../cloud/types.ts';
@@ -51,7 +52,13 @@ export function createTcpProbe(
       const base = { kind: 'tcp' as const, region: spec.region, ...zonePart, source, at, latencyMs };
       if (typeof outcome === 'object') {
         return [
-          { ...base, ok: false, severity: 'down', detail: `connect ${address}: ${outcome.refused}`, callFailed: true },
+          {
+            ...base,
+            ok: false,
+            severity: 'degraded',
+            detail: `connect ${address}: ${outcome.refused}`,
+            callFailed: true,
+          },
         ];
       }
       if (outcome !== 'connected') {
