@@ -22,6 +22,7 @@ COPY src/scenarios/builtin/*.yaml ./dist/scenarios/builtin/
 COPY examples ./examples
 # The node image's unprivileged user (uid 1000); the chart also sets runAsNonRoot and a read-only root filesystem.
 USER node
-EXPOSE 8080
+# 8443: /metrics (HTTPS, authenticated; FO_METRICS_PORT), 8081: /healthz and /readyz (FO_HEALTH_PORT).
+EXPOSE 8443 8081
 ENTRYPOINT ["node", "dist/cli/failover-operator.js"]
 CMD ["run"]

@@ -6,7 +6,12 @@
 //   AWS_REGION                     default region of the SDK clients (per-region clients are made as needed)
 //   FO_AWS_ENDPOINT                one endpoint for every AWS service (tests: the fault proxy in front of moto)
 //   AWS_ACCESS_KEY_ID/…SECRET…     static credentials; unset: the SDK's default chain (IRSA, instance profile…)
-//   FO_METRICS_PORT                /metrics, /healthz, /readyz (default 8080; 0 picks a free port)
+//   FO_METRICS_SECURE              /metrics over HTTPS with a bearer token checked by TokenReview and a
+//                                  SubjectAccessReview for GET /metrics (default true, as kubebuilder); false: plain
+//   FO_METRICS_PORT                /metrics (default 8443 when secure, else 8080; 0 picks a free port)
+//   FO_METRICS_CERT_DIR            tls.crt and tls.key of the secure metrics port (re-read on change); unset: a
+//                                  self-signed certificate generated at start-up
+//   FO_HEALTH_PORT                 /healthz, /readyz, plain HTTP (default 8081; 0 picks a free port)
 //   FO_LEADER_ELECTION_NAMESPACE   namespace of the Lease (default: the pod's namespace, else `default`)
 //   FO_WATCH_NAMESPACE             watch one namespace only (default: all)
 //   POD_NAME                       leader identity (a random suffix keeps restarts distinct)
@@ -17,6 +22,7 @@
 //                                  resources its namespace is granted (docs/tenancy.md); re-read when it changes
 //   FO_TENANCY                     Unrestricted: no grants, every namespace may drive any resource. One of the two
 //                                  must be set: the operator does not start without a decision on tenancy.
+//   FO_DRILL_NAMESPACE_LIMIT       drills running at once in one namespace; more wait Pending (default 2; 0: no limit)
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -42,10 +48,14 @@ import {
   abortOnTermination,
   createCustomResourceInformer,
   createEventSink,
+  createKubeAccessReviews,
   createLeaseApi,
+  createMetricsAuthorizer,
   createStatusWriter,
   EventRecorder,
   Manager,
+  readServingCert,
+  selfSignedServingCert,
 } from './runtime/index.ts';
 
 const COMPONENT = 'failover-operator';
@@ -57,6 +67,14 @@ export interface OperatorConfig {
   awsRegion: string | undefined;
   awsCredentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
   metricsPort: number;
+  /** /metrics over HTTPS with TokenReview + SubjectAccessReview (FO_METRICS_SECURE). */
+  metricsSecure: boolean;
+  /** tls.crt / tls.key of the secure metrics port; undefined: self-signed (FO_METRICS_CERT_DIR). */
+  metricsCertDir: string | undefined;
+  /** /healthz and /readyz (FO_HEALTH_PORT). */
+  healthPort: number;
+  /** Names of the self-signed metrics certificate: the pod, and loopback. */
+  selfSignedHosts: string[];
   leaseNamespace: string;
   watchNamespace: string | undefined;
   identity: string;
@@ -67,6 +85,8 @@ export interface OperatorConfig {
   drillHeapMb: number;
   /** Namespace grants from a file (FO_TENANCY_GRANTS_FILE), or none at all (FO_TENANCY=Unrestricted). */
   tenancy: { mode: 'Grants'; grantsFile: string } | { mode: 'Unrestricted' };
+  /** Drills running at once in one namespace (FO_DRILL_NAMESPACE_LIMIT); undefined: no limit. */
+  drillNamespaceLimit: number | undefined;
 }
 
 /** A setting the operator cannot start with; the CLI prints its message as one line. */
@@ -93,17 +113,21 @@ export function readTenancyConfig(env: NodeJS.ProcessEnv): OperatorConfig['tenan
   );
 }
 
+/** Default of FO_DRILL_NAMESPACE_LIMIT: two drills per namespace (say a DryRun and a Live one) at once. */
+export const DEFAULT_DRILL_NAMESPACE_LIMIT = 2;
+
 /** Reads the configuration from the environment; throws a clear message for a malformed value. */
 export function readConfig(
   env: NodeJS.ProcessEnv,
   readFile: (path: string) => string = readNamespaceFile,
 ): OperatorConfig {
-  const port = Number(env.FO_METRICS_PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new ConfigError(
-      `FO_METRICS_PORT must be a port number (0–65535), got ${JSON.stringify(env.FO_METRICS_PORT)}`,
-    );
+  const secureText = (env.FO_METRICS_SECURE ?? 'true').toLowerCase();
+  if (secureText !== 'true' && secureText !== 'false') {
+    throw new ConfigError(`FO_METRICS_SECURE must be true or false, got ${JSON.stringify(env.FO_METRICS_SECURE)}`);
   }
+  const metricsSecure = secureText === 'true';
+  const port = readPort('FO_METRICS_PORT', env.FO_METRICS_PORT, metricsSecure ? 8443 : 8080);
+  const healthPort = readPort('FO_HEALTH_PORT', env.FO_HEALTH_PORT, 8081);
   const drillSimulations = Number(env.FO_DRILL_SIMULATIONS ?? 1);
   if (!Number.isInteger(drillSimulations) || drillSimulations < 1) {
     throw new ConfigError(
@@ -117,6 +141,12 @@ export function readConfig(
     );
   }
   const tenancy = readTenancyConfig(env);
+  const drillNamespaceLimit = Number(env.FO_DRILL_NAMESPACE_LIMIT ?? DEFAULT_DRILL_NAMESPACE_LIMIT);
+  if (!Number.isInteger(drillNamespaceLimit) || drillNamespaceLimit < 0) {
+    throw new ConfigError(
+      `FO_DRILL_NAMESPACE_LIMIT must be a whole number of drills (0 for no limit), got ${JSON.stringify(env.FO_DRILL_NAMESPACE_LIMIT)}`,
+    );
+  }
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   return {
@@ -128,6 +158,10 @@ export function readConfig(
         ? { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
         : undefined,
     metricsPort: port,
+    metricsSecure,
+    metricsCertDir: env.FO_METRICS_CERT_DIR || undefined,
+    healthPort,
+    selfSignedHosts: [env.POD_NAME || COMPONENT, 'localhost', '127.0.0.1'],
     leaseNamespace: env.FO_LEADER_ELECTION_NAMESPACE || readFile(IN_CLUSTER_NAMESPACE_FILE) || 'default',
     watchNamespace: env.FO_WATCH_NAMESPACE || undefined,
     identity: `${env.POD_NAME || COMPONENT}-${randomBytes(4).toString('hex')}`,
@@ -135,7 +169,16 @@ export function readConfig(
     drillSimulations,
     drillHeapMb,
     tenancy,
+    drillNamespaceLimit: drillNamespaceLimit === 0 ? undefined : drillNamespaceLimit,
   };
+}
+
+function readPort(name: string, value: string | undefined, fallback: number): number {
+  const port = Number(value ?? fallback);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`${name} must be a port number (0–65535), got ${JSON.stringify(value)}`);
+  }
+  return port;
 }
 
 function readNamespaceFile(path: string): string {
@@ -168,11 +211,23 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // The secure metrics port (kubebuilder's default): a mounted certificate or a self-signed one, and every scrape's
+  // bearer token reviewed by the apiserver (TokenReview, then SubjectAccessReview for GET /metrics).
+  const secureMetrics = config.metricsSecure
+    ? {
+        cert: config.metricsCertDir
+          ? await readServingCert(config.metricsCertDir)
+          : await selfSignedServingCert(config.selfSignedHosts),
+        ...(config.metricsCertDir ? { certDir: config.metricsCertDir } : {}),
+        authorize: createMetricsAuthorizer({ reviews: createKubeAccessReviews(kc), now: () => clock.now() }),
+      }
+    : undefined;
   const manager = new Manager({
     clock,
     logger,
     registry,
-    http: { port: config.metricsPort },
+    health: { port: config.healthPort },
+    metrics: { port: config.metricsPort, ...(secureMetrics ? { secure: secureMetrics } : {}) },
     leaderElection: {
       lease: createLeaseApi(kc, { namespace: config.leaseNamespace, name: COMPONENT }),
       leaseRef: { namespace: config.leaseNamespace, name: COMPONENT },
@@ -293,6 +348,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       isLeader: () => manager.isLeader(),
       finalizers: createFinalizers(kc, drillResource),
       tenancy,
+      ...(config.drillNamespaceLimit === undefined ? {} : { namespaceDrillLimit: config.drillNamespaceLimit }),
       clock,
       logger,
     }),
@@ -320,6 +376,8 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       awsRegion: config.awsRegion ?? '(SDK default)',
       metricsPort: config.metricsPort,
       tenancy: config.tenancy.mode === 'Grants' ? config.tenancy.grantsFile : 'Unrestricted',
+      metricsSecure: config.metricsSecure,
+      healthPort: config.healthPort,
     },
     'Starting operator',
   );

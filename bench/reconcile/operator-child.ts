@@ -57,7 +57,7 @@ export class OperatorChild {
       if (this.errorLines.length < 20) this.errorLines.push(JSON.stringify(l).slice(0, 600));
     } else if (l.level === 40) this.warnCount++;
     if (l.msg === 'Reconcile failed; requeued with backoff') this.reconcileFailures++;
-    if (l.msg === 'Started health and metrics server' && typeof l.port === 'number') this.metricsPort = l.port;
+    if (l.msg === 'Started metrics server (plain HTTP)' && typeof l.port === 'number') this.metricsPort = l.port;
     if ((l.msg === 'completed AWS call' || l.msg === 'AWS call failed') && l.write === true) {
       this.writes.push({
         policy: String(l.policy ?? ''),

@@ -100,6 +100,8 @@ export const Reason = {
   SpecValid: 'SpecValid',
   // Drills
   DrillPending: 'DrillPending',
+  /** A drill waits: its namespace already runs as many drills as FO_DRILL_NAMESPACE_LIMIT allows. */
+  DrillNamespaceLimitReached: 'DrillNamespaceLimitReached',
   DrillStarted: 'DrillStarted',
   DrillPassed: 'DrillPassed',
   DrillFailed: 'DrillFailed',

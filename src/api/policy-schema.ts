@@ -84,6 +84,15 @@ const ProbeTimeout = Seconds({
   description: 'Seconds to wait for an answer before the probe counts as failed.',
 });
 
+// Probes are not a weapon (#15): an endpoint probe connects from the operator's pod, whose node serves instance
+// metadata (credentials) at a link-local address. The check is on the resolved address at connect time
+// (src/health/probe-target-guard.ts); this field is the only way past it.
+const AllowLinkLocal = Type.Boolean({
+  default: false,
+  description:
+    "Let the probe connect to link-local addresses (169.254.0.0/16, fe80::/10) and AWS instance-local service addresses (instance metadata 169.254.169.254 and fd00:ec2::254, ECS task metadata 169.254.170.2, EKS Pod Identity 169.254.170.23, fd00:ec2::/64). Refused by default, checked on the address the host name resolves to when connecting: such a probe would run with the operator pod's network identity and could read its node's credentials.",
+});
+
 export const HttpProbeSchema = Type.Object(
   {
     url: Type.String({
@@ -102,6 +111,7 @@ export const HttpProbeSchema = Type.Object(
         description: 'HTTP status codes that count as healthy. Absent: any 2xx.',
       }),
     ),
+    allowLinkLocal: AllowLinkLocal,
   },
   { ...closed, description: 'Probe an HTTP endpoint per zone or region.' },
 );
@@ -115,6 +125,7 @@ export const TcpProbeSchema = Type.Object(
     }),
     port: Type.Integer({ format: 'int32', minimum: 1, maximum: 65535, description: 'TCP port.' }),
     timeoutSeconds: ProbeTimeout,
+    allowLinkLocal: AllowLinkLocal,
   },
   { ...closed, description: 'Probe that a TCP connection can be opened.' },
 );

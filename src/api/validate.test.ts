@@ -95,7 +95,7 @@ describe('validatePolicy', () => {
     expect(spec.probes[0]).toEqual({
       name: 'api',
       scope: 'Zone',
-      http: { url: 'https://api.example.com/', timeoutSeconds: 2 },
+      http: { url: 'https://api.example.com/', timeoutSeconds: 2, allowLinkLocal: false },
     });
     expect(spec.database?.rds).toMatchObject({ maxLagSeconds: 30, promotion: 'Automatic' });
   });

@@ -465,3 +465,56 @@ describe('createDrillReconciler: the drill finalizer', () => {
     expect(h.calls).toEqual(['finalizer- failover.io/drill-restore-weights']);
   });
 });
+
+describe('createDrillReconciler: per-namespace drill limit', () => {
+  it('two drills of one namespace reconciled at once under a limit of 1: one simulates, the other waits Pending', async () => {
+    const clock = createVirtualClock(T0);
+    const dryRun = { scenario: { type: 'zone-outage', zone: 'us-east-1a' }, mode: 'DryRun' };
+    const drills = new Map<string, StoredDrill>(
+      ['drill-a', 'drill-b'].map((name, i) => [
+        `team/${name}`,
+        { ...drillObject(dryRun), metadata: { name, namespace: 'team', generation: 1, uid: `d-${i + 1}` } },
+      ]),
+    );
+    let release = () => {};
+    const simulating: string[] = [];
+    const patches: Array<{ name: string; status: Partial<FailoverDrillStatus> }> = [];
+    const reconcile = createDrillReconciler({
+      getDrill: (key) => drills.get(key),
+      listDrills: () => [...drills.values()],
+      getPolicy: (key) =>
+        key === POLICY_KEY ? policyObject({ weights: { 'use1-a': 100, 'use1-b': 100 } }) : undefined,
+      engine: { healthOf: () => view(), realHealthOf: () => view() } as unknown as DrillEngine,
+      simulate: async (input) => {
+        simulating.push(input.policy.metadata.name ?? '');
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return runSimulation(input);
+      },
+      statusWriter: {
+        async patchStatus(ref: { name: string }, patch: { status: Partial<FailoverDrillStatus> }) {
+          patches.push({ name: ref.name, status: patch.status });
+          return { status: patch.status };
+        },
+      },
+      events: { record: async () => {} },
+      isLeader: () => true,
+      namespaceDrillLimit: 1,
+      clock,
+      logger,
+    });
+    const signal = new AbortController().signal;
+    const first = reconcile({ namespace: 'team', name: 'drill-a' }, signal);
+    const second = await reconcile({ namespace: 'team', name: 'drill-b' }, signal);
+    expect(second).toEqual({ requeueAfterMs: 15_000 });
+    expect(patches.find((p) => p.name === 'drill-b')?.status).toMatchObject({
+      phase: 'Pending',
+      conditions: [expect.objectContaining({ type: 'Running', status: 'False', reason: 'DrillNamespaceLimitReached' })],
+    });
+    await vi.waitFor(() => expect(simulating).toHaveLength(1));
+    release();
+    await first;
+    expect(patches.filter((p) => p.name === 'drill-a').map((p) => p.status.phase)).toEqual(['Running', 'Succeeded']);
+  });
+});

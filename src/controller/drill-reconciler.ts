@@ -89,6 +89,8 @@ export interface DrillReconcilerDeps {
    * grants — both are Route 53 writes. Absent: unrestricted.
    */
   tenancy?: Pick<Tenancy, 'violations'>;
+  /** Drills that may run at once in one namespace (FO_DRILL_NAMESPACE_LIMIT); absent: no limit. */
+  namespaceDrillLimit?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -116,6 +118,11 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
   /** The status this process wrote last, by drill uid: fresher than the informer, which sees our write later. */
   const written = new Map<string, Partial<FailoverDrillStatus>>();
   const running = new Map<string, RunningLive>();
+  /**
+   * Drills (by uid) whose start this process has decided but not yet written: they count as Running for the other
+   * workers' decisions, so two drills of one namespace deciding at once cannot both take its last turn.
+   */
+  const starting = new Set<string>();
 
   /** Whether the policy's namespace is granted what it names; a refusal is logged (no AWS call is made). */
   const permitted = (policyKey: string, policy: FailoverPolicy): boolean => {
@@ -491,29 +498,8 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
     return undefined;
   }
 
-  // -------------------------------------------------------------------------------------------------------------
-
-  return async (req, signal) => {
-    const key = keyOf(req);
-    const log = { namespace: req.namespace, name: req.name };
-
-    // The Manager runs reconciles only while leading; this guards the window around a leadership change.
-    if (!deps.isLeader()) return undefined;
-    const stored = deps.getDrill(key);
-    if (!stored) return vanished(key, req, log, signal);
-    const ctx: Ctx = { key, req, stored, status: statusOf(stored), now: clock.now(), log };
-    const policyKey = drillPolicyKey(req, stored);
-    const step = decideDrillStep({
-      ref: req,
-      drill: stored,
-      status: ctx.status,
-      policy: policyKey === undefined ? undefined : deps.getPolicy(policyKey),
-      others: deps.listDrills().map((d) => ({ drill: d, status: statusOf(d) })),
-      health: policyKey === undefined ? undefined : engine.healthOf(policyKey),
-      realHealth: policyKey === undefined ? undefined : engine.realHealthOf(policyKey),
-      ...(running.get(key) ? { knownPreDrill: running.get(key)!.preDrill } : {}),
-      now: ctx.now,
-    });
+  /** Performs one decided step. */
+  async function perform(ctx: Ctx, step: DrillStep, signal: AbortSignal) {
     switch (step.kind) {
       case 'nothing':
         return undefined;
@@ -544,6 +530,44 @@ export function createDrillReconciler(deps: DrillReconcilerDeps): Reconciler {
       }
       case 'progress-live':
         return progressLive(ctx, step);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  return async (req, signal) => {
+    const key = keyOf(req);
+    const log = { namespace: req.namespace, name: req.name };
+
+    // The Manager runs reconciles only while leading; this guards the window around a leadership change.
+    if (!deps.isLeader()) return undefined;
+    const stored = deps.getDrill(key);
+    if (!stored) return vanished(key, req, log, signal);
+    const ctx: Ctx = { key, req, stored, status: statusOf(stored), now: clock.now(), log };
+    const policyKey = drillPolicyKey(req, stored);
+    const step = decideDrillStep({
+      ref: req,
+      drill: stored,
+      status: ctx.status,
+      policy: policyKey === undefined ? undefined : deps.getPolicy(policyKey),
+      others: deps.listDrills().map((d) => ({
+        drill: d,
+        status: starting.has(d.metadata?.uid ?? '') ? { ...statusOf(d), phase: 'Running' as const } : statusOf(d),
+      })),
+      health: policyKey === undefined ? undefined : engine.healthOf(policyKey),
+      realHealth: policyKey === undefined ? undefined : engine.realHealthOf(policyKey),
+      ...(running.get(key) ? { knownPreDrill: running.get(key)!.preDrill } : {}),
+      ...(deps.namespaceDrillLimit === undefined ? {} : { namespaceDrillLimit: deps.namespaceDrillLimit }),
+      now: ctx.now,
+    });
+    const uid = stored.metadata?.uid ?? key;
+    const starts = (step.kind === 'dry-run' && step.announce !== undefined) || step.kind === 'start-live';
+    if (!starts) return perform(ctx, step, signal);
+    starting.add(uid);
+    try {
+      return await perform(ctx, step, signal);
+    } finally {
+      starting.delete(uid);
     }
   };
 }

@@ -273,3 +273,62 @@ describe('Live drill Events: each reason only for the step it claims', () => {
     for (const reason of ALL) expect(got.includes(reason), reason).toBe(emits.includes(reason));
   });
 });
+
+describe('per-namespace drill limit', () => {
+  const other = (name: string, namespace: string, phase: FailoverDrillStatus['phase'], mode = 'DryRun') => ({
+    drill: drillObject({ mode }, { name, namespace, uid: `uid-${namespace}-${name}` }),
+    status: { phase },
+  });
+  const dryRun = drillObject({ mode: 'DryRun' });
+
+  it('holds a drill Pending, naming the limit and the drills that hold it, while its namespace is at the limit', () => {
+    const result = step({
+      drill: dryRun,
+      namespaceDrillLimit: 2,
+      others: [other('b', 'team', 'Running'), other('c', 'team', 'Running', 'Live'), other('d', 'team', 'Pending')],
+    });
+    expect(result).toEqual({
+      kind: 'pending',
+      reason: 'DrillNamespaceLimitReached',
+      message:
+        'waiting: namespace team already runs 2 drill(s) (b, c), its limit is 2 (FO_DRILL_NAMESPACE_LIMIT, chart value drills.perNamespaceLimit); starts when one finishes',
+      requeueAfterMs: 15_000,
+    });
+    // Live drills wait the same way.
+    expect(step({ namespaceDrillLimit: 1, others: [other('b', 'team', 'Running')] })).toMatchObject({
+      kind: 'pending',
+      reason: 'DrillNamespaceLimitReached',
+    });
+  });
+
+  it("counts only the drill's own namespace and only Running drills: other tenants never hold it back", () => {
+    const busyElsewhere = [
+      other('x', 'other-team', 'Running'),
+      other('y', 'other-team', 'Running'),
+      other('z', 'team', 'Succeeded'),
+      other('w', 'team', 'Pending'),
+    ];
+    expect(step({ drill: dryRun, namespaceDrillLimit: 1, others: busyElsewhere })).toMatchObject({
+      kind: 'dry-run',
+      announce: expect.stringContaining('simulating'),
+    });
+  });
+
+  it('never holds a drill that is already Running, nor counts the drill itself', () => {
+    const self = { drill: dryRun, status: { phase: 'Running' as const } };
+    expect(
+      step({
+        drill: dryRun,
+        status: { phase: 'Running', startedAt: iso(T0) },
+        namespaceDrillLimit: 1,
+        others: [self, other('b', 'team', 'Running')],
+      }),
+    ).toMatchObject({ kind: 'dry-run' });
+    expect(step({ drill: dryRun, namespaceDrillLimit: 1, others: [self] })).toMatchObject({ kind: 'dry-run' });
+  });
+
+  it('without a limit, any number runs', () => {
+    const many = ['b', 'c', 'd', 'e'].map((n) => other(n, 'team', 'Running'));
+    expect(step({ drill: dryRun, others: many })).toMatchObject({ kind: 'dry-run' });
+  });
+});

@@ -9,6 +9,9 @@
 //   invalid spec            → Failed, InvalidSpec=True, the message names the field.
 //   policy missing/invalid  → Pending (it may yet be created) / Failed; a Live drill running is aborted.
 //   spec.abort              → injection cleared, pre-drill weights restored at once, Aborted.
+//   over the namespace cap  → a drill not yet running waits Pending (DrillNamespaceLimitReached) while its namespace
+//                             already has `namespaceDrillLimit` drills Running (DryRun simulating or queued for a
+//                             simulation, Live injecting): one tenant cannot take every simulation turn.
 //   DryRun                  → the embedded simulation of the scenario against the real policy (no AWS call).
 //   Live, not started       → refused (Failed) while the real probes see any zone or region not Healthy, held while
 //                             another Live drill runs on the policy or its weights are not in its status yet;
@@ -90,8 +93,16 @@ export interface DrillStepInput {
   realHealth: HealthView | undefined;
   /** Pre-drill weights this process remembers for the drill (when its status has none yet). */
   knownPreDrill?: Readonly<Record<string, number>>;
+  /**
+   * Drills that may run at once in one namespace (FO_DRILL_NAMESPACE_LIMIT); a drill that would start past it waits
+   * Pending. Absent: no limit.
+   */
+  namespaceDrillLimit?: number;
   now: number;
 }
+
+/** How soon a drill held by its namespace's limit looks again (a drill finishing does not wake the others). */
+export const NAMESPACE_LIMIT_WAIT_MS = 15_000;
 
 /** The final report of a Live drill. */
 export interface LiveFinish {
@@ -233,9 +244,39 @@ export function decideDrillStep(input: DrillStepInput): DrillStep {
       invalidSpec: false,
     };
   }
+  if (status.phase !== 'Running') {
+    const held = namespaceLimitStep(input);
+    if (held) return held;
+  }
   if (drill.spec.mode === 'DryRun') return dryRunStep(input, drill, policy);
   if (!isLiveRunning) return startLiveStep(input, drill, policyKey, policy);
   return progressLiveStep(input, drill, policyKey, policy, preDrill, startedAtMs);
+}
+
+/**
+ * The per-namespace budget: Pending while `namespaceDrillLimit` other drills of the namespace are Running. A drill
+ * already Running is never held (it resumes after a restart whatever the others do).
+ */
+function namespaceLimitStep(input: DrillStepInput): DrillStep | undefined {
+  const limit = input.namespaceDrillLimit;
+  if (limit === undefined) return undefined;
+  const running = input.others.filter(
+    ({ drill: d, status: s }) =>
+      d.metadata?.uid !== input.drill.metadata?.uid &&
+      d.metadata?.namespace === input.ref.namespace &&
+      s.phase === 'Running',
+  );
+  if (running.length < limit) return undefined;
+  const names = running
+    .map(({ drill: d }) => d.metadata?.name ?? '?')
+    .sort()
+    .join(', ');
+  return {
+    kind: 'pending',
+    reason: Reason.DrillNamespaceLimitReached,
+    message: `waiting: namespace ${input.ref.namespace} already runs ${running.length} drill(s) (${names}), its limit is ${limit} (FO_DRILL_NAMESPACE_LIMIT, chart value drills.perNamespaceLimit); starts when one finishes`,
+    requeueAfterMs: NAMESPACE_LIMIT_WAIT_MS,
+  };
 }
 
 function restorable(weights: Readonly<Record<string, number>> | undefined): weights is Record<string, number> {

@@ -71,7 +71,7 @@ export function probesForPolicy(
     return deps.cloud;
   };
 
-  for (const p of spec.probes) {
+  for (const [index, p] of spec.probes.entries()) {
     const regions = spec.regions.filter((r) => !p.regions || p.regions.includes(r.name));
     const perZone = (p.scope ?? 'Zone') === 'Zone';
     const targets = regions.flatMap((r) =>
@@ -88,6 +88,8 @@ export function probesForPolicy(
               ...t,
               timeoutMs: p.http.timeoutSeconds * 1000,
               ...(p.http.expectStatus ? { expectStatus: p.http.expectStatus } : {}),
+              allowLinkLocal: p.http.allowLinkLocal ?? false,
+              optInField: `spec.probes[${index}].http.allowLinkLocal`,
             },
             { ...common, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
           ),
@@ -97,7 +99,17 @@ export function probesForPolicy(
     if (p.tcp) {
       for (const t of targets) {
         add(
-          createTcpProbe({ host: p.tcp.host, port: p.tcp.port, ...t, timeoutMs: p.tcp.timeoutSeconds * 1000 }, common),
+          createTcpProbe(
+            {
+              host: p.tcp.host,
+              port: p.tcp.port,
+              ...t,
+              timeoutMs: p.tcp.timeoutSeconds * 1000,
+              allowLinkLocal: p.tcp.allowLinkLocal ?? false,
+              optInField: `spec.probes[${index}].tcp.allowLinkLocal`,
+            },
+            common,
+          ),
         );
       }
     }

@@ -3,7 +3,11 @@
 //   degraded  the right answer, but slower than latencyBudgetMs (a leading signal, not a dead endpoint)
 //   down      wrong status, body mismatch, connection error, or no answer within timeoutMs
 // The fetch function is injected so the simulation can substitute simulated endpoints; the default is Node's
-// global fetch (undici), cancelled with AbortSignal.timeout so a hanging endpoint costs at most timeoutMs.
+// guarded node:http client (probe-http-client.ts), cancelled with AbortSignal.timeout so a hanging endpoint costs
+// at most timeoutMs. Redirects are not followed. A target that is (or resolves to) a link-local or instance-metadata
+// address is refused unless the probe opts in (probe-target-guard.ts); the refusal is `degraded` with `callFailed`
+// — the probe never asked the target, so it keeps the zone from counting as Healthy but is never evidence of an
+// outage that impairs it (no promotion on a misconfigured probe) — and its detail names the opt-in field.
 
 import type { RegionName, ZoneName } from '../cloud/types.ts';
 import {
@@ -14,6 +18,8 @@ import {
   type ProbeObservation,
   stableKey,
 } from './probe.ts';
+import { createGuardedFetch } from './probe-http-client.ts';
+import { createProbeTargetGuard, type ProbeTargetRefusedError, type Resolver } from './probe-target-guard.ts';
 
 /** The part of fetch the probe uses; `globalThis.fetch` fits, and so does a simulated endpoint. */
 export type FetchLike = (
@@ -76,10 +82,20 @@ export interface HttpProbeSpec {
   /** A regular expression (source text) the body must match. */
   bodyMatch?: string;
   headers?: Record<string, string>;
+  /** Probe link-local and instance-metadata addresses too (`probes[].http.allowLinkLocal`). Default false. */
+  allowLinkLocal?: boolean;
+  /** The policy field that opts in, as refusals name it. Default `probes[].http.allowLinkLocal`. */
+  optInField?: string;
 }
 
 export interface HttpProbeDeps {
+  /**
+   * Default: the guarded node:http client. A substitute (the simulation's endpoints) does its own connecting, so
+   * only literal addresses in the URL are checked before it is called.
+   */
   fetch?: FetchLike;
+  /** How the default client resolves names (checked before connecting); default getaddrinfo. */
+  resolver?: Resolver;
   /** Monotonic-enough clock for latency; injected so tests and simulation control it. */
   now: () => number;
   source?: string;
@@ -93,7 +109,12 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
     expectStatus ? expectStatus.includes(status) : status >= 200 && status <= 299;
   const expected = expectStatus ? expectStatus.join('|') : '2xx';
   const bodyPattern = spec.bodyMatch === undefined ? undefined : new RegExp(spec.bodyMatch);
-  const doFetch: FetchLike = deps.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  const guard = createProbeTargetGuard({
+    allowLinkLocal: spec.allowLinkLocal ?? false,
+    optInField: spec.optInField ?? 'probes[].http.allowLinkLocal',
+    ...(deps.resolver ? { resolver: deps.resolver } : {}),
+  });
+  const doFetch: FetchLike = deps.fetch ?? createGuardedFetch(guard);
   const source = deps.source ?? OPERATOR_SOURCE;
   const kind = 'http' as const;
   const key = `http:${stableKey({
@@ -105,6 +126,7 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
     latencyBudgetMs: spec.latencyBudgetMs ?? null,
     bodyMatch: spec.bodyMatch ?? null,
     headers: spec.headers ?? null,
+    allowLinkLocal: spec.allowLinkLocal ?? false,
   })}`;
 
   return {
@@ -129,6 +151,7 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
         detail: string,
         severity?: 'degraded' | 'down',
         timedOut = false,
+        callFailed = false,
       ): ProbeObservation[] => {
         const at = deps.now();
         return [
@@ -140,10 +163,12 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
             latencyMs: Math.round(at - started),
             detail,
             ...(timedOut ? { timedOut: true, timeoutMs: spec.timeoutMs } : {}),
+            ...(callFailed ? { callFailed: true } : {}),
           },
         ];
       };
       try {
+        guard.checkLiteral(new URL(url).hostname);
         const res = await doFetch(url, {
           method: 'GET',
           signal,
@@ -169,6 +194,8 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
         }
         return observe(true, `GET ${shown}: status ${res.status} in ${latencyMs}ms`);
       } catch (err) {
+        const refused = asTargetRefused(err);
+        if (refused) return observe(false, `GET ${shown}: ${refused.message}`, 'degraded', false, true);
         if (signal.aborted && !ctx.signal.aborted) {
           return observe(false, `GET ${shown}: timeout after ${spec.timeoutMs}ms`, 'down', true);
         }
@@ -177,4 +204,12 @@ export function createHttpProbe(spec: HttpProbeSpec, deps: HttpProbeDeps): Probe
       }
     },
   };
+}
+
+/** The guard's refusal, however the client wrapped it (node:http passes the lookup's error on as it is). */
+export function asTargetRefused(err: unknown): ProbeTargetRefusedError | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as { code?: unknown }).code === 'EPROBETARGETREFUSED') return e as ProbeTargetRefusedError;
+  }
+  return undefined;
 }

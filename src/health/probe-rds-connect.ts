@@ -14,6 +14,7 @@
 import type { Databases, RegionName } from '../cloud/types.ts';
 import { errorMessage, OPERATOR_SOURCE, type Probe, type ProbeObservation, stableKey } from './probe.ts';
 import { isChangingStatus, type RdsInstanceRef } from './probe-rds.ts';
+import { createProbeTargetGuard, type Resolver } from './probe-target-guard.ts';
 import { connectOnce } from './probe-tcp.ts';
 
 /** What one connection attempt to a database found. */
@@ -58,10 +59,24 @@ export const ENDPOINT_REFRESH_MS = 60_000;
 export function createTcpDatabaseConnector(deps: {
   databases: Pick<Databases, 'describeInstance'>;
   now: () => number;
-  /** Default: a TCP connect. */
-  connect?: (host: string, port: number, signal: AbortSignal) => Promise<'connected' | 'aborted' | string>;
+  /**
+   * Default: a TCP connect, refusing link-local and instance-metadata addresses like every probe (there is no opt-in:
+   * an endpoint RDS reports never is one, so one that resolves there is a rebinding or a poisoned resolver).
+   */
+  connect?: (
+    host: string,
+    port: number,
+    signal: AbortSignal,
+  ) => Promise<'connected' | 'aborted' | { refused: string } | string>;
+  /** How the default connect resolves the endpoint; default getaddrinfo. */
+  resolver?: Resolver;
 }): DatabaseConnector {
-  const connect = deps.connect ?? connectOnce;
+  const guard = createProbeTargetGuard({
+    allowLinkLocal: false,
+    ...(deps.resolver ? { resolver: deps.resolver } : {}),
+  });
+  const connect =
+    deps.connect ?? ((host: string, port: number, signal: AbortSignal) => connectOnce(host, port, signal, guard));
   const cache = new Map<string, { host: string; port: number; status?: string }>();
   const refreshing = new Map<string, Promise<void>>();
   const refreshedAt = new Map<string, number>();
@@ -108,6 +123,9 @@ export function createTcpDatabaseConnector(deps: {
     const outcome = await connect(endpoint.host, endpoint.port, opts.signal);
     const latencyMs = Math.round(deps.now() - started);
     const address = `${endpoint.host}:${endpoint.port}`;
+    // Refused by the guard: the database was never asked, so this is no evidence about it either way.
+    if (typeof outcome === 'object')
+      return { outcome: 'unknown', latencyMs, detail: `connect ${address}: ${outcome.refused}` };
     if (outcome === 'connected')
       return { outcome: 'answered', latencyMs, detail: `connect ${address}: ${latencyMs}ms` };
     // Not answering: is it rebooting for a change (our own promotion)? Look again soon, so the next round knows.

@@ -1,18 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 
 /**
- * The probe and metrics endpoint:
+ * The kubelet's probe endpoint, plain HTTP on its own port (as controller-runtime's health probe address), so the
+ * metrics port can require TLS and a token without the kubelet needing either:
  * - `/healthz` — 200 while the process serves requests (liveness: restart only a wedged process).
  * - `/readyz`  — 200 when every readiness check passes, else 503 listing them (informers synced, not stopping).
- * - `/metrics` — the Prometheus exposition of the registry passed in.
+ * /metrics is served by metrics-server.ts.
  */
 export interface HealthServerOptions {
   port: number;
   host?: string;
-  registry: Registry;
   readiness: () => Record<string, boolean>;
   logger: Logger;
 }
@@ -23,7 +22,7 @@ export interface HealthServer {
 }
 
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
-  const { registry, readiness, logger } = options;
+  const { readiness, logger } = options;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
@@ -36,7 +35,6 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         .join('\n');
       return send(res, ready ? 200 : 503, 'text/plain', `${body}\n${ready ? 'ok' : 'not ready'}\n`);
     }
-    if (path === '/metrics') return send(res, 200, registry.contentType, await registry.metrics());
     return send(res, 404, 'text/plain', 'not found\n');
   };
   const server = createServer((req, res) => {
@@ -54,7 +52,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     });
   });
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, host: options.host }, 'Started health and metrics server');
+  logger.info({ port, host: options.host }, 'Started health probe server');
   return {
     port,
     close: () =>
@@ -65,7 +63,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   };
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+export function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   res.end(body);
 }

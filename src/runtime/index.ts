@@ -44,6 +44,15 @@ export {
 } from './leader-election.ts';
 export { MANAGER_DEFAULTS, Manager, type ManagerExit, type ManagerOptions, type Runnable } from './manager.ts';
 export { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
+export {
+  type AccessReviews,
+  createKubeAccessReviews,
+  createMetricsAuthorizer,
+  METRICS_AUTH_DEFAULTS,
+  type MetricsAccessDecision,
+} from './metrics-auth.ts';
+export { type MetricsServer, type SecureMetricsOptions, startMetricsServer } from './metrics-server.ts';
+export { readServingCert, type ServingCert, selfSignedServingCert } from './serving-cert.ts';
 export { createStatusWriter, createStatusWriterWith, type StatusPatch, type StatusWriter } from './status-writer.ts';
 export { abortOnTermination } from './termination.ts';
 export { WORK_QUEUE_DEFAULTS, WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './work-queue.ts';

@@ -52,10 +52,10 @@ function setup(options: Partial<ManagerOptions> & { clock?: VirtualClock } = {})
   return { clock, server, informer, registry, manager, stop, start, exit: () => exit };
 }
 
-/** Waits (in real time) until the manager's HTTP server listens. */
-async function listening(manager: Manager): Promise<string> {
-  for (let i = 0; i < 200 && manager.httpPort() === undefined; i++) await new Promise((r) => setTimeout(r, 5));
-  return `http://127.0.0.1:${manager.httpPort()}`;
+/** Waits (in real time) until the manager's health and metrics servers listen; their base URLs. */
+async function listening(manager: Manager): Promise<{ health: string; metrics: string }> {
+  for (let i = 0; i < 200 && manager.metricsPort() === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+  return { health: `http://127.0.0.1:${manager.healthPort()}`, metrics: `http://127.0.0.1:${manager.metricsPort()}` };
 }
 
 describe('Manager', () => {
@@ -90,12 +90,16 @@ describe('Manager', () => {
     expect(await running).toBe('stopped');
   });
 
-  it('serves /healthz always, /readyz once caches synced, and /metrics from the registry passed in', async () => {
-    const { clock, server, informer, manager, stop, start } = setup({ http: { port: 0, host: '127.0.0.1' } });
+  it('serves /healthz always and /readyz once caches synced on the health port, /metrics on its own', async () => {
+    const { clock, server, informer, manager, stop, start } = setup({
+      health: { port: 0, host: '127.0.0.1' },
+      metrics: { port: 0, host: '127.0.0.1' },
+    });
     server.state.listFailures = 1;
     manager.addController({ name: 'widgets', informer, reconcile: async () => undefined });
     const running = start();
-    const base = await listening(manager);
+    const { health: base, metrics: metricsBase } = await listening(manager);
+    expect(metricsBase).not.toBe(base);
     await flushMicrotasks();
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const notReady = await fetch(`${base}/readyz`);
@@ -103,15 +107,18 @@ describe('Manager', () => {
     expect(await notReady.text()).toContain('[-]informer-synced:widgets.x.io');
     await clock.advance(1_000);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    const metrics = await fetch(`${base}/metrics`);
+    const metrics = await fetch(`${metricsBase}/metrics`);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect(await metrics.text()).toContain(
       'failover_operator_informer_lists_total{resource="widgets.x.io",result="error"} 1',
     );
+    expect((await fetch(`${base}/metrics`)).status).toBe(404);
+    expect((await fetch(`${metricsBase}/healthz`)).status).toBe(404);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     stop.abort();
     await running;
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${metricsBase}/metrics`)).rejects.toThrow();
   });
 
   it('on stop drains in-flight reconciles first, then releases the lease', async () => {

@@ -7,6 +7,7 @@ import { type HealthServer, startHealthServer } from './http-server.ts';
 import type { Informer } from './informer.ts';
 import { LeaderElector, type LeaderElectorOptions } from './leader-election.ts';
 import { createRuntimeMetrics, type RuntimeMetrics } from './metrics.ts';
+import { type MetricsServer, type SecureMetricsOptions, startMetricsServer } from './metrics-server.ts';
 
 /**
  * The runtime's lifecycle, after controller-runtime's Manager.
@@ -25,8 +26,13 @@ export interface ManagerOptions {
   logger: Logger;
   /** Receives the runtime's metrics and is served on /metrics. */
   registry: Registry;
-  /** Port 0 picks a free port (see `httpPort()`); omitted: no server. */
-  http?: { port: number; host?: string };
+  /** /healthz and /readyz, plain HTTP. Port 0 picks a free port (see `healthPort()`); omitted: no server. */
+  health?: { port: number; host?: string };
+  /**
+   * /metrics: HTTPS with a reviewed bearer token when `secure` is given, else plain HTTP. Port 0 picks a free port
+   * (see `metricsPort()`); omitted: no server.
+   */
+  metrics?: { port: number; host?: string; secure?: SecureMetricsOptions };
   /** Omitted: this replica leads unconditionally (single replica, simulation, tests). */
   leaderElection?: Omit<LeaderElectorOptions, 'clock' | 'logger' | 'metrics' | 'onStartedLeading' | 'onStoppedLeading'>;
   shutdownTimeoutMs?: number;
@@ -61,7 +67,8 @@ export class Manager {
   readonly #informers = new Set<Informer<KubernetesObject>>();
   readonly #runnables: Runnable[] = [];
   #elector: LeaderElector | undefined;
-  #http: HealthServer | undefined;
+  #health: HealthServer | undefined;
+  #metricsServer: MetricsServer | undefined;
   #started = false;
   #stopping = false;
   #leading = false;
@@ -135,8 +142,12 @@ export class Manager {
     return Object.values(this.#readiness()).every(Boolean);
   }
 
-  httpPort(): number | undefined {
-    return this.#http?.port;
+  healthPort(): number | undefined {
+    return this.#health?.port;
+  }
+
+  metricsPort(): number | undefined {
+    return this.#metricsServer?.port;
   }
 
   /** Runs until `signal` aborts or leadership is lost; resolves after the ordered shutdown. */
@@ -152,11 +163,17 @@ export class Manager {
     const background: Array<Promise<unknown>> = [];
     const leaderWork: Array<Promise<unknown>> = [];
 
-    if (this.#o.http) {
-      this.#http = await startHealthServer({
-        ...this.#o.http,
-        registry: this.#o.registry,
+    if (this.#o.health) {
+      this.#health = await startHealthServer({
+        ...this.#o.health,
         readiness: () => this.#readiness(),
+        logger: this.#o.logger,
+      });
+    }
+    if (this.#o.metrics) {
+      this.#metricsServer = await startMetricsServer({
+        ...this.#o.metrics,
+        registry: this.#o.registry,
         logger: this.#o.logger,
       });
     }
@@ -267,7 +284,7 @@ export class Manager {
     s.informersStop.abort();
     await this.#within(Promise.all(s.informerRuns), Math.max(deadline, clock.now() + 1_000));
 
-    await this.#http?.close();
+    await Promise.all([this.#health?.close(), this.#metricsServer?.close()]);
     this.#logger.info({ reason: s.exit }, 'Stopped');
   }
 

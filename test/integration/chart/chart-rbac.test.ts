@@ -14,12 +14,14 @@ import {
   KubernetesObjectApi,
   loadYaml,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
   type V1CustomResourceDefinition,
   Watch,
 } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { createKubeAccessReviews, createMetricsAuthorizer } from '../../../src/runtime/index.ts';
 import { createNamespace, testbed } from '../../env/testbed.ts';
 import { type Rendered, renderChart, repoRoot } from './render.ts';
 
@@ -183,6 +185,7 @@ describe('chart RBAC, cluster-wide (default values)', () => {
   let operator: KubeConfig;
   let releaseNs: string;
   let policyNs: string;
+  let rendered: Rendered;
 
   beforeAll(async () => {
     admin = testbed().kubeConfig();
@@ -191,7 +194,7 @@ describe('chart RBAC, cluster-wide (default values)', () => {
     const release = `fo-${releaseNs.split('-').at(-1)}`;
     // Tenancy off: its admission policy is cluster-wide and default-deny, and would refuse the example policy here
     // and in every later test file (test/integration/chart/chart-tenancy.test.ts tests it, and removes it after).
-    const rendered = await renderChart(testbed().helmPath, {
+    rendered = await renderChart(testbed().helmPath, {
       release,
       namespace: releaseNs,
       set: { 'tenancy.enforce': 'false' },
@@ -305,6 +308,31 @@ describe('chart RBAC, cluster-wide (default values)', () => {
       mergePatch,
     )) as KubernetesObject;
     expect(released.metadata?.finalizers ?? []).toEqual([]);
+  });
+
+  it('reviews scrapers of the secure metrics port: a ServiceAccount bound to metrics-reader may GET /metrics, another may not', async () => {
+    const reader = rendered.manifests.find(
+      (m) => m.kind === 'ClusterRole' && m.metadata.name.endsWith('-metrics-reader'),
+    );
+    expect(reader).toBeDefined();
+    const core = admin.makeApiClient(CoreV1Api);
+    for (const name of ['prometheus', 'stranger']) {
+      await core.createNamespacedServiceAccount({ namespace: releaseNs, body: { metadata: { name } } });
+    }
+    await admin.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
+      body: {
+        metadata: { name: `${releaseNs}-prometheus-metrics` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: reader!.metadata.name },
+        subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: releaseNs }],
+      },
+    });
+    const tokenOf = async (name: string) =>
+      (await serviceAccountKubeConfig(admin, releaseNs, name)).getCurrentUser()?.token ?? '';
+    // The operator's own identity makes the TokenReview and the SubjectAccessReview (the metrics-auth ClusterRole).
+    const authorize = createMetricsAuthorizer({ reviews: createKubeAccessReviews(operator), now: () => 0 });
+    expect(await authorize(`Bearer ${await tokenOf('prometheus')}`, '/metrics')).toMatchObject({ status: 200 });
+    expect(await authorize(`Bearer ${await tokenOf('stranger')}`, '/metrics')).toMatchObject({ status: 403 });
+    expect(await authorize('Bearer not-a-token', '/metrics')).toMatchObject({ status: 401 });
   });
 
   it('is forbidden to read Secrets, delete or create FailoverPolicies, or write their spec', async () => {

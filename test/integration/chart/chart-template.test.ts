@@ -8,6 +8,7 @@ import { chartDir, helm, type Manifest, only, type Rendered, renderChart, repoRo
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 type Container = {
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
   command: string[];
   args: string[];
   env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
@@ -18,6 +19,7 @@ type Container = {
   resources: { requests?: unknown; limits?: unknown };
 };
 type PodSpec = {
+  volumes?: Array<{ name: string; secret?: { secretName: string } }>;
   serviceAccountName: string;
   containers: Container[];
   topologySpreadConstraints?: Array<{ topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }>;
@@ -74,6 +76,9 @@ describe('helm template with default values', () => {
   it('renders the expected objects, CRDs included', () => {
     expect(r.manifests.map((m) => m.kind).sort()).toEqual([
       'ClusterRole',
+      'ClusterRole',
+      'ClusterRole',
+      'ClusterRoleBinding',
       'ClusterRoleBinding',
       'ConfigMap',
       'CustomResourceDefinition',
@@ -112,18 +117,25 @@ describe('helm template with default values', () => {
     const env = envOf(r);
     expect(env.FO_LEADER_ELECTION_NAMESPACE?.value).toBe('failover-system');
     expect(env.POD_NAME?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
-    expect(env.FO_METRICS_PORT?.value).toBe('8080');
+    expect(env.FO_METRICS_PORT?.value).toBe('8443');
+    expect(env.FO_METRICS_SECURE?.value).toBe('true');
+    expect(env.FO_HEALTH_PORT?.value).toBe('8081');
+    expect(env).not.toHaveProperty('FO_METRICS_CERT_DIR');
+    expect(env.FO_DRILL_NAMESPACE_LIMIT?.value).toBe('2');
     expect(env.FO_LOG_LEVEL?.value).toBe('info');
     expect(env).not.toHaveProperty('FO_WATCH_NAMESPACE');
     const main = readFileSync(path.join(repoRoot, 'src/main.ts'), 'utf8');
     for (const name of Object.keys(env)) expect(main, `main.ts reads ${name}`).toContain(`env.${name}`);
   });
 
-  it('probes /healthz and /readyz on the metrics port, with resources and a locked-down container', () => {
+  it('probes /healthz and /readyz on the health port, with resources and a locked-down container', () => {
     const container = containerOf(r);
-    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
-    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container.ports).toEqual([
+      { name: 'metrics', containerPort: 8443, protocol: 'TCP' },
+      { name: 'health', containerPort: 8081, protocol: 'TCP' },
+    ]);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
     expect(container.resources.requests).toBeDefined();
     expect(container.resources.limits).toBeDefined();
     expect(container.securityContext).toEqual({
@@ -180,7 +192,9 @@ describe('helm template with default values', () => {
   });
 
   it('grants exactly the verbs the code uses, cluster-wide, and Leases only in the release namespace', () => {
-    expect(grants(rulesOf(only(r.manifests, 'ClusterRole')))).toEqual(
+    const clusterRole = (suffix: string) =>
+      r.manifests.find((m) => m.kind === 'ClusterRole' && m.metadata.name === `fo-failover-operator${suffix}`)!;
+    expect(grants(rulesOf(clusterRole('')))).toEqual(
       [
         '/events:create',
         '/events:patch',
@@ -209,9 +223,20 @@ describe('helm template with default values', () => {
       'coordination.k8s.io/leases:get',
       'coordination.k8s.io/leases:update',
     ]);
+    // The secure metrics port: the operator reviews tokens; metrics-reader is for scrapers, bound by the user.
+    expect(grants(rulesOf(clusterRole('-metrics-auth')))).toEqual([
+      'authentication.k8s.io/tokenreviews:create',
+      'authorization.k8s.io/subjectaccessreviews:create',
+    ]);
+    expect(rulesOf(clusterRole('-metrics-reader'))).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
     const sa = only(r.manifests, 'ServiceAccount');
-    for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
-      const binding = only(r.manifests, kind) as Manifest & { subjects: unknown[] };
+    const bindings = r.manifests.filter((m) => m.kind === 'ClusterRoleBinding' || m.kind === 'RoleBinding');
+    expect(bindings.map((b) => (b as Manifest & { roleRef: { name: string } }).roleRef.name).sort()).toEqual([
+      'fo-failover-operator',
+      'fo-failover-operator-leader-election',
+      'fo-failover-operator-metrics-auth',
+    ]);
+    for (const binding of bindings as Array<Manifest & { subjects: unknown[] }>) {
       expect(binding.subjects).toEqual([
         { kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'failover-system' },
       ]);
@@ -224,8 +249,9 @@ describe('helm template with default values', () => {
       spec: { selector: Record<string, string>; ports: Array<{ port: number; targetPort: string }> };
     };
     expect(service.spec.selector).toEqual(deploymentOf(r).spec.selector.matchLabels);
-    expect(service.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+    expect(service.spec.ports).toEqual([{ name: 'metrics', port: 8443, targetPort: 'metrics', protocol: 'TCP' }]);
     expect(r.manifests.some((m) => m.kind === 'ServiceMonitor')).toBe(false);
+    expect(r.manifests.some((m) => m.kind === 'NetworkPolicy')).toBe(false);
   });
 });
 
@@ -241,6 +267,8 @@ describe('helm template with non-default values', () => {
         'metrics.serviceMonitor.enabled': 'true',
         'serviceAccount.roleArn': roleArn,
         'metrics.port': '9090',
+        'metrics.secure': 'false',
+        'drills.perNamespaceLimit': '5',
         logLevel: 'debug',
       },
     });
@@ -278,6 +306,10 @@ describe('helm template with non-default values', () => {
     };
     expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
+    // metrics.secure false: plain HTTP, no token, no review permissions.
+    expect(monitor.spec.endpoints[0]).not.toHaveProperty('scheme');
+    expect(envOf(r).FO_METRICS_SECURE?.value).toBe('false');
+    expect(envOf(r).FO_DRILL_NAMESPACE_LIMIT?.value).toBe('5');
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['failover-system']);
     expect(envOf(r).FO_METRICS_PORT?.value).toBe('9090');
     expect(containerOf(r).ports[0]?.containerPort).toBe(9090);
@@ -373,5 +405,109 @@ describe('helm template: tenancy (docs/tenancy.md)', () => {
     expect(r.manifests.filter((m) => m.metadata.name.endsWith('-tenancy-grants'))).toEqual([]);
     expect(envOf(r).FO_TENANCY?.value).toBe('Unrestricted');
     expect(envOf(r)).not.toHaveProperty('FO_TENANCY_GRANTS_FILE');
+  });
+});
+
+describe('helm template with the secure metrics port, a mounted certificate and the NetworkPolicy', () => {
+  let r: Rendered;
+  beforeAll(async () => {
+    r = await renderChart(helmPath, {
+      release: 'fo',
+      namespace: 'failover-system',
+      set: {
+        'metrics.serviceMonitor.enabled': 'true',
+        'metrics.certSecret': 'fo-metrics-cert',
+        'networkPolicy.enabled': 'true',
+        'networkPolicy.apiServer.cidrs[0]': '10.0.0.1/32',
+        'networkPolicy.apiServer.except': 'null',
+        'networkPolicy.extraEgress[0].to[0].ipBlock.cidr': '10.20.0.0/16',
+        'networkPolicy.extraEgress[0].ports[0].port': '8080',
+        'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name': 'monitoring',
+      },
+    });
+  });
+
+  it('mounts the certificate Secret and points FO_METRICS_CERT_DIR at it', () => {
+    expect(envOf(r).FO_METRICS_CERT_DIR?.value).toBe('/etc/failover-operator/metrics-certs');
+    expect(containerOf(r).volumeMounts).toContainEqual({
+      name: 'metrics-certs',
+      mountPath: '/etc/failover-operator/metrics-certs',
+      readOnly: true,
+    });
+    expect(deploymentOf(r).spec.template.spec.volumes).toContainEqual(
+      expect.objectContaining({
+        name: 'metrics-certs',
+        secret: expect.objectContaining({ secretName: 'fo-metrics-cert' }),
+      }),
+    );
+  });
+
+  it('scrapes over HTTPS with the ServiceAccount token, verifying the certificate against the Secret CA', () => {
+    const monitor = only(r.manifests, 'ServiceMonitor') as Manifest & { spec: { endpoints: unknown[] } };
+    expect(monitor.spec.endpoints).toEqual([
+      expect.objectContaining({
+        port: 'metrics',
+        scheme: 'https',
+        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+        tlsConfig: {
+          serverName: 'fo-failover-operator-metrics.failover-system.svc',
+          ca: { secret: { name: 'fo-metrics-cert', key: 'ca.crt' } },
+        },
+      }),
+    ]);
+  });
+
+  it('a NetworkPolicy: egress to the apiserver, DNS, AWS over HTTPS without link-local, the extra rules; ingress to metrics and health only', () => {
+    const policy = only(r.manifests, 'NetworkPolicy') as Manifest & {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        ingress: Array<{ ports: Array<{ port: string }>; from?: unknown[] }>;
+        egress: Array<{ to: unknown[]; ports: Array<{ port: number; protocol: string }> }>;
+      };
+    };
+    expect(policy.spec.podSelector.matchLabels).toEqual(deploymentOf(r).spec.selector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([
+      {
+        ports: [{ port: 'metrics', protocol: 'TCP' }],
+        from: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }],
+      },
+      { ports: [{ port: 'health', protocol: 'TCP' }] },
+    ]);
+    expect(policy.spec.egress).toEqual([
+      {
+        to: [{ ipBlock: { cidr: '10.0.0.1/32' } }],
+        ports: [
+          { port: 443, protocol: 'TCP' },
+          { port: 6443, protocol: 'TCP' },
+        ],
+      },
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          },
+        ],
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+      { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }], ports: [{ port: 443, protocol: 'TCP' }] },
+      { to: [{ ipBlock: { cidr: '10.20.0.0/16' } }], ports: [{ port: 8080 }] },
+    ]);
+  });
+
+  it('with default networkPolicy values, the apiserver rule also keeps link-local out', async () => {
+    const d = await renderChart(helmPath, {
+      release: 'fo',
+      namespace: 'failover-system',
+      set: { 'networkPolicy.enabled': 'true' },
+    });
+    const policy = only(d.manifests, 'NetworkPolicy') as Manifest & { spec: { egress: Array<{ to: unknown[] }> } };
+    expect(policy.spec.egress[0]?.to).toEqual([{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } }]);
+    expect(policy.spec.egress).toHaveLength(3);
   });
 });

@@ -88,7 +88,7 @@ describe('two operator processes, one Lease', () => {
 
 /** The process's own /metrics, on the port its start-up log line names. */
 async function metricsOf(p: OperatorProcess): Promise<Sample[]> {
-  const port = p.lines.find((l) => l.msg === 'Started health and metrics server')?.port;
+  const port = p.lines.find((l) => l.msg === 'Started metrics server (plain HTTP)')?.port;
   if (typeof port !== 'number') throw new Error(`no metrics port logged yet:\n${p.tail()}`);
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   return parseExposition(await res.text());

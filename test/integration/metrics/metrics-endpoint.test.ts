@@ -58,7 +58,7 @@ function policy(name: string) {
 }
 
 async function scrape(): Promise<Sample[]> {
-  const port = suite.manager?.httpPort();
+  const port = suite.manager?.metricsPort();
   if (port === undefined) throw new Error('the manager serves no /metrics yet');
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   expect(res.status).toBe(200);

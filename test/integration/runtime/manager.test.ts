@@ -33,7 +33,8 @@ describe('manager end to end on the real API server', () => {
       clock,
       logger,
       registry,
-      http: { port: 0, host: '127.0.0.1' },
+      health: { port: 0, host: '127.0.0.1' },
+      metrics: { port: 0, host: '127.0.0.1' },
       leaderElection: {
         lease: createLeaseApi(kc, leaseRef),
         leaseRef,
@@ -78,7 +79,8 @@ describe('manager end to end on the real API server', () => {
     const stop = new AbortController();
     const running = manager.start(stop.signal);
     await vi.waitFor(() => expect(manager.isLeader() && manager.isReady()).toBe(true), waitOpts);
-    const base = `http://127.0.0.1:${manager.httpPort()}`;
+    const base = `http://127.0.0.1:${manager.healthPort()}`;
+    const metricsBase = `http://127.0.0.1:${manager.metricsPort()}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
 
@@ -103,7 +105,7 @@ describe('manager end to end on the real API server', () => {
       expect(recorded.items.map((e) => e.message).sort()).toEqual(['observed size 2', 'observed size 7']);
     }, waitOpts);
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${metricsBase}/metrics`)).text();
     expect(metrics).toMatch(/failover_operator_reconcile_total\{controller="widgets",result="success"\} [1-9]/);
     expect(metrics).toContain('failover_operator_leader_election_master_status{name="');
 

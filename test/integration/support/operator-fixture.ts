@@ -69,8 +69,10 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The operator's environment for a test: the test bed's apiserver and AWS endpoint (the fault proxy), metrics on a
- * free port, and the watch and the Lease confined to one namespace so tests never see each other's policies.
+ * The operator's environment for a test: the test bed's apiserver and AWS endpoint (the fault proxy), plain-HTTP
+ * metrics and health probes on free ports (the secure metrics port has its own test,
+ * test/integration/metrics/metrics-auth.test.ts), and the watch and the Lease confined to one namespace so tests
+ * never see each other's policies.
  */
 export function operatorEnv(ns: string, podName: string): Record<string, string> {
   const tb = testbed();
@@ -81,6 +83,8 @@ export function operatorEnv(ns: string, podName: string): Record<string, string>
     AWS_ACCESS_KEY_ID: tb.aws.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: tb.aws.credentials.secretAccessKey,
     FO_METRICS_PORT: '0',
+    FO_METRICS_SECURE: 'false',
+    FO_HEALTH_PORT: '0',
     FO_WATCH_NAMESPACE: ns,
     FO_LEADER_ELECTION_NAMESPACE: ns,
     POD_NAME: podName,

@@ -1,9 +1,18 @@
-// docs/iam-policy.json must allow every AWS API operation the adapters in src/cloud/aws/ call, and nothing beyond
-// them except the documented supporting permissions RunInstances needs (tags from the launch template, its role).
+// docs/iam-policy.json allows exactly the IAM actions the operator can issue: what each planned action kind may send
+// and what the observation paths read (src/act/aws-operations.ts, the single source), plus what those imply — no
+// more, no less. The declaration is held to the code: every command the adapters in src/cloud/aws/ send is declared,
+// or is one whose adapter method nothing outside the adapters calls; every operation the executor and the engine
+// name in their pipeline calls is declared.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import {
+  ACTION_OPERATIONS,
+  IMPLIED_ACTIONS,
+  OBSERVATION_OPERATIONS,
+  requiredIamActions,
+} from '../../../src/act/aws-operations.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const awsDir = path.join(repoRoot, 'src/cloud/aws');
@@ -16,8 +25,25 @@ const SERVICE_PREFIX: Record<string, string> = {
   '@aws-sdk/client-cloudwatch': 'cloudwatch',
 };
 
-/** Needed by RunInstances with a launch template, though no command of that name is sent. */
-const SUPPORTING_ACTIONS = new Set(['ec2:CreateTags', 'iam:PassRole']);
+/**
+ * Adapter operations no action kind or observation path issues, with the adapter method that sends each: the
+ * document does not grant them, so nothing outside src/cloud may call those methods.
+ */
+const NOT_ISSUED: Record<string, string> = {
+  'ec2:StopInstances': 'stopInstances',
+  'ec2:DetachVolume': 'detachVolume',
+  'rds:CreateDBSnapshot': 'createSnapshot',
+};
+
+/** Non-test sources under `dir`, recursively. */
+function sourcesUnder(dir: string): Array<{ file: string; text: string }> {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+    .map((e) => {
+      const file = path.join(e.parentPath, e.name);
+      return { file: path.relative(repoRoot, file), text: readFileSync(file, 'utf8') };
+    });
+}
 
 /**
  * Mutating actions that IAM authorizes on Resource "*" only (no required resource type in the Service Authorization
@@ -75,6 +101,8 @@ const policy = JSON.parse(readFileSync(path.join(repoRoot, 'docs/iam-policy.json
 };
 const allowed = new Set(policy.Statement.flatMap((s) => asList(s.Action)));
 const called = actionsCalled(sources);
+const required = requiredIamActions();
+const implied = new Set<string>(Object.values(IMPLIED_ACTIONS).flat());
 
 describe('docs/iam-policy.json', () => {
   it('finds the commands the adapters send (the parser is not vacuous)', () => {
@@ -85,14 +113,46 @@ describe('docs/iam-policy.json', () => {
     expect(called).toContain('cloudwatch:GetMetricStatistics');
   });
 
-  it('allows every AWS operation the code calls', () => {
-    const missing = [...called].filter((action) => !allowed.has(action)).sort();
-    expect(missing).toEqual([]);
+  it('allows exactly what the action kinds and observation paths declare, and what those imply', () => {
+    expect([...allowed].sort()).toEqual([...required].sort());
   });
 
-  it('allows nothing the code does not call, apart from the documented RunInstances support', () => {
-    const extra = [...allowed].filter((action) => !called.has(action) && !SUPPORTING_ACTIONS.has(action)).sort();
-    expect(extra).toEqual([]);
+  it('never grants the operations the planner cannot issue', () => {
+    for (const action of Object.keys(NOT_ISSUED)) expect(allowed, action).not.toContain(action);
+  });
+
+  it('declares every command the adapters send, except the ones nothing outside the adapters asks for', () => {
+    const undeclared = [...called].filter((a) => !required.has(a as never) && !(a in NOT_ISSUED)).sort();
+    expect(undeclared).toEqual([]);
+    // …and declares nothing the adapters cannot send.
+    const unsendable = [...required].filter((a) => !called.has(a) && !implied.has(a)).sort();
+    expect(unsendable).toEqual([]);
+  });
+
+  it('the adapter methods behind the operations not granted are called from nowhere outside src/cloud', () => {
+    const callers = sourcesUnder(path.join(repoRoot, 'src')).filter(({ file }) => !file.startsWith('src/cloud/'));
+    expect(callers.length).toBeGreaterThan(50);
+    for (const method of Object.values(NOT_ISSUED)) {
+      const calling = callers.filter(({ text }) => new RegExp(`\\.${method}\\(`).test(text)).map((s) => s.file);
+      expect(calling, method).toEqual([]);
+    }
+  });
+
+  it('every operation the executor and the engine name in a pipeline call is declared for them', () => {
+    const operationsIn = (files: string[]) =>
+      new Set(
+        files.flatMap((f) =>
+          [...readFileSync(path.join(repoRoot, f), 'utf8').matchAll(/operation: '([A-Za-z0-9]+)'/g)].map((m) => m[1]!),
+        ),
+      );
+    const names = (actions: readonly string[]) => new Set(actions.map((a) => a.split(':')[1]));
+    const byActions = names(Object.values(ACTION_OPERATIONS).flat());
+    const byObservation = names(Object.values(OBSERVATION_OPERATIONS).flat());
+    const executor = operationsIn(['src/act/perform-action.ts', 'src/act/change-coalescer.ts']);
+    expect(executor.size).toBeGreaterThanOrEqual(8);
+    expect([...executor].filter((op) => !byActions.has(op))).toEqual([]);
+    const engine = sourcesUnder(path.join(repoRoot, 'src/engine')).map((s) => s.file);
+    expect([...operationsIn(engine)].filter((op) => !byObservation.has(op))).toEqual([]);
   });
 
   it('has no wildcard actions and only Allow statements', () => {
@@ -130,6 +190,34 @@ describe('docs/iam-policy.json', () => {
     const publish = statementsOf('cloudwatch:PutMetricData');
     expect(publish).toHaveLength(1);
     expect(publish[0]?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'FailoverOperator' } });
+  });
+
+  it('narrows the writes with the condition keys AWS offers for them', () => {
+    const statementsOf = (action: string) => policy.Statement.filter((s) => asList(s.Action).includes(action));
+    const conditionOf = (action: string) => {
+      const statements = statementsOf(action);
+      expect(statements, action).toHaveLength(1);
+      return statements[0]?.Condition;
+    };
+    expect(conditionOf('route53:ChangeResourceRecordSets')).toEqual({
+      'ForAllValues:StringEquals': {
+        'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['RECORD_NAME', 'WRITER_RECORD_NAME'],
+      },
+    });
+    for (const action of ['rds:PromoteReadReplica', 'rds:RebootDBInstance']) {
+      expect(conditionOf(action), action).toEqual({ StringEquals: { 'rds:db-tag/failover-operator': 'managed' } });
+    }
+    expect(conditionOf('ec2:RebootInstances')).toEqual({
+      StringEquals: { 'aws:ResourceTag/failover-operator': 'managed' },
+    });
+    expect(conditionOf('ec2:RunInstances')).toEqual({
+      ArnLike: { 'ec2:LaunchTemplate': 'arn:aws:ec2:*:ACCOUNT_ID:launch-template/*' },
+    });
+    expect(conditionOf('ec2:CreateTags')).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+    // Reads stay unconditioned: a tag condition on a describe would hide the instances the operator must see.
+    expect(conditionOf('rds:DescribeDBInstances')).toBeUndefined();
+    expect(conditionOf('route53:ListResourceRecordSets')).toBeUndefined();
   });
 
   it('grants Route 53 changes on hosted zones and GetChange on change ARNs', () => {
