@@ -31,14 +31,13 @@ async function registeredFamilies(): Promise<Map<string, DocumentedFamily>> {
   createRuntimeMetrics(registry);
   createOperatorMetrics(registry, { build: { version: '0.0.0', nodeVersion: process.version } });
   const families = new Map<string, DocumentedFamily>();
-  for (const metric of registry.getMetricsAsArray()) {
-    const { name, type, labelNames } = (await metric.get()) as unknown as {
-      name: string;
-      type: string;
-      labelNames?: string[];
-    };
-    const labels = (labelNames ?? (metric as unknown as { labelNames: string[] }).labelNames ?? []).slice().sort();
-    families.set(name, { type, labels });
+  // prom-client's metric objects keep their label names; its MetricObject type does not declare them.
+  for (const metric of registry.getMetricsAsArray() as unknown as Array<{
+    get(): Promise<{ name: string; type: string }>;
+    labelNames: string[];
+  }>) {
+    const { name, type } = await metric.get();
+    families.set(name, { type, labels: [...metric.labelNames].sort() });
   }
   return families;
 }
