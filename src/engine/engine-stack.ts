@@ -176,7 +176,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
 }
 
 /** Records each reconcile's planner skips, journal, weights and replica lag, and drops a policy's series once it is no longer tracked. */
-function withMetrics(engine: PolicyEngine, metrics: OperatorMetrics): PolicyEngine {
+export function withMetrics(engine: PolicyEngine, metrics: OperatorMetrics): PolicyEngine {
   return {
     ...engine,
     untrack(key) {
