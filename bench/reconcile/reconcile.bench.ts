@@ -9,7 +9,7 @@
 //      loopback server answering 200 per hosted zone and AZ. Time to create them all and to see every one
 //      reconciled once (status.observedGeneration = metadata.generation).
 //   2. Steady state for --window seconds: reconcile duration p50/p99 (the runtime's
-//      failover_operator_reconcile_time_seconds histogram, scraped from /metrics), reconciles by result, operator
+//      controller_runtime_reconcile_time_seconds histogram, scraped from /metrics), reconciles by result, operator
 //      RSS and CPU, work-queue depth, and AWS calls per minute by service/operation from the fault proxy's log.
 //      AWS writes must be 0 while every zone is healthy: the run exits 1, loudly, when there was any.
 //   3. Zone outage: the probe target of one AZ of one hosted zone answers 503. Per affected policy: fault →
@@ -56,6 +56,9 @@ import { ProxyLogFollower } from './proxy-log.ts';
 import { renderMarkdown } from './report.ts';
 
 const PREFIX = 'failover_operator_';
+// The runtime's families carry controller-runtime's own names, without the project prefix (docs/metrics.md).
+const RECONCILE_TIME = 'controller_runtime_reconcile_time_seconds';
+const RECONCILE_TOTAL = 'controller_runtime_reconcile_total';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (msg: string) =>
   process.stderr.write(`[reconcile bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -111,7 +114,7 @@ try {
     if (!op.running()) throw new Error(`the operator exited early:\n${op.tail()}`);
     if (op.metricsPort === undefined) return false;
     const m = await op.scrape();
-    return m.some((s) => s.name === `${PREFIX}leader_election_master_status` && s.value === 1);
+    return m.some((s) => s.name === 'leader_election_master_status' && s.value === 1);
   });
   await proxyLog.start(1000);
   const rssWithoutPoliciesMiB = Math.round((op.rssBytes() ?? 0) / 1024 / 1024);
@@ -191,7 +194,7 @@ try {
     await sleep(Math.min(15_000, windowEnd - Date.now()));
     if (!op.running()) throw new Error(`the operator exited during the steady window:\n${op.tail()}`);
     const m = await op.scrape();
-    depthSamples.push(sumOf(m, `${PREFIX}workqueue_depth`));
+    depthSamples.push(sumOf(m, 'workqueue_depth'));
     if (Date.now() >= nextReport) {
       say(`  ${seconds(Date.now() - windowStart)} s of ${options.windowSeconds}; queue depth ${depthSamples.at(-1)}`);
       nextReport += 30_000;
@@ -393,12 +396,12 @@ function steadyReport(
   windowStart: number,
 ) {
   const windowS = windowMs / 1000;
-  const reconcile = histogramDelta(before, after, `${PREFIX}reconcile_time_seconds`, { controller: 'failoverpolicy' });
-  const work = histogramDelta(before, after, `${PREFIX}workqueue_work_duration_seconds`, { name: 'failoverpolicy' });
+  const reconcile = histogramDelta(before, after, RECONCILE_TIME, { controller: 'failoverpolicy' });
+  const work = histogramDelta(before, after, 'workqueue_work_duration_seconds', { name: 'failoverpolicy' });
   const results: Record<string, number> = {};
-  for (const s of after.filter((x) => x.name === `${PREFIX}reconcile_total`)) {
+  for (const s of after.filter((x) => x.name === RECONCILE_TOTAL)) {
     const r = s.labels.result ?? '';
-    results[r] = counterDelta(before, after, `${PREFIX}reconcile_total`, { controller: 'failoverpolicy', result: r });
+    results[r] = counterDelta(before, after, RECONCILE_TOTAL, { controller: 'failoverpolicy', result: r });
   }
   const reconciles = reconcile?.count ?? 0;
   const cpuSeconds = counterDelta(before, after, 'process_cpu_seconds_total');
@@ -419,10 +422,10 @@ function steadyReport(
     effectiveResyncSeconds: reconciles > 0 ? Math.round((options.policies * windowS * 10) / reconciles) / 10 : null,
     reconcileResults: results,
     /** Keys added to the queue (deduplicated adds excluded) and watch events received, in the window. */
-    queueAdds: counterDelta(before, after, `${PREFIX}workqueue_adds_total`, { name: 'failoverpolicy' }),
+    queueAdds: counterDelta(before, after, 'workqueue_adds_total', { name: 'failoverpolicy' }),
     watchEvents,
     reconcileSeconds: {
-      source: `${PREFIX}reconcile_time_seconds (histogram, interpolated like histogram_quantile)`,
+      source: `${RECONCILE_TIME} (histogram, interpolated like histogram_quantile)`,
       p50: q(reconcile, 0.5),
       p90: q(reconcile, 0.9),
       p99: q(reconcile, 0.99),

@@ -125,7 +125,7 @@ Phases after the first reconcile: ${Object.entries(s.phases)
 |---|---|---|---|---|---|---|---|
 | ${st.reconciles} | ${st.reconcilesPerMinute} | ${fig(st.effectiveResyncSeconds, ' s')} | ${fig(st.reconcileSeconds.p50, ' s')} | ${fig(st.reconcileSeconds.p90, ' s')} | ${fig(st.reconcileSeconds.p99, ' s')} | ${fig(st.reconcileSeconds.mean, ' s')} | ${fig(st.workqueueDepth.max)} / ${fig(st.workqueueDepth.last)} |
 
-Reconcile durations are the runtime's \`failover_operator_reconcile_time_seconds\` histogram (buckets 5 ms … 60 s),
+Reconcile durations are the runtime's \`controller_runtime_reconcile_time_seconds\` histogram (buckets 5 ms … 60 s),
 start-of-window to end-of-window delta, interpolated as \`histogram_quantile\` does. Results: ${Object.entries(
     st.reconcileResults,
   )

@@ -102,6 +102,27 @@ describe('call pipeline', () => {
     expect(outcomes).toHaveLength(5);
   });
 
+  it('reports each breaker state change to onBreakerStateChange, for the circuit_breaker_state gauge', async () => {
+    const clock = createVirtualClock(1_000_000);
+    const changes: Array<[string, string, string, string]> = [];
+    const pipeline = createCallPipeline({
+      clock,
+      logger: silent,
+      isZoneImpaired: () => false,
+      random: seededRandom(7),
+      onBreakerStateChange: (state, b) => changes.push([b.service, b.region, b.operationClass, state]),
+    });
+    const fail = async () => {
+      throw cloudError('retryable');
+    };
+    await clock.run(pipeline.call(describeZones, fail).catch(() => {}));
+    await clock.run(pipeline.call(describeZones, fail).catch(() => {}));
+    expect(changes).toEqual([['ec2', 'us-east-1', 'read', 'open']]);
+    await clock.advance(30_000); // the first cool-off: the next call is the half-open trial, and it succeeds
+    await clock.run(pipeline.call(describeZones, async () => 'ok'));
+    expect(changes.map((c) => c[3])).toEqual(['open', 'half-open', 'closed']);
+  });
+
   it('refuses writes in dry run and zone-targeted writes in impaired zones before spending anything', async () => {
     const { outcomes, pipeline } = setup(['us-east-1a']);
     const never = async () => 'called';

@@ -28,6 +28,7 @@
 import type { Logger } from 'pino';
 import {
   breakerRecheckMiddleware,
+  type CircuitBreakerEvents,
   type CircuitBreakerOptions,
   type CircuitBreakers,
   circuitBreakerMiddleware,
@@ -58,6 +59,8 @@ export interface CallPipelineDeps {
   retry?: Partial<RetryOptions>;
   timeouts?: Partial<TimeoutOptions>;
   circuitBreaker?: Partial<CircuitBreakerOptions>;
+  /** Each state change of a circuit breaker the pipeline creates (logged as well), for metrics. */
+  onBreakerStateChange?: NonNullable<CircuitBreakerEvents['onStateChange']>;
   /**
    * Until when (clock ms) this process may make AWS writes as leader (Manager.leadershipValidUntil). Without it
    * (the simulation, tests) writes are not checked against a Lease.
@@ -81,11 +84,13 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
   const breakers =
     deps.breakers ??
     createCircuitBreakers(clock, deps.circuitBreaker, {
-      onStateChange: (state, info) =>
+      onStateChange: (state, info) => {
         logger.warn(
           { ...info, state, rule: 'PB-8' },
           `PB-8 circuit breaker for ${info.service} ${info.operationClass}s in ${info.region} moved to ${state}`,
-        ),
+        );
+        deps.onBreakerStateChange?.(state, info);
+      },
     });
   const middleware: Middleware[] = [
     dryRunMiddleware(),

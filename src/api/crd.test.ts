@@ -6,8 +6,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ALL_RULES } from './cel-rules.ts';
 import { buildDrillCrd, buildPolicyCrd, type JsonSchemaProps, toOpenApi } from './crd.ts';
-import { CRD_DIRECTORIES, crdFileName, findDrift, generatedFiles, writeGeneratedFiles } from './generate-crds.ts';
+import {
+  CHART_CRD_DIRECTORY,
+  CRD_DIRECTORY,
+  crdFileName,
+  findDrift,
+  generatedFiles,
+  writeGeneratedFiles,
+} from './generate-crds.ts';
 import { FailoverPolicySpecSchema } from './policy-schema.ts';
+
+type Crd = { metadata: { name: string; annotations?: Record<string, string> } } & Record<string, unknown>;
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -28,12 +37,33 @@ describe('generated CRD files', () => {
     expect(await findDrift(repoRoot)).toEqual([]);
   });
 
-  it('are identical in crds/ and in the Helm chart', async () => {
+  it('are the same CRDs in crds/ and in the chart templates, which add only labels, keep and the crds.enabled gate', async () => {
     for (const crd of [buildPolicyCrd(), buildDrillCrd()]) {
-      const [first, second] = await Promise.all(
-        CRD_DIRECTORIES.map((dir) => readFile(path.join(repoRoot, dir, crdFileName(crd)), 'utf8')),
+      const [plain, template] = await Promise.all(
+        [CRD_DIRECTORY, CHART_CRD_DIRECTORY].map((dir) => readFile(path.join(repoRoot, dir, crdFileName(crd)), 'utf8')),
       );
-      expect(second).toBe(first);
+      const templateLines = template!.split('\n').filter((l) => l.includes('{{'));
+      expect(templateLines).toEqual([
+        '{{- if .Values.crds.enabled }}',
+        '    {{- include "failover-operator.labels" . | nindent 4 }}',
+        '  {{- if .Values.crds.keep }}',
+        '  {{- end }}',
+        '{{- end }}',
+      ]);
+      // Without its template actions, the template is the plain CRD with the keep annotation and no labels.
+      const data = parse(
+        template!
+          .split('\n')
+          .filter((l) => !l.includes('{{'))
+          .join('\n')
+          .replace(/^ {2}labels:\n/m, ''),
+      ) as Crd;
+      const expected = parse(plain!) as Crd;
+      expect(data.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
+      expect({ ...data, metadata: { name: data.metadata.name } }).toEqual({
+        ...expected,
+        metadata: { name: expected.metadata.name },
+      });
     }
   });
 
@@ -60,11 +90,9 @@ describe('generated CRD files', () => {
       try {
         await cp(path.join(repoRoot, 'crds'), path.join(dir, 'crds'), { recursive: true });
         await writeGeneratedFiles(dir);
-        const chartFile = path.join(dir, 'charts/failover-operator/crds', crdFileName(buildPolicyCrd()));
+        const chartFile = path.join(dir, CHART_CRD_DIRECTORY, crdFileName(buildPolicyCrd()));
         await writeFile(chartFile, `${await readFile(chartFile, 'utf8')}# local tweak\n`);
-        expect(await findDrift(dir)).toEqual([
-          path.posix.join('charts/failover-operator/crds', crdFileName(buildPolicyCrd())),
-        ]);
+        expect(await findDrift(dir)).toEqual([path.posix.join(CHART_CRD_DIRECTORY, crdFileName(buildPolicyCrd()))]);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

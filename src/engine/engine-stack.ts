@@ -91,6 +91,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.leadershipValidUntil ? { leadershipValidUntil: deps.leadershipValidUntil } : {}),
     ...(deps.leadershipSignal ? { leadershipSignal: deps.leadershipSignal } : {}),
+    ...(metrics ? { onBreakerStateChange: (state, breaker) => metrics.observeCircuitBreaker(breaker, state) } : {}),
     // Every attempt feeds the control-plane signal (PB-1): the operator's own API error rate and latency.
     onCall: (o) => {
       apiStats.record({
@@ -174,8 +175,8 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
   };
 }
 
-/** Records each reconcile's planner skips and journal, and drops a policy's series once it is no longer tracked. */
-function withMetrics(engine: PolicyEngine, metrics: OperatorMetrics): PolicyEngine {
+/** Records each reconcile's planner skips, journal, weights and replica lag, and drops a policy's series once it is no longer tracked. */
+export function withMetrics(engine: PolicyEngine, metrics: OperatorMetrics): PolicyEngine {
   return {
     ...engine,
     untrack(key) {
@@ -188,6 +189,7 @@ function withMetrics(engine: PolicyEngine, metrics: OperatorMetrics): PolicyEngi
       if (output.plan) metrics.observeSkippedActions(key, output.plan.skipped);
       metrics.observeJournal(key, output.status.journal ?? []);
       if (output.status.weights) metrics.observeWeights(key, output.status.weights);
+      if (output.observation) metrics.observeReplicaLag(key, output.observation.databases);
       return output;
     },
   };

@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { CallOutcome } from '../act/types.ts';
 import type { HealthView, ProbeResult } from '../health/types.ts';
 import type { DrillReport } from '../simulate/drill-report.ts';
-import { createOperatorMetrics } from './operator-metrics.ts';
-import { parseExposition, sampleValue } from './parse-exposition.ts';
+import { createOperatorMetrics, policyLabels } from './operator-metrics.ts';
+import { findSamples, parseExposition, sampleValue } from './parse-exposition.ts';
 
 const POLICY = 'shop/orders';
+/** POLICY as the labels of every per-policy family. */
+const P = { namespace: 'shop', name: 'orders' };
 
 function setup() {
   const registry = new Registry();
@@ -68,18 +70,18 @@ describe('createOperatorMetrics', () => {
       view('Impaired', 'Degraded'),
     );
     const s = await samples(registry);
-    const labels = { policy: POLICY, probe: 'web', kind: 'http', region: 'us-east-1' };
+    const labels = { ...P, probe: 'web', probe_kind: 'http', region: 'us-east-1' };
     expect(
-      sampleValue(s, 'failover_operator_probe_results_total', { ...labels, zone: 'us-east-1a', result: 'ok' }),
+      sampleValue(s, 'failover_operator_probe_results_total', { ...labels, zone: 'us-east-1a', outcome: 'ok' }),
     ).toBe(1);
     expect(
-      sampleValue(s, 'failover_operator_probe_results_total', { ...labels, zone: 'us-east-1b', result: 'fail' }),
+      sampleValue(s, 'failover_operator_probe_results_total', { ...labels, zone: 'us-east-1b', outcome: 'error' }),
     ).toBe(2);
     expect(
-      sampleValue(s, 'failover_operator_probe_results_total', { zone: 'us-east-1a', result: 'fail' }),
+      sampleValue(s, 'failover_operator_probe_results_total', { zone: 'us-east-1a', outcome: 'error' }),
     ).toBeUndefined();
     // Only results carrying a latency are observed; 2 s falls in the 2.5 s bucket, not the 1 s one.
-    const durationB = { kind: 'http', region: 'us-east-1', zone: 'us-east-1b' };
+    const durationB = { probe_kind: 'http', region: 'us-east-1', zone: 'us-east-1b' };
     expect(sampleValue(s, 'failover_operator_probe_duration_seconds_count', durationB)).toBe(1);
     expect(sampleValue(s, 'failover_operator_probe_duration_seconds_sum', durationB)).toBe(2);
     expect(sampleValue(s, 'failover_operator_probe_duration_seconds_bucket', { ...durationB, le: '1' })).toBe(0);
@@ -91,12 +93,12 @@ describe('createOperatorMetrics', () => {
     metrics.observeHealthRound(POLICY, [], view('Degraded', 'Degraded'));
     metrics.observeHealthRound(POLICY, [], view('Impaired', 'Healthy'));
     const s = await samples(registry);
-    const zoneB = { policy: POLICY, region: 'us-east-1', zone: 'us-east-1b' };
+    const zoneB = { ...P, region: 'us-east-1', zone: 'us-east-1b' };
     expect(sampleValue(s, 'failover_operator_zone_state', { ...zoneB, state: 'Impaired' })).toBe(1);
     expect(sampleValue(s, 'failover_operator_zone_state', { ...zoneB, state: 'Degraded' })).toBe(0);
     expect(sampleValue(s, 'failover_operator_zone_state', { ...zoneB, state: 'Healthy' })).toBe(0);
     expect(sampleValue(s, 'failover_operator_zone_state', { zone: 'us-east-1a', state: 'Healthy' })).toBe(1);
-    const region = { policy: POLICY, region: 'us-east-1' };
+    const region = { ...P, region: 'us-east-1' };
     expect(sampleValue(s, 'failover_operator_region_state', { ...region, state: 'Healthy' })).toBe(1);
     expect(sampleValue(s, 'failover_operator_region_state', { ...region, state: 'Degraded' })).toBe(0);
   });
@@ -107,15 +109,19 @@ describe('createOperatorMetrics', () => {
     metrics.observeAction({ policy: POLICY, kind: 'SetWeights', rule: 'PB-5', result: 'dry-run', durationMs: 0 });
     metrics.observeAction({ policy: POLICY, kind: 'RebootDBInstance', rule: 'PB-3', result: 'skipped', durationMs: 0 });
     const s = await samples(registry);
-    const base = { policy: POLICY, kind: 'SetWeights', rule: 'PB-5' };
-    expect(sampleValue(s, 'failover_operator_actions_total', { ...base, result: 'done' })).toBe(1);
-    expect(sampleValue(s, 'failover_operator_actions_total', { ...base, result: 'dry-run' })).toBe(1);
+    const base = { ...P, action: 'SetWeights', rule: 'PB-5' };
+    expect(sampleValue(s, 'failover_operator_actions_total', { ...base, outcome: 'done' })).toBe(1);
+    expect(sampleValue(s, 'failover_operator_actions_total', { ...base, outcome: 'dry-run' })).toBe(1);
     expect(
-      sampleValue(s, 'failover_operator_actions_total', { kind: 'RebootDBInstance', rule: 'PB-3', result: 'skipped' }),
+      sampleValue(s, 'failover_operator_actions_total', {
+        action: 'RebootDBInstance',
+        rule: 'PB-3',
+        outcome: 'skipped',
+      }),
     ).toBe(1);
-    expect(sampleValue(s, 'failover_operator_action_duration_seconds_count', { kind: 'SetWeights' })).toBe(1);
-    expect(sampleValue(s, 'failover_operator_action_duration_seconds_sum', { kind: 'SetWeights' })).toBe(1.5);
-    expect(sampleValue(s, 'failover_operator_action_duration_seconds_count', { kind: 'RebootDBInstance' })).toBe(
+    expect(sampleValue(s, 'failover_operator_action_duration_seconds_count', { action: 'SetWeights' })).toBe(1);
+    expect(sampleValue(s, 'failover_operator_action_duration_seconds_sum', { action: 'SetWeights' })).toBe(1.5);
+    expect(sampleValue(s, 'failover_operator_action_duration_seconds_count', { action: 'RebootDBInstance' })).toBe(
       undefined,
     );
   });
@@ -133,9 +139,9 @@ describe('createOperatorMetrics', () => {
     const r53 = { service: 'route53', operation: 'ChangeResourceRecordSets', region: 'us-east-1' };
     expect(sampleValue(s, 'failover_operator_aws_calls_total', { ...r53, outcome: 'ok' })).toBe(1);
     expect(sampleValue(s, 'failover_operator_aws_calls_total', { ...r53, outcome: 'error' })).toBe(3);
-    expect(sampleValue(s, 'failover_operator_aws_errors_total', { ...r53, kind: 'throttled' })).toBe(2);
-    expect(sampleValue(s, 'failover_operator_aws_errors_total', { ...r53, kind: 'unknown' })).toBe(1);
-    expect(sampleValue(s, 'failover_operator_aws_errors_total', { service: 'rds', kind: 'timeout' })).toBe(1);
+    expect(sampleValue(s, 'failover_operator_aws_errors_total', { ...r53, error_kind: 'throttled' })).toBe(2);
+    expect(sampleValue(s, 'failover_operator_aws_errors_total', { ...r53, error_kind: 'unknown' })).toBe(1);
+    expect(sampleValue(s, 'failover_operator_aws_errors_total', { service: 'rds', error_kind: 'timeout' })).toBe(1);
     expect(sampleValue(s, 'failover_operator_aws_throttles_total', { service: 'route53', region: 'us-east-1' })).toBe(
       2,
     );
@@ -156,12 +162,13 @@ describe('createOperatorMetrics', () => {
     const s = await samples(registry);
     expect(
       sampleValue(s, 'failover_operator_skipped_actions_total', {
-        policy: POLICY,
-        kind: 'PromoteReadReplica',
+        ...P,
+        action: 'PromoteReadReplica',
         rule: 'PB-6',
       }),
     ).toBe(2);
-    const journal = (state: string) => sampleValue(s, 'failover_operator_journal_entries', { policy: POLICY, state });
+    const journal = (state: string) =>
+      sampleValue(s, 'failover_operator_journal_entries', { ...P, journal_state: state });
     expect([journal('Pending'), journal('Done'), journal('Failed'), journal('Skipped')]).toEqual([1, 1, 0, 0]);
   });
 
@@ -170,8 +177,7 @@ describe('createOperatorMetrics', () => {
     metrics.observeWeights(POLICY, { 'use1-a': 100, 'use1-b': 100 });
     metrics.observeWeights(POLICY, { 'use1-a': 200, 'use1-b': 0 });
     let s = await samples(registry);
-    const weight = (id: string) =>
-      sampleValue(s, 'failover_operator_record_weight', { policy: POLICY, set_identifier: id });
+    const weight = (id: string) => sampleValue(s, 'failover_operator_record_weight', { ...P, set_identifier: id });
     expect([weight('use1-a'), weight('use1-b')]).toEqual([200, 0]);
     await metrics.forgetPolicy(POLICY);
     s = await samples(registry);
@@ -198,7 +204,7 @@ describe('createOperatorMetrics', () => {
       durationSeconds: 600,
     } satisfies DrillReport;
     metrics.recordDrillReport(report);
-    const labels = { policy: POLICY, scenario: 'az-outage' };
+    const labels = { ...P, scenario: 'az-outage' };
     let s = await samples(registry);
     expect(sampleValue(s, 'failover_operator_drill_rto_seconds', labels)).toBe(95);
     expect(sampleValue(s, 'failover_operator_drill_rpo_seconds', labels)).toBe(0);
@@ -218,10 +224,68 @@ describe('createOperatorMetrics', () => {
     metrics.observeAction({ policy: POLICY, kind: 'SetWeights', rule: 'PB-5', result: 'done', durationMs: 10 });
     await metrics.forgetPolicy(POLICY);
     const s = await samples(registry);
-    expect(s.filter((x) => x.labels.policy === POLICY)).toEqual([]);
+    expect(s.filter((x) => x.labels.namespace === 'shop' && x.labels.name === 'orders')).toEqual([]);
     expect(
-      sampleValue(s, 'failover_operator_zone_state', { policy: 'shop/other', zone: 'us-east-1b', state: 'Healthy' }),
+      sampleValue(s, 'failover_operator_zone_state', { ...P, name: 'other', zone: 'us-east-1b', state: 'Healthy' }),
     ).toBe(1);
+  });
+
+  it('reports each replica lag, and removes a replica whose lag is unknown', async () => {
+    const { registry, metrics } = setup();
+    metrics.observeReplicaLag(POLICY, [
+      { region: 'us-east-1', id: 'orders-use1' },
+      { region: 'us-west-2', id: 'orders-usw2', lagSeconds: 7 },
+      { region: 'eu-west-1', id: 'orders-euw1', lagSeconds: -1 },
+    ]);
+    let s = await samples(registry);
+    const lag = (region: string, replica: string) =>
+      sampleValue(s, 'failover_operator_replica_lag_seconds', { ...P, region, replica });
+    expect([lag('us-east-1', 'orders-use1'), lag('us-west-2', 'orders-usw2'), lag('eu-west-1', 'orders-euw1')]).toEqual(
+      [undefined, 7, -1],
+    );
+    metrics.observeReplicaLag(POLICY, [{ region: 'us-west-2', id: 'orders-usw2' }]);
+    s = await samples(registry);
+    expect(lag('us-west-2', 'orders-usw2')).toBeUndefined();
+    metrics.observeReplicaLag(POLICY, [{ region: 'us-west-2', id: 'orders-usw2', lagSeconds: 3 }]);
+    await metrics.forgetPolicy(POLICY);
+    s = await samples(registry);
+    expect(findSamples(s, 'failover_operator_replica_lag_seconds', P)).toEqual([]);
+  });
+
+  it('reports each circuit breaker as 0 closed, 1 half-open, 2 open', async () => {
+    const { registry, metrics } = setup();
+    const breaker = { service: 'route53', region: 'us-east-1', operationClass: 'write' };
+    const state = async () =>
+      sampleValue(await samples(registry), 'failover_operator_circuit_breaker_state', {
+        service: 'route53',
+        region: 'us-east-1',
+        operation_class: 'write',
+      });
+    metrics.observeCircuitBreaker(breaker, 'open');
+    expect(await state()).toBe(2);
+    metrics.observeCircuitBreaker(breaker, 'half-open');
+    expect(await state()).toBe(1);
+    metrics.observeCircuitBreaker(breaker, 'closed');
+    expect(await state()).toBe(0);
+  });
+
+  it('exports build_info = 1 with the version, revision and Node version, when given one', async () => {
+    const registry = new Registry();
+    createOperatorMetrics(registry, { build: { version: '0.2.0', revision: 'abc123', nodeVersion: 'v24.11.0' } });
+    const s = await samples(registry);
+    expect(findSamples(s, 'failover_operator_build_info', {})).toEqual([
+      {
+        name: 'failover_operator_build_info',
+        labels: { version: '0.2.0', revision: 'abc123', node_version: 'v24.11.0' },
+        value: 1,
+      },
+    ]);
+    expect(findSamples(await samples(setup().registry), 'failover_operator_build_info', {})).toEqual([]);
+  });
+
+  it('splits a policy key into namespace and name', () => {
+    expect(policyLabels('shop/orders')).toEqual(P);
+    expect(policyLabels('orders')).toEqual({ namespace: '', name: 'orders' });
   });
 
   it('registers only on the registry passed in, so two operators in one process do not collide', async () => {

@@ -21,6 +21,10 @@ export interface ReconcileResult {
 export type ReconcileOutcome = 'success' | 'requeue_after' | 'error' | 'terminal' | 'aborted';
 
 export interface ReconcileMetrics {
+  /** The controller's worker count, set when its workers start (controller-runtime's max_concurrent_reconciles). */
+  workers(controller: string, max: number): void;
+  /** A worker took a key (controller-runtime's active_workers goes up until `reconciled`). */
+  started(controller: string): void;
   reconciled(controller: string, result: ReconcileOutcome, seconds: number): void;
 }
 
@@ -73,6 +77,7 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
    */
   run(signals: { dispatch: AbortSignal; work: AbortSignal }): Promise<void> {
     this.#logger.info({ workers: this.workers }, 'Started workers');
+    this.#metrics?.workers(this.name, this.workers);
     return this.queue
       .run((key) => this.reconcileKey(key, signals.work).then(() => undefined), {
         workers: this.workers,
@@ -86,6 +91,7 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
   async reconcileKey(key: string, signal: AbortSignal): Promise<ReconcileOutcome> {
     const req = splitKey(key);
     const started = this.#clock.now();
+    this.#metrics?.started(this.name);
     const outcome = await this.#attempt(key, req, signal);
     this.#metrics?.reconciled(this.name, outcome, (this.#clock.now() - started) / 1000);
     return outcome;

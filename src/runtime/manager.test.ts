@@ -84,8 +84,14 @@ describe('Manager', () => {
     expect(calls.filter((c) => c === 'broken')).toHaveLength(0);
     expect(calls.filter((c) => c === 'flaky')).toHaveLength(1);
     const metrics = await registry.metrics();
-    expect(metrics).toContain('failover_operator_reconcile_total{controller="widgets",result="terminal"} 1');
-    expect(metrics).toContain('failover_operator_reconcile_total{controller="widgets",result="error"} 1');
+    // A terminal error counts as an error, and as a terminal one, as in controller-runtime.
+    expect(metrics).toContain('controller_runtime_reconcile_total{controller="widgets",result="error"} 2');
+    expect(metrics).toContain('controller_runtime_reconcile_errors_total{controller="widgets"} 2');
+    expect(metrics).toContain('controller_runtime_terminal_reconcile_errors_total{controller="widgets"} 1');
+    expect(metrics).toContain('controller_runtime_max_concurrent_reconciles{controller="widgets"} 2');
+    expect(metrics).toContain('controller_runtime_active_workers{controller="widgets"} 0');
+    expect(metrics).toContain('workqueue_retries_total{name="widgets",controller="widgets"} 1');
+    expect(metrics).toContain('workqueue_longest_running_processor_seconds{name="widgets",controller="widgets"} 0');
     stop.abort();
     expect(await running).toBe('stopped');
   });
@@ -110,7 +116,7 @@ describe('Manager', () => {
     const metrics = await fetch(`${metricsBase}/metrics`);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect(await metrics.text()).toContain(
-      'failover_operator_informer_lists_total{resource="widgets.x.io",result="error"} 1',
+      'failover_operator_informer_lists_total{resource="widgets.x.io",outcome="error"} 1',
     );
     expect((await fetch(`${base}/metrics`)).status).toBe(404);
     expect((await fetch(`${metricsBase}/healthz`)).status).toBe(404);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../clock.ts';
 import { flushMicrotasks } from './testing/flush.ts';
-import { WorkQueue, type WorkQueueMetrics } from './work-queue.ts';
+import { type InFlightWork, WorkQueue, type WorkQueueMetrics } from './work-queue.ts';
 
 function makeQueue(overrides: { random?: () => number; jitter?: number; metrics?: WorkQueueMetrics } = {}) {
   const clock = createVirtualClock(1_700_000_000_000);
@@ -149,13 +149,24 @@ describe('WorkQueue', () => {
     expect(queue.len()).toBe(0);
   });
 
-  it('reports depth, adds, retries and work duration to the metrics sink', async () => {
-    const seen = { depth: [] as number[], added: 0, retried: 0, durations: [] as number[] };
+  it('reports depth, adds, retries, queue and work duration and work in flight to the metrics sink', async () => {
+    const seen = {
+      depth: [] as number[],
+      added: 0,
+      retried: 0,
+      waits: [] as number[],
+      durations: [] as number[],
+      inFlight: undefined as undefined | (() => InFlightWork),
+    };
     const metrics: WorkQueueMetrics = {
       depth: (_q, d) => seen.depth.push(d),
       added: () => seen.added++,
       retried: () => seen.retried++,
+      queueDuration: (_q, s) => seen.waits.push(s),
       workDuration: (_q, s) => seen.durations.push(s),
+      inFlight: (_q, read) => {
+        seen.inFlight = read;
+      },
     };
     const { clock, queue } = makeQueue({ metrics });
     queue.add('ns/a');
@@ -172,12 +183,16 @@ describe('WorkQueue', () => {
       },
       { workers: 1, signal: controller.signal },
     );
-    await clock.advance(250);
+    await clock.advance(100);
+    expect(seen.inFlight?.()).toEqual({ unfinishedSeconds: 0.1, longestRunningSeconds: 0.1 });
+    await clock.advance(150);
     await clock.advance(250);
     controller.abort();
     await running;
+    expect(seen.waits).toEqual([0, 0.25]); // ns/b waited for the only worker
     expect(seen.durations).toEqual([0.25, 0.25]);
     expect(seen.depth.at(-1)).toBe(0);
+    expect(seen.inFlight?.()).toEqual({ unfinishedSeconds: 0, longestRunningSeconds: 0 });
   });
 
   it('on shutdown stops handing out keys, drains in-flight work and drops delayed adds', async () => {

@@ -23,8 +23,23 @@ export interface WorkQueueMetrics {
   added(queue: string): void;
   /** A key was requeued with backoff. */
   retried(queue: string): void;
+  /** Time a key waited between its add and a worker taking it (client-go's queue latency). */
+  queueDuration(queue: string, seconds: number): void;
   /** Time one worker spent on one key. */
   workDuration(queue: string, seconds: number): void;
+  /**
+   * The queue's keys in flight, read when metrics are collected (client-go updates these on a ticker; a scrape-time
+   * read is exact and costs nothing between scrapes).
+   */
+  inFlight(queue: string, read: () => InFlightWork): void;
+}
+
+/** Work handed out and not yet done. */
+export interface InFlightWork {
+  /** Sum over the keys in flight of how long each has been processed (stuck workers make this grow). */
+  unfinishedSeconds: number;
+  /** How long the longest-running key has been processed; 0 when idle. */
+  longestRunningSeconds: number;
 }
 
 export interface WorkQueueOptions {
@@ -58,6 +73,10 @@ export class WorkQueue {
   readonly #queue: string[] = [];
   readonly #dirty = new Set<string>();
   readonly #processing = new Set<string>();
+  /** When each waiting key was first added, for the queue-duration metric. */
+  readonly #addedAt = new Map<string, number>();
+  /** When each key in flight was handed out. */
+  readonly #processingSince = new Map<string, number>();
   readonly #failures = new Map<string, number>();
   readonly #delayed = new Map<string, DelayedEntry>();
   readonly #waiters: Array<(key: string | undefined) => void> = [];
@@ -73,12 +92,26 @@ export class WorkQueue {
     this.#jitter = Math.min(1, Math.max(0, options.jitter ?? WORK_QUEUE_DEFAULTS.jitter));
     this.#random = options.random ?? Math.random;
     this.#metrics = options.metrics;
+    this.#metrics?.inFlight(this.name, () => this.inFlight());
+  }
+
+  /** Work handed out and not yet done, as of now. */
+  inFlight(): InFlightWork {
+    const now = this.#clock.now();
+    let unfinishedMs = 0;
+    let longestMs = 0;
+    for (const since of this.#processingSince.values()) {
+      unfinishedMs += now - since;
+      longestMs = Math.max(longestMs, now - since);
+    }
+    return { unfinishedSeconds: unfinishedMs / 1000, longestRunningSeconds: longestMs / 1000 };
   }
 
   /** Enqueues a key now. No-op when it already waits or after shutdown; marks it dirty while it is processed. */
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
+    if (!this.#addedAt.has(key)) this.#addedAt.set(key, this.#clock.now());
     this.#metrics?.added(this.name);
     if (this.#processing.has(key)) return;
     this.#push(key);
@@ -150,6 +183,7 @@ export class WorkQueue {
   /** Marks a key as no longer processing; if it was re-added meanwhile, it goes back in line. */
   done(key: string): void {
     this.#processing.delete(key);
+    this.#processingSince.delete(key);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#push(key);
     if (this.#processing.size === 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake();
@@ -162,6 +196,7 @@ export class WorkQueue {
     this.#shuttingDown = true;
     this.#stopDelays.abort();
     this.#delayed.clear();
+    this.#addedAt.clear();
     for (const wake of this.#waiters.splice(0)) wake(undefined);
   }
 
@@ -220,8 +255,13 @@ export class WorkQueue {
   }
 
   #take(key: string): string {
+    const now = this.#clock.now();
     this.#processing.add(key);
+    this.#processingSince.set(key, now);
     this.#dirty.delete(key);
+    const addedAt = this.#addedAt.get(key);
+    this.#addedAt.delete(key);
+    if (addedAt !== undefined) this.#metrics?.queueDuration(this.name, (now - addedAt) / 1000);
     this.#metrics?.depth(this.name, this.#queue.length);
     return key;
   }

@@ -26,12 +26,27 @@ app.kubernetes.io/name: {{ include "failover-operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- define "failover-operator.labels" -}}
-helm.sh/chart: {{ include "failover-operator.chart" . }}
+{{/* The recommended app.kubernetes.io labels, on the pod template as on every object (no helm.sh/chart there). */}}
+{{- define "failover-operator.podLabels" -}}
 {{ include "failover-operator.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: controller
 app.kubernetes.io/part-of: failover-operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "failover-operator.labels" -}}
+helm.sh/chart: {{ include "failover-operator.chart" . }}
+{{ include "failover-operator.podLabels" . }}
+{{- end }}
+
+{{/* repository@digest when image.digest is set (the digest wins over the tag), else repository:tag (default: appVersion). */}}
+{{- define "failover-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
 {{- end }}
 
 {{- define "failover-operator.serviceAccountName" -}}

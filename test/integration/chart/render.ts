@@ -35,10 +35,16 @@ export async function helm(helmPath: string, args: string[]): Promise<string> {
   }
 }
 
+/**
+ * The Kubernetes version `helm template` renders for unless told otherwise: the test bed's kube-apiserver's. (Helm
+ * built without its release ldflags, as the test bed's is, would assume v1.20 and refuse the chart's kubeVersion.)
+ */
+export const DEFAULT_KUBE_VERSION = '1.34.0';
+
 /** `helm template` with `--set` values and a values file written from `values`; CRDs included. */
 export async function renderChart(
   helmPath: string,
-  opts: { release: string; namespace: string; set?: Record<string, string>; values?: object },
+  opts: { release: string; namespace: string; set?: Record<string, string>; values?: object; kubeVersion?: string },
 ): Promise<Rendered> {
   const sets = Object.entries(opts.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
   if (opts.values) {
@@ -53,6 +59,8 @@ export async function renderChart(
     '--namespace',
     opts.namespace,
     '--include-crds',
+    '--kube-version',
+    opts.kubeVersion ?? DEFAULT_KUBE_VERSION,
     ...sets,
   ]);
   const texts: string[] = [];

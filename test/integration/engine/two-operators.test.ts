@@ -11,6 +11,7 @@
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { policyLabels } from '../../../src/metrics/operator-metrics.ts';
 import { findSamples, parseExposition, type Sample } from '../../../src/metrics/parse-exposition.ts';
 import { createNamespace, testbed } from '../../env/testbed.ts';
 import {
@@ -131,7 +132,7 @@ describe('followers keep probes warm', () => {
 
     // 1. The follower probes: its own /metrics counts probe results for the policy while it does not lead.
     const probedByFollower = await eventually('probe rounds on the follower', async () => {
-      const n = total(findSamples(await metricsOf(b), 'failover_operator_probe_results_total', { policy: key }));
+      const n = total(findSamples(await metricsOf(b), 'failover_operator_probe_results_total', policyLabels(key)));
       return n >= 4 ? n : undefined;
     });
     expect(probedByFollower).toBeGreaterThanOrEqual(4);
@@ -145,7 +146,7 @@ describe('followers keep probes warm', () => {
     });
     const followerSaw = await eventually('the follower saw us-east-1b fail', async () => {
       const states = findSamples(await metricsOf(b), 'failover_operator_zone_state', {
-        policy: key,
+        ...policyLabels(key),
         zone: 'us-east-1b',
       });
       return states.find((s) => s.value === 1 && s.labels.state !== 'Healthy')?.labels.state;
@@ -169,7 +170,7 @@ describe('followers keep probes warm', () => {
       40_000,
     );
     await eventually('op-b reconciled as leader', async () => {
-      const reconciles = findSamples(await metricsOf(b), 'failover_operator_reconcile_total', {
+      const reconciles = findSamples(await metricsOf(b), 'controller_runtime_reconcile_total', {
         controller: 'failoverpolicy',
       });
       return total(reconciles) >= 2 ? true : undefined;

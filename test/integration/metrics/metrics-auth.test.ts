@@ -112,7 +112,7 @@ describe('secure /metrics against the real apiserver', () => {
     const port = manager.metricsPort()!;
     const allowed = await scrape(port, tokens.reader);
     expect(allowed.status).toBe(200);
-    expect(allowed.body).toContain('failover_operator_leader_election_master_status');
+    expect(allowed.body).toContain('leader_election_master_status');
 
     const forbidden = await scrape(port, tokens.stranger);
     expect(forbidden.status).toBe(403);

@@ -106,8 +106,8 @@ describe('manager end to end on the real API server', () => {
     }, waitOpts);
 
     const metrics = await (await fetch(`${metricsBase}/metrics`)).text();
-    expect(metrics).toMatch(/failover_operator_reconcile_total\{controller="widgets",result="success"\} [1-9]/);
-    expect(metrics).toContain('failover_operator_leader_election_master_status{name="');
+    expect(metrics).toMatch(/controller_runtime_reconcile_total\{controller="widgets",result="success"\} [1-9]/);
+    expect(metrics).toContain('leader_election_master_status{name="');
 
     stop.abort();
     expect(await running).toBe('stopped');
