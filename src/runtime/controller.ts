@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
@@ -92,7 +93,8 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
   }
 
   async #attempt(key: string, req: ObjectRef, signal: AbortSignal): Promise<ReconcileOutcome> {
-    const log = { namespace: req.namespace, name: req.name };
+    // controller-runtime's reconcileID: every line of one reconcile carries the same id.
+    const log = { namespace: req.namespace, name: req.name, reconcileID: randomUUID() };
     let result: ReconcileResult | undefined;
     try {
       result = await this.#reconcile(req, signal);
@@ -115,8 +117,10 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
           'Reconcile conflicted; requeued to re-read',
         );
       } else {
+        // A retry is expected (the API timed out, AWS throttled): the message says what failed; the stack of an
+        // error that is a bug in our code (TypeError and the like) is still logged in full.
         this.#logger.error(
-          { ...log, err, retries, retryInMs, rule: 'PB-8' },
+          { ...log, err: isProgrammingError(err) ? err : describeError(err), retries, retryInMs, rule: 'PB-8' },
           'Reconcile failed; requeued with backoff',
         );
       }
@@ -132,4 +136,15 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
     this.#logger.debug(log, 'Reconciled');
     return 'success';
   }
+}
+
+function isProgrammingError(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
+}
+
+/** An error as one log field without its stack: type, message and, where the SDK or Node gives one, its code. */
+export function describeError(err: unknown): { type: string; message: string; code?: string } {
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
 }
