@@ -202,7 +202,7 @@ describe('failoverctl against the apiserver', () => {
 
   it('drill start checks the drill locally and sends nothing when it is invalid', async () => {
     const r = ctl('drill', 'start', 'orders', '--scenario', 'zone-outage', '--name', 'no-zone');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('nothing was sent');
     const list = (await objects.listNamespacedCustomObject({ ...GROUP, namespace: ns, plural: 'failoverdrills' })) as {
       items: FailoverDrill[];
@@ -229,7 +229,7 @@ describe('failoverctl against the apiserver', () => {
 
   it('plan with an unknown scenario names the built-in ones', () => {
     const r = ctl('plan', 'orders', '--scenario', 'no-such-scenario');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('zone-outage');
   });
 
