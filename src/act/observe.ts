@@ -34,10 +34,10 @@ export function observeMiddleware(clock: Clock, logger: Logger, onCall: (outcome
         if (isCloudError(err)) outcome.errorCode = err.code;
         onCall(outcome);
         // A typed cloud error is an expected outcome (throttled, timed out, unavailable) the retry middleware
-        // handles: its message is enough. Anything else keeps its stack.
-        const logged = isCloudError(err) ? { type: err.name, message: err.message } : err;
+        // handles: its message is enough. Anything else keeps its stack under `err`.
+        const logged = isCloudError(err) ? { error: `${err.name}: ${err.message}` } : { err };
         logger.warn(
-          { ...base, latencyMs: outcome.latencyMs, errorKind, errorCode: outcome.errorCode, err: logged },
+          { ...base, latencyMs: outcome.latencyMs, errorKind, errorCode: outcome.errorCode, ...logged },
           'AWS call failed',
         );
         throw err;

@@ -117,10 +117,10 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
           'Reconcile conflicted; requeued to re-read',
         );
       } else {
-        // A retry is expected (the API timed out, AWS throttled): the message says what failed; the stack of an
-        // error that is a bug in our code (TypeError and the like) is still logged in full.
+        // A retry is expected (the API timed out, AWS throttled): `error` says what failed, as controller-runtime
+        // logs it; an error that is a bug in our code (TypeError and the like) keeps its stack under `err`.
         this.#logger.error(
-          { ...log, err: isProgrammingError(err) ? err : describeError(err), retries, retryInMs, rule: 'PB-8' },
+          { ...log, ...(isProgrammingError(err) ? { err } : describeError(err)), retries, retryInMs, rule: 'PB-8' },
           'Reconcile failed; requeued with backoff',
         );
       }
@@ -142,9 +142,9 @@ function isProgrammingError(err: unknown): boolean {
   return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
 }
 
-/** An error as one log field without its stack: type, message and, where the SDK or Node gives one, its code. */
-export function describeError(err: unknown): { type: string; message: string; code?: string } {
-  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+/** An error as log fields without its stack: `error` ("Name: message") and, where the SDK or Node gives one, `errorCode`. */
+export function describeError(err: unknown): { error: string; errorCode?: string } {
+  if (!(err instanceof Error)) return { error: String(err) };
   const code = (err as { code?: unknown }).code;
-  return { type: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) };
+  return { error: `${err.name}: ${err.message}`, ...(typeof code === 'string' ? { errorCode: code } : {}) };
 }
