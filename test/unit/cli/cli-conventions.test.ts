@@ -52,7 +52,7 @@ describe('CLI conventions', () => {
   it('--version prints the package version, exit 0, on both CLIs', async () => {
     expect(await ctl('--version')).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
     expect(await operator('--version')).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
-  });
+  }, 60_000);
 
   it("every failoverctl subcommand's help shows the global options and the exit codes", async () => {
     const paths = commandPaths(ctlProgram(ctlDeps().deps));
@@ -68,7 +68,7 @@ describe('CLI conventions', () => {
       }
       expect(r.stdout, path.join(' ')).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 {2}usage or input error/);
     }
-  });
+  }, 60_000);
 
   it('failover-operator run --help lists each flag beside its environment variable', async () => {
     const r = await operator('run', '--help');
@@ -88,7 +88,7 @@ describe('CLI conventions', () => {
       expect(r.stdout).toContain(`[${env}`);
     }
     expect(r.stdout).toContain('Exit codes:');
-  });
+  }, 60_000);
 
   it('a usage error exits 2 on both CLIs: unknown option, unknown format, missing argument', async () => {
     for (const r of [
@@ -102,7 +102,7 @@ describe('CLI conventions', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^error: /);
     }
-  });
+  }, 60_000);
 
   it('validate and scenarios print JSON and YAML that parse, on both CLIs', async () => {
     for (const format of ['json', 'yaml'] as const) {
@@ -123,7 +123,7 @@ describe('CLI conventions', () => {
     const invalid = await ctl('validate', 'package.json', '-o', 'json');
     expect(invalid.code).toBe(1);
     expect(JSON.parse(invalid.stdout)).toEqual([expect.objectContaining({ passed: false })]);
-  });
+  }, 60_000);
 
   it('completion prints a bash, zsh and fish script naming every command, and refuses an output format', async () => {
     for (const [run, program] of [
@@ -145,7 +145,7 @@ describe('CLI conventions', () => {
     const formatted = await ctl('completion', 'bash', '-o', 'json');
     expect(formatted.code).toBe(2);
     expect(formatted.stderr).toBe('error: completion prints a shell script; -o json does not apply to it\n');
-  });
+  }, 60_000);
 
   it('bash completion completes subcommands, nested subcommands and option values', () => {
     const script = spawnSync(process.execPath, ['src/cli/failoverctl.ts', 'completion', 'bash'], { encoding: 'utf8' });
@@ -163,7 +163,7 @@ describe('CLI conventions', () => {
     expect(complete('failoverctl dr')).toBe('drill');
     expect(complete('failoverctl -n shop drill re')).toBe('report');
     expect(complete('failoverctl status -o ""')).toBe('text json yaml wide');
-  });
+  }, 60_000);
 });
 
 describe('the programs as installed (bin/)', () => {
@@ -229,13 +229,31 @@ describe('the programs as installed (bin/)', () => {
     expect((JSON.parse(npm.stdout) as { scenario: string }).scenario).toBe('zone-outage');
   }, 120_000);
 
+  // The machine's own Node, when it is older than 24 (the test bed's images have Node 20): the shim hands the program
+  // to the Node 24 that npm ci installed, exit code and output unchanged.
+  const olderNode = ['/usr/bin/node', '/usr/local/bin/node'].find((node) => {
+    const r = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    return r.status === 0 && Number(r.stdout.split('.')[0]) < 24;
+  });
+  it.runIf(olderNode !== undefined)(
+    'on an older Node, runs on the Node 24 npm ci installed',
+    () => {
+      const ok = spawnSync(olderNode!, ['bin/failoverctl.mjs', 'scenarios', '-o', 'json'], { encoding: 'utf8' });
+      expect(ok.status).toBe(0);
+      expect(JSON.parse(ok.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'zone-outage' })]));
+      const usage = spawnSync(olderNode!, ['bin/failover-operator.mjs', 'simulate', '--nope'], { encoding: 'utf8' });
+      expect(usage.status).toBe(2);
+    },
+    60_000,
+  );
+
   it('kubectl-failover is failoverctl under the name kubectl shows', () => {
     const r = spawnSync(process.execPath, ['bin/kubectl-failover.mjs', '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: kubectl failover \[options\] \[command\]/);
     const bash = spawnSync(process.execPath, ['bin/kubectl-failover.mjs', 'completion', 'bash'], { encoding: 'utf8' });
     expect(bash.stdout).toContain('complete -o default -F _kubectl_failover_completion kubectl-failover');
-  });
+  }, 60_000);
 
   it('run without a cluster exits 2 with one line naming KUBECONFIG and --kubeconfig, no stack trace', () => {
     const run = (...args: string[]) =>
