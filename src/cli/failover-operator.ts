@@ -263,7 +263,14 @@ export function buildProgram(
         '  failover-operator run --leader-election-id orders-failover --watch-namespace shop',
       ].join('\n'),
     )
-    .action(async (flags: RunFlags) => {
+    // -o is what every printing command takes; run prints logs, so say which flag it means.
+    .addOption(new Option('-o, --output <format>').hideHelp())
+    .action(async (flags: RunFlags & { output?: string }) => {
+      if (flags.output !== undefined) {
+        throw new UsageError(
+          `run prints logs, not a report: -o ${flags.output} does not apply; use --log-format json|console`,
+        );
+      }
       const env = runEnvironment(process.env, flags);
       const { ConfigError, runOperator } = await import('../main.ts');
       try {

@@ -88,6 +88,11 @@ describe('CLI conventions', () => {
       expect(r.stdout).toContain(`[${env}`);
     }
     expect(r.stdout).toContain('Exit codes:');
+    const formatted = await operator('run', '-o', 'json');
+    expect(formatted.code).toBe(2);
+    expect(formatted.stderr).toBe(
+      'error: run prints logs, not a report: -o json does not apply; use --log-format json|console\n',
+    );
   }, 60_000);
 
   it('a usage error exits 2 on both CLIs: unknown option, unknown format, missing argument', async () => {
