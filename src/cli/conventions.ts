@@ -20,8 +20,9 @@ export const EXIT_CODES_HELP = [
   '',
   'Exit codes:',
   '  0  done',
-  '  1  a drill, plan check or validation failed, or an unexpected error (FO_DEBUG=1 shows its stack)',
-  '  2  usage or input error: a bad flag, file, setting or name; nothing was done',
+  '  1  a drill or validation failed, a request was refused or not found, or an unexpected error (FO_DEBUG=1',
+  '     shows its stack)',
+  '  2  usage or input error: a bad flag, file, setting or scenario, or no cluster to reach; nothing was done',
 ].join('\n');
 
 /** The version in package.json (the one `npm version` and the release set). */
