@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadKubeConfig as loadCtlKubeConfig } from '../../../src/cli/ctl/kube.ts';
 import { bindAddressPort, runEnvironment, UsageError } from '../../../src/cli/failover-operator.ts';
 import { ConfigError, loadKubeConfig, readConfig } from '../../../src/main.ts';
 
@@ -77,5 +78,14 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
     );
     // In a pod without the token (automountServiceAccountToken: false) there is no cluster either.
     expect(() => loadKubeConfig(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, none)).toThrow(/no cluster/);
+  });
+
+  it('failoverctl without any kubeconfig says so (exit 2) rather than trying http://localhost:8080', () => {
+    expect(() => loadCtlKubeConfig(undefined, { HOME: '/home/x' }, () => false)).toThrow(
+      expect.objectContaining({
+        exitCode: 2,
+        message: expect.stringMatching(/^no kubeconfig: set KUBECONFIG or pass --kubeconfig/),
+      }),
+    );
   });
 });
