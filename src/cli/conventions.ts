@@ -208,6 +208,38 @@ export function completionScript(program: Command, shell: CompletionShell): stri
   return fishScript(name, tree);
 }
 
+/**
+ * Cobra's `__complete` protocol, which kubectl (1.26+) speaks to a plugin's `kubectl_complete-<name>` executable:
+ * the words typed so far, the last one being completed; answers one candidate per line, then `:<directive>`
+ * (4: do not fall back to file names; 0: the shell's default).
+ */
+export function completeWords(program: Command, words: readonly string[]): string {
+  const tree = commandTree(program);
+  const typed = words.slice(0, -1);
+  const current = words.at(-1) ?? '';
+  let node = tree;
+  let previous: CommandNode['options'][number] | undefined;
+  for (const word of typed) {
+    const option = node.options.find((o) => o.flags.includes(word));
+    if (option) {
+      previous = option;
+      continue;
+    }
+    const sub = previous?.choices === undefined ? node.subcommands.find((c) => c.path.at(-1) === word) : undefined;
+    if (sub) node = sub;
+    previous = undefined;
+  }
+  const last = typed.at(-1);
+  const optionBefore = last === undefined ? undefined : node.options.find((o) => o.flags.includes(last));
+  let candidates: string[];
+  if (optionBefore?.choices) candidates = [...optionBefore.choices];
+  else if (current.startsWith('-')) candidates = node.options.flatMap((o) => o.flags);
+  else candidates = node.subcommands.map((c) => c.path.at(-1) ?? '');
+  const matching = candidates.filter((c) => c.startsWith(current));
+  const directive = matching.length === 0 && !current.startsWith('-') ? 0 : 4;
+  return `${[...matching, `:${directive}`].join('\n')}\n`;
+}
+
 /** Adds `completion bash|zsh|fish`, which prints a script generated from the program's own command tree. */
 export function addCompletionCommand(program: Command, print: (text: string) => void): void {
   program

@@ -15,6 +15,7 @@ import { listBuiltinScenarios } from '../scenarios/index.ts';
 import {
   addCompletionCommand,
   applyConventions,
+  completeWords,
   EXIT_USAGE,
   exitQuietlyOnClosedPipe,
   isStructured,
@@ -219,6 +220,11 @@ export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<num
   const previousExitCode = process.exitCode;
   process.exitCode = undefined;
   try {
+    // kubectl's plugin completion (kubectl_complete-failover) and cobra-style shells ask this hidden command.
+    if (argv[2] === '__complete') {
+      deps.io.out(completeWords(buildProgram(deps, deps.programName), argv.slice(3)));
+      return 0;
+    }
     await buildProgram(deps, deps.programName).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

@@ -152,6 +152,13 @@ describe('CLI conventions', () => {
     expect(formatted.stderr).toBe('error: completion prints a shell script; -o json does not apply to it\n');
   }, 60_000);
 
+  it("answers kubectl's plugin completion (cobra's __complete): candidates, then the directive", async () => {
+    expect((await ctl('__complete', 'dr')).stdout).toBe('drill\n:4\n');
+    expect((await ctl('__complete', '-n', 'shop', 'drill', '')).stdout).toBe('start\nstatus\nreport\nabort\n:4\n');
+    expect((await ctl('__complete', 'status', '-o', '')).stdout).toBe('text\njson\nyaml\nwide\n:4\n');
+    expect((await ctl('__complete', 'validate', 'examples/')).stdout).toBe(':0\n'); // files: the shell's own
+  }, 60_000);
+
   it('bash completion completes subcommands, nested subcommands and option values', () => {
     const script = spawnSync(process.execPath, ['src/cli/failoverctl.ts', 'completion', 'bash'], { encoding: 'utf8' });
     const complete = (line: string) => {
