@@ -16,6 +16,10 @@
 //   FO_WATCH_NAMESPACE             watch one namespace only (default: all)
 //   POD_NAME                       leader identity (a random suffix keeps restarts distinct)
 //   FO_LOG_LEVEL                   pino level (default info)
+//   FO_LOG_FORMAT                  json (default) or console (one human-readable line per entry)
+//   FO_LEADER_ELECT                false: no leader election (one replica only; default true)
+//   FO_LEADER_ELECTION_ID          name of the Lease (default failover-operator; one per release in a namespace)
+// `failover-operator run --help` lists the flags that set these (flags win over the environment).
 //   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
 //   FO_DRILL_HEAP_MB               heap limit of each drill simulation's worker thread, MiB (default 192)
 //   FO_TENANCY_GRANTS_FILE         namespace grants (YAML, the chart's ConfigMap): a policy may drive only the AWS
@@ -25,7 +29,8 @@
 //   FO_DRILL_NAMESPACE_LIMIT       drills running at once in one namespace; more wait Pending (default 2; 0: no limit)
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -41,7 +46,7 @@ import { createPolicyReconciler, type StoredPolicy } from './controller/policy-r
 import { createPolicyTracker } from './controller/policy-tracker.ts';
 import { createGrantsFile, type Tenancy, unrestrictedTenancy } from './controller/tenancy-grants.ts';
 import { createEngineStack } from './engine/engine-stack.ts';
-import { createLogger } from './logging/logger.ts';
+import { createLogger, type LogFormat } from './logging/logger.ts';
 import { readBuildInfo } from './metrics/build-info.ts';
 import { createOperatorMetrics } from './metrics/operator-metrics.ts';
 import { createFinalizers } from './runtime/finalizers.ts';
@@ -61,6 +66,7 @@ import {
 
 const COMPONENT = 'failover-operator';
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const IN_CLUSTER_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export interface OperatorConfig {
   kubeconfigPath: string | undefined;
@@ -80,6 +86,11 @@ export interface OperatorConfig {
   watchNamespace: string | undefined;
   identity: string;
   logLevel: string;
+  logFormat: LogFormat;
+  /** Elect a leader with a Lease (FO_LEADER_ELECT, default true); false only for a single replica. */
+  leaderElect: boolean;
+  /** Name of the Lease (FO_LEADER_ELECTION_ID). */
+  leaseName: string;
   /** DryRun drill simulations that may run at once, each in its own worker thread (FO_DRILL_SIMULATIONS). */
   drillSimulations: number;
   /** Heap limit of each drill simulation's worker thread, MiB (FO_DRILL_HEAP_MB). */
@@ -148,6 +159,20 @@ export function readConfig(
       `FO_DRILL_NAMESPACE_LIMIT must be a whole number of drills (0 for no limit), got ${JSON.stringify(env.FO_DRILL_NAMESPACE_LIMIT)}`,
     );
   }
+  const logFormat = env.FO_LOG_FORMAT || 'json';
+  if (logFormat !== 'json' && logFormat !== 'console') {
+    throw new ConfigError(`FO_LOG_FORMAT must be json or console, got ${JSON.stringify(env.FO_LOG_FORMAT)}`);
+  }
+  const leaderElect = (env.FO_LEADER_ELECT || 'true').toLowerCase();
+  if (leaderElect !== 'true' && leaderElect !== 'false') {
+    throw new ConfigError(`FO_LEADER_ELECT must be true or false, got ${JSON.stringify(env.FO_LEADER_ELECT)}`);
+  }
+  const leaseName = env.FO_LEADER_ELECTION_ID || COMPONENT;
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(leaseName)) {
+    throw new ConfigError(
+      `FO_LEADER_ELECTION_ID must be a Lease name (DNS subdomain), got ${JSON.stringify(leaseName)}`,
+    );
+  }
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   return {
@@ -167,6 +192,9 @@ export function readConfig(
     watchNamespace: env.FO_WATCH_NAMESPACE || undefined,
     identity: `${env.POD_NAME || COMPONENT}-${randomBytes(4).toString('hex')}`,
     logLevel: env.FO_LOG_LEVEL || 'info',
+    logFormat,
+    leaderElect: leaderElect === 'true',
+    leaseName,
     drillSimulations,
     drillHeapMb,
     tenancy,
@@ -180,6 +208,39 @@ function readPort(name: string, value: string | undefined, fallback: number): nu
     throw new ConfigError(`${name} must be a port number (0–65535), got ${JSON.stringify(value)}`);
   }
   return port;
+}
+
+/**
+ * The cluster to talk to: the kubeconfig file (--kubeconfig, else the first of $KUBECONFIG), else the in-cluster
+ * service account, else ~/.kube/config. With none of them, a ConfigError rather than client-node's fallback to
+ * http://localhost:8080, which would retry a connection refused with a stack trace forever.
+ */
+export function loadKubeConfig(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv,
+  exists: (file: string) => boolean = existsSync,
+): KubeConfig {
+  const kc = new KubeConfig();
+  const fromFile = (file: string, source: string) => {
+    if (!exists(file)) throw new ConfigError(`kubeconfig ${file} (${source}) does not exist`);
+    try {
+      kc.loadFromFile(file);
+    } catch (err) {
+      throw new ConfigError(`kubeconfig ${file} (${source}) cannot be read: ${(err as Error).message.split('\n')[0]}`);
+    }
+    return kc;
+  };
+  if (path) return fromFile(path, '--kubeconfig or KUBECONFIG');
+  if (env.KUBERNETES_SERVICE_HOST && exists(IN_CLUSTER_TOKEN_FILE)) {
+    kc.loadFromCluster();
+    return kc;
+  }
+  const home = env.HOME || env.USERPROFILE;
+  const defaultFile = home ? join(home, '.kube', 'config') : undefined;
+  if (defaultFile && exists(defaultFile)) return fromFile(defaultFile, '~/.kube/config');
+  throw new ConfigError(
+    'no cluster to connect to: set KUBECONFIG or pass --kubeconfig <file> (outside a cluster), or run in a pod with a service account',
+  );
 }
 
 function readNamespaceFile(path: string): string {
@@ -201,14 +262,11 @@ export interface RunOptions {
 /** Runs the operator until stopped; resolves with the process exit code (1 when leadership was lost). */
 export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = {}): Promise<number> {
   const config = readConfig(env);
-  const logger = options.logger ?? createLogger({ level: config.logLevel, name: COMPONENT });
+  const kc = loadKubeConfig(config.kubeconfigPath, env);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: COMPONENT, format: config.logFormat });
   const termination = options.signal ? undefined : abortOnTermination();
   const signal = options.signal ?? termination!.signal;
   const clock = systemClock();
-
-  const kc = new KubeConfig();
-  if (config.kubeconfigPath) kc.loadFromFile(config.kubeconfigPath);
-  else kc.loadFromDefault();
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -229,11 +287,15 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     registry,
     health: { port: config.healthPort },
     metrics: { port: config.metricsPort, ...(secureMetrics ? { secure: secureMetrics } : {}) },
-    leaderElection: {
-      lease: createLeaseApi(kc, { namespace: config.leaseNamespace, name: COMPONENT }),
-      leaseRef: { namespace: config.leaseNamespace, name: COMPONENT },
-      identity: config.identity,
-    },
+    ...(config.leaderElect
+      ? {
+          leaderElection: {
+            lease: createLeaseApi(kc, { namespace: config.leaseNamespace, name: config.leaseName }),
+            leaseRef: { namespace: config.leaseNamespace, name: config.leaseName },
+            identity: config.identity,
+          },
+        }
+      : {}),
   });
 
   const resource = { group: GROUP, version: VERSION, plural: POLICY_PLURAL };
@@ -372,6 +434,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     {
       identity: config.identity,
       leaseNamespace: config.leaseNamespace,
+      lease: config.leaderElect ? config.leaseName : '(no leader election)',
       watchNamespace: config.watchNamespace ?? '(all)',
       awsEndpoint: config.awsEndpoint ?? '(AWS)',
       awsRegion: config.awsRegion ?? '(SDK default)',

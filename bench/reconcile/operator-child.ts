@@ -51,11 +51,11 @@ export class OperatorChild {
   }
 
   #take(l: LogLine): void {
-    const time = Number(l.time); // pino's epoch milliseconds
-    if (l.level >= 50) {
+    const time = Date.parse(String(l.time)); // ISO 8601
+    if (l.level === 'error' || l.level === 'fatal') {
       this.errorCount++;
       if (this.errorLines.length < 20) this.errorLines.push(JSON.stringify(l).slice(0, 600));
-    } else if (l.level === 40) this.warnCount++;
+    } else if (l.level === 'warn') this.warnCount++;
     if (l.msg === 'Reconcile failed; requeued with backoff') this.reconcileFailures++;
     if (l.msg === 'Started metrics server (plain HTTP)' && typeof l.port === 'number') this.metricsPort = l.port;
     if ((l.msg === 'completed AWS call' || l.msg === 'AWS call failed') && l.write === true) {

@@ -33,8 +33,11 @@ export function observeMiddleware(clock: Clock, logger: Logger, onCall: (outcome
         const outcome: CallOutcome = { ...base, ok: false, latencyMs: at - startedAt, errorKind, at };
         if (isCloudError(err)) outcome.errorCode = err.code;
         onCall(outcome);
+        // A typed cloud error is an expected outcome (throttled, timed out, unavailable) the retry middleware
+        // handles: its message is enough. Anything else keeps its stack under `err`.
+        const logged = isCloudError(err) ? { error: `${err.name}: ${err.message}` } : { err };
         logger.warn(
-          { ...base, latencyMs: outcome.latencyMs, errorKind, errorCode: outcome.errorCode, err },
+          { ...base, latencyMs: outcome.latencyMs, errorKind, errorCode: outcome.errorCode, ...logged },
           'AWS call failed',
         );
         throw err;

@@ -4,12 +4,23 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type FailoverPolicy, formatFieldErrors, loadManifests } from '../api/index.ts';
 import { listBuiltinScenarios, loadScenario, ScenarioError } from '../scenarios/index.ts';
 import { formatReport, formatTimeline } from '../simulate/format-report.ts';
 import { renderHtmlReport } from '../simulate/report-html.ts';
 import { runSimulation } from '../simulate/run-simulation.ts';
+import {
+  addCompletionCommand,
+  applyConventions,
+  EXIT_USAGE,
+  exitQuietlyOnClosedPipe,
+  isStructured,
+  type OutputFormat,
+  outputOption,
+  renderStructured,
+  UsageProblem,
+} from './conventions.ts';
 
 /** A mistake the user can fix: printed as one clear message, exit code 2, never a stack trace. */
 export class UsageError extends Error {}
@@ -47,10 +58,78 @@ function positiveInt(value: string): number {
   return n;
 }
 
-export function buildProgram(io: { out: (s: string) => void; err: (s: string) => void; isTTY: boolean }): Command {
-  const program = new Command('failover-operator')
+/** The flags of `run`, each beside the environment variable it overrides (flags win). */
+export interface RunFlags {
+  kubeconfig?: string;
+  leaderElect?: boolean;
+  leaderElectionId?: string;
+  leaderElectionNamespace?: string;
+  metricsBindAddress?: string;
+  healthProbeBindAddress?: string;
+  watchNamespace?: string;
+  logLevel?: string;
+  logFormat?: string;
+}
+
+/**
+ * A bind address as controller-runtime spells it (`:8080`, `0.0.0.0:8080`, or a bare port) → the port. `0` means
+ * "disabled" there, but here the port 0 picks a free one, and the endpoints cannot be turned off: refused.
+ */
+export function bindAddressPort(flag: string, value: string): string {
+  if (value === '0') {
+    throw new UsageError(`--${flag} 0: the endpoint cannot be disabled; give a port, e.g. :8080 (:0 picks a free one)`);
+  }
+  const match = /^(?:(?:\d{1,3}(?:\.\d{1,3}){3}|\[::\]|0\.0\.0\.0)?:)?(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[1]) : NaN;
+  if (!(port >= 0 && port <= 65_535)) {
+    throw new UsageError(`--${flag} ${value}: expected [host]:port, e.g. :8080`);
+  }
+  return String(port);
+}
+
+/** The environment `run` reads, with the flags laid over it: main.ts reads configuration from one place. */
+export function runEnvironment(env: NodeJS.ProcessEnv, flags: RunFlags): NodeJS.ProcessEnv {
+  const set = (key: string, value: string | undefined) => (value === undefined ? {} : { [key]: value });
+  return {
+    ...env,
+    ...set('KUBECONFIG', flags.kubeconfig),
+    ...set('FO_LEADER_ELECT', flags.leaderElect === undefined ? undefined : String(flags.leaderElect)),
+    ...set('FO_LEADER_ELECTION_ID', flags.leaderElectionId),
+    ...set('FO_LEADER_ELECTION_NAMESPACE', flags.leaderElectionNamespace),
+    ...set(
+      'FO_METRICS_PORT',
+      flags.metricsBindAddress === undefined
+        ? undefined
+        : bindAddressPort('metrics-bind-address', flags.metricsBindAddress),
+    ),
+    ...set(
+      'FO_HEALTH_PORT',
+      flags.healthProbeBindAddress === undefined
+        ? undefined
+        : bindAddressPort('health-probe-bind-address', flags.healthProbeBindAddress),
+    ),
+    ...set('FO_WATCH_NAMESPACE', flags.watchNamespace),
+    ...set('FO_LOG_LEVEL', flags.logLevel),
+    ...set('FO_LOG_FORMAT', flags.logFormat),
+  };
+}
+
+function booleanFlag(value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InvalidArgumentError('expected true or false');
+}
+
+export function buildProgram(
+  io: { out: (s: string) => void; err: (s: string) => void; isTTY: boolean },
+  name = 'failover-operator',
+): Command {
+  // Output and exit behaviour first: subcommands copy them when they are added.
+  const program = applyConventions(
+    new Command(name).configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride(),
+  )
     .description('Keeps a service up when an AWS availability zone or region fails.')
-    .showHelpAfterError();
+    .showHelpAfterError('(run with --help for usage)');
 
   program
     .command('simulate')
@@ -63,7 +142,7 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
         .join(', ')}) or a timeline file`,
     )
     .option('--seed <n>', 'seed for the simulated cloud and jitter (same seed, same run)', positiveInt, 1)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(outputOption())
     .option('--quiet', 'print only the report, not the timeline')
     .option('--html <file>', 'also write the drill report as a standalone HTML page with a timeline chart')
     .addHelpText(
@@ -73,8 +152,10 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
     .action(
       async (
         files: string[],
-        opts: { scenario: string; seed: number; output: 'text' | 'json'; quiet?: boolean; html?: string },
+        given: { scenario: string; seed: number; output: OutputFormat; quiet?: boolean; html?: string },
       ) => {
+        // wide has no extra columns here: the text report already shows everything.
+        const opts = { ...given, output: given.output === 'wide' ? ('text' as const) : given.output };
         const policies = readPolicies(files);
         const scenario = loadScenario(opts.scenario);
         const reports = [];
@@ -111,32 +192,97 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
             );
           }
         }
-        if (opts.output === 'json') io.out(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+        if (isStructured(opts.output))
+          io.out(renderStructured(opts.output, reports.length === 1 ? reports[0] : reports));
         if (!reports.every((r) => r.passed)) process.exitCode = 1;
       },
     );
 
   program
     .command('scenarios')
-    .description('list the built-in scenarios')
-    .action(() => {
-      for (const s of listBuiltinScenarios()) io.out(`${s.name.padEnd(24)} ${s.description ?? ''}\n`);
+    .description('list the built-in scenarios that --scenario names (a timeline file path works too)')
+    .addOption(outputOption())
+    .action((opts: { output: OutputFormat }) => {
+      const scenarios = listBuiltinScenarios().map((s) => ({ name: s.name, description: s.description ?? '' }));
+      if (isStructured(opts.output)) io.out(renderStructured(opts.output, scenarios));
+      else for (const s of scenarios) io.out(`${s.name.padEnd(28)} ${s.description}\n`);
     });
 
   program
     .command('run')
-    .description('run the controller: watch FailoverPolicies and act on AWS (configuration from the environment)')
-    .action(async () => {
+    .description('run the controller: watch FailoverPolicies and act on AWS')
+    .option('--kubeconfig <file>', 'kubeconfig file [KUBECONFIG; unset: in-cluster, then ~/.kube/config]')
+    .option(
+      '--leader-elect <bool>',
+      'elect a leader with a Lease; false only for a single replica [FO_LEADER_ELECT] (default: true)',
+      booleanFlag,
+    )
+    .option(
+      '--leader-election-id <name>',
+      'name of the Lease; give each release in a namespace its own [FO_LEADER_ELECTION_ID] (default: failover-operator)',
+    )
+    .option(
+      '--leader-election-namespace <ns>',
+      "namespace of the Lease [FO_LEADER_ELECTION_NAMESPACE] (default: the pod's namespace, else default)",
+    )
+    .option('--metrics-bind-address <addr>', '/metrics address, e.g. :8080 (:0 picks a free port) [FO_METRICS_PORT]')
+    .option(
+      '--health-probe-bind-address <addr>',
+      '/healthz and /readyz address, e.g. :8081 [FO_HEALTH_PORT; until that port is split out, /metrics serves them]',
+    )
+    .option('--watch-namespace <ns>', 'watch only this namespace [FO_WATCH_NAMESPACE] (default: all namespaces)')
+    .addOption(
+      new Option('--log-level <level>', 'log level [FO_LOG_LEVEL] (default: info)').choices([
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'fatal',
+        'silent',
+      ]),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'json lines, or console: one readable line each [FO_LOG_FORMAT] (default: json)',
+      ).choices(['json', 'console']),
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Each flag overrides the environment variable in brackets. Also read from the environment only: AWS_REGION,',
+        'AWS credentials (the SDK default chain), FO_AWS_ENDPOINT, POD_NAME, FO_DRILL_SIMULATIONS, FO_DRILL_HEAP_MB,',
+        'FO_TENANCY_GRANTS_FILE or FO_TENANCY=Unrestricted (one is required; docs/tenancy.md).',
+        '',
+        'Without a cluster (no --kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster service account) run exits 2.',
+        '',
+        'Examples:',
+        '  FO_TENANCY=Unrestricted failover-operator run --kubeconfig ~/.kube/config --log-format console',
+        '  failover-operator run --leader-election-id orders-failover --watch-namespace shop',
+      ].join('\n'),
+    )
+    // -o is what every printing command takes; run prints logs, so say which flag it means.
+    .addOption(new Option('-o, --output <format>').hideHelp())
+    .action(async (flags: RunFlags & { output?: string }) => {
+      if (flags.output !== undefined) {
+        throw new UsageError(
+          `run prints logs, not a report: -o ${flags.output} does not apply; use --log-format json|console`,
+        );
+      }
+      const env = runEnvironment(process.env, flags);
       const { ConfigError, runOperator } = await import('../main.ts');
       try {
-        process.exitCode = await runOperator(process.env);
+        process.exitCode = await runOperator(env);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         io.err(`error: ${err.message}\n`);
-        process.exitCode = 2;
+        process.exitCode = EXIT_USAGE;
       }
     });
 
+  addCompletionCommand(program, io.out);
   return program;
 }
 
@@ -148,16 +294,18 @@ export function buildProgram(io: { out: (s: string) => void; err: (s: string) =>
 export async function runFailoverOperator(
   argv: string[],
   io: { out: (s: string) => void; err: (s: string) => void; isTTY: boolean },
-  options: { debug?: boolean } = {},
+  options: { debug?: boolean; name?: string } = {},
 ): Promise<number> {
   // Commands report failure through process.exitCode (commander's way); read it as this run's and put it back.
   const previousExitCode = process.exitCode;
   process.exitCode = undefined;
   try {
-    await buildProgram(io).parseAsync(argv);
+    await buildProgram(io, options.name).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ScenarioError) {
+    // commander already printed its message (unknown option, missing argument) or the help/version it was asked for.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof UsageProblem) {
       io.err(`error: ${err.message}\n`);
       return 2;
     }
@@ -173,11 +321,18 @@ export async function runFailoverOperator(
   }
 }
 
-if (import.meta.main) {
+/** The entry point: bin/failover-operator.mjs calls it, and so does running this file. */
+export async function main(argv: string[], options: { name?: string } = {}): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout, (code) => process.exit(code));
   const io = {
     out: (s: string) => process.stdout.write(s),
     err: (s: string) => process.stderr.write(s),
     isTTY: process.stderr.isTTY === true,
   };
-  process.exitCode = await runFailoverOperator(process.argv, io, { debug: process.env.FO_DEBUG === '1' });
+  process.exitCode = await runFailoverOperator(argv, io, {
+    debug: process.env.FO_DEBUG === '1',
+    name: options.name ?? (process.env.FO_PROGRAM_NAME || 'failover-operator'),
+  });
 }
+
+if (import.meta.main) await main(process.argv);

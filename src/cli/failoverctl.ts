@@ -6,12 +6,24 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parse } from 'yaml';
 import { formatFieldErrors, loadManifests } from '../api/index.ts';
 import { notPermittedMessage, parseGrants, policyGrantViolations, type TenancyGrants } from '../api/tenancy.ts';
 import { KUBE_API_TIMEOUT_MS } from '../runtime/index.ts';
-import type { CtlDeps } from './ctl/context.ts';
+import { listBuiltinScenarios } from '../scenarios/index.ts';
+import {
+  addCompletionCommand,
+  applyConventions,
+  completeWords,
+  EXIT_USAGE,
+  exitQuietlyOnClosedPipe,
+  isStructured,
+  outputOption,
+  renderStructured,
+  UsageProblem,
+} from './conventions.ts';
+import { type CtlDeps, globalOptions } from './ctl/context.ts';
 import { registerDrillCommands } from './ctl/drill-commands.ts';
 import { CtlError, createPolicyKube, loadKubeConfig } from './ctl/kube.ts';
 import { registerManualCommands } from './ctl/manual-commands.ts';
@@ -122,11 +134,14 @@ export function parseRequestTimeout(value: string): number {
   return ms;
 }
 
-export function buildProgram(deps: CtlDeps): Command {
+export function buildProgram(deps: CtlDeps, name = 'failoverctl'): Command {
   const { io } = deps;
-  const program = new Command('failoverctl')
+  // Output and exit behaviour first: subcommands copy them when they are added.
+  const program = applyConventions(
+    new Command(name).configureOutput({ writeOut: io.out, writeErr: io.err }).exitOverride(),
+  )
     .description('Inspect, rehearse and steer failover-operator policies.')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(outputOption())
     .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context namespace, else default)')
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
     .option(
@@ -134,7 +149,6 @@ export function buildProgram(deps: CtlDeps): Command {
       `how long to wait for each Kubernetes API call, e.g. 30s (default ${KUBE_API_TIMEOUT_MS / 1000}s)`,
       parseRequestTimeout,
     )
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -145,7 +159,11 @@ export function buildProgram(deps: CtlDeps): Command {
         '  failoverctl failover orders --to us-west-2',
         '  failoverctl drill start orders --scenario zone-outage --zone us-east-1a',
         '  failoverctl plan orders --scenario us-east-1-2011',
-        '  failoverctl validate examples/*.yaml',
+        '  failoverctl drill report orders-zone-outage-3f2a1c -o yaml',
+        '  failoverctl validate examples/*.yaml -o json',
+        '  source <(failoverctl completion bash)',
+        '',
+        'As a kubectl plugin (kubectl-failover on PATH, e.g. after npm link): kubectl failover status',
       ].join('\n'),
     );
   registerStatusCommand(program, deps);
@@ -165,18 +183,34 @@ export function buildProgram(deps: CtlDeps): Command {
       '\nExamples:\n  failoverctl validate examples/*.yaml\n  failoverctl validate policy.yaml drill.yaml\n  failoverctl validate -n team-orders --grants values.yaml policy.yaml',
     )
     .action((files: string[], opts: { grants?: string }, command: Command) => {
+      const g = globalOptions(command);
       const tenancy = opts.grants
-        ? { grants: loadGrantsFile(opts.grants), namespace: command.optsWithGlobals().namespace ?? 'default' }
+        ? { grants: loadGrantsFile(opts.grants), namespace: g.namespace ?? 'default' }
         : undefined;
       const outcomes = validateFiles(files, tenancy);
-      let ok = true;
-      for (const o of outcomes) {
-        const good = o.documents > 0 && o.valid === o.documents;
-        ok &&= good;
-        for (const m of o.messages) (good ? io.out : io.err)(`${m}\n`);
+      const passed = (o: ValidateOutcome) => o.documents > 0 && o.valid === o.documents;
+      if (isStructured(g.output)) {
+        io.out(
+          renderStructured(
+            g.output,
+            outcomes.map((o) => ({ ...o, passed: passed(o) })),
+          ),
+        );
+      } else {
+        for (const o of outcomes) for (const m of o.messages) (passed(o) ? io.out : io.err)(`${m}\n`);
       }
-      if (!ok) process.exitCode = 1;
+      if (!outcomes.every(passed)) process.exitCode = 1;
     });
+  program
+    .command('scenarios')
+    .description('list the built-in scenarios that --scenario names (plan, drill start; a file path works too)')
+    .action((_opts: unknown, command: Command) => {
+      const g = globalOptions(command);
+      const scenarios = listBuiltinScenarios().map((s) => ({ name: s.name, description: s.description ?? '' }));
+      if (isStructured(g.output)) io.out(renderStructured(g.output, scenarios));
+      else for (const s of scenarios) io.out(`${s.name.padEnd(28)} ${s.description}\n`);
+    });
+  addCompletionCommand(program, io.out);
   return program;
 }
 
@@ -186,9 +220,20 @@ export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<num
   const previousExitCode = process.exitCode;
   process.exitCode = undefined;
   try {
-    await buildProgram(deps).parseAsync(argv);
+    // kubectl's plugin completion (kubectl_complete-failover) and cobra-style shells ask this hidden command.
+    if (argv[2] === '__complete') {
+      deps.io.out(completeWords(buildProgram(deps, deps.programName), argv.slice(3)));
+      return 0;
+    }
+    await buildProgram(deps, deps.programName).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
+    // commander already printed its message (unknown option, missing argument) or the help/version it was asked for.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (error instanceof UsageProblem) {
+      deps.io.err(`error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
     if (error instanceof CtlError) {
       deps.io.err(`error: ${error.message}\n`);
       return error.exitCode;
@@ -206,7 +251,9 @@ export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<num
   }
 }
 
-if (import.meta.main) {
+/** The entry point: bin/failoverctl.mjs and bin/kubectl-failover.mjs call it, and so does running this file. */
+export async function main(argv: string[], options: { name?: string } = {}): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout, (code) => process.exit(code));
   const io: CtlDeps['io'] = {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
@@ -220,8 +267,9 @@ if (import.meta.main) {
       }
     },
   };
-  process.exitCode = await runFailoverctl(process.argv, {
+  process.exitCode = await runFailoverctl(argv, {
     io,
+    programName: options.name ?? (process.env.FO_PROGRAM_NAME || 'failoverctl'),
     debug: process.env.FO_DEBUG === '1',
     kube: (g) =>
       createPolicyKube(loadKubeConfig(g.kubeconfig), {
@@ -232,3 +280,5 @@ if (import.meta.main) {
     randomSuffix: () => randomBytes(3).toString('hex'),
   });
 }
+
+if (import.meta.main) await main(process.argv);

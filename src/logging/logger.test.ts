@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger.ts';
+import { createLogger, formatConsoleLine } from './logger.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -43,5 +43,41 @@ describe('createLogger', () => {
       rule: 'PB-5',
       msg: 'drained zone',
     });
+  });
+});
+
+describe('log lines as Kubernetes tooling reads them', () => {
+  it('writes the level as a string and the time as ISO 8601', () => {
+    const { lines, logger } = capture();
+    logger.warn({ policy: 'shop/orders' }, 'drained zone');
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line.level).toBe('warn');
+    expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(line.msg).toBe('drained zone');
+  });
+
+  it('console format: time, level, message, then key=value fields', () => {
+    expect(
+      formatConsoleLine(
+        JSON.stringify({
+          level: 'info',
+          time: '2026-12-06T03:16:13.000Z',
+          pid: 1,
+          hostname: 'h',
+          name: 'failover-operator',
+          msg: 'Started workers',
+          controller: 'failoverpolicy',
+          workers: 16,
+          reason: 'two words',
+        }),
+      ),
+    ).toBe('2026-12-06T03:16:13.000Z INFO  Started workers controller=failoverpolicy workers=16 reason="two words"');
+    const out: string[] = [];
+    const logger = createLogger(
+      { level: 'info', name: 'test', format: 'console' },
+      { write: (s: string) => void out.push(s) },
+    );
+    logger.info({ zone: 'us-east-1a' }, 'drained zone');
+    expect(out.join('')).toMatch(/^\S+Z INFO {2}drained zone zone=us-east-1a\n$/);
   });
 });

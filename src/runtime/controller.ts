@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
@@ -98,7 +99,8 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
   }
 
   async #attempt(key: string, req: ObjectRef, signal: AbortSignal): Promise<ReconcileOutcome> {
-    const log = { namespace: req.namespace, name: req.name };
+    // controller-runtime's reconcileID: every line of one reconcile carries the same id.
+    const log = { namespace: req.namespace, name: req.name, reconcileID: randomUUID() };
     let result: ReconcileResult | undefined;
     try {
       result = await this.#reconcile(req, signal);
@@ -121,8 +123,10 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
           'Reconcile conflicted; requeued to re-read',
         );
       } else {
+        // A retry is expected (the API timed out, AWS throttled): `error` says what failed, as controller-runtime
+        // logs it; an error that is a bug in our code (TypeError and the like) keeps its stack under `err`.
         this.#logger.error(
-          { ...log, err, retries, retryInMs, rule: 'PB-8' },
+          { ...log, ...(isProgrammingError(err) ? { err } : describeError(err)), retries, retryInMs, rule: 'PB-8' },
           'Reconcile failed; requeued with backoff',
         );
       }
@@ -138,4 +142,15 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
     this.#logger.debug(log, 'Reconciled');
     return 'success';
   }
+}
+
+function isProgrammingError(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
+}
+
+/** An error as log fields without its stack: `error` ("Name: message") and, where the SDK or Node gives one, `errorCode`. */
+export function describeError(err: unknown): { error: string; errorCode?: string } {
+  if (!(err instanceof Error)) return { error: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { error: `${err.name}: ${err.message}`, ...(typeof code === 'string' ? { errorCode: code } : {}) };
 }

@@ -2,7 +2,7 @@
 // the entry point (src/cli/failoverctl.ts); commands never read process.* themselves.
 
 import type { Command } from 'commander';
-import type { OutputFormat } from './format.ts';
+import { type OutputFormat, renderStructured } from '../conventions.ts';
 import type { PolicyKube } from './kube.ts';
 
 export interface CtlIo {
@@ -29,6 +29,8 @@ export interface CtlDeps {
   now(): number;
   /** A short random lowercase hex string, for request ids and drill names. */
   randomSuffix(): string;
+  /** How the program calls itself in help and completion: failoverctl, or "kubectl failover" as a plugin. */
+  programName?: string;
   /** FO_DEBUG=1: print the stack trace of an unexpected error (otherwise one line). */
   debug?: boolean;
 }
@@ -37,6 +39,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
-export function printJson(io: CtlIo, value: unknown): void {
-  io.out(`${JSON.stringify(value, null, 2)}\n`);
+/** Prints a value as -o json or -o yaml asked. */
+export function printStructured(io: CtlIo, format: 'json' | 'yaml', value: unknown): void {
+  io.out(renderStructured(format, value));
 }

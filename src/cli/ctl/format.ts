@@ -5,7 +5,7 @@ import type { DrillReport } from '../../simulate/drill-report.ts';
 import { formatActionDetail, formatReport } from '../../simulate/format-report.ts';
 import { formatFaultTime } from '../../simulate/timeline.ts';
 
-export type OutputFormat = 'text' | 'json';
+export type { OutputFormat } from '../conventions.ts';
 
 const DASH = '-';
 
@@ -59,10 +59,19 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export function formatPolicyTable(policies: readonly FailoverPolicy[]): string {
+/** `wide` adds the weights, the last failover and the conditions, as `kubectl get -o wide` adds columns. */
+export function formatPolicyTable(policies: readonly FailoverPolicy[], wide = false): string {
   if (policies.length === 0) return 'No FailoverPolicies found.';
   return formatTable(
-    ['NAME', 'PHASE', 'ACTIVE', 'WRITER', 'DEGRADED', 'PENDING APPROVAL'],
+    [
+      'NAME',
+      'PHASE',
+      'ACTIVE',
+      'WRITER',
+      'DEGRADED',
+      'PENDING APPROVAL',
+      ...(wide ? ['WEIGHTS', 'LAST FAILOVER', 'CONDITIONS'] : []),
+    ],
     policies.map((p) => [
       p.metadata.name ?? DASH,
       p.status?.phase ?? 'Unknown',
@@ -70,6 +79,13 @@ export function formatPolicyTable(policies: readonly FailoverPolicy[]): string {
       formatWriter(p),
       p.status?.degradedZones || DASH,
       p.status?.pendingApproval?.id ?? DASH,
+      ...(wide
+        ? [
+            formatWeights(p.status?.weights),
+            p.status?.lastFailover?.startedAt ?? DASH,
+            summarizeConditions(p.status?.conditions),
+          ]
+        : []),
     ]),
   );
 }
@@ -129,6 +145,36 @@ export function formatDrillTable(drills: readonly FailoverDrill[]): string {
       d.status?.summary ?? DASH,
     ]),
   );
+}
+
+/**
+ * The report of a finished drill (`drill report -o json|yaml`): the drill's identity and its status measures, or
+ * undefined while it has not finished (no result yet).
+ */
+export function drillReport(drill: FailoverDrill) {
+  const s = drill.status;
+  if (s?.result === undefined || s.phase === 'Pending' || s.phase === 'Running') return undefined;
+  return {
+    name: drill.metadata.name,
+    namespace: drill.metadata.namespace,
+    policy: drill.spec.policyRef.name,
+    scenario: drill.spec.scenario,
+    mode: drill.spec.mode,
+    phase: s.phase ?? null,
+    result: s.result,
+    passed: s.result === 'Passed',
+    startedAt: s.startedAt ?? null,
+    completedAt: s.completedAt ?? null,
+    detectionSeconds: s.detectionSeconds ?? null,
+    trafficShiftedSeconds: s.trafficShiftedSeconds ?? null,
+    rtoSeconds: s.rtoSeconds ?? null,
+    rpoSeconds: s.rpoSeconds ?? null,
+    actions: s.actions ?? [],
+    skipped: s.skipped ?? [],
+    violations: s.violations ?? [],
+    timeline: s.timeline ?? [],
+    summary: s.summary ?? null,
+  };
 }
 
 const secondsOrDash = (s: number | undefined) => (s === undefined ? DASH : `${s}s`);

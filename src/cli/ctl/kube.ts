@@ -1,6 +1,8 @@
 // Kubernetes access for failoverctl: the user's kubeconfig, the FailoverPolicy/FailoverDrill calls the commands
 // need, and one place that turns apiserver and network failures into a line a person can act on.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import {
   API_VERSION,
@@ -131,8 +133,22 @@ export interface PolicyKube {
 }
 
 /** Loads the kubeconfig; a kubeconfig that cannot be read or has no cluster is a CtlError (exit 2). */
-export function loadKubeConfig(path: string | undefined): KubeConfig {
+export function loadKubeConfig(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  exists: (file: string) => boolean = existsSync,
+): KubeConfig {
   const kc = new KubeConfig();
+  // With nothing to load, client-node falls back to http://localhost:8080: say what is missing instead.
+  const home = env.HOME || env.USERPROFILE;
+  if (
+    path === undefined &&
+    !env.KUBECONFIG &&
+    !(home && exists(join(home, '.kube', 'config'))) &&
+    !(env.KUBERNETES_SERVICE_HOST && exists('/var/run/secrets/kubernetes.io/serviceaccount/token'))
+  ) {
+    throw new CtlError('no kubeconfig: set KUBECONFIG or pass --kubeconfig <file> (kubectl would find none either)', 2);
+  }
   try {
     if (path === undefined) kc.loadFromDefault();
     else kc.loadFromFile(path);

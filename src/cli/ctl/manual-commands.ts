@@ -3,7 +3,8 @@
 
 import type { Command } from 'commander';
 import type { FailoverPolicy, ManualRequest } from '../../api/index.ts';
-import { type CtlDeps, type GlobalOptions, globalOptions, printJson } from './context.ts';
+import { isStructured } from '../conventions.ts';
+import { type CtlDeps, type GlobalOptions, globalOptions, printStructured } from './context.ts';
 import { CtlError, type PolicyKube } from './kube.ts';
 import { approvalIdFor, checkTargetRegion, manualMergePatch, manualRequestId } from './manual-request.ts';
 
@@ -29,8 +30,8 @@ async function sendRequest(
 ): Promise<void> {
   const name = policy.metadata.name ?? '';
   await kube.patchPolicy(name, manualMergePatch(request));
-  if (g.output === 'json') {
-    printJson(deps.io, { policy: `${kube.namespace}/${name}`, manual: request });
+  if (isStructured(g.output)) {
+    printStructured(deps.io, g.output, { policy: `${kube.namespace}/${name}`, manual: request });
     return;
   }
   deps.io.out(

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { applyPolicyDefaults, type FailoverPolicy } from '../../api/index.ts';
 import { loadScenario, type Scenario, ScenarioError } from '../../scenarios/index.ts';
 import { runSimulation } from '../../simulate/run-simulation.ts';
-import { type CtlDeps, globalOptions, printJson } from './context.ts';
+import { isStructured } from '../conventions.ts';
+import { type CtlDeps, globalOptions, printStructured } from './context.ts';
 import { formatPlan } from './format.ts';
 import { CtlError } from './kube.ts';
 
@@ -25,7 +26,7 @@ export function registerPlanCommand(program: Command, deps: CtlDeps): void {
     .command('plan')
     .description('dry-run a policy from the cluster against a SIMULATED cloud and print what the engine would do')
     .argument('<policy>', 'the FailoverPolicy to plan for')
-    .option('--scenario <name>', 'built-in scenario name or scenario file', 'zone-outage')
+    .option('--scenario <name|file>', 'built-in scenario (failoverctl scenarios) or a timeline file', 'zone-outage')
     .addHelpText(
       'after',
       [
@@ -45,13 +46,18 @@ export function registerPlanCommand(program: Command, deps: CtlDeps): void {
       try {
         scenario = loadScenario(opts.scenario);
       } catch (error) {
-        if (error instanceof ScenarioError) throw new CtlError(error.message, 1);
+        if (error instanceof ScenarioError) throw new CtlError(error.message, 2);
         throw error;
       }
       const policy = await deps.kube(g).getPolicy(name);
       const { report } = await runSimulation({ policy: policyForPlan(policy), scenario });
-      if (g.output === 'json') {
-        printJson(deps.io, { simulated: true, actions: report.actions, skipped: report.skipped, report });
+      if (isStructured(g.output)) {
+        printStructured(deps.io, g.output, {
+          simulated: true,
+          actions: report.actions,
+          skipped: report.skipped,
+          report,
+        });
       } else deps.io.out(`${formatPlan(report)}\n`);
     });
 }

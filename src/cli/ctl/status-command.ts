@@ -1,7 +1,8 @@
 // `failoverctl status [policy]`: policies at a glance, or one policy in detail.
 
 import type { Command } from 'commander';
-import { type CtlDeps, globalOptions, printJson } from './context.ts';
+import { isStructured } from '../conventions.ts';
+import { type CtlDeps, globalOptions, printStructured } from './context.ts';
 import { formatPolicyDetail, formatPolicyTable, policySummary } from './format.ts';
 
 export function registerStatusCommand(program: Command, deps: CtlDeps): void {
@@ -24,12 +25,12 @@ export function registerStatusCommand(program: Command, deps: CtlDeps): void {
       const kube = deps.kube(opts);
       if (name === undefined) {
         const policies = await kube.listPolicies();
-        if (opts.output === 'json') printJson(deps.io, policies.map(policySummary));
-        else deps.io.out(`${formatPolicyTable(policies)}\n`);
+        if (isStructured(opts.output)) printStructured(deps.io, opts.output, policies.map(policySummary));
+        else deps.io.out(`${formatPolicyTable(policies, opts.output === 'wide')}\n`);
         return;
       }
       const policy = await kube.getPolicy(name);
-      if (opts.output === 'json') printJson(deps.io, policySummary(policy));
+      if (isStructured(opts.output)) printStructured(deps.io, opts.output, policySummary(policy));
       else deps.io.out(`${formatPolicyDetail(policy)}\n`);
     });
 }

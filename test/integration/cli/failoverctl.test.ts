@@ -200,9 +200,71 @@ describe('failoverctl against the apiserver', () => {
     expect((await get()).spec.abort).toBe(true);
   });
 
+  it('drill start takes a built-in scenario name as a replay of it; drill report prints a finished drill in every format', async () => {
+    const r = ctl('drill', 'start', 'orders', '--scenario', 'us-east-1-2011', '--name', 'replayed', '-o', 'yaml');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect((parse(r.stdout) as FailoverDrill).spec.scenario).toMatchObject({
+      type: 'replay',
+      timeline: 'us-east-1-2011',
+    });
+
+    const early = ctl('drill', 'report', 'replayed');
+    expect(early.status).toBe(2);
+    expect(early.stderr).toContain('has not finished');
+
+    await objects.patchNamespacedCustomObjectStatus(
+      {
+        ...GROUP,
+        namespace: ns,
+        plural: 'failoverdrills',
+        name: 'replayed',
+        body: {
+          status: {
+            phase: 'Failed',
+            result: 'Failed',
+            passed: false,
+            startedAt: '2026-01-01T00:00:00Z',
+            completedAt: '2026-01-01T00:30:00Z',
+            detectionSeconds: 12,
+            rtoSeconds: 420,
+            violations: [{ objective: 'rto', message: 'RTO 420s exceeds 300s' }],
+            summary: 'RTO 420s (objective 300s)',
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const text = ctl('drill', 'report', 'replayed');
+    expect(text.status).toBe(1); // the drill failed
+    expect(text.stdout).toContain('RTO                420s');
+    const json = ctl('drill', 'report', 'replayed', '-o', 'json');
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      name: 'replayed',
+      result: 'Failed',
+      passed: false,
+      rtoSeconds: 420,
+    });
+    const yaml = ctl('drill', 'report', 'replayed', '-o', 'yaml');
+    expect(parse(yaml.stdout)).toEqual(JSON.parse(json.stdout));
+  });
+
+  it('status -o yaml and -o wide', async () => {
+    await writeStatus('orders', { phase: 'Healthy', activeRegion: 'us-east-1', weights: { blue: 100 } });
+    const yaml = ctl('status', '-o', 'yaml');
+    expect(yaml.status).toBe(0);
+    expect(parse(yaml.stdout)).toEqual(JSON.parse(ctl('status', '-o', 'json').stdout));
+    const wide = ctl('status', '-o', 'wide');
+    expect(wide.stdout).toMatch(
+      /^NAME\s+PHASE\s+ACTIVE\s+WRITER\s+DEGRADED\s+PENDING APPROVAL\s+WEIGHTS\s+LAST FAILOVER\s+CONDITIONS/,
+    );
+    expect(wide.stdout).toContain('blue=100');
+  });
+
   it('drill start checks the drill locally and sends nothing when it is invalid', async () => {
     const r = ctl('drill', 'start', 'orders', '--scenario', 'zone-outage', '--name', 'no-zone');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('nothing was sent');
     const list = (await objects.listNamespacedCustomObject({ ...GROUP, namespace: ns, plural: 'failoverdrills' })) as {
       items: FailoverDrill[];
@@ -229,7 +291,7 @@ describe('failoverctl against the apiserver', () => {
 
   it('plan with an unknown scenario names the built-in ones', () => {
     const r = ctl('plan', 'orders', '--scenario', 'no-such-scenario');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('zone-outage');
   });
 

@@ -228,7 +228,7 @@ export async function leaseHolder(kc: KubeConfig, ns: string): Promise<string | 
 }
 
 export interface LogLine {
-  level: number;
+  level: string;
   msg: string;
   [key: string]: unknown;
 }

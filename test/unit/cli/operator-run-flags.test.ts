@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { loadKubeConfig as loadCtlKubeConfig } from '../../../src/cli/ctl/kube.ts';
+import { bindAddressPort, runEnvironment, UsageError } from '../../../src/cli/failover-operator.ts';
+import { ConfigError, loadKubeConfig, readConfig } from '../../../src/main.ts';
+
+const base = { FO_TENANCY: 'Unrestricted' };
+
+describe('failover-operator run: flags beside the environment (flags win)', () => {
+  it('maps every flag onto the variable main.ts reads', () => {
+    const env = runEnvironment(
+      { ...base, FO_LOG_LEVEL: 'warn', FO_WATCH_NAMESPACE: 'from-env', KUBECONFIG: '/env/kubeconfig' },
+      {
+        kubeconfig: '/flag/kubeconfig',
+        leaderElect: false,
+        leaderElectionId: 'orders-failover',
+        leaderElectionNamespace: 'ops',
+        metricsBindAddress: ':9090',
+        healthProbeBindAddress: '0.0.0.0:9091',
+        watchNamespace: 'shop',
+        logLevel: 'debug',
+        logFormat: 'console',
+      },
+    );
+    expect(env).toMatchObject({
+      KUBECONFIG: '/flag/kubeconfig',
+      FO_LEADER_ELECT: 'false',
+      FO_LEADER_ELECTION_ID: 'orders-failover',
+      FO_LEADER_ELECTION_NAMESPACE: 'ops',
+      FO_METRICS_PORT: '9090',
+      FO_HEALTH_PORT: '9091',
+      FO_WATCH_NAMESPACE: 'shop',
+      FO_LOG_LEVEL: 'debug',
+      FO_LOG_FORMAT: 'console',
+    });
+    const config = readConfig(env, () => '');
+    expect(config).toMatchObject({
+      kubeconfigPath: '/flag/kubeconfig',
+      leaderElect: false,
+      leaseName: 'orders-failover',
+      leaseNamespace: 'ops',
+      metricsPort: 9090,
+      watchNamespace: 'shop',
+      logLevel: 'debug',
+      logFormat: 'console',
+    });
+    // No flags: the environment as it was.
+    expect(runEnvironment({ ...base, FO_LOG_LEVEL: 'warn' }, {})).toEqual({ ...base, FO_LOG_LEVEL: 'warn' });
+  });
+
+  it('defaults: leader election on, the Lease failover-operator (what every release so far has used), JSON logs', () => {
+    expect(readConfig(base, () => '')).toMatchObject({
+      leaderElect: true,
+      leaseName: 'failover-operator',
+      logFormat: 'json',
+    });
+    expect(() => readConfig({ ...base, FO_LEADER_ELECT: 'yes' }, () => '')).toThrow(ConfigError);
+    expect(() => readConfig({ ...base, FO_LOG_FORMAT: 'pretty' }, () => '')).toThrow(/json or console/);
+    expect(() => readConfig({ ...base, FO_LEADER_ELECTION_ID: 'Not_A_Name' }, () => '')).toThrow(/Lease name/);
+  });
+
+  it('reads bind addresses as controller-runtime spells them, refusing 0 (cannot disable) and garbage', () => {
+    expect(bindAddressPort('metrics-bind-address', ':8080')).toBe('8080');
+    expect(bindAddressPort('metrics-bind-address', '8080')).toBe('8080');
+    expect(bindAddressPort('metrics-bind-address', '0.0.0.0:8443')).toBe('8443');
+    expect(bindAddressPort('metrics-bind-address', ':0')).toBe('0');
+    expect(() => bindAddressPort('metrics-bind-address', '0')).toThrow(UsageError);
+    expect(() => bindAddressPort('metrics-bind-address', 'localhost:http')).toThrow(/expected \[host\]:port/);
+    expect(() => bindAddressPort('metrics-bind-address', ':70000')).toThrow(UsageError);
+  });
+
+  it('connects to a named kubeconfig, the in-cluster account, or ~/.kube/config, and otherwise refuses in one line', () => {
+    const none = () => false;
+    expect(() => loadKubeConfig(undefined, { HOME: '/home/x' }, none)).toThrow(
+      /^no cluster to connect to: set KUBECONFIG or pass --kubeconfig <file>/,
+    );
+    expect(() => loadKubeConfig('/missing', {}, none)).toThrow(
+      'kubeconfig /missing (--kubeconfig or KUBECONFIG) does not exist',
+    );
+    // In a pod without the token (automountServiceAccountToken: false) there is no cluster either.
+    expect(() => loadKubeConfig(undefined, { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, none)).toThrow(/no cluster/);
+  });
+
+  it('failoverctl without any kubeconfig says so (exit 2) rather than trying http://localhost:8080', () => {
+    expect(() => loadCtlKubeConfig(undefined, { HOME: '/home/x' }, () => false)).toThrow(
+      expect.objectContaining({
+        exitCode: 2,
+        message: expect.stringMatching(/^no kubeconfig: set KUBECONFIG or pass --kubeconfig/),
+      }),
+    );
+  });
+});
