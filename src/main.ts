@@ -373,6 +373,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       onPolicyGone: (key) => journalStore.forget(key),
       tenancy,
       isLeader: () => manager.isLeader(),
+      identity: config.identity,
       clock,
       logger,
     }),

@@ -19,3 +19,10 @@ export const DRILL_SHORT_NAMES = ['fd'];
 
 /** Category so that `kubectl get failover` lists both kinds. */
 export const CATEGORY = 'failover';
+
+/**
+ * `failoverctl plan --now` asks the leader what it would do now by setting this annotation to a fresh id; the
+ * leader answers in status.preview with the same requestId (planned only, never executed). An annotation, not a
+ * spec field: asking never changes metadata.generation, and anyone who may patch the policy may ask.
+ */
+export const PREVIEW_REQUEST_ANNOTATION = `${GROUP}/preview-request`;

@@ -36,6 +36,7 @@ export {
   POLICY_LIST_KIND,
   POLICY_PLURAL,
   POLICY_SHORT_NAMES,
+  PREVIEW_REQUEST_ANNOTATION,
   VERSION,
 } from './group.ts';
 export { type LoadedManifest, loadManifests, type ManifestSource } from './manifests.ts';
@@ -59,6 +60,7 @@ export {
   type ObjectivesSpec,
   type PendingApproval,
   type PolicyPhase,
+  type PolicyPreview,
   type ProbeSpec,
   type RdsDatabase,
   type RegionSpec,

@@ -777,6 +777,40 @@ export const ManualRequestStatusSchema = Type.Object(
   { ...closed, description: 'What became of the last spec.manual request.' },
 );
 
+export const PolicyPreviewSchema = Type.Object(
+  {
+    requestId: Type.String({ maxLength: 64, description: 'The failover.io/preview-request annotation it answers.' }),
+    computedAt: Timestamp({ description: 'When the leader planned it.' }),
+    by: Text(253, { description: 'The operator replica (leader identity) whose health and observation it used.' }),
+    phase: PolicyPhaseSchema,
+    healthAsOf: Type.Optional(Timestamp({ description: 'When the health it planned from was last updated.' })),
+    actions: Type.Array(
+      Type.Object(
+        {
+          kind: Type.String({ maxLength: 64 }),
+          target: Text(512),
+          rule: RuleIdSchema(),
+          region: Type.Optional(RegionName()),
+          zone: Type.Optional(ZoneName()),
+          reason: Text(1024),
+        },
+        closed,
+      ),
+      { maxItems: 50, description: 'The actions the leader would take now, in order (planned only, not executed).' },
+    ),
+    gates: Type.Array(
+      Type.Object({ kind: Type.String({ maxLength: 64 }), rule: RuleIdSchema(), message: Text(1024) }, closed),
+      { maxItems: 50, description: 'What holds actions back now.' },
+    ),
+    error: Type.Optional(Text(1024, { description: 'Why no plan could be made (e.g. the observation failed).' })),
+  },
+  {
+    ...closed,
+    description:
+      'What the leader would do now, planned from its own health and a fresh observation, never executed (failoverctl plan --now).',
+  },
+);
+
 export const FailoverPolicyStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer({ format: 'int64', minimum: 0 })),
@@ -806,6 +840,7 @@ export const FailoverPolicyStatusSchema = Type.Object(
     lastActionAt: Type.Optional(Timestamp({ description: 'When the last AWS write was made (cooldown, PB-9).' })),
     pendingApproval: Type.Optional(PendingApprovalSchema),
     manual: Type.Optional(ManualRequestStatusSchema),
+    preview: Type.Optional(PolicyPreviewSchema),
   },
   { ...closed, description: 'Observed state, written by the operator.' },
 );
@@ -824,6 +859,7 @@ export const FailoverPolicySchema = Type.Object(
 export type FailoverPolicy = Static<typeof FailoverPolicySchema>;
 export type FailoverPolicySpec = Static<typeof FailoverPolicySpecSchema>;
 export type FailoverPolicyStatus = Static<typeof FailoverPolicyStatusSchema>;
+export type PolicyPreview = Static<typeof PolicyPreviewSchema>;
 export type RegionSpec = Static<typeof RegionSpecSchema>;
 export type ProbeSpec = Static<typeof ProbeSchema>;
 export type HealthSpec = Static<typeof HealthSpecSchema>;

@@ -35,6 +35,7 @@ function harness(
     finalizerConflict?: boolean;
     journal?: FailoverPolicyStatus['journal'];
     tenancy?: Tenancy;
+    previewFails?: boolean;
   } = {},
 ) {
   const patches: Array<StatusPatch<Partial<FailoverPolicyStatus>>> = [];
@@ -44,7 +45,40 @@ function harness(
     status: opts.engineStatus ?? { phase: 'Healthy', observedGeneration: 3 },
     requeueAfterMs: 15_000,
   };
-  const engine = { track: vi.fn(), untrack: vi.fn(), reconcile: vi.fn(async () => output) };
+  const order: string[] = [];
+  const engine = {
+    track: vi.fn(),
+    untrack: vi.fn(),
+    reconcile: vi.fn(async () => {
+      order.push('reconcile');
+      return output;
+    }),
+    preview: vi.fn(async () => {
+      order.push('preview');
+      if (opts.previewFails) throw new Error('Route 53 listing timed out');
+      return {
+        plan: {
+          phase: 'Degraded' as const,
+          actions: [
+            {
+              id: 'weights/web/1',
+              action: { kind: 'SetWeights' as const, weights: { 'use1-a': 0, 'use1-b': 200 } },
+              rule: 'PB-5' as const,
+              target: 'web.example.com. A',
+              region: 'us-east-1',
+              zone: 'us-east-1a',
+              reason: 'drain us-east-1a: Degraded',
+            },
+          ],
+          skipped: [],
+          gates: [{ kind: 'Cooldown' as const, rule: 'PB-9' as const, message: 'cooldown until 10:05' }],
+          desiredWeights: { 'use1-a': 0, 'use1-b': 200 },
+        },
+        observation: {} as never,
+        view: { at: Date.parse('2026-11-23T09:59:58Z'), zones: [], regions: [] },
+      };
+    }),
+  };
   const gone = vi.fn();
   const reconcile = createPolicyReconciler({
     getPolicy: (key) => (key === KEY ? policy : undefined),
@@ -75,10 +109,11 @@ function harness(
     onPolicyGone: gone,
     tenancy: opts.tenancy ?? unrestrictedTenancy,
     isLeader: () => opts.leader ?? true,
+    identity: 'failover-operator-abc123',
     clock: createVirtualClock(Date.parse('2026-11-23T10:00:00Z')),
     logger,
   });
-  return { reconcile, patches, events, engine, gone, finalizerCalls };
+  return { reconcile, patches, events, engine, gone, finalizerCalls, order };
 }
 
 const noRegions = (spec: Record<string, unknown>) => {
@@ -409,5 +444,60 @@ describe('the leave-aws-state finalizer', () => {
 
   it('describes an empty status plainly', () => {
     expect(lastKnownState({})).toBe('weights (none recorded); writer (none recorded); no journal entry Pending');
+  });
+});
+
+describe('failoverctl plan --now: the preview-request annotation', () => {
+  const asking = (id: string, answered?: string): StoredPolicy => {
+    const p = stored();
+    p.metadata = { ...p.metadata, annotations: { 'failover.io/preview-request': id } };
+    if (answered) p.status = { preview: { requestId: answered } as never };
+    return p;
+  };
+
+  it('answers a new request in status.preview, planned before this reconcile acts and never executed itself', async () => {
+    const h = harness(asking('now-1'));
+    await h.reconcile(REQ, new AbortController().signal);
+    expect(h.order).toEqual(['preview', 'reconcile']);
+    expect(h.patches.at(-1)?.status.preview).toEqual({
+      requestId: 'now-1',
+      computedAt: '2026-11-23T10:00:00.000Z',
+      by: 'failover-operator-abc123',
+      phase: 'Degraded',
+      healthAsOf: '2026-11-23T09:59:58.000Z',
+      actions: [
+        {
+          kind: 'SetWeights',
+          target: 'web.example.com. A',
+          rule: 'PB-5',
+          region: 'us-east-1',
+          zone: 'us-east-1a',
+          reason: 'drain us-east-1a: Degraded',
+        },
+      ],
+      gates: [{ kind: 'Cooldown', rule: 'PB-9', message: 'cooldown until 10:05' }],
+    });
+  });
+
+  it('does not plan again for a request already answered, nor without a request', async () => {
+    const answered = harness(asking('now-1', 'now-1'));
+    await answered.reconcile(REQ, new AbortController().signal);
+    const none = harness(stored());
+    await none.reconcile(REQ, new AbortController().signal);
+    for (const h of [answered, none]) {
+      expect(h.engine.preview).not.toHaveBeenCalled();
+      expect(h.patches.at(-1)?.status.preview).toBeUndefined();
+    }
+  });
+
+  it('answers with the reason when no plan could be made, and the reconcile still runs', async () => {
+    const h = harness(asking('now-2'), { previewFails: true });
+    await h.reconcile(REQ, new AbortController().signal);
+    expect(h.engine.reconcile).toHaveBeenCalled();
+    expect(h.patches.at(-1)?.status.preview).toMatchObject({
+      requestId: 'now-2',
+      actions: [],
+      error: 'no plan could be made: Route 53 listing timed out',
+    });
   });
 });

@@ -28,6 +28,8 @@ import {
   GROUP,
   invalidSpecMessage,
   type JournalEntry,
+  type PolicyPreview,
+  PREVIEW_REQUEST_ANNOTATION,
   Reason,
   validatePolicy,
 } from '../api/index.ts';
@@ -51,6 +53,7 @@ export interface StoredPolicy {
     /** client-node types it as a Date; the informer holds the raw JSON string. Only its presence is read. */
     deletionTimestamp?: Date;
     finalizers?: string[];
+    annotations?: Record<string, string>;
   };
   spec?: unknown;
   status?: Partial<FailoverPolicyStatus>;
@@ -58,7 +61,7 @@ export interface StoredPolicy {
 
 export interface PolicyReconcilerDeps {
   getPolicy(key: string): StoredPolicy | undefined;
-  engine: Pick<PolicyEngine, 'track' | 'untrack' | 'reconcile'>;
+  engine: Pick<PolicyEngine, 'track' | 'untrack' | 'reconcile' | 'preview'>;
   statusWriter: StatusWriter<Partial<FailoverPolicyStatus>>;
   events: Pick<PolicyEvents, 'record'>;
   /** Adds and releases POLICY_FINALIZER (src/runtime/finalizers.ts). */
@@ -71,6 +74,8 @@ export interface PolicyReconcilerDeps {
   tenancy: Tenancy;
   /** Only the leader writes status (the Manager runs reconciles only while leading; this guards the window). */
   isLeader: () => boolean;
+  /** This replica's identity (the Lease holder name), named in status.preview. */
+  identity?: string;
   clock: Clock;
   logger: Logger;
 }
@@ -126,6 +131,47 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
       { ...log, rule: 'PB-11', pending: pending.map((e) => e.id) },
       'Policy deleted with an action still Pending; it may be in flight in AWS',
     );
+  }
+
+  async function previewFor(
+    requestId: string,
+    key: string,
+    policy: FailoverPolicy,
+    signal: AbortSignal,
+  ): Promise<PolicyPreview> {
+    const base = {
+      requestId,
+      computedAt: new Date(clock.now()).toISOString(),
+      by: deps.identity ?? 'failover-operator',
+    };
+    try {
+      const { plan, view } = await engine.preview(key, policy, signal);
+      return {
+        ...base,
+        phase: plan.phase,
+        healthAsOf: new Date(view.at).toISOString(),
+        actions: plan.actions.slice(0, 50).map((a) => ({
+          kind: a.action.kind,
+          target: a.target.slice(0, 512),
+          rule: a.rule,
+          ...(a.region === undefined ? {} : { region: a.region }),
+          ...(a.zone === undefined ? {} : { zone: a.zone }),
+          reason: a.reason.slice(0, 1024),
+        })),
+        gates: plan.gates.slice(0, 50).map((g) => ({ kind: g.kind, rule: g.rule, message: g.message.slice(0, 1024) })),
+      };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      deps.logger.warn({ policy: key, requestId, err: message }, 'Could not plan the requested preview');
+      return {
+        ...base,
+        phase: deps.getPolicy(key)?.status?.phase ?? 'Healthy',
+        actions: [],
+        gates: [],
+        error: `no plan could be made: ${message}`.slice(0, 1024),
+      };
+    }
   }
 
   return async (req, signal) => {
@@ -232,11 +278,18 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
     }
 
     engine.track(key, policy);
+    // `failoverctl plan --now`: planned from this replica's health and a fresh observation BEFORE this reconcile
+    // acts, and never executed itself; answered once per request id.
+    const requestId = stored.metadata?.annotations?.[PREVIEW_REQUEST_ANNOTATION];
+    const preview =
+      requestId && requestId !== stored.status?.preview?.requestId
+        ? await previewFor(requestId.slice(0, 64), key, policy, signal)
+        : undefined;
     const out = await engine.reconcile(key, policy, signal);
     // status.journal and status.failover have one writer, the journal store (saved before each action): this merge
     // patch never carries them, so it cannot put back an older journal or failover state over a newer one.
     const { journal: _journal, failover: _failover, ...owned } = out.status;
-    await writeStatus(req, stored, withClearedFields(owned, stored.status));
+    await writeStatus(req, stored, withClearedFields({ ...owned, ...(preview ? { preview } : {}) }, stored.status));
     logger.debug({ ...log, phase: out.status.phase, requeueAfterMs: out.requeueAfterMs }, 'Reconciled policy');
     return { requeueAfterMs: out.requeueAfterMs };
   };

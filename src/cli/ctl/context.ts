@@ -33,6 +33,8 @@ export interface CtlDeps {
   programName?: string;
   /** FO_DEBUG=1: print the stack trace of an unexpected error (otherwise one line). */
   debug?: boolean;
+  /** Waits between polls (plan --now); default a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function globalOptions(cmd: Command): GlobalOptions {

@@ -146,10 +146,14 @@ describe('Dockerfile', () => {
     expect(read('src/metrics/build-info.ts')).toContain("new URL('../../package.json', import.meta.url)");
   });
 
-  it("runs package.json's failover-operator bin with node", () => {
+  it("runs the built failover-operator (the entry point package.json's bin shim runs from a clone) with node", () => {
     const entrypoint = execForm(last('ENTRYPOINT'));
-    expect(entrypoint).toEqual(['node', packageJson.bin['failover-operator']]);
+    expect(entrypoint).toEqual(['node', 'dist/cli/failover-operator.js']);
     expect(execForm(last('CMD'))).toEqual(['run']);
+    // dist/cli/failover-operator.js is tsc's output for src/cli/failover-operator.ts (tsconfig.build.json: src → dist),
+    // the same entry point bin/failover-operator.mjs imports from a clone.
+    expect(read('tsconfig.build.json')).toMatch(/"outDir":\s*"dist"/);
+    expect(read(packageJson.bin['failover-operator'])).toContain("'src/cli/failover-operator.ts'");
   });
 
   it('copies the built-in scenarios next to the built scenario loader', () => {
