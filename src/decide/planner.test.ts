@@ -194,7 +194,15 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       [
         `failover/${EPOCH}/promote/orders-usw2`,
         'PB-6',
-        { kind: 'PromoteReplica', region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2', backupRetentionPeriod: 7 },
+        {
+          kind: 'PromoteReplica',
+          region: 'us-west-2',
+          dbInstanceIdentifier: 'orders-usw2',
+          backupRetentionPeriod: 7,
+          // The promotion lock's key (#14): the writer failed away from.
+          from: { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+          epoch: EPOCH,
+        },
       ],
     ]);
     // Recorded before it is sent, with the lag it is sent at (the RPO).
@@ -612,8 +620,14 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       i = execute(i, p1, i.now);
       i = { ...i, now: i.now + MIN };
       const p2 = plan(i);
-      expect(p2.actions.map((a) => a.action)).toEqual([
-        { kind: 'PromoteReplica', region: 'us-east-1', dbInstanceIdentifier: 'orders', backupRetentionPeriod: 7 },
+      expect(p2.actions.map((a) => a.action)).toMatchObject([
+        {
+          kind: 'PromoteReplica',
+          region: 'us-east-1',
+          dbInstanceIdentifier: 'orders',
+          backupRetentionPeriod: 7,
+          from: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' },
+        },
       ]);
       i = finishPromotion(execute(i, p2, i.now), 'orders');
       expect(plan(i)).toMatchObject({ phase: 'Healthy', actions: [], gates: [], desiredWeights: NORMAL_WEIGHTS });

@@ -355,6 +355,21 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
 
   const failoverStore = deps.failoverStore ?? createInMemoryFailoverStore();
 
+  // Each database's DbiResourceId as last described: the promotion lock is keyed by the incarnation of the writer
+  // failed away from (#14), and that writer is the one whose region's API may not answer during the failover.
+  const resourceIds = new Map<string, string>();
+  function withKnownResourceIds(databases: CloudObservation['databases']): CloudObservation['databases'] {
+    return databases.map((db) => {
+      const k = `${db.region}/${db.id}`;
+      if (db.resourceId !== undefined) {
+        resourceIds.set(k, db.resourceId);
+        return db;
+      }
+      const known = resourceIds.get(k);
+      return known === undefined ? db : { ...db, resourceId: known };
+    });
+  }
+
   async function reconcileNow(key: string, policy: FailoverPolicy, signal: AbortSignal): Promise<ReconcileOutput> {
     const { t, observation, plan, failover } = await planNow(key, policy, signal);
     const leader = deps.isLeader();
@@ -467,6 +482,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     const pendingDnsChange = t.pendingDnsChange;
     const observation: CloudObservation = {
       ...observed,
+      databases: withKnownResourceIds(observed.databases),
       ...(fenceChange ? { fenceChange } : {}),
       ...(pendingDnsChange === undefined ? {} : { pendingDnsChange }),
     };
