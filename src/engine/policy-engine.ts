@@ -45,6 +45,7 @@ import { operatorRequestsFor } from './operator-requests.ts';
 import { buildPolicyStatus } from './policy-status.ts';
 import { pipelinedProbeCloud } from './probe-cloud.ts';
 import type { RecordCache } from './record-cache.ts';
+import { createResourceIdMemory } from './resource-id-memory.ts';
 
 export interface PolicyEngineDeps {
   cloud: Cloud;
@@ -355,20 +356,8 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
 
   const failoverStore = deps.failoverStore ?? createInMemoryFailoverStore();
 
-  // Each database's DbiResourceId as last described: the promotion lock is keyed by the incarnation of the writer
-  // failed away from (#14), and that writer is the one whose region's API may not answer during the failover.
-  const resourceIds = new Map<string, string>();
-  function withKnownResourceIds(databases: CloudObservation['databases']): CloudObservation['databases'] {
-    return databases.map((db) => {
-      const k = `${db.region}/${db.id}`;
-      if (db.resourceId !== undefined) {
-        resourceIds.set(k, db.resourceId);
-        return db;
-      }
-      const known = resourceIds.get(k);
-      return known === undefined ? db : { ...db, resourceId: known };
-    });
-  }
+  // Each database's DbiResourceId as last described, for the promotion lock's key (resource-id-memory.ts).
+  const resourceIds = createResourceIdMemory();
 
   async function reconcileNow(key: string, policy: FailoverPolicy, signal: AbortSignal): Promise<ReconcileOutput> {
     const { t, observation, plan, failover } = await planNow(key, policy, signal);
@@ -482,7 +471,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     const pendingDnsChange = t.pendingDnsChange;
     const observation: CloudObservation = {
       ...observed,
-      databases: withKnownResourceIds(observed.databases),
+      databases: resourceIds.fill(observed.databases),
       ...(fenceChange ? { fenceChange } : {}),
       ...(pendingDnsChange === undefined ? {} : { pendingDnsChange }),
     };
