@@ -38,4 +38,22 @@ describe('readConfig', () => {
     expect(read({ FO_DRILL_NAMESPACE_LIMIT: '0' }).drillNamespaceLimit).toBeUndefined();
     expect(() => read({ FO_DRILL_NAMESPACE_LIMIT: '-1' })).toThrow(/FO_DRILL_NAMESPACE_LIMIT must be a whole number/);
   });
+
+  it('reads the promotion lock: table and regions together, or neither (no lock)', () => {
+    expect(read({}).promotionLock).toBeUndefined();
+    expect(
+      read({
+        FO_PROMOTION_LOCK_TABLE: 'failover-promotion-lock',
+        FO_PROMOTION_LOCK_REGIONS: 'us-east-2, us-west-2,eu-west-1',
+      }).promotionLock,
+    ).toEqual({ table: 'failover-promotion-lock', regions: ['us-east-2', 'us-west-2', 'eu-west-1'] });
+    expect(() => read({ FO_PROMOTION_LOCK_TABLE: 'locks' })).toThrow(/FO_PROMOTION_LOCK_REGIONS is required/);
+    expect(() => read({ FO_PROMOTION_LOCK_REGIONS: 'us-east-2' })).toThrow(/without FO_PROMOTION_LOCK_TABLE/);
+    expect(() => read({ FO_PROMOTION_LOCK_TABLE: 'a b', FO_PROMOTION_LOCK_REGIONS: 'us-east-2' })).toThrow(
+      /FO_PROMOTION_LOCK_TABLE must be a DynamoDB table name/,
+    );
+    expect(() => read({ FO_PROMOTION_LOCK_TABLE: 'locks', FO_PROMOTION_LOCK_REGIONS: 'us-east-2,,useast' })).toThrow(
+      /FO_PROMOTION_LOCK_REGIONS must be comma-separated AWS region names, got "", "useast"/,
+    );
+  });
 });

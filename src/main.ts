@@ -27,6 +27,10 @@
 //   FO_TENANCY                     Unrestricted: no grants, every namespace may drive any resource. One of the two
 //                                  must be set: the operator does not start without a decision on tenancy.
 //   FO_DRILL_NAMESPACE_LIMIT       drills running at once in one namespace; more wait Pending (default 2; 0: no limit)
+//   FO_PROMOTION_LOCK_TABLE        DynamoDB table of the promotion lock (#14): one promotion per failover across every
+//                                  operator running the same policy; unset: no lock (a warning at start-up)
+//   FO_PROMOTION_LOCK_REGIONS      comma list of the table's regions: written in the promotion's target region when
+//                                  listed, else in the first (required with the table)
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -99,6 +103,8 @@ export interface OperatorConfig {
   tenancy: { mode: 'Grants'; grantsFile: string } | { mode: 'Unrestricted' };
   /** Drills running at once in one namespace (FO_DRILL_NAMESPACE_LIMIT); undefined: no limit. */
   drillNamespaceLimit: number | undefined;
+  /** The promotion lock's table and regions (FO_PROMOTION_LOCK_TABLE, FO_PROMOTION_LOCK_REGIONS); undefined: none. */
+  promotionLock: { table: string; regions: string[] } | undefined;
 }
 
 /** A setting the operator cannot start with; the CLI prints its message as one line. */
@@ -123,6 +129,38 @@ export function readTenancyConfig(env: NodeJS.ProcessEnv): OperatorConfig['tenan
   throw new ConfigError(
     'no tenancy decision: set FO_TENANCY_GRANTS_FILE to a grants file so each namespace drives only the AWS resources granted to it (the Helm chart does this), or FO_TENANCY=Unrestricted to let every namespace drive any resource (docs/tenancy.md)',
   );
+}
+
+/** A DynamoDB table name: 3–255 of letters, digits, `_`, `-`, `.`. */
+const DYNAMODB_TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** FO_PROMOTION_LOCK_TABLE with FO_PROMOTION_LOCK_REGIONS, both or neither. */
+function readPromotionLock(env: NodeJS.ProcessEnv): OperatorConfig['promotionLock'] {
+  const table = env.FO_PROMOTION_LOCK_TABLE?.trim() || undefined;
+  const regionsText = env.FO_PROMOTION_LOCK_REGIONS?.trim() || undefined;
+  if (table === undefined && regionsText === undefined) return undefined;
+  if (table === undefined) {
+    throw new ConfigError('FO_PROMOTION_LOCK_REGIONS is set without FO_PROMOTION_LOCK_TABLE: set the table too');
+  }
+  if (!DYNAMODB_TABLE_NAME.test(table)) {
+    throw new ConfigError(
+      `FO_PROMOTION_LOCK_TABLE must be a DynamoDB table name (3–255 of A–Z a–z 0–9 _ - .), got ${JSON.stringify(table)}`,
+    );
+  }
+  if (regionsText === undefined) {
+    throw new ConfigError(
+      'FO_PROMOTION_LOCK_REGIONS is required with FO_PROMOTION_LOCK_TABLE: the comma-separated regions of the table (e.g. us-east-2,us-west-2,eu-west-1)',
+    );
+  }
+  const regions = regionsText.split(',').map((r) => r.trim());
+  const bad = regions.filter((r) => !REGION_NAME.test(r));
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `FO_PROMOTION_LOCK_REGIONS must be comma-separated AWS region names, got ${bad.map((r) => JSON.stringify(r)).join(', ')}`,
+    );
+  }
+  return { table, regions: [...new Set(regions)] };
 }
 
 /** Default of FO_DRILL_NAMESPACE_LIMIT: two drills per namespace (say a DryRun and a Live one) at once. */
@@ -199,6 +237,7 @@ export function readConfig(
     drillHeapMb,
     tenancy,
     drillNamespaceLimit: drillNamespaceLimit === 0 ? undefined : drillNamespaceLimit,
+    promotionLock: readPromotionLock(env),
   };
 }
 
@@ -322,7 +361,19 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     ...(config.awsCredentials ? { credentials: config.awsCredentials } : {}),
     requestTimeoutMs: 10_000,
     connectionTimeoutMs: 3_000,
+    ...(config.promotionLock ? { promotionLock: config.promotionLock } : {}),
   });
+  if (config.promotionLock) {
+    logger.info(
+      { table: config.promotionLock.table, regions: config.promotionLock.regions, vantage: config.identity },
+      'promotion lock configured: every promotion takes it first (#14)',
+    );
+  } else {
+    logger.warn(
+      { rule: 'PB-6' },
+      'no promotion lock (FO_PROMOTION_LOCK_TABLE unset): nothing stops another operator running the same policy from promoting a different replica; set FO_PROMOTION_LOCK_TABLE and FO_PROMOTION_LOCK_REGIONS (docs/failover.md, "Promotion lock")',
+    );
+  }
   const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
   let enqueue: (key: string) => void = () => {};
   let tenancyChanged: () => void = () => {};
@@ -343,6 +394,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     logger,
     journalStore,
     failoverStore: journalStore,
+    ...(cloud.promotionLock ? { promotionLock: cloud.promotionLock, vantage: config.identity } : {}),
     events: events.actions,
     metrics: operatorMetrics,
     isLeader: () => manager.isLeader(),

@@ -11,7 +11,7 @@
 import type { ActionKind } from '../decide/types.ts';
 
 /** An IAM action: `service:Operation`, with the IAM service prefix (EBS calls are `ec2:`). */
-export type IamAction = `${'route53' | 'rds' | 'ec2' | 'cloudwatch' | 'iam'}:${string}`;
+export type IamAction = `${'route53' | 'rds' | 'ec2' | 'cloudwatch' | 'iam' | 'dynamodb'}:${string}`;
 
 /** Route 53 writes go through a read of the group, the change, and GetChange until INSYNC. */
 const ROUTE53_UPSERT = [
@@ -32,7 +32,8 @@ export const ACTION_OPERATIONS = {
     'route53:ChangeTagsForResource',
     ...ROUTE53_UPSERT,
   ],
-  PromoteReplica: ['rds:DescribeDBInstances', 'rds:PromoteReadReplica'],
+  /** The promotion lock (#14): a conditional PutItem, GetItem of the holder when refused; then the promotion. */
+  PromoteReplica: ['rds:DescribeDBInstances', 'dynamodb:PutItem', 'dynamodb:GetItem', 'rds:PromoteReadReplica'],
   LaunchReplacements: ['ec2:RunInstances'],
   RestoreVolume: ['ec2:CreateVolume'],
   RebootDBInstance: ['rds:DescribeDBInstances', 'rds:RebootDBInstance'],

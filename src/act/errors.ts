@@ -82,3 +82,30 @@ export class LeadershipExpiredError extends Error {
     this.name = 'LeadershipExpiredError';
   }
 }
+
+/**
+ * PB-6 (#14): the promotion lock of this failover is held for another replica — another operator running the same
+ * policy took it. Not retried: the executor records the promotion as Skipped citing PB-6 with this message (it names
+ * the holder), and the planner holds the failover at a PromotionLocked gate instead of sending it again.
+ */
+export class PromotionLockRefused extends Error {
+  readonly rule = 'PB-6' as const;
+  readonly region: string;
+  constructor(message: string, region: string) {
+    super(message);
+    this.name = 'PromotionLockRefused';
+    this.region = region;
+  }
+}
+
+/**
+ * The promotion was refused before PromoteReadReplica because the lock could not be taken (timeout, throttling, the
+ * table's region down, no key): fail closed. A Failed action, retried under the executor's backoff; its message
+ * begins with PROMOTION_NOT_SENT so the planner knows the call never went out. `cause` is the lock's error.
+ */
+export class PromotionNotSent extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PromotionNotSent';
+  }
+}

@@ -18,12 +18,12 @@
 
 import type { Logger } from 'pino';
 import { errorText } from '../cloud/errors.ts';
-import type { Cloud } from '../cloud/types.ts';
+import type { Cloud, PromotionLock } from '../cloud/types.ts';
 import { fingerprint } from '../decide/action-ids.ts';
 import type { Plan, PlannedAction, SkippedAction } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
 import type { ChangeCoalescer } from './change-coalescer.ts';
-import { CircuitOpenError, LeadershipExpiredError, ZoneImpairedRefusal } from './errors.ts';
+import { CircuitOpenError, LeadershipExpiredError, PromotionLockRefused, ZoneImpairedRefusal } from './errors.ts';
 import { findEntry, type JournalEntry, recordDone, recordFailed, recordIntent, recordSkipped } from './journal.ts';
 import type { JournalStore } from './journal-store.ts';
 import {
@@ -51,6 +51,11 @@ export interface ExecutorDeps {
   coalescer?: ChangeCoalescer;
   /** Serves the read before a weight change from the shared record cache (perform-action.ts). */
   currentRecords?: CurrentRecords;
+  /**
+   * The promotion lock taken right before every PromoteReadReplica (#14), and this operator's name in it. Absent:
+   * no lock (one operator per policy; the operator warns at start-up).
+   */
+  promotionLock?: { lock: PromotionLock; vantage: string };
 }
 
 export interface ExecuteOptions {
@@ -231,6 +236,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
             settle,
             ...(deps.coalescer && { coalescer: deps.coalescer }),
             ...(deps.currentRecords && { currentRecords: deps.currentRecords }),
+            ...(deps.promotionLock && { promotionLock: deps.promotionLock }),
           });
         } catch (caught) {
           const error = caught instanceof Error ? caught : new Error(String(caught));
@@ -264,13 +270,40 @@ export function createExecutor(deps: ExecutorDeps): Executor {
             continue;
           }
 
+          // Another operator took this failover for another replica (#14): recorded as Skipped citing PB-6, the
+          // holder named; the planner holds the failover there (PromotionLocked) and never sends it again. The plan
+          // stops here: what follows a promotion must not run without it.
+          if (error instanceof PromotionLockRefused) {
+            const reason = error.message;
+            journal = recordSkipped(journal, action.id, clock.now(), error.rule, reason);
+            await journalStore.save(policyKey, journal);
+            result.skipped.push({
+              kind: action.action.kind,
+              target: action.target,
+              region: error.region,
+              rule: error.rule,
+              reason,
+            });
+            result.deferred = plan.actions.slice(index + 1);
+            leaveTrail(
+              policyKey,
+              action,
+              'skipped',
+              error.rule,
+              `${error.rule} skipped ${describe(action)}: ${reason}`,
+              clock.now() - startedAt,
+            );
+            return result;
+          }
+
           // The journal names the AWS error code too: "We encountered an internal error" alone says little.
           const text = errorText(error);
           journal = recordFailed(journal, action.id, clock.now(), text);
           await journalStore.save(policyKey, journal);
           result.failed = { action, error };
           result.deferred = plan.actions.slice(index + 1);
-          if (error instanceof CircuitOpenError) result.requeueAfterMs = error.retryAfterMs;
+          const circuit = error instanceof CircuitOpenError ? error : error.cause;
+          if (circuit instanceof CircuitOpenError) result.requeueAfterMs = circuit.retryAfterMs;
           leaveTrail(
             policyKey,
             action,

@@ -7,21 +7,23 @@
 // policy still checks PB-5 against its own group and gets its own journal entry, with the shared change id.
 
 import { createHash } from 'node:crypto';
-import { CloudError } from '../cloud/errors.ts';
+import { CloudError, errorText } from '../cloud/errors.ts';
 import type {
   AwsService,
   Cloud,
   DnsRecord,
   InsufficientDataHealthStatus,
+  PromotionLock,
   RegionName,
   ZoneName,
 } from '../cloud/types.ts';
 import { describeVerdicts, verdictResources } from '../decide/data-plane.ts';
+import { PROMOTION_NOT_SENT } from '../decide/database-failover.ts';
 import { DATA_PLANE_DEFAULTS } from '../decide/policy-view.ts';
 import type { PlannedAction, Verdict } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
 import type { ChangeCoalescer } from './change-coalescer.ts';
-import { ActionRejected } from './errors.ts';
+import { ActionRejected, LeadershipExpiredError, PromotionLockRefused, PromotionNotSent } from './errors.ts';
 import { ROUTE53_CONTROL_PLANE_REGION, splitIntoChangeBatches } from './route53-batches.ts';
 import type { Clock } from './types.ts';
 
@@ -85,6 +87,11 @@ export interface ActionContext {
    * listing, not one read per policy). Without it, each action lists its group itself.
    */
   currentRecords?: CurrentRecords;
+  /**
+   * The promotion lock (#14), taken right before every PromoteReadReplica, and who takes it (this operator's
+   * identity). Without it a promotion is sent on this operator's decision alone.
+   */
+  promotionLock?: { lock: PromotionLock; vantage: string };
 }
 
 /** Reads one (name, type) group of a hosted zone now (a read that may be shared with concurrent ones). */
@@ -129,7 +136,7 @@ export async function performAction(planned: PlannedAction, ctx: ActionContext):
     case 'PrepareDataPlane':
       return prepareDataPlane(planned, action.signalRegion, action.setIdentifiers, ctx);
     case 'PromoteReplica':
-      return promoteReplica(action.region, action.dbInstanceIdentifier, action.backupRetentionPeriod, ctx);
+      return promoteReplica(action, ctx);
     case 'LaunchReplacements': {
       const clientToken = idempotencyToken(planned.id);
       const ids = await call(
@@ -520,13 +527,13 @@ async function waitForInsync(changeId: string, what: string, ctx: ActionContext)
  * PB-6/PB-7: a promotion is never issued twice. The replica is described first: one that no longer replicates
  * from a source has been promoted already; one that is `modifying`/`rebooting` while the journal shows our promotion
  * Pending is mid-promotion (the previous run made the call, then stopped). Either way the call is not repeated.
+ * Otherwise the promotion lock is taken (#14), and only then is PromoteReadReplica sent.
  */
 async function promoteReplica(
-  region: RegionName,
-  id: string,
-  backupRetentionPeriod: number,
+  action: Extract<PlannedAction['action'], { kind: 'PromoteReplica' }>,
   ctx: ActionContext,
 ): Promise<ActionOutcome> {
+  const { region, dbInstanceIdentifier: id, backupRetentionPeriod } = action;
   const db = await describeDb(region, id, ctx);
   const settleAfterMs = ctx.settle.promotionRequeueAfterMs;
   if (db.replicaSourceId === undefined) {
@@ -537,10 +544,77 @@ async function promoteReplica(
   if (ctx.resuming && (db.status === 'modifying' || db.status === 'rebooting')) {
     return { detail: `${id} promotion already in progress (observed status ${db.status})`, settleAfterMs };
   }
+  const locked = ctx.promotionLock === undefined ? '' : await takePromotionLock(action, ctx.promotionLock, ctx);
   await call(ctx, { service: 'rds', operation: 'PromoteReadReplica', region, zone: db.zone, write: true }, (signal) =>
     ctx.cloud.databases.promoteReadReplica(region, id, backupRetentionPeriod, { signal }),
   );
-  return { detail: `started promotion of ${id}`, settleAfterMs };
+  return { detail: `started promotion of ${id}${locked}`, settleAfterMs };
+}
+
+/** The lock's key: the writer failed away from, by incarnation (docs/failover.md, "Promotion lock"). */
+export function promotionLockKey(from: { region: RegionName; dbInstanceIdentifier: string }, resourceId: string) {
+  return `rds#${from.region}#${from.dbInstanceIdentifier}#${resourceId}`;
+}
+
+/**
+ * Takes the promotion lock or throws: PromotionLockRefused when it is held for another replica (terminal, the holder
+ * named), PromotionNotSent when it cannot be taken now (fail closed: no lock, no promotion; retried later). The
+ * writer's DbiResourceId comes from the plan (its last observation); when it was never observed, the writer is
+ * described now — in a region that is down that fails too, and nothing is promoted.
+ */
+async function takePromotionLock(
+  action: Extract<PlannedAction['action'], { kind: 'PromoteReplica' }>,
+  promotionLock: { lock: PromotionLock; vantage: string },
+  ctx: ActionContext,
+): Promise<string> {
+  const { lock, vantage } = promotionLock;
+  const target = `${action.region}/${action.dbInstanceIdentifier}`;
+  const lockRegion = lock.regionFor(action.region);
+  const from = action.from;
+  const where = `promotion lock ${lock.table} in ${lockRegion}`;
+  const notSent = (why: string, cause?: unknown) =>
+    new PromotionNotSent(`${PROMOTION_NOT_SENT}${why}; no promotion of ${target} without the ${where}`, { cause });
+  if (from === undefined) throw notSent('the plan does not name the writer failed away from');
+  const fromName = `${from.region}/${from.dbInstanceIdentifier}`;
+  try {
+    const resourceId = from.resourceId ?? (await describeDb(from.region, from.dbInstanceIdentifier, ctx)).resourceId;
+    if (resourceId === undefined) throw notSent(`${fromName} has no DbiResourceId to key the lock with`);
+    const key = promotionLockKey(from, resourceId);
+    const outcome = await call(
+      ctx,
+      {
+        service: 'dynamodb',
+        operation: 'PutItem',
+        region: lockRegion,
+        write: true,
+        idempotent: true, // the same claim again passes its own condition
+        requests: 2, // PutItem, and GetItem when refused
+      },
+      (signal) =>
+        lock.acquire(
+          lockRegion,
+          { key, target, vantage, epoch: action.epoch ?? 'unknown', acquiredAt: ctx.clock.now() },
+          { signal },
+        ),
+    );
+    if (!outcome.acquired) {
+      const h = outcome.holder;
+      throw new PromotionLockRefused(
+        `promotion of ${target} refused: the failover away from ${fromName} (${resourceId}) was already taken by vantage ${h.vantage ?? 'unknown'} for ${h.target} at ${h.acquiredAt ?? 'an unknown time'}${h.epoch === undefined ? '' : ` (epoch ${h.epoch})`} (${where})`,
+        action.region,
+      );
+    }
+    const before = outcome.heldBefore;
+    return before === undefined
+      ? `; took the ${where} (${key})`
+      : `; ${where} (${key}) already held for ${target} by vantage ${before.vantage ?? 'unknown'} since ${before.acquiredAt ?? 'an unknown time'}`;
+  } catch (err) {
+    if (err instanceof PromotionLockRefused || err instanceof PromotionNotSent) throw err;
+    // Cancelled, or no longer the leader: unchanged, as for every call (the executor leaves the entry Pending).
+    if (ctx.signal.aborted || err instanceof LeadershipExpiredError) throw err;
+    const why = err instanceof Error ? errorText(err) : String(err);
+    throw notSent(`the ${where} could not be taken (${why})`, err);
+  }
 }
 
 async function describeDb(region: RegionName, id: string, ctx: ActionContext) {

@@ -45,6 +45,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   ebs: perSecond(5),
   rds: perSecond(5),
   cloudwatch: perSecond(10),
+  // The promotion lock only (one conditional write per promotion, a read when refused).
+  dynamodb: perSecond(10),
 };
 
 /**

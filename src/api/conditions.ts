@@ -77,6 +77,8 @@ export const Reason = {
   // Gates that hold an action back (each cites a playbook rule)
   ActionSkippedImpairedZone: 'ActionSkippedImpairedZone',
   ReplicaLagAboveBudget: 'ReplicaLagAboveBudget',
+  /** The promotion lock of this failover is held for another replica (#14): this operator does not promote. */
+  PromotionLocked: 'PromotionLocked',
   CooldownActive: 'CooldownActive',
   RateLimited: 'RateLimited',
   CircuitOpen: 'CircuitOpen',

@@ -78,6 +78,11 @@ export interface DbInstance {
   region: RegionName;
   id: string; // DBInstanceIdentifier
   arn: string;
+  /**
+   * DbiResourceId: immutable for this incarnation of the instance (a writer re-created or re-seeded under the same
+   * identifier gets a new one). It names the writer a failover moves away from in the promotion lock's key.
+   */
+  resourceId?: string;
   status: DbStatus;
   zone?: ZoneName;
   endpoint?: string; // hostname the writer record points at
@@ -293,4 +298,45 @@ export interface Cloud {
   verdicts?: Verdicts;
 }
 
-export type AwsService = 'route53' | 'rds' | 'ec2' | 'cloudwatch' | 'ebs';
+export type AwsService = 'route53' | 'rds' | 'ec2' | 'cloudwatch' | 'ebs' | 'dynamodb';
+
+/** One promotion's claim on the lock (#14): the item written, conditionally, right before PromoteReadReplica. */
+export interface PromotionLockClaim {
+  /** `rds#<region>#<dbInstanceIdentifier>#<DbiResourceId>` of the writer failed away from. */
+  key: string;
+  /** `<region>/<dbInstanceIdentifier>` of the replica to promote. */
+  target: string;
+  /** Which operator claims it (its identity). */
+  vantage: string;
+  /** status.failover.epoch of the failover that promotes. */
+  epoch: string;
+  /** When it was claimed (epoch ms). */
+  acquiredAt: number;
+}
+
+/** Who holds a key, as read back (consistently) from the lock. Fields an older writer left out are absent. */
+export interface PromotionLockHolder {
+  target: string;
+  vantage?: string;
+  epoch?: string;
+  acquiredAt?: string;
+}
+
+export type PromotionLockOutcome =
+  /** Ours: written now, or held already for the same target (a retry, or another operator that chose the same). */
+  | { acquired: true; heldBefore?: PromotionLockHolder }
+  /** Held for another target: this promotion must not happen. */
+  | { acquired: false; holder: PromotionLockHolder };
+
+/**
+ * The promotion lock: exactly one promotion per failover, across every operator that runs the same policy. A
+ * conditional write (DynamoDB PutItem, `attribute_not_exists(pk) OR #target = :target`); an error (the lock
+ * unreachable, throttled, its region down) means no promotion now — the caller fails closed and retries later.
+ */
+export interface PromotionLock {
+  /** Table name, for messages. */
+  readonly table: string;
+  /** The region the lock is written in for a promotion into `targetRegion`. */
+  regionFor(targetRegion: RegionName): RegionName;
+  acquire(region: RegionName, claim: PromotionLockClaim, opts?: CallOptions): Promise<PromotionLockOutcome>;
+}

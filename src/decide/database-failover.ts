@@ -81,6 +81,14 @@ const PROMOTING = new Set(['modifying', 'rebooting', 'renaming', 'upgrading']);
  * nothing is a call that never arrived.
  */
 export const PROMOTION_GRACE_MS = 10 * 60_000;
+/**
+ * How a journaled promotion attempt that was certainly never sent begins its error: the executor refused it before
+ * PromoteReadReplica (the promotion lock could not be taken: unreachable, throttled, its region down). Unlike a
+ * failed PromoteReadReplica, which may have reached RDS, it is sent again under the executor's backoff, not after
+ * the grace window.
+ */
+export const PROMOTION_NOT_SENT = 'promotion not sent: ';
+
 /** Added to the longer writer-record TTL after the fence is INSYNC: resolvers and clients that round up. */
 export const FENCE_MARGIN_MS = 5_000;
 
@@ -370,7 +378,19 @@ function promoteAction(ctx: PlanContext, state: FailoverState, to: ObservedDb, a
   const forced = state.promotion?.forced === true;
   return {
     id: failoverIds.promote(state.epoch, to.id, attempt),
-    action: { kind: 'PromoteReplica', region: to.region, dbInstanceIdentifier: to.id, backupRetentionPeriod },
+    action: {
+      kind: 'PromoteReplica',
+      region: to.region,
+      dbInstanceIdentifier: to.id,
+      backupRetentionPeriod,
+      // The promotion lock's key: the writer failed away from, by incarnation (its DbiResourceId as last observed).
+      from: {
+        region: state.from.region,
+        dbInstanceIdentifier: state.from.dbInstanceIdentifier,
+        ...(from?.resourceId === undefined ? {} : { resourceId: from.resourceId }),
+      },
+      epoch: state.epoch,
+    },
     rule: 'PB-6',
     target: to.id,
     region: to.region,
@@ -534,6 +554,23 @@ function continueFailover(ctx: PlanContext, initial: FailoverState): DatabaseDec
         const attempt = state.promotion?.attempts ?? 1;
         const promoteId = failoverIds.promote(state.epoch, toId, attempt);
         const entry = ctx.journal.entry(promoteId);
+        // The promotion lock is held for another replica (#14): another operator took this failover. Never sent,
+        // never sent again: the refusal, naming the holder, stays until a person or a newer failover decides.
+        if (entry?.state === 'Skipped' && entry.rule === 'PB-6') {
+          return waiting(state, gate.promotionLocked(toId, entry.detail ?? 'promotion lock held for another target'));
+        }
+        // Refused before the call (the lock could not be taken): certainly not sent, so sent again as the same
+        // attempt, as soon as the executor's backoff allows — never without the lock.
+        if (
+          entry?.state === 'Failed' &&
+          entry.error?.startsWith(PROMOTION_NOT_SENT) === true &&
+          to &&
+          !promotionGate(ctx, to, isForced(ctx, state), toId)
+        ) {
+          decision.after.push(promoteAction(ctx, state, to, attempt));
+          decision.failover = state;
+          return decision;
+        }
         // Recorded as due but never journaled, and the journal holds everything since (it is not full): the process
         // stopped between saving the state and the call. Sending it now is its first and only send.
         if (!entry && ctx.journal.size < LIMITS.journal && to && !promotionGate(ctx, to, isForced(ctx, state), toId)) {

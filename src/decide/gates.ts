@@ -73,6 +73,12 @@ export const gate = {
     rule: 'PB-6',
     message: `region ${region} is Impaired, but a promotion needs independent evidence: ${missing.join('; ')}`,
   }),
+  promotionLocked: (replicaId: string, refusal: string): PlanGate => ({
+    kind: 'PromotionLocked',
+    rule: 'PB-6',
+    target: replicaId,
+    message: `${refusal}; ${replicaId} is not promoted (one promotion per failover: the holder's target is the writer)`,
+  }),
   drill: (drill: string): PlanGate => ({
     kind: 'Drill',
     rule: 'PB-12',

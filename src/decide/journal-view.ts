@@ -19,6 +19,10 @@ export interface JournalRecord {
   /** The change id or idempotency token sent to AWS. */
   requestToken?: string;
   detail?: string;
+  /** The rule the outcome cites (a Skipped entry: the rule that refused it). */
+  rule?: string;
+  /** Why it failed (a Failed entry). */
+  error?: string;
 }
 
 export interface JournalView {

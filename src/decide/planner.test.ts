@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ZoneState } from '../health/types.ts';
-import { PROMOTION_GRACE_MS } from './database-failover.ts';
+import { PROMOTION_GRACE_MS, PROMOTION_NOT_SENT } from './database-failover.ts';
 import { plan } from './planner.ts';
 import {
   cloud,
@@ -194,7 +194,15 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       [
         `failover/${EPOCH}/promote/orders-usw2`,
         'PB-6',
-        { kind: 'PromoteReplica', region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2', backupRetentionPeriod: 7 },
+        {
+          kind: 'PromoteReplica',
+          region: 'us-west-2',
+          dbInstanceIdentifier: 'orders-usw2',
+          backupRetentionPeriod: 7,
+          // The promotion lock's key (#14): the writer failed away from.
+          from: { region: 'us-east-1', dbInstanceIdentifier: 'orders' },
+          epoch: EPOCH,
+        },
       ],
     ]);
     // Recorded before it is sent, with the lag it is sent at (the RPO).
@@ -223,6 +231,85 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       ['PB-10', { kind: 'SetWeights', weights: { 'use1-a': 75, 'use1-b': 75, 'use1-c': 75, usw2: 75 } }],
     ]);
     expect(recovered.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
+  });
+
+  describe('promotion lock (#14)', () => {
+    /** The plan at the promotion step: fenced, INSYNC at 15 s, the TTL passed by 50 s. */
+    function atPromotion(): { i: PlanInput; promote: Plan } {
+      let i = start();
+      i = execute(i, plan(i), T0 + 15 * SEC);
+      i = { ...i, now: T0 + 50 * SEC };
+      return { i, promote: plan(i) };
+    }
+
+    it("names the old writer by incarnation in the promotion, from the writer's last observation", () => {
+      let i = start();
+      i = {
+        ...i,
+        cloud: {
+          ...i.cloud,
+          databases: i.cloud.databases.map((d) => (d.id === 'orders' ? { ...d, resourceId: 'db-OLDWRITER' } : d)),
+        },
+      };
+      i = execute(i, plan(i), T0 + 15 * SEC);
+      const p = plan({ ...i, now: T0 + 50 * SEC });
+      expect(p.actions[0]?.action).toMatchObject({
+        kind: 'PromoteReplica',
+        from: { region: 'us-east-1', dbInstanceIdentifier: 'orders', resourceId: 'db-OLDWRITER' },
+        epoch: EPOCH,
+      });
+    });
+
+    it('held for another replica: a PromotionLocked gate naming the holder, never sent again', () => {
+      const { i, promote } = atPromotion();
+      const refusal =
+        'promotion of us-west-2/orders-usw2 refused: the failover away from us-east-1/orders (db-X) was already taken by vantage op-eu for eu-west-1/orders-euw1 at 2026-12-06T03:00:00.000Z (promotion lock locks in us-east-2)';
+      const skipped = {
+        ...i,
+        failover: promote.failover!,
+        journal: [
+          ...i.journal,
+          { ...entry(promote.actions[0]!, 'Skipped', i.now), rule: 'PB-6' as const, detail: refusal },
+        ],
+      };
+      for (const later of [T0 + 2 * MIN, T0 + 50 * SEC + PROMOTION_GRACE_MS + MIN, T0 + 3 * 60 * MIN]) {
+        const p = plan(observedAt(skipped, later));
+        expect(p.actions).toEqual([]);
+        expect(p.gates).toEqual([
+          expect.objectContaining({ kind: 'PromotionLocked', rule: 'PB-6', target: 'orders-usw2' }),
+        ]);
+        expect(p.gates[0]?.message).toContain(refusal);
+        expect(p.failover).toMatchObject({ phase: 'Promoting', promotion: { attempts: 1 } });
+      }
+    });
+
+    it('the lock could not be taken (not sent): the same attempt again at once, the executor backing it off', () => {
+      const { i, promote } = atPromotion();
+      const failed = {
+        ...i,
+        failover: promote.failover!,
+        journal: [
+          ...i.journal,
+          {
+            ...entry(promote.actions[0]!, 'Failed', i.now),
+            error: `${PROMOTION_NOT_SENT}the promotion lock locks in us-east-2 could not be taken (TimeoutError)`,
+          },
+        ],
+      };
+      const p = plan(observedAt(failed, T0 + 55 * SEC));
+      expect(p.actions.map((a) => a.id)).toEqual([promote.actions[0]!.id]);
+      expect(p.failover).toMatchObject({ phase: 'Promoting', promotion: { attempts: 1 } });
+    });
+
+    it('a PromoteReadReplica that failed (it may have reached RDS) still counts as sent until the grace window ends', () => {
+      const { i, promote } = atPromotion();
+      const failed = {
+        ...i,
+        failover: promote.failover!,
+        journal: [...i.journal, { ...entry(promote.actions[0]!, 'Failed', i.now), error: 'TimeoutError: hung' }],
+      };
+      expect(plan(observedAt(failed, T0 + 55 * SEC)).actions).toEqual([]);
+    });
   });
 
   it('re-points the writer after promotion if it drifted from the fence', () => {
@@ -612,8 +699,14 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       i = execute(i, p1, i.now);
       i = { ...i, now: i.now + MIN };
       const p2 = plan(i);
-      expect(p2.actions.map((a) => a.action)).toEqual([
-        { kind: 'PromoteReplica', region: 'us-east-1', dbInstanceIdentifier: 'orders', backupRetentionPeriod: 7 },
+      expect(p2.actions.map((a) => a.action)).toMatchObject([
+        {
+          kind: 'PromoteReplica',
+          region: 'us-east-1',
+          dbInstanceIdentifier: 'orders',
+          backupRetentionPeriod: 7,
+          from: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' },
+        },
       ]);
       i = finishPromotion(execute(i, p2, i.now), 'orders');
       expect(plan(i)).toMatchObject({ phase: 'Healthy', actions: [], gates: [], desiredWeights: NORMAL_WEIGHTS });

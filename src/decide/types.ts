@@ -136,7 +136,18 @@ export type ActionSpec =
   | { kind: 'PrepareDataPlane'; signalRegion: RegionName; setIdentifiers: string[] }
   /** Point the writer record at an endpoint (fence the old primary before promotion, PB-7; the new one after). */
   | { kind: 'SetWriterRecord'; value: string }
-  | { kind: 'PromoteReplica'; region: RegionName; dbInstanceIdentifier: string; backupRetentionPeriod: number }
+  /**
+   * PB-6: promote a read replica. `from` (the writer failed away from, by incarnation when observed) and `epoch`
+   * key and fill the promotion lock taken right before PromoteReadReplica (#14).
+   */
+  | {
+      kind: 'PromoteReplica';
+      region: RegionName;
+      dbInstanceIdentifier: string;
+      backupRetentionPeriod: number;
+      from?: { region: RegionName; dbInstanceIdentifier: string; resourceId?: string };
+      epoch?: string;
+    }
   | { kind: 'LaunchReplacements'; region: RegionName; zone: ZoneName; count: number; launchTemplateId: string }
   | { kind: 'RestoreVolume'; region: RegionName; zone: ZoneName; snapshotId: string }
   /** Zone-targeted recovery actions. The planner never emits them against an impaired zone (PB-3). */
@@ -188,7 +199,9 @@ export interface PlanGate {
     /** The region looks impaired, but not on the independent evidence a promotion needs (PB-6). */
     | 'InsufficientEvidence'
     /** A Live drill's rehearsed outage does not move the production database (PB-12). */
-    | 'Drill';
+    | 'Drill'
+    /** The promotion lock of this failover is held for another replica: this one is never promoted (#14). */
+    | 'PromotionLocked';
   rule: RuleId;
   message: string;
   /** What the gate is about, when one instance: the replica an Approval would promote. */

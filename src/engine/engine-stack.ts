@@ -11,7 +11,7 @@ import type { JournalStore } from '../act/journal-store.ts';
 import { createRateLimiter } from '../act/rate-limit.ts';
 import type { EventSink } from '../act/trail.ts';
 import type { Clock } from '../clock.ts';
-import type { Cloud } from '../cloud/types.ts';
+import type { Cloud, PromotionLock } from '../cloud/types.ts';
 import { type ApiCallStats, createApiCallStats } from '../health/api-call-stats.ts';
 import type { FetchLike } from '../health/probe-http.ts';
 import type { DatabaseConnector } from '../health/probe-rds-connect.ts';
@@ -57,6 +57,13 @@ export interface EngineStackDeps {
    * our own writes invalidate it at once, so this only bounds how late others' edits are seen.
    */
   recordCacheMaxAgeMs?: number;
+  /**
+   * The promotion lock (#14): a conditional write taken right before every PromoteReadReplica, so that operators
+   * running the same policy promote one replica per failover. Absent: no lock (FO_PROMOTION_LOCK_TABLE unset).
+   */
+  promotionLock?: PromotionLock;
+  /** This operator's name in the promotion lock (its identity). Default `failover-operator`. */
+  vantage?: string;
 }
 
 /**
@@ -141,6 +148,9 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
       }),
     ...(deps.events ? { events: deps.events } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(deps.promotionLock
+      ? { promotionLock: { lock: deps.promotionLock, vantage: deps.vantage ?? 'failover-operator' } }
+      : {}),
   });
   const scheduler = createProbeScheduler({ clock, signal, logger, ...(deps.random ? { random: deps.random } : {}) });
   const engine = createPolicyEngine({

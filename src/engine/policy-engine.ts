@@ -45,6 +45,7 @@ import { operatorRequestsFor } from './operator-requests.ts';
 import { buildPolicyStatus } from './policy-status.ts';
 import { pipelinedProbeCloud } from './probe-cloud.ts';
 import type { RecordCache } from './record-cache.ts';
+import { createResourceIdMemory } from './resource-id-memory.ts';
 
 export interface PolicyEngineDeps {
   cloud: Cloud;
@@ -355,6 +356,9 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
 
   const failoverStore = deps.failoverStore ?? createInMemoryFailoverStore();
 
+  // Each database's DbiResourceId as last described, for the promotion lock's key (resource-id-memory.ts).
+  const resourceIds = createResourceIdMemory();
+
   async function reconcileNow(key: string, policy: FailoverPolicy, signal: AbortSignal): Promise<ReconcileOutput> {
     const { t, observation, plan, failover } = await planNow(key, policy, signal);
     const leader = deps.isLeader();
@@ -467,6 +471,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     const pendingDnsChange = t.pendingDnsChange;
     const observation: CloudObservation = {
       ...observed,
+      databases: resourceIds.fill(observed.databases),
       ...(fenceChange ? { fenceChange } : {}),
       ...(pendingDnsChange === undefined ? {} : { pendingDnsChange }),
     };

@@ -8,12 +8,16 @@ import { plan } from '../decide/planner.ts';
 import {
   cloud,
   dataPlanePolicy,
+  entry,
+  execute,
   health,
   input,
   NORMAL_WEIGHTS,
+  observedAt,
   preparedCloud,
   primaryDb,
   replicaDb,
+  SEC,
   T0,
 } from '../decide/test-fixtures.ts';
 import type { PlanInput } from '../decide/types.ts';
@@ -123,6 +127,34 @@ describe('honest status', () => {
     }).s;
     expect(after.activeWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
     expect(condition(after, 'FailedOver')).toMatchObject({ status: 'True', reason: 'ReplicaPromoted' });
+  });
+});
+
+describe('promotion lock held by another operator (#14)', () => {
+  it('FailingOver with reason PromotionLocked naming the holder; the refused replica is not the active writer', () => {
+    let i = input({
+      health: health({ 'us-east-1a': 'Impaired', 'us-east-1b': 'Impaired' }),
+      now: T0 + 10 * SEC,
+    });
+    i = execute(i, plan(i), T0 + 15 * SEC);
+    i = { ...i, now: T0 + 50 * SEC };
+    const promote = plan(i);
+    const refusal =
+      'promotion of us-west-2/orders-usw2 refused: the failover away from us-east-1/orders (db-X) was already taken by vantage op-eu for eu-west-1/orders-euw1 at 2026-12-06T03:00:00.000Z (promotion lock locks in us-east-2)';
+    i = {
+      ...i,
+      failover: promote.failover!,
+      journal: [
+        ...i.journal,
+        { ...entry(promote.actions[0]!, 'Skipped', i.now), rule: 'PB-6' as const, detail: refusal },
+      ],
+    };
+    const { s } = status(observedAt(i, T0 + 2 * 60 * SEC));
+    expect(condition(s, 'FailingOver')).toMatchObject({ status: 'True', reason: 'PromotionLocked' });
+    expect(condition(s, 'FailingOver')?.message).toContain(
+      'was already taken by vantage op-eu for eu-west-1/orders-euw1',
+    );
+    expect(s.activeWriter).not.toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2' });
   });
 });
 

@@ -237,13 +237,15 @@ function engineConditions(
     ? Reason.ActionFailing
     : plan.gates.some((g) => g.kind === 'Approval')
       ? Reason.AwaitingApproval
-      : plan.gates.some((g) => g.kind === 'ReplicaLag')
-        ? Reason.ReplicaLagAboveBudget
-        : plan.phase === 'Recovering'
-          ? Reason.FailingBack
-          : planFailingOver
-            ? Reason.PromotingReplica
-            : Reason.ChangePending;
+      : plan.gates.some((g) => g.kind === 'PromotionLocked')
+        ? Reason.PromotionLocked
+        : plan.gates.some((g) => g.kind === 'ReplicaLag')
+          ? Reason.ReplicaLagAboveBudget
+          : plan.phase === 'Recovering'
+            ? Reason.FailingBack
+            : planFailingOver
+              ? Reason.PromotingReplica
+              : Reason.ChangePending;
   const dry = !acted && (policy.spec.dryRun || plan.actions.length > 0);
   const failingMessage = [
     failing?.text,

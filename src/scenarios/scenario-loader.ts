@@ -66,6 +66,7 @@ const SERVICE_FIELDS: Record<AwsService, string[]> = {
   ebs: API_FAULT_FIELDS,
   route53: API_FAULT_FIELDS,
   cloudwatch: API_FAULT_FIELDS,
+  dynamodb: API_FAULT_FIELDS,
 };
 const ENDPOINT_FIELDS = ['endpoints', 'latencyMs', 'latencyJitterMs', 'errorRate', 'exceptZone'];
 const ZONE_STATE_FIELDS = ['zoneState', 'message', 'exceptZone'];

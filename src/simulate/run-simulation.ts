@@ -87,6 +87,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     fetch: sim.endpoints.fetch,
     connectDatabase: simDatabaseConnector(sim),
     events: { emit: (_key: string, e: ActionEvent) => recordActionEvent(e) },
+    // The same path as in the cluster: every promotion takes the (simulated) promotion lock first.
+    promotionLock: sim.promotionLock,
+    vantage: 'simulation',
     isLeader: () => true,
     signal,
     onHealthChange: (_key, transitions) => {

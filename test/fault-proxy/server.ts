@@ -11,6 +11,8 @@ import { type ClassifiedCall, classifyCall } from './classify.ts';
 import { renderAwsError } from './errors.ts';
 import { applyRewrites, describePlan, type FaultPlan, FaultRuleBook, validateRule } from './rules.ts';
 
+/** DynamoDB operations that write items (conditionally or not). */
+const DYNAMODB_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 export interface LogEntry {
   at: string;
   service: string;
@@ -110,6 +112,9 @@ export function createFaultProxy(options: FaultProxyOptions): FaultProxy {
     return sendJson(res, 404, { problems: [`no control endpoint ${method} ${controlPrefix}${path}`] });
   }
 
+  // DynamoDB writes in flight upstream, one at a time (see handleAws).
+  let dynamoWrites: Promise<void> = Promise.resolve();
+
   async function handleAws(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readBody(req);
     const call = classifyCall({
@@ -141,6 +146,19 @@ export function createFaultProxy(options: FaultProxyOptions): FaultProxy {
       res.writeHead(rendered.status, { ...rendered.headers, 'content-length': Buffer.byteLength(rendered.body) });
       res.end(rendered.body);
       return;
+    }
+
+    // moto applies a DynamoDB condition as check-then-set on its own request thread, so two conditional writes to
+    // one item at the same instant can both pass (2 in 200 racing PutItems did). DynamoDB applies the writes to an
+    // item one at a time; so that tests of conditional writes see that, DynamoDB writes go upstream one at a time.
+    if (call.service === 'dynamodb' && DYNAMODB_WRITES.has(call.action)) {
+      const previous = dynamoWrites;
+      let release = () => {};
+      dynamoWrites = new Promise((resolve) => {
+        release = resolve;
+      });
+      res.once('close', () => release());
+      await previous;
     }
 
     const headers = { ...req.headers };

@@ -10,6 +10,7 @@
 //   not from code sprinkled through the adapters.
 
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -71,6 +72,8 @@ export interface AwsClients {
   rds(region: RegionName): RDSClient;
   ec2(region: RegionName): EC2Client;
   cloudwatch(region: RegionName): CloudWatchClient;
+  /** The promotion lock's table (promotion-lock.ts). */
+  dynamodb(region: RegionName): DynamoDBClient;
   /** Closes every cached client's sockets. */
   destroy(): void;
 }
@@ -195,6 +198,12 @@ export function createAwsClients(config: AwsClientsConfig): AwsClients {
       cached('cloudwatch', region, () => {
         const client = new CloudWatchClient(common(region));
         instrument(client.middlewareStack, 'cloudwatch', region);
+        return client;
+      }),
+    dynamodb: (region) =>
+      cached('dynamodb', region, () => {
+        const client = new DynamoDBClient(common(region));
+        instrument(client.middlewareStack, 'dynamodb', region);
         return client;
       }),
     destroy() {

@@ -33,6 +33,8 @@ const BUSY = new Set([
   'IncorrectInstanceState',
   'ConcurrentModification',
   'ConcurrentModificationException',
+  // DynamoDB MRSC global table: the item is being written from another Region at the same time (the promotion lock).
+  'ReplicatedWriteConflictException',
 ]);
 
 const TIMEOUT = new Set(['AbortError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ETIMEDOUT']);

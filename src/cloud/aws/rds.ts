@@ -21,6 +21,7 @@ export function toDbInstance(region: RegionName, db: DBInstance): DbInstance {
     region,
     id: db.DBInstanceIdentifier ?? '',
     arn: db.DBInstanceArn ?? '',
+    ...(db.DbiResourceId ? { resourceId: db.DbiResourceId } : {}),
     status: db.DBInstanceStatus ?? 'unknown',
     ...(db.AvailabilityZone ? { zone: db.AvailabilityZone } : {}),
     ...(db.Endpoint?.Address ? { endpoint: db.Endpoint.Address } : {}),

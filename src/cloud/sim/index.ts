@@ -23,6 +23,7 @@ export type { EbsStall, LaunchMode, SimEc2, SimEc2Options, SimVolumeSpec, ZoneCo
 export type { EndpointCondition, EndpointHealth, ProbeAnswer, SimEndpoints, SimFetch } from './sim-endpoints.ts';
 export { type FaultRule, OPERATION_SERVICES, operationsOf, type SimFaults } from './sim-faults.ts';
 export type { HealthStatus, SimHealthCheck, SimHealthChecks, SimHealthChecksOptions } from './sim-health-checks.ts';
+export type { SimPromotionLock, SimPromotionLockOptions } from './sim-promotion-lock.ts';
 export type { SimRds, SimRdsOptions } from './sim-rds.ts';
 export {
   DEFAULT_POLICY_SHAPE,

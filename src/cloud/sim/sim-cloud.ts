@@ -16,6 +16,7 @@ import { createSimEc2, type SimEc2, type SimEc2Options } from './sim-ec2.ts';
 import { createSimEndpoints, type ProbeAnswer, type SimEndpoints } from './sim-endpoints.ts';
 import { createSimFaults, type SimFaults } from './sim-faults.ts';
 import { createSimHealthChecks, type SimHealthChecks, type SimHealthChecksOptions } from './sim-health-checks.ts';
+import { createSimPromotionLock, type SimPromotionLock, type SimPromotionLockOptions } from './sim-promotion-lock.ts';
 import { createRandomSource } from './sim-random.ts';
 import { createSimRds, type SimRds, type SimRdsOptions } from './sim-rds.ts';
 import type { SimTopology } from './sim-topology.ts';
@@ -33,6 +34,8 @@ export interface SimCloudOptions {
   healthChecks?: SimHealthChecksOptions;
   /** How many recent calls and writes the call log keeps (counters are kept whatever the run's length). */
   callLog?: CallLogOptions;
+  /** The promotion lock's table (in memory). */
+  promotionLock?: SimPromotionLockOptions;
 }
 
 export interface SimCloud extends Cloud {
@@ -45,6 +48,8 @@ export interface SimCloud extends Cloud {
   /** CloudWatch verdict metrics and alarms per region; alarmState() for scenarios and reports. */
   verdicts: SimCloudWatch;
   endpoints: SimEndpoints;
+  /** The promotion lock (#14), as the DynamoDB table would answer; the simulation's executor takes it. */
+  promotionLock: SimPromotionLock;
   faults: SimFaults;
   calls: CallLog;
   clock: Clock;
@@ -80,6 +85,7 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
   const rds = createSimRds(ctx, options.rds);
   const ec2 = createSimEc2(ctx, options.ec2);
   const endpoints = createSimEndpoints(clock, random);
+  const promotionLock = createSimPromotionLock(ctx, options.promotionLock);
 
   const zoneRegion = new Map<ZoneName, RegionName>();
   for (const region of topology.regions) {
@@ -104,6 +110,7 @@ export function createSimCloud(options: SimCloudOptions): SimCloud {
     healthChecks,
     verdicts,
     endpoints,
+    promotionLock,
     faults,
     calls,
     clock,

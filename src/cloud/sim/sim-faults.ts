@@ -32,6 +32,9 @@ export const OPERATION_SERVICES: Readonly<Record<string, readonly AwsService[]>>
   CreateDBSnapshot: ['rds'],
   CreateDBInstance: ['rds'],
   RestoreDBInstanceFromDBSnapshot: ['rds'],
+  // DynamoDB (the promotion lock)
+  PutItem: ['dynamodb'],
+  GetItem: ['dynamodb'],
   // EC2
   DescribeAvailabilityZones: ['ec2'],
   DescribeInstanceStatus: ['ec2', 'ebs'],
@@ -67,6 +70,7 @@ export const DEFAULT_FAULT_ERROR: Readonly<Record<AwsService, { code: string; ki
   ec2: { code: 'InternalError', kind: 'retryable' },
   ebs: { code: 'InternalError', kind: 'retryable' },
   cloudwatch: { code: 'InternalFailure', kind: 'retryable' },
+  dynamodb: { code: 'InternalServerError', kind: 'retryable' },
 };
 
 export interface FaultRule {

@@ -11,6 +11,7 @@
 // being published (the newest datapoint stays the one from when it stopped, and ages). Like the AWS reader, a
 // datapoint older than its look-back window (LAG_METRIC_WINDOW_MS) is not returned at all.
 
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import type { CallOptions, Databases, DbInstance, RegionName, ReplicaLagReader, ZoneName } from '../types.ts';
 import { type SimCallContext, simCall, simError } from './sim-call.ts';
@@ -173,12 +174,24 @@ export function createSimRds(
     return state;
   }
 
+  // Each instance added is a new incarnation with its own DbiResourceId (`db-` and 26 characters, as RDS names them),
+  // stable for a given topology: the same instance added again (re-created) gets a new one.
+  let incarnations = 0;
+  const resourceIdFor = (region: RegionName, id: string) =>
+    `db-${createHash('sha256')
+      .update(`${region}/${id}/${++incarnations}`)
+      .digest('base64url')
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 26)
+      .toUpperCase()}`;
+
   const rds: SimRds & { replicaLag: ReplicaLagReader } = {
     addInstance(spec) {
       const db: DbInstance = {
         region: spec.region,
         id: spec.id,
         arn: `arn:aws:rds:${spec.region}:000000000000:db:${spec.id}`,
+        resourceId: resourceIdFor(spec.region, spec.id),
         status: spec.status ?? 'available',
         endpoint: spec.endpoint ?? `${spec.id}.csim0000.${spec.region}.rds.amazonaws.com`,
         backupRetentionPeriod: spec.backupRetentionPeriod ?? (spec.replicaSourceId ? 0 : 7),

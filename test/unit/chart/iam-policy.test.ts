@@ -23,6 +23,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   '@aws-sdk/client-rds': 'rds',
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-cloudwatch': 'cloudwatch',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
 };
 
 /**

@@ -1,0 +1,128 @@
+// The promotion lock over DynamoDB (#14): one conditional PutItem right before PromoteReadReplica, so that every
+// operator running the same policy promotes the same replica, or none. docs/failover.md, "Promotion lock".
+//
+// - The item: `{ pk, target, vantage, epoch, acquiredAt }`, pk = `rds#<region>#<id>#<DbiResourceId>` of the writer
+//   failed away from. The condition `attribute_not_exists(pk) OR #target = :target` lets the same target through
+//   again (a retry, a second operator that chose the same replica) and refuses any other.
+// - Refused (ConditionalCheckFailedException): the holder is read back with a consistent read and returned, so the
+//   refusal names who took the failover, for which target and when.
+// - Anything else (timeout, throttling, the table's region down, access denied) leaves as a CloudError: the caller
+//   does not promote (fail closed). With a multi-Region strongly consistent global table a region cut off from the
+//   majority cannot write, so a partitioned operator cannot take the lock there either.
+
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CloudError } from '../errors.ts';
+import type {
+  CallOptions,
+  PromotionLock,
+  PromotionLockClaim,
+  PromotionLockHolder,
+  PromotionLockOutcome,
+  RegionName,
+} from '../types.ts';
+import type { AwsClients } from './clients.ts';
+import { callAws } from './errors.ts';
+
+const SERVICE = 'dynamodb';
+
+export interface PromotionLockSettings {
+  /** FO_PROMOTION_LOCK_TABLE: a table whose partition key is the string `pk`. */
+  table: string;
+  /** FO_PROMOTION_LOCK_REGIONS: where the table can be written (its replicas), in order of preference. */
+  regions: readonly RegionName[];
+}
+
+/** The region the lock is written in: the promotion's target region when the table is there, else the first. */
+export function lockRegionFor(regions: readonly RegionName[], targetRegion: RegionName): RegionName {
+  const first = regions[0];
+  if (first === undefined) throw new Error('promotion lock without a region');
+  return regions.includes(targetRegion) ? targetRegion : first;
+}
+
+/** The PutItem request of a claim (exported for the request-shape test). */
+export function putClaimInput(table: string, claim: PromotionLockClaim) {
+  return {
+    TableName: table,
+    Item: {
+      pk: { S: claim.key },
+      target: { S: claim.target },
+      vantage: { S: claim.vantage },
+      epoch: { S: claim.epoch },
+      acquiredAt: { S: new Date(claim.acquiredAt).toISOString() },
+    },
+    ConditionExpression: 'attribute_not_exists(pk) OR #target = :target',
+    ExpressionAttributeNames: { '#target': 'target' },
+    ExpressionAttributeValues: { ':target': { S: claim.target } },
+    ReturnValues: 'ALL_OLD' as const,
+  };
+}
+
+function holderOf(item: Record<string, AttributeValue> | undefined): PromotionLockHolder | undefined {
+  const target = item?.target?.S;
+  if (item === undefined || target === undefined) return undefined;
+  return {
+    target,
+    ...(item.vantage?.S === undefined ? {} : { vantage: item.vantage.S }),
+    ...(item.epoch?.S === undefined ? {} : { epoch: item.epoch.S }),
+    ...(item.acquiredAt?.S === undefined ? {} : { acquiredAt: item.acquiredAt.S }),
+  };
+}
+
+export function createDynamoDbPromotionLock(clients: AwsClients, settings: PromotionLockSettings): PromotionLock {
+  const { table } = settings;
+  return {
+    table,
+    regionFor: (targetRegion) => lockRegionFor(settings.regions, targetRegion),
+
+    async acquire(
+      region: RegionName,
+      claim: PromotionLockClaim,
+      opts: CallOptions = {},
+    ): Promise<PromotionLockOutcome> {
+      let refused = false;
+      const out = await callAws(SERVICE, 'PutItem', async () => {
+        try {
+          return await clients
+            .dynamodb(region)
+            .send(new PutItemCommand(putClaimInput(table, claim)), { abortSignal: opts.signal });
+        } catch (err) {
+          // Not a failure of the call: the answer is "held for another target". Who holds it is read below.
+          if (err instanceof ConditionalCheckFailedException) {
+            refused = true;
+            return undefined;
+          }
+          throw err;
+        }
+      });
+      if (!refused) {
+        const before = holderOf(out?.Attributes);
+        return { acquired: true, ...(before === undefined ? {} : { heldBefore: before }) };
+      }
+      const got = await callAws(SERVICE, 'GetItem', () =>
+        clients
+          .dynamodb(region)
+          .send(new GetItemCommand({ TableName: table, Key: { pk: { S: claim.key } }, ConsistentRead: true }), {
+            abortSignal: opts.signal,
+          }),
+      );
+      const holder = holderOf(got.Item);
+      if (holder === undefined) {
+        // Refused, then gone (someone deleted the item by hand between the two calls): not ours. Try again later.
+        throw new CloudError({
+          kind: 'busy',
+          service: SERVICE,
+          operation: 'GetItem',
+          code: 'PromotionLockChanged',
+          message: `promotion lock ${claim.key} in ${table} was refused, then read back empty: retry`,
+        });
+      }
+      if (holder.target === claim.target) return { acquired: true, heldBefore: holder };
+      return { acquired: false, holder };
+    },
+  };
+}
