@@ -8,6 +8,7 @@ import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import type { SimCloud } from '../cloud/sim/sim-cloud.ts';
 import { rfc3339 } from '../health/health-status.ts';
 import type { Effect, Expectation, Scenario } from '../scenarios/scenario-schema.ts';
+import { type BaselineComparison, type BaselineResult, runBaselines } from './baselines/baselines.ts';
 import { formatFaultTime, type TimelineEntry } from './timeline.ts';
 
 /** What an action did, as data (`--output json` prints it as an object). */
@@ -82,6 +83,14 @@ export interface DrillReport {
   finalPhase?: string;
   activeWriter?: { region: string; dbInstanceIdentifier: string };
   durationSeconds: number;
+  /**
+   * Route 53 health-check failover (10 s and 30 s intervals) and a k8gb-style GSLB controller, replayed over the
+   * same endpoint faults of the same run, measured from the same fault (src/simulate/baselines/baselines.ts). A
+   * simulation always sets it; a report built from a live drill's status has none.
+   */
+  baselines?: BaselineResult[];
+  /** Our side of the baselines' ratios (ours ÷ theirs), on their basis: times until clients moved (+ TTL). */
+  baselineComparison?: BaselineComparison;
 }
 
 /** What resolvers answered from `at` (scenario seconds) on: each set identifier's share of answers. */
@@ -101,6 +110,8 @@ export interface ReportInputs {
   /** Clock time (epoch ms) of scenario minute 0. */
   epochMs: number;
   endsAtSeconds: number;
+  /** The run's seed: the baselines draw their own dice from it. Default 1. */
+  seed?: number;
 }
 
 export function buildDrillReport(inp: ReportInputs): DrillReport {
@@ -153,6 +164,19 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
   const expectations = (scenario.expect ?? [])
     .filter((e): e is Exclude<Expectation, string> => typeof e !== 'string')
     .map((e) => judge(e, ctx));
+  const detectionSeconds = firstDetection ? firstDetection.at - origin : null;
+  const trafficShiftedSeconds = shiftedAt === undefined ? null : shiftedAt - origin;
+  const rtoSeconds = rto === undefined ? null : rto - origin;
+  const { baselines, comparison } = runBaselines({
+    zones: baselineZones(inp).map((zone) => ({ zone, history: inp.sim.endpoints.conditionHistory(zone) })),
+    startMs: inp.epochMs,
+    fromMs: inp.epochMs + origin * 1000,
+    untilMs: inp.epochMs + inp.endsAtSeconds * 1000,
+    ttlSeconds: weightedRecordTtl(inp),
+    seed: inp.seed ?? 1,
+    ours: { detectionSeconds, trafficShiftedSeconds, rtoSeconds },
+    promoted: promotions.length > 0,
+  });
   // Judged in scenario seconds (the timeline's and the scenario's frame); reported in seconds from the fault.
   const fromFault = <T extends { at: number }>(x: T): T => ({ ...x, at: x.at - faultAt });
   return {
@@ -162,9 +186,9 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
     faultAt: rfc3339(inp.epochMs + faultAt * 1000),
     faultScenarioSeconds: faultAt,
     measuredFromSeconds: origin - faultAt,
-    detectionSeconds: firstDetection ? firstDetection.at - origin : null,
-    trafficShiftedSeconds: shiftedAt === undefined ? null : shiftedAt - origin,
-    rtoSeconds: rto === undefined ? null : rto - origin,
+    detectionSeconds,
+    trafficShiftedSeconds,
+    rtoSeconds,
     rpoSeconds: rpo,
     actions: actions.map(fromFault),
     skipped: skipped.map(fromFault),
@@ -173,7 +197,30 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
     ...(finalStatus?.phase ? { finalPhase: finalStatus.phase } : {}),
     ...(finalStatus?.activeWriter ? { activeWriter: finalStatus.activeWriter } : {}),
     durationSeconds: inp.endsAtSeconds,
+    baselines,
+    baselineComparison: comparison,
   };
+}
+
+/** TTL used when the policy has no weighted records to read one from (the simulated records' TTL). */
+const DEFAULT_RECORD_TTL_SECONDS = 60;
+
+/** The zones a baseline checks: those with a zone record, else every zone of the policy's regions. */
+function baselineZones(inp: ReportInputs): string[] {
+  const records = inp.policy.spec.traffic?.route53.records ?? [];
+  const zoned = records.map((r) => r.zone).filter((z): z is string => z !== undefined);
+  return zoned.length > 0 ? [...new Set(zoned)] : inp.policy.spec.regions.flatMap((r) => r.zones);
+}
+
+/** The TTL of the policy's weighted records as the simulated Route 53 serves them: how long clients keep an answer. */
+function weightedRecordTtl(inp: ReportInputs): number {
+  const r53 = inp.policy.spec.traffic?.route53;
+  if (r53 === undefined) return DEFAULT_RECORD_TTL_SECONDS;
+  try {
+    return inp.sim.dns.servedRecords(r53.hostedZoneId, r53.recordName, r53.type)[0]?.ttl ?? DEFAULT_RECORD_TTL_SECONDS;
+  } catch {
+    return DEFAULT_RECORD_TTL_SECONDS;
+  }
 }
 
 /**

@@ -99,3 +99,43 @@ describe('text drill report', () => {
     expect(formatActionDetail(undefined)).toBe('');
   });
 });
+
+describe('baselines in the text report', () => {
+  const withBaselines: DrillReport = {
+    ...report,
+    measuredFromSeconds: 5,
+    baselineComparison: {
+      ratio: 'ours / theirs',
+      ttlSeconds: 60,
+      ours: { detectionSeconds: 8, trafficShiftedSeconds: 75, rtoSeconds: 75 },
+    },
+    baselines: [
+      {
+        name: 'route53-health-check-30s',
+        label: 'Route 53 health checks, 30s × 3',
+        detectionSeconds: 80,
+        trafficShiftedSeconds: 140,
+        rtoSeconds: null,
+        notes: 'n/a: never promotes',
+        ratios: { detection: 0.1, trafficShifted: 0.54, rto: null },
+      },
+    ],
+  };
+
+  it('a section naming the basis and the ratio’s direction; times in the report frame; n/a for an RTO they cannot reach', () => {
+    const text = formatReport(withBaselines);
+    const section = text.slice(text.indexOf('  baselines'));
+    expect(section.split('\n')).toEqual([
+      '  baselines          same faults and seed; clients moved = answers moved + 60s TTL; ours N× = ours ÷ theirs (0.25× = a quarter of their time)',
+      '    ours',
+      '      detection 8s (T+13s); clients moved 75s (T+80s); RTO 75s (T+80s)',
+      '    Route 53 health checks, 30s × 3',
+      '      detection 80s (T+85s), ours 0.1×; clients moved 140s (T+145s), ours 0.54×; RTO n/a',
+      '      n/a: never promotes',
+    ]);
+  });
+
+  it('no section for a report without baselines (a live drill)', () => {
+    expect(formatReport(report)).not.toContain('baselines');
+  });
+});

@@ -78,8 +78,38 @@ export function formatReport(r: DrillReport): string {
     ),
     '  expectations',
     ...r.expectations.map((e) => `    ${e.passed ? '✓' : '✗'} ${e.text} — ${e.detail}`),
+    ...formatBaselines(r),
   ];
   return lines.join('\n');
+}
+
+/**
+ * The baselines beside our measures: each time with the moment it was reached and our time as a share of theirs
+ * (ours ÷ theirs: 0.25× = we took a quarter of their time). Traffic shifted and RTO here are until clients moved
+ * (answers moved + the records' TTL), for us as for them; the headline above counts to the answers moving.
+ */
+export function formatBaselines(r: DrillReport): string[] {
+  const c = r.baselineComparison;
+  if (!r.baselines?.length || c === undefined) return [];
+  const cell = (seconds: number | null, ratio?: number | null) =>
+    `${measure(r, seconds)}${ratio === undefined ? '' : ratio === null ? '' : `, ours ${ratio}×`}`;
+  const row = (label: string, d: string, s: string, rto: string) => [
+    `    ${label}`,
+    `      detection ${d}; clients moved ${s}; RTO ${rto}`,
+  ];
+  return [
+    `  baselines          same faults and seed; clients moved = answers moved + ${c.ttlSeconds}s TTL; ours N× = ours ÷ theirs (0.25× = a quarter of their time)`,
+    ...row('ours', cell(c.ours.detectionSeconds), cell(c.ours.trafficShiftedSeconds), cell(c.ours.rtoSeconds)),
+    ...r.baselines.flatMap((b) => [
+      ...row(
+        b.label,
+        cell(b.detectionSeconds, b.ratios.detection),
+        cell(b.trafficShiftedSeconds, b.ratios.trafficShifted),
+        b.rtoSeconds === null && r.rtoSeconds !== null ? 'n/a' : cell(b.rtoSeconds, b.ratios.rto),
+      ),
+      `      ${b.notes}`,
+    ]),
+  ];
 }
 
 function summarise(items: string[]): string {

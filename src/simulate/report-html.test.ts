@@ -72,6 +72,40 @@ const report: DrillReport = {
 };
 
 describe('HTML drill report', () => {
+  it('a Baselines table: ours first, each strategy with times in the page frame, ours ÷ theirs, n/a where it cannot', () => {
+    const html = renderHtmlReport({
+      report: {
+        ...report,
+        baselineComparison: {
+          ratio: 'ours / theirs',
+          ttlSeconds: 60,
+          ours: { detectionSeconds: 10, trafficShiftedSeconds: 90, rtoSeconds: 90 },
+        },
+        baselines: [
+          {
+            name: 'k8gb',
+            label: 'k8gb-style GSLB, 30s requeue',
+            detectionSeconds: 20,
+            trafficShiftedSeconds: 80,
+            rtoSeconds: null,
+            notes: 'n/a: <never> promotes',
+            ratios: { detection: 0.5, trafficShifted: 1.13, rto: null },
+          },
+        ],
+      },
+      timeline,
+      policy,
+    });
+    const table = html.slice(html.indexOf('<h2>Baselines</h2>'), html.indexOf('<h2>Expectations</h2>'));
+    expect(table).toContain('ours ÷ theirs');
+    expect(table).toContain('<tr><td>ours</td><td>10 s <small>T+10s</small></td>');
+    expect(table).toContain(
+      '<td>20 s <small>T+20s</small> <b>0.5×</b></td><td>80 s <small>T+80s</small> <b>1.13×</b></td><td>n/a</td>',
+    );
+    expect(table).toContain('n/a: &#60;never&#62; promotes');
+    expect(renderHtmlReport({ report, timeline, policy })).not.toContain('<h2>Baselines</h2>');
+  });
+
   it('draws state bands per zone and region from the health transitions', () => {
     const bands = healthBands(policy, timeline, -60, 1200);
     expect(bands.map((b) => b.label)).toEqual([

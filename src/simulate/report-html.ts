@@ -271,7 +271,7 @@ ${rpo}
 <svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${fmt(height)}" viewBox="0 0 ${L.width} ${fmt(height)}" role="img" aria-label="${esc(title)}">
 ${svg.join('\n')}
 </svg>
-<h2>Expectations</h2>
+${baselinesTable(report, T)}<h2>Expectations</h2>
 <table>
 ${report.expectations.map((e) => `<tr><td>${e.passed ? '✓' : '✗'}</td><td>${esc(e.text)}</td><td>${esc(e.detail)}</td></tr>`).join('\n')}
 </table>
@@ -288,6 +288,30 @@ ${timeline
 </table>
 </body>
 </html>
+`;
+}
+
+/**
+ * The baselines beside our measures, in the page's time frame, each with ours ÷ theirs (0.25× = a quarter of their
+ * time). Clients moved = resolvers' answers moved + the records' TTL, for us as for them.
+ */
+function baselinesTable(report: DrillReport, T: (seconds: number) => string): string {
+  const c = report.baselineComparison;
+  if (!report.baselines?.length || c === undefined) return '';
+  const cell = (v: number | null, ratio?: number | null, na?: boolean) =>
+    `<td>${na ? 'n/a' : v === null ? '—' : `${v} s <small>${esc(T(report.measuredFromSeconds + v))}</small>${ratio == null ? '' : ` <b>${ratio}×</b>`}`}</td>`;
+  return `<h2>Baselines</h2>
+<p>The same faults and seed, replayed through what teams otherwise deploy. Clients moved = resolvers' answers moved + the records' ${c.ttlSeconds} s TTL, for us as for them. <b>N×</b> is ours ÷ theirs: 0.25× means we took a quarter of their time.</p>
+<table class="baselines">
+<tr><th>strategy</th><th>detection</th><th>clients moved</th><th>RTO</th><th>notes</th></tr>
+<tr><td>ours</td>${cell(c.ours.detectionSeconds)}${cell(c.ours.trafficShiftedSeconds)}${cell(c.ours.rtoSeconds)}<td></td></tr>
+${report.baselines
+  .map(
+    (b) =>
+      `<tr><td>${esc(b.label)}</td>${cell(b.detectionSeconds, b.ratios.detection)}${cell(b.trafficShiftedSeconds, b.ratios.trafficShifted)}${cell(b.rtoSeconds, b.ratios.rto, b.rtoSeconds === null && report.rtoSeconds !== null)}<td>${esc(b.notes)}</td></tr>`,
+  )
+  .join('\n')}
+</table>
 `;
 }
 

@@ -230,6 +230,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     finalStatus: policy.status,
     epochMs: SIMULATION_EPOCH_MS,
     endsAtSeconds: scenarioSeconds(run.endsAt),
+    seed: opts.seed ?? 1,
   });
   return {
     report,

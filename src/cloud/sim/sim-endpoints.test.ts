@@ -98,4 +98,24 @@ describe('simulated endpoints', () => {
     await clock.advance(2000);
     expect(down.value).toMatchObject({ ok: false, status: 0 });
   });
+
+  it('conditionHistory: one entry per change of the combined condition, at the clock time it happened', async () => {
+    const { sim, clock } = newSim();
+    expect(sim.endpoints.conditionHistory('us-east-1a')).toEqual([]);
+    const t0 = clock.now();
+    sim.endpoints.setCondition('us-east-1a', 'scenario', { down: true });
+    await clock.advance(1_000);
+    sim.endpoints.setCondition('us-east-1a', 'ebs', { latencyMs: 300 }); // still down: latency changes the record
+    sim.endpoints.setCondition('us-east-1a', 'ebs', { latencyMs: 300 }); // no change: no entry
+    await clock.advance(1_000);
+    sim.endpoints.setCondition('us-east-1a', 'scenario', undefined);
+    sim.endpoints.setCondition('us-east-1a', 'ebs', undefined);
+    const history = sim.endpoints.conditionHistory('us-east-1a');
+    expect(history.map((h) => [h.at - t0, h.condition.down, h.condition.latencyMs])).toEqual([
+      [0, true, 0],
+      [1_000, true, 300],
+      [2_000, false, 300],
+      [2_000, false, 0],
+    ]);
+  });
 });

@@ -52,6 +52,12 @@ export interface SimEndpoints {
   setHealth(zone: ZoneName, health: EndpointHealth): void;
   /** The combined health of a zone's endpoint now. */
   health(zone: ZoneName): EndpointHealth;
+  /**
+   * The zone's combined condition from each change on (clock ms), oldest first; empty while it was never changed
+   * (healthy). One entry per change that made a difference, so a week of scenario events stays a few entries: the
+   * drill report's baselines (src/simulate/baselines.ts) replay their own checks over it.
+   */
+  conditionHistory(zone: ZoneName): readonly ConditionChange[];
   /** One simulated HTTP GET of the zone's endpoint, honouring `timeoutMs` on the clock. */
   probeEndpoint(zone: ZoneName, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ProbeAnswer>;
   /**
@@ -62,11 +68,19 @@ export interface SimEndpoints {
   fetch: SimFetch;
 }
 
+/** From `at` (clock ms) on, a zone's endpoint had this combined condition. */
+export interface ConditionChange {
+  at: number;
+  condition: Required<EndpointCondition>;
+}
+
 /** A request to a dead endpoint with no signal gives up after this long (a TCP connect timeout). */
 const CONNECT_TIMEOUT_MS = 30_000;
-const BASE_LATENCY_MS = 20;
+/** Every answer takes this long, plus 0..LATENCY_SPREAD_MS-1 ms of seeded spread, plus the conditions' latency. */
+export const BASE_LATENCY_MS = 20;
+export const LATENCY_SPREAD_MS = 10;
 
-function combine(conditions: Iterable<EndpointCondition>): Required<EndpointCondition> {
+export function combine(conditions: Iterable<EndpointCondition>): Required<EndpointCondition> {
   let down = false;
   let pass = 1;
   let latencyMs = 0;
@@ -105,7 +119,10 @@ const abortReason = (signal: AbortSignal) =>
   signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 
 export function createSimEndpoints(clock: Clock, random: RandomSource): SimEndpoints {
-  const zones = new Map<ZoneName, { region: RegionName; conditions: Map<string, EndpointCondition> }>();
+  const zones = new Map<
+    ZoneName,
+    { region: RegionName; conditions: Map<string, EndpointCondition>; history: ConditionChange[] }
+  >();
 
   function zoneEntry(zone: ZoneName) {
     const entry = zones.get(zone);
@@ -118,7 +135,7 @@ export function createSimEndpoints(clock: Clock, random: RandomSource): SimEndpo
   /** Latency and status of one request to a live endpoint (dice from the zone's own stream). */
   function answer(zone: ZoneName): { latencyMs: number; status: number } {
     const c = effective(zone);
-    const jitter = Math.floor(random.next(`endpoint-latency:${zone}`) * 10);
+    const jitter = Math.floor(random.next(`endpoint-latency:${zone}`) * LATENCY_SPREAD_MS);
     // Its own stream, drawn only when asked: scenarios without jitter see the same dice as before.
     const extra =
       c.latencyJitterMs > 0 ? Math.floor(random.next(`endpoint-jitter:${zone}`) * (c.latencyJitterMs + 1)) : 0;
@@ -147,13 +164,17 @@ export function createSimEndpoints(clock: Clock, random: RandomSource): SimEndpo
 
   const endpoints: SimEndpoints = {
     addZone(region, zone) {
-      zones.set(zone, { region, conditions: new Map() });
+      zones.set(zone, { region, conditions: new Map(), history: [] });
     },
     setCondition(zone, source, condition) {
-      const { conditions } = zoneEntry(zone);
+      const { conditions, history } = zoneEntry(zone);
       if (condition) conditions.set(source, { ...condition });
       else conditions.delete(source);
+      const now = combine(conditions.values());
+      const last = history.at(-1)?.condition ?? combine([]);
+      if (JSON.stringify(now) !== JSON.stringify(last)) history.push({ at: clock.now(), condition: now });
     },
+    conditionHistory: (zone) => zoneEntry(zone).history,
     setHealth(zone, health) {
       endpoints.setCondition(zone, 'manual', fromHealth(health));
     },

@@ -153,7 +153,9 @@ describe('Dockerfile', () => {
     // dist/cli/failover-operator.js is tsc's output for src/cli/failover-operator.ts (tsconfig.build.json: src → dist),
     // the same entry point bin/failover-operator.mjs imports from a clone.
     expect(read('tsconfig.build.json')).toMatch(/"outDir":\s*"dist"/);
-    expect(read(packageJson.bin['failover-operator'] ?? 'bin/failover-operator.mjs')).toContain("'src/cli/failover-operator.ts'");
+    expect(read(packageJson.bin['failover-operator'] ?? 'bin/failover-operator.mjs')).toContain(
+      "'src/cli/failover-operator.ts'",
+    );
   });
 
   it('copies the built-in scenarios next to the built scenario loader', () => {

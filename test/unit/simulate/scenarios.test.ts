@@ -212,6 +212,65 @@ describe('built-in scenarios against the two-region example policy', () => {
   }, 240_000);
 });
 
+describe('baselines in the same run: Route 53 health checks (10 s, 30 s × 3) and a k8gb-style controller', () => {
+  it('zone outage: we detect before every baseline; the 10 s Route 53 check and k8gb move clients sooner than our data-plane drain', async () => {
+    const { report } = await runSimulation({ policy: twoRegion, scenario: loadScenario('zone-outage') });
+    const [r10, r30, k8gb] = report.baselines!;
+    expect([r10?.name, r30?.name, k8gb?.name]).toEqual([
+      'route53-health-check-10s',
+      'route53-health-check-30s',
+      'k8gb',
+    ]);
+    // Every baseline saw the dead zone from the same endpoint faults, within its own cadence.
+    expect(r10!.detectionSeconds!).toBeGreaterThanOrEqual(20);
+    expect(r10!.detectionSeconds!).toBeLessThanOrEqual(30);
+    expect(r30!.detectionSeconds!).toBeGreaterThanOrEqual(60);
+    expect(r30!.detectionSeconds!).toBeLessThanOrEqual(90);
+    expect(k8gb!.detectionSeconds!).toBeLessThan(30);
+    // Our probes (5 s × 2) see it first.
+    for (const b of report.baselines!) expect(report.detectionSeconds!).toBeLessThan(b.detectionSeconds!);
+    // What is true of traffic: our drain goes through CloudWatch alarms and health checks that follow them
+    // (alarm periods + Route 53's lag behind the alarm), so clients leave the zone after the 10 s endpoint check's
+    // clients do, and about when the 30 s check's do. No promotion: RTO is the shift for all.
+    const ours = report.baselineComparison!.ours;
+    expect(ours.trafficShiftedSeconds).toBe(report.trafficShiftedSeconds! + report.baselineComparison!.ttlSeconds);
+    expect(ours.trafficShiftedSeconds!).toBeGreaterThan(r10!.trafficShiftedSeconds!);
+    expect(ours.trafficShiftedSeconds!).toBeGreaterThan(k8gb!.trafficShiftedSeconds!);
+    for (const b of report.baselines!) {
+      expect(b.trafficShiftedSeconds).toBe(b.detectionSeconds! + report.baselineComparison!.ttlSeconds);
+      expect(b.rtoSeconds).toBe(b.trafficShiftedSeconds);
+      expect(b.ratios.detection!).toBeLessThan(1);
+    }
+  }, 120_000);
+
+  it('2011 replay: baselines see the endpoint faults; none can promote the replica, so their RTO is n/a with the reason', async () => {
+    const { report } = await runSimulation({ policy: twoRegion, scenario: loadScenario('us-east-1-2011') });
+    expect(report.actions.some((a) => a.kind === 'PromoteReplica')).toBe(true);
+    expect(report.baselines).toHaveLength(3);
+    for (const b of report.baselines!) {
+      expect(b.detectionSeconds).not.toBeNull();
+      expect(b.rtoSeconds).toBeNull();
+      expect(b.ratios.rto).toBeNull();
+      expect(b.notes).toMatch(/n\/a: .*never promotes the RDS replica/);
+    }
+    const [r10, r30] = report.baselines!;
+    expect(r10!.detectionSeconds!).toBeLessThanOrEqual(r30!.detectionSeconds!);
+  }, 240_000);
+
+  it('JSON shape: baselines[] with name, times, notes and ratios; the comparison says which way the ratio goes', async () => {
+    const { report } = await runSimulation({ policy: twoRegion, scenario: loadScenario('zone-outage') });
+    const json = JSON.parse(JSON.stringify(report));
+    expect(json.baselineComparison).toMatchObject({ ratio: 'ours / theirs', ttlSeconds: 60 });
+    for (const b of json.baselines) {
+      expect(Object.keys(b).sort()).toEqual(
+        ['detectionSeconds', 'label', 'name', 'notes', 'ratios', 'rtoSeconds', 'trafficShiftedSeconds'].sort(),
+      );
+      expect(Object.keys(b.ratios).sort()).toEqual(['detection', 'rto', 'trafficShifted']);
+      expect(typeof b.notes).toBe('string');
+    }
+  }, 120_000);
+});
+
 describe('the drill report can fail', () => {
   it('a replica that never catches up within an over-tight RPO budget is not promoted, and the report says so', async () => {
     const tight = structuredClone(twoRegion);
