@@ -511,3 +511,31 @@ describe('helm template with the secure metrics port, a mounted certificate and 
     expect(policy.spec.egress).toHaveLength(3);
   });
 });
+
+describe('helm template: the promotion lock (docs/failover.md)', () => {
+  it('passes the table and its regions to the operator, and nothing without a table', async () => {
+    const withLock = await renderChart(helmPath, {
+      release: 'fo',
+      namespace: 'failover-system',
+      values: { promotionLock: { table: 'failover-locks', regions: ['us-east-2', 'us-west-2', 'eu-west-1'] } },
+    });
+    expect(envOf(withLock).FO_PROMOTION_LOCK_TABLE?.value).toBe('failover-locks');
+    expect(envOf(withLock).FO_PROMOTION_LOCK_REGIONS?.value).toBe('us-east-2,us-west-2,eu-west-1');
+    const without = await renderChart(helmPath, { release: 'fo', namespace: 'failover-system' });
+    expect(envOf(without)).not.toHaveProperty('FO_PROMOTION_LOCK_TABLE');
+    expect(envOf(without)).not.toHaveProperty('FO_PROMOTION_LOCK_REGIONS');
+  });
+
+  it('refuses a table without regions and a table name DynamoDB would refuse', async () => {
+    await expect(
+      renderChart(helmPath, { release: 'fo', namespace: 'x', values: { promotionLock: { table: 'failover-locks' } } }),
+    ).rejects.toThrow(/regions/);
+    await expect(
+      renderChart(helmPath, {
+        release: 'fo',
+        namespace: 'x',
+        values: { promotionLock: { table: 'no spaces allowed', regions: ['us-east-2'] } },
+      }),
+    ).rejects.toThrow(/table/);
+  });
+});
