@@ -247,26 +247,31 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           // entry stays Pending for the new leader, whose observation decides.
           if (error instanceof LeadershipExpiredError) throw caught;
 
-          if (error instanceof ZoneImpairedRefusal) {
-            const reason = error.message;
-            journal = recordSkipped(journal, action.id, clock.now(), error.rule, reason);
+          // A refusal before the call (the action was never sent): recorded as Skipped, citing the refusing rule.
+          const skip = async (refusal: ZoneImpairedRefusal | PromotionLockRefused): Promise<void> => {
+            const reason = refusal.message;
+            journal = recordSkipped(journal, action.id, clock.now(), refusal.rule, reason);
             await journalStore.save(policyKey, journal);
             result.skipped.push({
               kind: action.action.kind,
               target: action.target,
-              ...(error.zone !== undefined && { zone: error.zone }),
-              region: error.region,
-              rule: error.rule,
+              ...(refusal instanceof ZoneImpairedRefusal && refusal.zone !== undefined && { zone: refusal.zone }),
+              region: refusal.region,
+              rule: refusal.rule,
               reason,
             });
             leaveTrail(
               policyKey,
               action,
               'skipped',
-              error.rule,
-              `${error.rule} skipped ${describe(action)}: ${reason}`,
+              refusal.rule,
+              `${refusal.rule} skipped ${describe(action)}: ${reason}`,
               clock.now() - startedAt,
             );
+          };
+
+          if (error instanceof ZoneImpairedRefusal) {
+            await skip(error);
             continue;
           }
 
@@ -274,25 +279,8 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           // holder named; the planner holds the failover there (PromotionLocked) and never sends it again. The plan
           // stops here: what follows a promotion must not run without it.
           if (error instanceof PromotionLockRefused) {
-            const reason = error.message;
-            journal = recordSkipped(journal, action.id, clock.now(), error.rule, reason);
-            await journalStore.save(policyKey, journal);
-            result.skipped.push({
-              kind: action.action.kind,
-              target: action.target,
-              region: error.region,
-              rule: error.rule,
-              reason,
-            });
+            await skip(error);
             result.deferred = plan.actions.slice(index + 1);
-            leaveTrail(
-              policyKey,
-              action,
-              'skipped',
-              error.rule,
-              `${error.rule} skipped ${describe(action)}: ${reason}`,
-              clock.now() - startedAt,
-            );
             return result;
           }
 

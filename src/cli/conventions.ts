@@ -63,6 +63,16 @@ export function applyConventions(program: Command): Command {
 }
 
 /**
+ * What both CLIs print for an error that is not ours (a bug, or a library failing in a way we did not map): one
+ * line, unless FO_DEBUG=1 asks for the stack trace.
+ */
+export function unexpectedFailureMessage(err: unknown, debug: boolean | undefined): string {
+  if (debug && err instanceof Error) return `error: ${err.stack}\n`;
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return `error: unexpected failure (${message.split('\n')[0]}); set FO_DEBUG=1 for the stack trace\n`;
+}
+
+/**
  * Ends the process quietly when the reader of stdout goes away (`failoverctl status | head -1`): EPIPE is the
  * reader's choice, not our failure, so exit 0 without a stack trace.
  */

@@ -20,6 +20,7 @@ import {
   outputOption,
   renderStructured,
   UsageProblem,
+  unexpectedFailureMessage,
 } from './conventions.ts';
 
 /** A mistake the user can fix: printed as one clear message, exit code 2, never a stack trace. */
@@ -309,12 +310,7 @@ export async function runFailoverOperator(
       io.err(`error: ${err.message}\n`);
       return 2;
     }
-    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    io.err(
-      options.debug && err instanceof Error
-        ? `error: ${err.stack}\n`
-        : `error: unexpected failure (${message.split('\n')[0]}); set FO_DEBUG=1 for the stack trace\n`,
-    );
+    io.err(unexpectedFailureMessage(err, options.debug));
     return 1;
   } finally {
     process.exitCode = previousExitCode;

@@ -22,6 +22,7 @@ import {
   outputOption,
   renderStructured,
   UsageProblem,
+  unexpectedFailureMessage,
 } from './conventions.ts';
 import { type CtlDeps, globalOptions } from './ctl/context.ts';
 import { registerDrillCommands } from './ctl/drill-commands.ts';
@@ -238,13 +239,8 @@ export async function runFailoverctl(argv: string[], deps: CtlDeps): Promise<num
       deps.io.err(`error: ${error.message}\n`);
       return error.exitCode;
     }
-    // Not ours: a bug, or a library failing in a way we did not map. One line, unless FO_DEBUG=1 asks for the stack.
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    deps.io.err(
-      deps.debug && error instanceof Error
-        ? `error: ${error.stack}\n`
-        : `error: unexpected failure (${message.split('\n')[0]}); set FO_DEBUG=1 for the stack trace\n`,
-    );
+    // Not ours: a bug, or a library failing in a way we did not map.
+    deps.io.err(unexpectedFailureMessage(error, deps.debug));
     return 1;
   } finally {
     process.exitCode = previousExitCode;
