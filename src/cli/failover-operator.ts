@@ -226,10 +226,13 @@ export function buildProgram(
       '--leader-election-namespace <ns>',
       "namespace of the Lease [FO_LEADER_ELECTION_NAMESPACE] (default: the pod's namespace, else default)",
     )
-    .option('--metrics-bind-address <addr>', '/metrics address, e.g. :8080 (:0 picks a free port) [FO_METRICS_PORT]')
+    .option(
+      '--metrics-bind-address <addr>',
+      '/metrics address, e.g. :8443 (:0 picks a free port) [FO_METRICS_PORT] (default: :8443 secure, :8080 plain)',
+    )
     .option(
       '--health-probe-bind-address <addr>',
-      '/healthz and /readyz address, e.g. :8081 [FO_HEALTH_PORT; until that port is split out, /metrics serves them]',
+      '/healthz and /readyz address, plain HTTP, e.g. :8081 [FO_HEALTH_PORT] (default: :8081)',
     )
     .option('--watch-namespace <ns>', 'watch only this namespace [FO_WATCH_NAMESPACE] (default: all namespaces)')
     .addOption(
@@ -254,8 +257,9 @@ export function buildProgram(
       [
         '',
         'Each flag overrides the environment variable in brackets. Also read from the environment only: AWS_REGION,',
-        'AWS credentials (the SDK default chain), FO_AWS_ENDPOINT, POD_NAME, FO_DRILL_SIMULATIONS, FO_DRILL_HEAP_MB,',
-        'FO_TENANCY_GRANTS_FILE or FO_TENANCY=Unrestricted (one is required; docs/tenancy.md).',
+        'AWS credentials (the SDK default chain), FO_AWS_ENDPOINT, POD_NAME, FO_METRICS_SECURE, FO_METRICS_CERT_DIR,',
+        'FO_DRILL_SIMULATIONS, FO_DRILL_HEAP_MB, FO_DRILL_NAMESPACE_LIMIT, FO_PROMOTION_LOCK_TABLE and',
+        'FO_PROMOTION_LOCK_REGIONS, FO_TENANCY_GRANTS_FILE or FO_TENANCY=Unrestricted (one is required; docs/tenancy.md).',
         '',
         'Without a cluster (no --kubeconfig, KUBECONFIG, ~/.kube/config or in-cluster service account) run exits 2.',
         '',

@@ -4,8 +4,8 @@
 // that is still failing) or wait a fresh failureThreshold run before it notices an outage already under way.
 //
 // It follows the same informer as the reconciler and makes the same decision about *whether* a policy is probed:
-// valid, permitted by its namespace's grants (#15), not suspended and not being deleted → engine.track; otherwise → engine.untrack. Level-based: it reads the
-// cached object for the key it is handed, never the kind of watch event. It writes nothing — no status, no Event,
+// valid, permitted by its namespace's grants (#15), not suspended and not being deleted → engine.track; otherwise →
+// engine.untrack. Level-based: it reads the cached object for the key it is handed, never the kind of watch event. It writes nothing — no status, no Event,
 // no AWS call; acting stays the leader's reconciler's job.
 
 import type { Logger } from 'pino';
