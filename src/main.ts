@@ -31,6 +31,10 @@
 //                                  operator running the same policy; unset: no lock (a warning at start-up)
 //   FO_PROMOTION_LOCK_REGIONS      comma list of the table's regions: written in the promotion's target region when
 //                                  listed, else in the first (required with the table)
+//   FO_VANTAGE                     this operator's vantage-point name (#14, docs/vantage-points.md): publishes its
+//                                  verdicts to CloudWatch and acts on policies with spec.vantagePoints only on
+//                                  agreement with the other members; unset: not a vantage point
+//   FO_VANTAGE_REGION              the AWS region this operator's cluster runs in (status, docs)
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -67,6 +71,7 @@ import {
   readServingCert,
   selfSignedServingCert,
 } from './runtime/index.ts';
+import type { OperatorVantage } from './vantage/settings.ts';
 
 const COMPONENT = 'failover-operator';
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -105,6 +110,8 @@ export interface OperatorConfig {
   drillNamespaceLimit: number | undefined;
   /** The promotion lock's table and regions (FO_PROMOTION_LOCK_TABLE, FO_PROMOTION_LOCK_REGIONS); undefined: none. */
   promotionLock: { table: string; regions: string[] } | undefined;
+  /** This operator as a vantage point (FO_VANTAGE, FO_VANTAGE_REGION); undefined: not one. */
+  vantage: OperatorVantage | undefined;
 }
 
 /** A setting the operator cannot start with; the CLI prints its message as one line. */
@@ -161,6 +168,31 @@ function readPromotionLock(env: NodeJS.ProcessEnv): OperatorConfig['promotionLoc
     );
   }
   return { table, regions: [...new Set(regions)] };
+}
+
+/** FO_VANTAGE (a DNS label) with an optional FO_VANTAGE_REGION. */
+export function readVantage(env: NodeJS.ProcessEnv): OperatorConfig['vantage'] {
+  const name = env.FO_VANTAGE?.trim() || undefined;
+  const region = env.FO_VANTAGE_REGION?.trim() || undefined;
+  if (name === undefined) {
+    if (region !== undefined) {
+      throw new ConfigError(
+        'FO_VANTAGE_REGION is set without FO_VANTAGE: set the vantage name too (e.g. FO_VANTAGE=use1)',
+      );
+    }
+    return undefined;
+  }
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
+    throw new ConfigError(
+      `FO_VANTAGE must be a DNS label (lower-case letters, digits and '-', at most 63), got ${JSON.stringify(name)}`,
+    );
+  }
+  if (region !== undefined && !REGION_NAME.test(region)) {
+    throw new ConfigError(
+      `FO_VANTAGE_REGION must be an AWS region name (e.g. us-west-2), got ${JSON.stringify(region)}`,
+    );
+  }
+  return { name, ...(region ? { region } : {}) };
 }
 
 /** Default of FO_DRILL_NAMESPACE_LIMIT: two drills per namespace (say a DryRun and a Live one) at once. */
@@ -238,6 +270,7 @@ export function readConfig(
     tenancy,
     drillNamespaceLimit: drillNamespaceLimit === 0 ? undefined : drillNamespaceLimit,
     promotionLock: readPromotionLock(env),
+    vantage: readVantage(env),
   };
 }
 
@@ -354,7 +387,11 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     clock,
     logger,
   });
-  const events = createPolicyEvents({ recorder, getPolicy });
+  const events = createPolicyEvents({
+    recorder,
+    getPolicy,
+    ...(config.vantage ? { vantage: config.vantage.name } : {}),
+  });
 
   const cloud = createAwsCloud({
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
@@ -394,7 +431,13 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     logger,
     journalStore,
     failoverStore: journalStore,
-    ...(cloud.promotionLock ? { promotionLock: cloud.promotionLock, vantage: config.identity } : {}),
+    ...(cloud.promotionLock
+      ? {
+          promotionLock: cloud.promotionLock,
+          // The lock names who promoted: the vantage point and the replica.
+          vantage: config.vantage ? `${config.vantage.name}/${config.identity}` : config.identity,
+        }
+      : {}),
     events: events.actions,
     metrics: operatorMetrics,
     isLeader: () => manager.isLeader(),
@@ -405,7 +448,23 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       if (manager.isLeader()) void events.healthTransitions(key, transitions, view);
       enqueue(key); // detection → action now, not at the next resync
     },
+    ...(config.vantage
+      ? {
+          vantagePoint: config.vantage,
+          // A peer's verdict changed: the agreement may have moved, act on it now.
+          onPeersChanged: (key: string) => enqueue(key),
+          onAgreement: (key, agreement, previous, settings) => {
+            if (manager.isLeader()) void events.agreement(key, agreement, previous, settings);
+          },
+        }
+      : {}),
   });
+  if (config.vantage) {
+    logger.info(
+      { vantage: config.vantage.name, region: config.vantage.region },
+      'running as a vantage point: verdicts go to CloudWatch in each policy region; policies with spec.vantagePoints act on agreement (#14)',
+    );
+  }
 
   const controller = manager.addController({
     name: 'failoverpolicy',
@@ -426,6 +485,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       tenancy,
       isLeader: () => manager.isLeader(),
       identity: config.identity,
+      ...(config.vantage ? { vantage: config.vantage } : {}),
       clock,
       logger,
     }),

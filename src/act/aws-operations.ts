@@ -73,6 +73,8 @@ export const OBSERVATION_OPERATIONS = {
   'engine.records': ['route53:ListResourceRecordSets', 'route53:GetChange'],
   /** The data-plane inventory: the operator's health checks by tag, and its verdict alarms (data-plane-state.ts). */
   'engine.dataPlaneState': ['route53:ListHealthChecks', 'route53:ListTagsForResources', 'cloudwatch:DescribeAlarms'],
+  /** Vantage verdicts (#14): this vantage's verdicts published, its peers' read back (src/vantage/exchange.ts). */
+  'vantage.verdicts': ['cloudwatch:PutMetricData', 'cloudwatch:GetMetricData'],
 } as const satisfies Record<string, readonly IamAction[]>;
 
 /** Every IAM action the operator needs: what the actions and the observation paths issue, and what those imply. */

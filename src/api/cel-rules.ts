@@ -188,6 +188,26 @@ export const healthRules = {
   },
 } as const satisfies Record<string, CelRule>;
 
+/** Rules on `spec.vantagePoints` (self: the vantage block, after defaulting). */
+export const vantageRules = {
+  uniqueMembers: {
+    id: 'vantagePoints.uniqueMembers',
+    rule: 'self.members.all(m, self.members.exists_one(o, o == m))',
+    fieldPath: '.members',
+    message: 'vantage point names must be unique: each operator instance counts once towards the quorum.',
+    messageExpression:
+      "'vantage point ' + self.members.filter(n, !self.members.exists_one(o, o == n))[0] + ' is listed more than once; each member counts once towards the quorum'",
+    fix: "List each vantage name (the operator's --vantage / FO_VANTAGE) once.",
+  },
+  quorumWithinMembers: {
+    id: 'vantagePoints.quorumWithinMembers',
+    rule: '!has(self.quorum) || self.quorum <= size(self.members)',
+    fieldPath: '.quorum',
+    message: 'quorum cannot exceed the number of members: agreement could never be reached.',
+    fix: 'Lower quorum to at most the number of members, or leave it out for a majority of the members.',
+  },
+} as const satisfies Record<string, CelRule>;
+
 /** Rules on `spec.probes` (self: the list of probes). */
 export const probeListRules = {
   uniqueNames: {
@@ -405,6 +425,7 @@ export const ALL_RULES: readonly CelRule[] = [
   rdsRules,
   ec2ComputeRules,
   healthRules,
+  vantageRules,
   probeListRules,
   probeRules,
   manualRules,

@@ -94,6 +94,8 @@ export const Reason = {
    * makes no AWS call for it. The message names each field and how to grant it.
    */
   NotPermitted: 'NotPermitted',
+  /** spec.vantagePoints does not list this operator's vantage (or it runs without one): it must not act (#14). */
+  NotAVantage: 'NotAVantage',
   // Suspended
   SuspendedBySpec: 'SuspendedBySpec',
   NotSuspended: 'NotSuspended',

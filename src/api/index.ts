@@ -66,6 +66,8 @@ export {
   type RegionSpec,
   type RegionStatus,
   type Route53Traffic,
+  type VantagePointsSpec,
+  type VantageStatus,
   type WeightedRecord,
   type ZoneState,
   type ZoneStatus,

@@ -17,6 +17,7 @@ import {
   regionListRules,
   regionRules,
   route53Rules,
+  vantageRules,
 } from './cel-rules.ts';
 import {
   ConditionsSchema,
@@ -273,6 +274,66 @@ export const HealthSpecSchema = withRules(
     { ...closed, default: {}, description: 'How probe results become zone and region state.' },
   ),
   healthRules.recoveryAtLeastFailure,
+);
+
+// ---------------------------------------------------------------------------------------------------------------
+// spec.vantagePoints
+// ---------------------------------------------------------------------------------------------------------------
+
+export const VantagePointsSpecSchema = withRules(
+  Type.Object(
+    {
+      members: Type.Array(DnsLabel({ description: 'A vantage name: the --vantage (FO_VANTAGE) of one operator.' }), {
+        minItems: 2,
+        maxItems: 7,
+        description:
+          'The operator instances (one per cluster, in different regions) that run this same policy and must agree before a zone is drained or a database promoted.',
+      }),
+      quorum: Type.Optional(
+        Type.Integer({
+          format: 'int32',
+          minimum: 1,
+          maximum: 7,
+          description:
+            'How many members must report a zone or region unhealthy before any of them acts. Default: a majority of the members.',
+          fix: 'Use a whole number between 1 and the number of members.',
+        }),
+      ),
+      staleAfterSeconds: Type.Integer({
+        format: 'int32',
+        minimum: 15,
+        maximum: 3600,
+        default: 60,
+        description: "A member's verdict older than this does not count towards the quorum.",
+        fix: 'Use a whole number of seconds between 15 and 3600.',
+      }),
+      whenAlone: Type.Object(
+        {
+          drain: Type.Boolean({
+            default: true,
+            description:
+              "When fewer than quorum members have fresh verdicts: drain zones on this vantage's own evidence (reversible).",
+          }),
+          promote: Type.Boolean({
+            default: false,
+            description:
+              "When fewer than quorum members have fresh verdicts: allow a database promotion on this vantage's own evidence (irreversible; off unless set).",
+          }),
+        },
+        {
+          ...closed,
+          default: {},
+          description: 'What a vantage may do on its own evidence when it cannot see enough of its peers.',
+        },
+      ),
+    },
+    {
+      ...closed,
+      description:
+        'Several operators in several regions run this policy and act only on agreement (docs/vantage-points.md).',
+    },
+  ),
+  ...Object.values(vantageRules),
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -603,6 +664,7 @@ export const FailoverPolicySpecSchema = withRules(
         probeListRules.uniqueNames,
       ),
       health: HealthSpecSchema,
+      vantagePoints: Type.Optional(VantagePointsSpecSchema),
       traffic: Type.Optional(TrafficSpecSchema),
       database: Type.Optional(DatabaseSpecSchema),
       compute: Type.Optional(ComputeSpecSchema),
@@ -811,6 +873,58 @@ export const PolicyPreviewSchema = Type.Object(
   },
 );
 
+const ScopeNames = (description: string) =>
+  Type.Array(Text(128), { maxItems: LIMITS.regions * LIMITS.zonesPerRegion + LIMITS.regions, description });
+
+export const VantageMemberStatusSchema = Type.Object(
+  {
+    name: DnsLabel({ description: 'The member (its --vantage).' }),
+    self: Type.Optional(Type.Boolean({ description: 'True for the operator that wrote this status.' })),
+    verdictAt: Type.Optional(Timestamp({ description: 'When its latest verdict was published.' })),
+    ageSeconds: Type.Optional(Type.Integer({ format: 'int64', minimum: 0, description: 'Age of that verdict.' })),
+    fresh: Type.Boolean({ description: 'Its verdict is younger than staleAfterSeconds, so it counts.' }),
+    impaired: Type.Optional(ScopeNames('Zones and regions it reports Impaired.')),
+    degraded: Type.Optional(ScopeNames('Zones and regions it reports Degraded.')),
+  },
+  { ...closed, description: 'One vantage point as this operator last read it.' },
+);
+
+export const VantageDisagreementSchema = Type.Object(
+  {
+    scope: StringEnum(['zone', 'region'], { description: 'A zone or a region.' }),
+    name: Text(128),
+    region: RegionName(),
+    local: ZoneStateSchema,
+    agreed: ZoneStateSchema,
+    reporting: Type.Array(DnsLabel(), {
+      maxItems: 7,
+      description: 'The members whose fresh verdict is as bad as the local one.',
+    }),
+  },
+  { ...closed, description: 'Where this vantage sees worse than the members agree on: it does not act on it.' },
+);
+
+export const VantageStatusSchema = Type.Object(
+  {
+    self: DnsLabel({ description: "This operator's vantage name." }),
+    region: Type.Optional(RegionName({ description: 'The region this operator runs in.' })),
+    quorum: Type.Integer({ format: 'int32', minimum: 1, maximum: 7 }),
+    fresh: Type.Integer({ format: 'int32', minimum: 0, maximum: 7, description: 'Members with a fresh verdict.' }),
+    agreement: StringEnum(['Reached', 'Alone'], {
+      description:
+        "Reached: at least quorum members have fresh verdicts and the states acted on are theirs. Alone: fewer are fresh; only what spec.vantagePoints.whenAlone allows is done on this vantage's own evidence.",
+    }),
+    readAt: Type.Optional(Timestamp({ description: "When the peers' verdicts were last read." })),
+    readError: Type.Optional(Text(1024, { description: 'Why the last read failed in every region, if it did.' })),
+    members: Type.Array(VantageMemberStatusSchema, { maxItems: 7 }),
+    disagreements: Type.Optional(Type.Array(VantageDisagreementSchema, { maxItems: 64 })),
+  },
+  {
+    ...closed,
+    description: 'The vantage points of spec.vantagePoints and what they agree on (docs/vantage-points.md).',
+  },
+);
+
 export const FailoverPolicyStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(Type.Integer({ format: 'int64', minimum: 0 })),
@@ -841,6 +955,7 @@ export const FailoverPolicyStatusSchema = Type.Object(
     pendingApproval: Type.Optional(PendingApprovalSchema),
     manual: Type.Optional(ManualRequestStatusSchema),
     preview: Type.Optional(PolicyPreviewSchema),
+    vantages: Type.Optional(VantageStatusSchema),
   },
   { ...closed, description: 'Observed state, written by the operator.' },
 );
@@ -860,6 +975,8 @@ export type FailoverPolicy = Static<typeof FailoverPolicySchema>;
 export type FailoverPolicySpec = Static<typeof FailoverPolicySpecSchema>;
 export type FailoverPolicyStatus = Static<typeof FailoverPolicyStatusSchema>;
 export type PolicyPreview = Static<typeof PolicyPreviewSchema>;
+export type VantageStatus = Static<typeof VantageStatusSchema>;
+export type VantagePointsSpec = Static<typeof VantagePointsSpecSchema>;
 export type RegionSpec = Static<typeof RegionSpecSchema>;
 export type ProbeSpec = Static<typeof ProbeSchema>;
 export type HealthSpec = Static<typeof HealthSpecSchema>;

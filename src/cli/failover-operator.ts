@@ -70,6 +70,8 @@ export interface RunFlags {
   watchNamespace?: string;
   logLevel?: string;
   logFormat?: string;
+  vantage?: string;
+  vantageRegion?: string;
 }
 
 /**
@@ -96,6 +98,8 @@ export function runEnvironment(env: NodeJS.ProcessEnv, flags: RunFlags): NodeJS.
     ...set('KUBECONFIG', flags.kubeconfig),
     ...set('FO_LEADER_ELECT', flags.leaderElect === undefined ? undefined : String(flags.leaderElect)),
     ...set('FO_LEADER_ELECTION_ID', flags.leaderElectionId),
+    ...set('FO_VANTAGE', flags.vantage),
+    ...set('FO_VANTAGE_REGION', flags.vantageRegion),
     ...set('FO_LEADER_ELECTION_NAMESPACE', flags.leaderElectionNamespace),
     ...set(
       'FO_METRICS_PORT',
@@ -235,6 +239,11 @@ export function buildProgram(
       '/healthz and /readyz address, plain HTTP, e.g. :8081 [FO_HEALTH_PORT] (default: :8081)',
     )
     .option('--watch-namespace <ns>', 'watch only this namespace [FO_WATCH_NAMESPACE] (default: all namespaces)')
+    .option(
+      '--vantage <name>',
+      "this operator's vantage-point name; policies with spec.vantagePoints act on agreement [FO_VANTAGE] (default: none)",
+    )
+    .option('--vantage-region <region>', 'the AWS region this cluster runs in [FO_VANTAGE_REGION]')
     .addOption(
       new Option('--log-level <level>', 'log level [FO_LOG_LEVEL] (default: info)').choices([
         'trace',

@@ -284,6 +284,17 @@ export interface Verdicts {
   describeAlarms(region: RegionName, names: string[], opts?: CallOptions): Promise<ObservedAlarm[]>;
   /** PutMetricData at high resolution (StorageResolution 1); the adapter splits requests at the API's limits. */
   publishVerdicts(region: RegionName, namespace: string, data: VerdictDatum[], opts?: CallOptions): Promise<void>;
+  /**
+   * GetMetricData, statistic Maximum: the largest value of each metric with a timestamp in [fromMs, toMs], in the
+   * order asked (undefined where there is none). The adapter splits requests at the API's limits.
+   */
+  readMaxima(
+    region: RegionName,
+    namespace: string,
+    metrics: ReadonlyArray<{ metricName: string; dimensions: Record<string, string> }>,
+    range: { fromMs: number; toMs: number },
+    opts?: CallOptions,
+  ): Promise<Array<number | undefined>>;
 }
 
 /** Everything the operator can touch. One per process, shared by all policies. */

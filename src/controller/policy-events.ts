@@ -6,11 +6,15 @@ import { GROUP, POLICY_KIND, VERSION } from '../api/index.ts';
 import { healthTransitionEvents } from '../health/health-status.ts';
 import type { HealthTransition, HealthView } from '../health/types.ts';
 import { type EventSpec, type InvolvedObject, splitKey } from '../runtime/index.ts';
+import type { AgreementResult, VantageSettings } from '../vantage/agreement.ts';
+import { agreementEvents } from '../vantage/events.ts';
 
 export interface PolicyEventsDeps {
   recorder: { record(involved: InvolvedObject, spec: EventSpec): Promise<void> };
   /** The cached policy, for its uid (Events then follow the object, not a namesake created later). */
   getPolicy(key: string): { metadata?: { uid?: string } } | undefined;
+  /** This operator's vantage name: action Events say which vantage acted (#14). */
+  vantage?: string;
 }
 
 export interface PolicyEvents {
@@ -23,6 +27,13 @@ export interface PolicyEvents {
   healthTransitions(key: string, transitions: readonly HealthTransition[], view: HealthView): Promise<void>;
   /** The executor's sink: ActionPerformed, ActionSkipped… each citing its rule. */
   readonly actions: ActionEventSink;
+  /** VantageAgreement, VantageDisagreement, ActingAlone (src/vantage/events.ts). */
+  agreement(
+    key: string,
+    agreement: AgreementResult,
+    previous: AgreementResult | undefined,
+    settings: VantageSettings,
+  ): Promise<void>;
 }
 
 export function createPolicyEvents(deps: PolicyEventsDeps): PolicyEvents {
@@ -39,7 +50,15 @@ export function createPolicyEvents(deps: PolicyEventsDeps): PolicyEvents {
       await Promise.all(healthTransitionEvents(transitions, view).map((spec) => record(key, spec)));
     },
     actions: {
-      emit: (key, event) => record(key, { type: event.type, reason: event.reason, message: event.message }),
+      emit: (key, event) =>
+        record(key, {
+          type: event.type,
+          reason: event.reason,
+          message: deps.vantage ? `${event.message} (vantage ${deps.vantage})` : event.message,
+        }),
+    },
+    async agreement(key, agreement, previous, settings) {
+      await Promise.all(agreementEvents(settings, agreement, previous).map((spec) => record(key, spec)));
     },
   };
 }

@@ -38,6 +38,7 @@ import type { Clock } from '../clock.ts';
 import type { PolicyEngine } from '../engine/policy-engine.ts';
 import { type Finalizers, hasFinalizer } from '../runtime/finalizers.ts';
 import { keyOf, type ObjectRef, type Reconciler, type StatusWriter } from '../runtime/index.ts';
+import { type OperatorVantage, vantageMembership } from '../vantage/settings.ts';
 import { setConditions } from './policy-conditions.ts';
 import type { PolicyEvents } from './policy-events.ts';
 import type { Tenancy } from './tenancy-grants.ts';
@@ -76,6 +77,8 @@ export interface PolicyReconcilerDeps {
   isLeader: () => boolean;
   /** This replica's identity (the Lease holder name), named in status.preview. */
   identity?: string;
+  /** This operator as a vantage point (FO_VANTAGE); undefined: not one (#14). */
+  vantage?: OperatorVantage;
   clock: Clock;
   logger: Logger;
 }
@@ -250,6 +253,31 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
       return { requeueAfterMs: IDLE_RESYNC_MS };
     }
 
+    const membership = vantageMembership(policy.spec, deps.vantage);
+    if (membership.kind === 'not-a-member') {
+      engine.untrack(key);
+      const message = membership.message;
+      await writeStatus(req, stored, {
+        ...(generation === undefined ? {} : { observedGeneration: generation }),
+        conditions: setConditions(
+          stored.status?.conditions,
+          [
+            { type: ConditionType.Ready, status: ConditionStatus.False, reason: Reason.NotAVantage, message },
+            {
+              type: ConditionType.InvalidSpec,
+              status: ConditionStatus.False,
+              reason: Reason.SpecValid,
+              message: 'the spec passed validation',
+            },
+          ],
+          { now, ...(generation === undefined ? {} : { observedGeneration: generation }) },
+        ),
+      });
+      if (deps.isLeader()) await deps.events.record(key, { type: 'Warning', reason: Reason.NotAVantage, message });
+      logger.warn({ ...log, vantage: deps.vantage?.name }, 'Not a vantage point of this policy; made no AWS call');
+      return { requeueAfterMs: IDLE_RESYNC_MS };
+    }
+
     if (deps.isLeader() && (await deps.finalizers.add(req, POLICY_FINALIZER, stored.metadata ?? {}))) {
       logger.info({ ...log, finalizer: POLICY_FINALIZER }, 'Added finalizer; a deletion will leave AWS as it is');
     }
@@ -318,7 +346,7 @@ function normalize(value: unknown): unknown {
  * Engine-owned optional fields the engine no longer sets are cleared with `null`: a JSON merge patch that merely
  * leaves a field out keeps the stored value, so an approval that was granted would stay "pending" forever.
  */
-const CLEARABLE = ['pendingApproval'] as const;
+const CLEARABLE = ['pendingApproval', 'vantages'] as const;
 
 function withClearedFields(
   status: Partial<FailoverPolicyStatus>,

@@ -37,6 +37,9 @@ function fakes() {
     },
   };
   const verdicts: Verdicts = {
+    async readMaxima(_region, _namespace, metrics) {
+      return metrics.map(() => undefined);
+    },
     async putVerdictAlarm(spec) {
       state.alarms.set(spec.name, state.alarms.get(spec.name) ?? 'INSUFFICIENT_DATA');
     },

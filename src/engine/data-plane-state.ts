@@ -150,6 +150,8 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
 
   const verdicts: Verdicts | undefined = baseVerdicts && {
     describeAlarms: (region, names, opts) => baseVerdicts.describeAlarms(region, names, opts),
+    readMaxima: (region, namespace, metrics, range, opts) =>
+      baseVerdicts.readMaxima(region, namespace, metrics, range, opts),
     async putVerdictAlarm(spec, opts) {
       await baseVerdicts.putVerdictAlarm(spec, opts);
       const known = alarms.get(alarmKey(spec.region, spec.name));

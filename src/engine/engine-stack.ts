@@ -17,6 +17,8 @@ import type { FetchLike } from '../health/probe-http.ts';
 import type { DatabaseConnector } from '../health/probe-rds-connect.ts';
 import { createProbeScheduler, type ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { OperatorMetrics } from '../metrics/operator-metrics.ts';
+import { createVerdictExchange, type VerdictExchange } from '../vantage/exchange.ts';
+import type { OperatorVantage } from '../vantage/settings.ts';
 import { createDataPlaneState } from './data-plane-state.ts';
 import type { FailoverStore } from './failover-store.ts';
 import { createPolicyEngine, type PolicyEngine, type PolicyEngineDeps } from './policy-engine.ts';
@@ -64,6 +66,16 @@ export interface EngineStackDeps {
   promotionLock?: PromotionLock;
   /** This operator's name in the promotion lock (its identity). Default `failover-operator`. */
   vantage?: string;
+  /**
+   * This operator as a vantage point (#14: --vantage, FO_VANTAGE): its verdicts are published to CloudWatch and its
+   * peers' read back, and policies with spec.vantagePoints act on agreement. Needs cloud.verdicts.
+   */
+  vantagePoint?: OperatorVantage;
+  /** Heartbeat of the verdict exchange. Default 10 s. */
+  vantageHeartbeatMs?: number;
+  /** A peer's verdict on a policy changed: reconcile it now. */
+  onPeersChanged?: (key: string) => void;
+  onAgreement?: PolicyEngineDeps['onAgreement'];
 }
 
 /**
@@ -81,6 +93,8 @@ export interface EngineStack {
   apiStats: ApiCallStats;
   recordCache: RecordCache;
   coalescer: ChangeCoalescer;
+  /** Present when the operator runs as a vantage point. */
+  exchange?: VerdictExchange;
 }
 
 export function createEngineStack(deps: EngineStackDeps): EngineStack {
@@ -153,6 +167,23 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
       : {}),
   });
   const scheduler = createProbeScheduler({ clock, signal, logger, ...(deps.random ? { random: deps.random } : {}) });
+  if (deps.vantagePoint && !cloud.verdicts) {
+    throw new Error('a vantage point needs CloudWatch (cloud.verdicts) to publish and read verdicts');
+  }
+  const exchange =
+    deps.vantagePoint && cloud.verdicts
+      ? createVerdictExchange({
+          self: deps.vantagePoint,
+          verdicts: cloud.verdicts,
+          pipeline,
+          clock,
+          logger,
+          isLeader: deps.isLeader,
+          signal,
+          ...(deps.vantageHeartbeatMs === undefined ? {} : { heartbeatMs: deps.vantageHeartbeatMs }),
+          ...(deps.onPeersChanged ? { onPeersChanged: deps.onPeersChanged } : {}),
+        })
+      : undefined;
   const engine = createPolicyEngine({
     cloud,
     pipeline,
@@ -171,6 +202,8 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.connectDatabase ? { connectDatabase: deps.connectDatabase } : {}),
     ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),
+    ...(exchange ? { exchange } : {}),
+    ...(deps.onAgreement ? { onAgreement: deps.onAgreement } : {}),
     ...(metrics ? { onRound: (key, results, view) => metrics.observeHealthRound(key, results, view) } : {}),
   });
   isZoneImpaired = (region, zone, policy) => engine.isZoneImpaired(region, zone, policy);
@@ -182,6 +215,7 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     apiStats,
     recordCache,
     coalescer,
+    ...(exchange ? { exchange } : {}),
   };
 }
 

@@ -38,6 +38,10 @@ import type { FetchLike } from '../health/probe-http.ts';
 import type { DatabaseConnector } from '../health/probe-rds-connect.ts';
 import type { ProbeScheduler } from '../health/probe-scheduler.ts';
 import type { HealthTransition, HealthView, ProbeResult } from '../health/types.ts';
+import { type AgreementResult, agree, type VantageSettings } from '../vantage/agreement.ts';
+import type { VerdictExchange } from '../vantage/exchange.ts';
+import { vantageMembership } from '../vantage/settings.ts';
+import { vantageStatus } from '../vantage/status.ts';
 import type { DataPlaneState } from './data-plane-state.ts';
 import { createInMemoryFailoverStore, type FailoverStore, sameFailoverState } from './failover-store.ts';
 import { observeCloud } from './observe-cloud.ts';
@@ -77,6 +81,18 @@ export interface PolicyEngineDeps {
    * once per interval), transitions or not: the batch and the new view (metrics count each result once).
    */
   onRound?: (key: string, results: readonly ProbeResult[], view: HealthView) => void;
+  /**
+   * The verdict exchange when this operator is a vantage point (#14): a policy with spec.vantagePoints publishes its
+   * real-probe health there and plans from the agreement of its members (src/vantage/agreement.ts).
+   */
+  exchange?: VerdictExchange;
+  /** Each reconcile's agreement of a vantage policy, with the previous one (Events: who agreed, who acts). */
+  onAgreement?: (
+    key: string,
+    agreement: AgreementResult,
+    previous: AgreementResult | undefined,
+    settings: VantageSettings,
+  ) => void;
   /** Stops every health loop. */
   signal: AbortSignal;
   /** Jitter source (resync spreading); seeded in the simulation. Default Math.random. */
@@ -159,6 +175,8 @@ interface Tracked {
   /** A weight change the executor handed back before INSYNC: the next weight change waits for it (PB-8). */
   pendingDnsChange?: string;
   injected?: { zones: ZoneName[]; reason: string; drill?: LiveDrillRef };
+  /** The last agreement planned from (vantage policies). */
+  agreement?: AgreementResult;
   stop: AbortController;
 }
 
@@ -279,6 +297,10 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     }
     t.state = outcome.state;
     t.view = outcome.view;
+    // Peers hear the real-probe health only: a drill's injected outage is a rehearsal on this vantage, not a verdict.
+    if (deps.exchange && t.policy.spec.vantagePoints) {
+      deps.exchange.update(t.key, t.policy, t.realView, real && outcome.transitions.length > 0);
+    }
     deps.onRound?.(t.key, results, outcome.view);
     if (outcome.transitions.length === 0) return;
     for (const tr of outcome.transitions) {
@@ -347,6 +369,10 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     };
     tracked.set(key, t);
     startHealthLoop(t);
+    if (deps.exchange) {
+      if (policy.spec.vantagePoints) deps.exchange.update(key, policy, t.realView, false);
+      else deps.exchange.forget(key);
+    }
     logger.info(
       { policy: key, probes: policy.spec.probes.length, intervalMs: settings.intervalMs },
       'started probing policy',
@@ -360,7 +386,11 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
   const resourceIds = createResourceIdMemory();
 
   async function reconcileNow(key: string, policy: FailoverPolicy, signal: AbortSignal): Promise<ReconcileOutput> {
-    const { t, observation, plan, failover } = await planNow(key, policy, signal);
+    const { t, observation, plan, failover, agreement } = await planNow(key, policy, signal);
+    if (agreement) {
+      deps.onAgreement?.(key, agreement.result, t.agreement, agreement.settings);
+      t.agreement = agreement.result;
+    }
     const leader = deps.isLeader();
     const acted = leader && !policy.spec.dryRun;
     // The failover state machine is written BEFORE the step it records is taken (a crash between the two resumes
@@ -385,7 +415,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     const execution = leader ? await deps.executor.execute(key, policy, plan, { signal, dryRun: !acted }) : undefined;
     if (acted && execution?.pendingDnsChange !== undefined) t.pendingDnsChange = execution.pendingDnsChange;
     const journal = (await deps.journalStore.load(key)) as JournalEntry[];
-    const status = buildPolicyStatus({
+    const built = buildPolicyStatus({
       policy,
       view: t.view,
       observation,
@@ -396,6 +426,9 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       now: clock.now(),
       acted,
     });
+    const status = agreement
+      ? { ...built, vantages: vantageStatus(agreement.settings, agreement.result, agreement.peers, clock.now()) }
+      : built;
     const requeueAfterMs = spreadResync(nextReconcileIn(plan, execution, t.settings.intervalMs, clock.now()));
     return { status, plan, observation, ...(execution ? { execution } : {}), requeueAfterMs };
   }
@@ -478,17 +511,50 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     const writer = observation.databases.find((d) => isWritablePrimary(d) && d.status === 'available');
     if (writer?.zone) t.writerZone = { region: writer.region, zone: writer.zone };
     const journal = (await deps.journalStore.load(key)) as JournalEntry[];
+    const agreement = await agreementFor(t, policy, signal);
     const now = clock.now();
     const plan = makePlan({
       policy,
-      health: t.view,
+      health: agreement?.view ?? t.view,
       cloud: observation,
       journal,
       requests: requestsFor(t, policy, now),
       ...(failover ? { failover } : {}),
       now,
     });
-    return { t, observation, journal, plan, now, failover };
+    return { t, observation, journal, plan, now, failover, agreement };
+  }
+
+  /**
+   * A vantage policy's health to plan from (#14): the agreement of its members over the REAL-probe health, with a
+   * Live drill's injected zones laid over it (a drill rehearses on this vantage alone; its peers never hear of it).
+   */
+  async function agreementFor(t: Tracked, policy: FailoverPolicy, signal: AbortSignal) {
+    const membership = vantageMembership(policy.spec, deps.exchange?.self);
+    if (membership.kind === 'single') return undefined;
+    if (membership.kind === 'not-a-member' || !deps.exchange) {
+      throw new Error(membership.kind === 'not-a-member' ? membership.message : 'no verdict exchange');
+    }
+    const peers = await deps.exchange.peers(t.key, signal);
+    const result = agree(membership.settings, t.realView, peers, clock.now());
+    let view = result.view;
+    if (t.injected) {
+      const injected = new Set(t.injected.zones);
+      const drilled = (z: { name: string }) => injected.has(z.name);
+      view = {
+        ...view,
+        zones: view.zones.map((z) =>
+          drilled(z) ? (t.view.zones.find((m) => m.name === z.name && m.region === z.region) ?? z) : z,
+        ),
+        regions: view.regions.map((r) => {
+          const main = t.view.regions.find((m) => m.name === r.name);
+          return main && main.state !== r.state && t.view.zones.some((z) => z.region === r.name && drilled(z))
+            ? main
+            : r;
+        }),
+      };
+    }
+    return { settings: membership.settings, result, peers, view };
   }
 
   return {
@@ -501,6 +567,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       t.stop.abort();
       tracked.delete(key);
       deps.dataPlane?.forget(key);
+      deps.exchange?.forget(key);
       logger.info({ policy: key }, 'stopped probing policy; AWS state left as it is');
     },
     reconcile(key, policy, signal) {

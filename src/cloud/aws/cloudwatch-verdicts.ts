@@ -21,7 +21,9 @@ import {
   type CloudWatchClient,
   DescribeAlarmsCommand,
   type Dimension,
+  GetMetricDataCommand,
   type MetricAlarm,
+  type MetricDataQuery,
   type MetricDatum,
   PutMetricAlarmCommand,
   PutMetricDataCommand,
@@ -45,6 +47,8 @@ const SERVICE = 'cloudwatch';
 export const PUT_METRIC_DATA_MAX_DATUMS = 1000;
 /** Our budget for one PutMetricData body (the service limit is 1 MB per request). */
 export const PUT_METRIC_DATA_MAX_BYTES = 512 * 1024;
+/** GetMetricData: at most 500 MetricDataQueries per request. */
+export const GET_METRIC_DATA_MAX_QUERIES = 500;
 /** DescribeAlarms: at most 100 AlarmNames, and MaxRecords is 1–100. */
 export const DESCRIBE_ALARMS_MAX_NAMES = 100;
 
@@ -205,6 +209,58 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
         const alarm = found.get(name);
         return alarm ? [alarm] : [];
       });
+    },
+
+    async readMaxima(region, namespace, metrics, range, callOpts: CallOptions = {}) {
+      const out: Array<number | undefined> = metrics.map(() => undefined);
+      // Whole minutes around the range: the Maximum of a 60 s period covers the datapoints inside it.
+      const start = new Date(Math.floor(range.fromMs / 60_000) * 60_000);
+      const end = new Date(Math.ceil((range.toMs + 1) / 60_000) * 60_000);
+      for (let i = 0; i < metrics.length; i += GET_METRIC_DATA_MAX_QUERIES) {
+        const batch = metrics.slice(i, i + GET_METRIC_DATA_MAX_QUERIES);
+        const queries: MetricDataQuery[] = batch.map((m, j) => ({
+          Id: `m${i + j}`,
+          MetricStat: {
+            Metric: { Namespace: namespace, MetricName: m.metricName, Dimensions: toDimensions(m.dimensions) },
+            Period: 60,
+            Stat: 'Maximum',
+          },
+          ReturnData: true,
+        }));
+        const seenTokens = new Set<string>();
+        let token: string | undefined;
+        for (;;) {
+          const page = await callAws(SERVICE, 'GetMetricData', () =>
+            cw(region).send(
+              new GetMetricDataCommand({
+                MetricDataQueries: queries,
+                StartTime: start,
+                EndTime: end,
+                ScanBy: 'TimestampDescending',
+                ...(token !== undefined ? { NextToken: token } : {}),
+              }),
+              { abortSignal: callOpts.signal },
+            ),
+          );
+          for (const result of page.MetricDataResults ?? []) {
+            const index = Number(result.Id?.slice(1));
+            if (!Number.isInteger(index) || index < i || index >= i + batch.length) continue;
+            for (const value of result.Values ?? []) {
+              if (Number.isFinite(value) && (out[index] === undefined || value > (out[index] as number))) {
+                out[index] = value;
+              }
+            }
+          }
+          const next = page.NextToken;
+          if (next === undefined || next === '') break;
+          if (seenTokens.has(next)) {
+            throw invalid('GetMetricData', 'PaginationNotProgressing', `GetMetricData handed back token ${next} twice`);
+          }
+          seenTokens.add(next);
+          token = next;
+        }
+      }
+      return out;
     },
 
     async publishVerdicts(

@@ -40,7 +40,14 @@ import type { CallScope } from './sim-call-log.ts';
 export interface SimCloudWatchOptions {
   /** How long after its period ends an alarm evaluates it (ingestion and scheduling lag). Default 10 s. */
   evaluationDelayMs?: number;
+  /** How long after PutMetricData a datapoint is returned by GetMetricData (ingestion). Default 5 s. */
+  readDelayMs?: number;
 }
+
+/** Our assumption for GetMetricData's ingestion lag (AWS documents no figure for it). */
+export const DEFAULT_READ_DELAY_MS = 5_000;
+/** GetMetricData: MetricDataQueries per request. */
+export const GET_METRIC_DATA_MAX_QUERIES = 500;
 
 export const DEFAULT_EVALUATION_DELAY_MS = 10_000;
 /** PutMetricData: metrics per request. */
@@ -68,6 +75,13 @@ export interface SimCloudWatch {
   putVerdictAlarm(spec: VerdictAlarmSpec, opts?: CallOptions): Promise<void>;
   describeAlarms(region: RegionName, names: string[], opts?: CallOptions): Promise<ObservedAlarm[]>;
   publishVerdicts(region: RegionName, namespace: string, data: VerdictDatum[], opts?: CallOptions): Promise<void>;
+  readMaxima(
+    region: RegionName,
+    namespace: string,
+    metrics: ReadonlyArray<{ metricName: string; dimensions: Record<string, string> }>,
+    range: { fromMs: number; toMs: number },
+    opts?: CallOptions,
+  ): Promise<Array<number | undefined>>;
   /** The state DescribeAlarms would report now (setAlarmState included); undefined when there is no such alarm. */
   alarmState(region: RegionName, name: string): AlarmState | undefined;
   /** The state its data gave the alarm at `at` (≤ now); undefined before the alarm existed. Ignores setAlarmState. */
@@ -129,6 +143,7 @@ function lowerBound(points: SimDatapoint[], from: number): number {
 
 export function createSimCloudWatch(ctx: SimCallContext, options: SimCloudWatchOptions = {}): SimCloudWatch {
   const delay = options.evaluationDelayMs ?? DEFAULT_EVALUATION_DELAY_MS;
+  const readDelay = options.readDelayMs ?? DEFAULT_READ_DELAY_MS;
   const alarms = new Map<string, Alarm>();
   const series = new Map<string, SimDatapoint[]>();
 
@@ -284,6 +299,27 @@ export function createSimCloudWatch(ctx: SimCallContext, options: SimCloudWatchO
           store(region, namespace, batch);
         });
       }
+    },
+
+    async readMaxima(region, namespace, metrics, range, opts) {
+      const out: Array<number | undefined> = [];
+      for (const batch of chunks([...metrics], GET_METRIC_DATA_MAX_QUERIES)) {
+        const found = await simCall(ctx, scope('GetMetricData', region, namespace), opts, () => {
+          const visibleBefore = ctx.clock.now() - readDelay;
+          return batch.map((m) => {
+            const points = series.get(seriesKey(region, namespace, m.metricName, m.dimensions)) ?? [];
+            let max: number | undefined;
+            for (let i = lowerBound(points, range.fromMs); i < points.length; i++) {
+              const p = points[i]!;
+              if (p.at > range.toMs) break;
+              if (p.receivedAt <= visibleBefore && (max === undefined || p.value > max)) max = p.value;
+            }
+            return max;
+          });
+        });
+        out.push(...found);
+      }
+      return out;
     },
 
     alarmState(region, name) {

@@ -55,7 +55,9 @@ function sourcesUnder(dir: string): Array<{ file: string; text: string }> {
  */
 const UNSCOPED_WRITES: Record<string, unknown> = {
   'route53:CreateHealthCheck': undefined,
-  'cloudwatch:PutMetricData': { StringEquals: { 'cloudwatch:namespace': 'FailoverOperator' } },
+  'cloudwatch:PutMetricData': {
+    StringEquals: { 'cloudwatch:namespace': ['FailoverOperator', 'FailoverOperator/Vantages'] },
+  },
 };
 
 interface Statement {
@@ -190,7 +192,9 @@ describe('docs/iam-policy.json', () => {
     }
     const publish = statementsOf('cloudwatch:PutMetricData');
     expect(publish).toHaveLength(1);
-    expect(publish[0]?.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'FailoverOperator' } });
+    expect(publish[0]?.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': ['FailoverOperator', 'FailoverOperator/Vantages'] },
+    });
   });
 
   it('narrows the writes with the condition keys AWS offers for them', () => {
