@@ -539,3 +539,76 @@ describe('helm template: the promotion lock (docs/failover.md)', () => {
     ).rejects.toThrow(/table/);
   });
 });
+
+describe('helm template: vantage points (docs/vantage-points.md)', () => {
+  it('passes the vantage name and region to the operator, and nothing when they are empty', async () => {
+    const vantage = await renderChart(helmPath, {
+      release: 'fo',
+      namespace: 'failover-system',
+      values: { vantage: { name: 'euw1', region: 'eu-west-1' } },
+    });
+    expect(envOf(vantage).FO_VANTAGE).toEqual({ name: 'FO_VANTAGE', value: 'euw1' });
+    expect(envOf(vantage).FO_VANTAGE_REGION).toEqual({ name: 'FO_VANTAGE_REGION', value: 'eu-west-1' });
+    const without = await renderChart(helmPath, { release: 'fo', namespace: 'failover-system' });
+    expect(envOf(without)).not.toHaveProperty('FO_VANTAGE');
+    expect(envOf(without)).not.toHaveProperty('FO_VANTAGE_REGION');
+    const empty = await renderChart(helmPath, {
+      release: 'fo',
+      namespace: 'failover-system',
+      values: { vantage: { name: '', region: '' } },
+    });
+    expect(envOf(empty)).not.toHaveProperty('FO_VANTAGE');
+    expect(envOf(empty)).not.toHaveProperty('FO_VANTAGE_REGION');
+  });
+
+  it('refuses a name that is not a DNS label and a region that is not a region name', async () => {
+    for (const name of ['USE1', 'use_1', '-use1', 'use1-', 'a'.repeat(64)]) {
+      await expect(
+        renderChart(helmPath, { release: 'fo', namespace: 'x', values: { vantage: { name } } }),
+        name,
+      ).rejects.toThrow(/vantage\.name|vantage\/name/);
+    }
+    for (const region of ['us-east', 'US-EAST-1', 'useast1', 'us-east-1a']) {
+      await expect(
+        renderChart(helmPath, { release: 'fo', namespace: 'x', values: { vantage: { region } } }),
+        region,
+      ).rejects.toThrow(/vantage\.region|vantage\/region/);
+    }
+    await expect(
+      renderChart(helmPath, { release: 'fo', namespace: 'x', values: { vantage: { zone: 'us-east-1a' } } }),
+    ).rejects.toThrow(/zone/);
+  });
+
+  it('the per-cluster example values (examples/vantages/) render one vantage each, the rest identical', async () => {
+    const dir = path.join(repoRoot, 'examples/vantages');
+    const common = parse(readFileSync(path.join(dir, 'values-common.yaml'), 'utf8')) as object;
+    const rendered: Record<string, ReturnType<typeof envOf>> = {};
+    for (const [name, region] of [
+      ['use1', 'us-east-1'],
+      ['usw2', 'us-west-2'],
+      ['euw1', 'eu-west-1'],
+    ] as const) {
+      const own = parse(readFileSync(path.join(dir, `values-${name}.yaml`), 'utf8')) as { vantage: object };
+      expect(own.vantage).toEqual({ name, region });
+      // Helm merges -f files key by key; these files share no key, so a spread is the same merge.
+      const env = envOf(
+        await renderChart(helmPath, {
+          release: 'failover-operator',
+          namespace: 'failover-system',
+          values: { ...common, ...own },
+        }),
+      );
+      expect(env.FO_VANTAGE?.value).toBe(name);
+      expect(env.FO_VANTAGE_REGION?.value).toBe(region);
+      expect(env.AWS_REGION?.value).toBe(region);
+      rendered[name] = env;
+    }
+    // The lock is the same table in every cluster: that is what makes one promotion across the three.
+    const locks = Object.values(rendered).map((env) => [
+      env.FO_PROMOTION_LOCK_TABLE?.value,
+      env.FO_PROMOTION_LOCK_REGIONS?.value,
+    ]);
+    expect(new Set(locks.map((l) => JSON.stringify(l))).size).toBe(1);
+    expect(locks[0]?.[0]).toBeTruthy();
+  });
+});
