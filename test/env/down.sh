@@ -48,6 +48,7 @@ alive() {
 targets=(
   "fault-proxy ${PROXY_PID:-} fault-proxy/main.ts"
   "kube-apiserver ${APISERVER_PID:-} kube-apiserver"
+  "kube-apiserver-b ${APISERVER_B_PID:-} kube-apiserver"
   "moto ${MOTO_PID:-} moto_server"
   "etcd ${ETCD_PID:-} etcd"
 )
@@ -75,5 +76,5 @@ for t in "${targets[@]}"; do
 done
 
 rm -rf "$tb/etcd"
-rm -f "$tb/state.env" "$tb/state.json" "$tb/kubeconfig" "$tb/auto-stop"
+rm -f "$tb/state.env" "$tb/state.json" "$tb/kubeconfig" "$tb/kubeconfig-b" "$tb/auto-stop"
 say "stopped"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Starts the integration test bed on free 127.0.0.1 ports, installing what is missing first:
-#   etcd (Debian's etcd-server)  ->  kube-apiserver (built once by build-kube-apiserver.sh, run like envtest)
-#   moto_server (virtualenv)     ->  the fault proxy (test/fault-proxy) in front of it
+#   etcd (Debian's etcd-server)  ->  two kube-apiservers, "clusters" a and b (built once by build-kube-apiserver.sh,
+#                                    run like envtest), sharing the one etcd under their own --etcd-prefix
+#   moto_server (virtualenv)     ->  the fault proxy (test/fault-proxy) in front of it, on its main port plus one
+#                                    port per vantage route (a, b, c)
 #   helm (built once from the Go module proxy; no server)
-# and writes .testbed/state.json (+ state.env for shell) and .testbed/kubeconfig (admin user, system:masters).
+# and writes .testbed/state.json (+ state.env for shell), .testbed/kubeconfig (cluster a, admin user,
+# system:masters) and .testbed/kubeconfig-b (cluster b, same user and CA).
 #
 # Idempotent: a component that is alive and healthy is kept (same pid, same port), so a second run is a fast
 # no-op. A component that died is restarted, preferably on its old port, together with what depends on it
@@ -32,6 +35,9 @@ kas_bin="$cache/bin/kube-apiserver-$KUBE_VERSION"
 helm_bin="$cache/bin/helm-$HELM_VERSION"
 venv="$cache/venv"
 moto_constraints="$here/moto-constraints.txt"
+# Fault-proxy routes opened at start (one per vantage point a test may run); more open at run time
+# (POST /__faults/routes).
+proxy_routes=(a b c)
 auto_stop=0
 for arg in "$@"; do
   case "$arg" in
@@ -177,12 +183,19 @@ wait_ready() {
 etcd_healthy() { curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 apiserver_healthy() {
   curl -sf --max-time 3 --cacert "$tb/pki/ca.crt" -H "Authorization: Bearer $(<"$tb/pki/admin.token")" \
-    "https://127.0.0.1:$APISERVER_PORT/readyz" | grep -q '^ok$'
+    "https://127.0.0.1:${1:-$APISERVER_PORT}/readyz" | grep -q '^ok$'
 }
+apiserver_b_healthy() { apiserver_healthy "$APISERVER_B_PORT"; }
 moto_healthy() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/"; }
 proxy_healthy() {
   curl -sf --max-time 2 "http://127.0.0.1:$PROXY_PORT/__faults/health" |
-    grep -qF "\"upstream\":\"http://127.0.0.1:$MOTO_PORT\""
+    grep -qF "\"upstream\":\"http://127.0.0.1:$MOTO_PORT\"" || return 1
+  # Every route listening on the port recorded for it.
+  local listed kv
+  listed="$(curl -sf --max-time 2 "http://127.0.0.1:$PROXY_PORT/__faults/routes")" || return 1
+  for kv in ${PROXY_ROUTES:-}; do
+    [[ "$listed" == *"{\"name\":\"${kv%%=*}\",\"port\":${kv#*=}}"* ]] || return 1
+  done
 }
 
 started=()
@@ -296,11 +309,14 @@ fi
 # ServiceAccount admission is off as in envtest: no controller-manager creates the default ServiceAccounts.
 # No endpoint reconciler: it would log every 10 s that 127.0.0.1 may not back the "kubernetes" Service, and
 # nothing here needs that Service.
+# Two "clusters" share etcd, each under its own key prefix (a: the default /registry, b: /registry-b), so they see
+# nothing of each other's objects. Usage: apiserver_args PORT ETCD_PREFIX.
 apiserver_args() {
-  echo --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+  local port="$1" prefix="$2"
+  echo --etcd-servers "http://127.0.0.1:$ETCD_PORT" --etcd-prefix "$prefix" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" \
     --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
-    --service-account-issuer "https://127.0.0.1:$APISERVER_PORT/" \
+    --service-account-issuer "https://127.0.0.1:$port/" \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC \
     --disable-admission-plugins ServiceAccount \
@@ -313,28 +329,53 @@ apiserver_recipe="$(
 ) "
 apiserver_recipe="$(cksum <<<"$apiserver_recipe" | cut -d' ' -f1)"
 if [[ "${APISERVER_RECIPE:-}" != "$apiserver_recipe" ]]; then restart_apiserver=1; fi
+# Each cluster's apiserver is checked and (re)started on its own; both start at once when etcd restarted.
+restart_apiserver_b=$restart_apiserver
 if ((restart_apiserver == 0)) && alive "${APISERVER_PID:-}" kube-apiserver && apiserver_healthy; then :; else
   stop_pid "${APISERVER_PID:-}" kube-apiserver
   pick_port "${APISERVER_PORT:-}" && APISERVER_PORT=$PORT
-  APISERVER_RECIPE="$apiserver_recipe"
   # As envtest does: start it once etcd answers, so it does not begin by retrying its storage connection.
   wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
   # Word splitting of the echoed flags is safe: every path and value here is free of spaces (checked below).
   # shellcheck disable=SC2046
-  start_detached "$tb/logs/kube-apiserver.log" "$kas_bin" $(apiserver_args)
+  start_detached "$tb/logs/kube-apiserver.log" "$kas_bin" $(apiserver_args "$APISERVER_PORT" /registry)
   APISERVER_PID=$PID
   started+=(kube-apiserver)
 fi
+if ((restart_apiserver_b == 0)) && alive "${APISERVER_B_PID:-}" kube-apiserver && apiserver_b_healthy; then :; else
+  stop_pid "${APISERVER_B_PID:-}" kube-apiserver
+  pick_port "${APISERVER_B_PORT:-}" && APISERVER_B_PORT=$PORT
+  wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
+  # shellcheck disable=SC2046
+  start_detached "$tb/logs/kube-apiserver-b.log" "$kas_bin" $(apiserver_args "$APISERVER_B_PORT" /registry-b)
+  APISERVER_B_PID=$PID
+  started+=(kube-apiserver-b)
+fi
+APISERVER_RECIPE="$apiserver_recipe"
 
 # fault proxy; restarted when moto moved or its source changed (a dev loop with FO_TESTBED_KEEP=1 edits it).
 proxy_hash="$(cat "$root"/test/fault-proxy/*.ts | cksum | cut -d' ' -f1)"
 if [[ "${PROXY_HASH:-}" != "$proxy_hash" ]]; then restart_proxy=1; fi
+# PROXY_ROUTES: "a=PORT b=PORT ..." as recorded; a route added to proxy_routes restarts the proxy.
+route_names=""
+for kv in ${PROXY_ROUTES:-}; do route_names+="${kv%%=*} "; done
+if [[ "$route_names" != "${proxy_routes[*]} " ]]; then restart_proxy=1; fi
 if ((restart_proxy == 0)) && alive "${PROXY_PID:-}" fault-proxy/main.ts && proxy_healthy; then :; else
   stop_pid "${PROXY_PID:-}" fault-proxy/main.ts
   pick_port "${PROXY_PORT:-}" && PROXY_PORT=$PORT
   PROXY_HASH="$proxy_hash"
+  route_flags=()
+  new_routes=""
+  for name in "${proxy_routes[@]}"; do
+    previous=""
+    for kv in ${PROXY_ROUTES:-}; do if [[ "${kv%%=*}" == "$name" ]]; then previous="${kv#*=}"; fi; done
+    pick_port "$previous"
+    route_flags+=(--route "$name=$PORT")
+    new_routes+="$name=$PORT "
+  done
+  PROXY_ROUTES="${new_routes% }"
   start_detached "$tb/logs/fault-proxy.log" "$node" "$root/test/fault-proxy/main.ts" \
-    --port "$PROXY_PORT" --upstream "http://127.0.0.1:$MOTO_PORT"
+    --port "$PROXY_PORT" --upstream "http://127.0.0.1:$MOTO_PORT" "${route_flags[@]}"
   PROXY_PID=$PID
   started+=(fault-proxy)
 fi
@@ -344,6 +385,7 @@ wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
 wait_ready moto "$MOTO_PID" moto_server "$tb/logs/moto.log" 60 moto_healthy
 wait_ready fault-proxy "$PROXY_PID" fault-proxy/main.ts "$tb/logs/fault-proxy.log" 30 proxy_healthy
 wait_ready kube-apiserver "$APISERVER_PID" kube-apiserver "$tb/logs/kube-apiserver.log" 120 apiserver_healthy
+wait_ready kube-apiserver-b "$APISERVER_B_PID" kube-apiserver "$tb/logs/kube-apiserver-b.log" 120 apiserver_b_healthy
 
 if [[ -n "$helm_job" ]]; then
   wait "$helm_job" || { tail -n 25 "$tb/logs/helm-build.log" >&2; die "helm build failed; log $tb/logs/helm-build.log"; }
@@ -353,28 +395,32 @@ fi
 # State and kubeconfig (written only when something changed: a warm run touches nothing)
 # ---------------------------------------------------------------------------------------------------------------
 kubeconfig="$tb/kubeconfig"
-new_kubeconfig="$(
+kubeconfig_b="$tb/kubeconfig-b"
+# kubeconfig_for PORT NAME: the admin user on one cluster (both share the CA and the token file).
+kubeconfig_for() {
   cat <<EOF
 apiVersion: v1
 kind: Config
 clusters:
-- name: fo-testbed
+- name: $2
   cluster:
-    server: https://127.0.0.1:$APISERVER_PORT
+    server: https://127.0.0.1:$1
     certificate-authority-data: $(base64 -w0 <"$pki/ca.crt")
 users:
 - name: fo-admin
   user:
     token: $(<"$pki/admin.token")
 contexts:
-- name: fo-testbed
+- name: $2
   context:
-    cluster: fo-testbed
+    cluster: $2
     user: fo-admin
     namespace: default
-current-context: fo-testbed
+current-context: $2
 EOF
-)"
+}
+new_kubeconfig="$(kubeconfig_for "$APISERVER_PORT" fo-testbed)"
+new_kubeconfig_b="$(kubeconfig_for "$APISERVER_B_PORT" fo-testbed-b)"
 
 new_env="$(
   cat <<EOF
@@ -385,14 +431,21 @@ ETCD_PEER_PORT=$ETCD_PEER_PORT
 APISERVER_PID=$APISERVER_PID
 APISERVER_PORT=$APISERVER_PORT
 APISERVER_RECIPE=$APISERVER_RECIPE
+APISERVER_B_PID=$APISERVER_B_PID
+APISERVER_B_PORT=$APISERVER_B_PORT
 MOTO_PID=$MOTO_PID
 MOTO_PORT=$MOTO_PORT
 PROXY_PID=$PROXY_PID
 PROXY_PORT=$PROXY_PORT
 PROXY_HASH=$PROXY_HASH
+PROXY_ROUTES="$PROXY_ROUTES"
 EOF
 )"
 
+routes_json=""
+for kv in $PROXY_ROUTES; do
+  routes_json+="${routes_json:+, }\"${kv%%=*}\": { \"port\": ${kv#*=}, \"url\": \"http://127.0.0.1:${kv#*=}\" }"
+done
 new_json="$(
   cat <<EOF
 {
@@ -402,8 +455,12 @@ new_json="$(
   "helm": "$helm_bin",
   "etcd": { "pid": $ETCD_PID, "port": $ETCD_PORT, "peerPort": $ETCD_PEER_PORT, "url": "http://127.0.0.1:$ETCD_PORT", "dataDir": "$tb/etcd", "log": "$tb/logs/etcd.log" },
   "apiserver": { "pid": $APISERVER_PID, "port": $APISERVER_PORT, "url": "https://127.0.0.1:$APISERVER_PORT", "version": "$KUBE_VERSION", "binary": "$kas_bin", "log": "$tb/logs/kube-apiserver.log" },
+  "clusters": {
+    "a": { "pid": $APISERVER_PID, "port": $APISERVER_PORT, "url": "https://127.0.0.1:$APISERVER_PORT", "etcdPrefix": "/registry", "kubeconfig": "$kubeconfig", "log": "$tb/logs/kube-apiserver.log" },
+    "b": { "pid": $APISERVER_B_PID, "port": $APISERVER_B_PORT, "url": "https://127.0.0.1:$APISERVER_B_PORT", "etcdPrefix": "/registry-b", "kubeconfig": "$kubeconfig_b", "log": "$tb/logs/kube-apiserver-b.log" }
+  },
   "moto": { "pid": $MOTO_PID, "port": $MOTO_PORT, "url": "http://127.0.0.1:$MOTO_PORT", "version": "$MOTO_VERSION", "log": "$tb/logs/moto.log" },
-  "proxy": { "pid": $PROXY_PID, "port": $PROXY_PORT, "url": "http://127.0.0.1:$PROXY_PORT", "control": "http://127.0.0.1:$PROXY_PORT/__faults", "log": "$tb/logs/fault-proxy.log" },
+  "proxy": { "pid": $PROXY_PID, "port": $PROXY_PORT, "url": "http://127.0.0.1:$PROXY_PORT", "control": "http://127.0.0.1:$PROXY_PORT/__faults", "log": "$tb/logs/fault-proxy.log", "routes": { $routes_json } },
   "aws": { "endpoint": "http://127.0.0.1:$PROXY_PORT", "motoEndpoint": "http://127.0.0.1:$MOTO_PORT", "region": "us-east-1", "accessKeyId": "testing", "secretAccessKey": "testing", "accountId": "123456789012" },
   "pki": { "caCert": "$pki/ca.crt", "servingCert": "$pki/apiserver.crt", "servingKey": "$pki/apiserver.key", "serviceAccountKey": "$pki/sa.key", "serviceAccountPublicKey": "$pki/sa.pub", "tokenFile": "$pki/tokens.csv", "adminToken": "$pki/admin.token" }
 }
@@ -418,7 +475,8 @@ write_if_changed() {
   fi
 }
 write_if_changed "$kubeconfig" "$new_kubeconfig"
-chmod 600 "$kubeconfig"
+write_if_changed "$kubeconfig_b" "$new_kubeconfig_b"
+chmod 600 "$kubeconfig" "$kubeconfig_b"
 write_if_changed "$state_env" "$new_env"
 write_if_changed "$tb/state.json" "$new_json"
 
@@ -429,8 +487,10 @@ fi
 
 elapsed_ms=$(((${EPOCHREALTIME/./} - ${started_at/./}) / 1000))
 if ((${#started[@]} == 0)); then
-  say "already up (${elapsed_ms} ms): apiserver https://127.0.0.1:$APISERVER_PORT, aws http://127.0.0.1:$PROXY_PORT"
+  say "already up (${elapsed_ms} ms): apiserver https://127.0.0.1:$APISERVER_PORT (b: $APISERVER_B_PORT)," \
+    "aws http://127.0.0.1:$PROXY_PORT (routes $PROXY_ROUTES)"
 else
-  say "ready in ${elapsed_ms} ms (started: ${started[*]}): apiserver https://127.0.0.1:$APISERVER_PORT," \
-    "aws (fault proxy) http://127.0.0.1:$PROXY_PORT, moto http://127.0.0.1:$MOTO_PORT; state $tb/state.json"
+  say "ready in ${elapsed_ms} ms (started: ${started[*]}): apiserver https://127.0.0.1:$APISERVER_PORT" \
+    "(b: $APISERVER_B_PORT), aws (fault proxy) http://127.0.0.1:$PROXY_PORT (routes $PROXY_ROUTES)," \
+    "moto http://127.0.0.1:$MOTO_PORT; state $tb/state.json"
 fi
