@@ -39,6 +39,7 @@ moto_constraints="$here/moto-constraints.txt"
 # (POST /__faults/routes).
 proxy_routes=(a b c)
 auto_stop=0
+up_args=("$@")
 for arg in "$@"; do
   case "$arg" in
     --auto-stop) auto_stop=1 ;;
@@ -127,6 +128,8 @@ port_in_use() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 picked=" "
 pick_port() {
   local previous="${1:-}"
+  # Starting over after a port clash: the old port may be bound without listening (invisible to port_in_use).
+  [[ -n "${FO_UP_PORT_RETRY:-}" ]] && previous=""
   if [[ -n "$previous" && "$picked" != *" $previous "* ]] && ! port_in_use "$previous"; then
     PORT="$previous"
   else
@@ -146,7 +149,51 @@ start_detached() {
   # 9>&- : the children must not inherit the lock's fd, or the lock would live as long as they do.
   setsid "$@" >"$log" 2>&1 </dev/null 9>&- &
   PID=$!
+  started_pids+=("$PID")
 }
+started_pids=()
+
+# Ports are picked free but bound only later by the server, so another test bed starting at the same moment (another
+# worktree, or a private bed of a parallel run) can take one in between. A server that died of that is not an
+# error: stop what this run started and start over once; every port then gets re-checked and re-picked.
+port_clash() { grep -qiE 'address already in use|EADDRINUSE' "$1" 2>/dev/null; }
+
+# Stops every server this run started (their process groups). A zombie (exited, not yet reaped) counts as gone.
+stop_started() {
+  local pid i
+  ((${#started_pids[@]} > 0)) || return 0
+  for pid in "${started_pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${started_pids[@]}"; do
+    for ((i = 0; i < 50; i++)); do
+      [[ -s "/proc/$pid/cmdline" ]] || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  started_pids=()
+}
+
+start_over_after_clash() {
+  local name="$1" log="$2"
+  if [[ -n "${FO_UP_PORT_RETRY:-}" ]]; then
+    say "$name could not bind its port twice (see $log); is something else taking ports on 127.0.0.1?"
+    return 1
+  fi
+  say "$name: its port was taken meanwhile (another test bed starting?); starting over on fresh ports"
+  stop_started
+  exec env FO_UP_PORT_RETRY=1 bash "${BASH_SOURCE[0]}" "${up_args[@]}"
+}
+
+# A run that fails leaves nothing running that no state file records (down.sh could not find it).
+state_written=0
+on_exit() {
+  local rc=$?
+  if ((rc != 0 && state_written == 0 && ${#started_pids[@]} > 0)); then
+    say "stopping the servers this failed run started"
+    stop_started
+  fi
+}
+trap on_exit EXIT
 
 stop_pid() {
   local pid="${1:-}" needle="$2"
@@ -167,6 +214,7 @@ wait_ready() {
   local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
     if ! alive "$pid" "$needle"; then
+      if port_clash "$log"; then start_over_after_clash "$name" "$log" || exit 1; fi
       say "$name exited while starting; last lines of $log:"
       tail -n 25 "$log" >&2 || true
       exit 1
@@ -479,6 +527,7 @@ write_if_changed "$kubeconfig_b" "$new_kubeconfig_b"
 chmod 600 "$kubeconfig" "$kubeconfig_b"
 write_if_changed "$state_env" "$new_env"
 write_if_changed "$tb/state.json" "$new_json"
+state_written=1
 
 # Whether a test run may stop the bed: decided by whoever started it from nothing (etcd is started only then).
 if [[ " ${started[*]} " == *" etcd "* ]]; then
