@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Starts the integration test bed on free 127.0.0.1 ports, installing what is missing first:
-#   etcd (Debian's etcd-server)  ->  two kube-apiservers, "clusters" a and b (built once by build-kube-apiserver.sh,
+#   etcd (Debian's etcd-server)  ->  kube-apiservers, "clusters" a and b (built once by build-kube-apiserver.sh,
 #                                    run like envtest), sharing the one etcd under their own --etcd-prefix
 #   moto_server (virtualenv)     ->  the fault proxy (test/fault-proxy) in front of it, on its main port plus one
 #                                    port per vantage route (a, b, c)
 #   helm (built once from the Go module proxy; no server)
 # and writes .testbed/state.json (+ state.env for shell), .testbed/kubeconfig (cluster a, admin user,
-# system:masters) and .testbed/kubeconfig-b (cluster b, same user and CA).
+# system:masters) and .testbed/kubeconfig-<name> for every other cluster (same user and CA).
 #
 # Idempotent: a component that is alive and healthy is kept (same pid, same port), so a second run is a fast
 # no-op. A component that died is restarted, preferably on its old port, together with what depends on it
@@ -14,7 +14,9 @@
 # controller-manager to clean up after old tests, so a fresh store is the only reliable clean state.
 #
 # Environment: FO_CACHE_DIR (default <repo>/.cache) for built binaries and the venv; FO_TESTBED_DIR (default
-# <repo>/.testbed) for runtime state, so two independent test beds can coexist; KUBE_VERSION, HELM_VERSION.
+# <repo>/.testbed) for runtime state, so two independent test beds can coexist; KUBE_VERSION, HELM_VERSION;
+# FO_TESTBED_CLUSTERS (default "a b"): the clusters to run, one kube-apiserver each (a is always one of them; a third
+# vantage cluster: "a b c", ~270 MB and ~1 s more).
 # Flags: --auto-stop (used by global-setup): if this run starts the bed, `down.sh --if-auto-started` stops it at
 # the end of the test run. A bed started without the flag (by hand) is left running.
 set -euo pipefail
@@ -38,6 +40,12 @@ moto_constraints="$here/moto-constraints.txt"
 # Fault-proxy routes opened at start (one per vantage point a test may run); more open at run time
 # (POST /__faults/routes).
 proxy_routes=(a b c)
+# Clusters besides a (names: one lower-case letter or a short DNS label).
+extra_clusters=()
+for c in ${FO_TESTBED_CLUSTERS:-a b}; do
+  [[ "$c" =~ ^[a-z][a-z0-9]{0,9}$ ]] || { echo "test bed: FO_TESTBED_CLUSTERS: bad cluster name '$c'" >&2; exit 2; }
+  [[ "$c" == a || " ${extra_clusters[*]} " == *" $c "* ]] || extra_clusters+=("$c")
+done
 auto_stop=0
 up_args=("$@")
 for arg in "$@"; do
@@ -233,7 +241,11 @@ apiserver_healthy() {
   curl -sf --max-time 3 --cacert "$tb/pki/ca.crt" -H "Authorization: Bearer $(<"$tb/pki/admin.token")" \
     "https://127.0.0.1:${1:-$APISERVER_PORT}/readyz" | grep -q '^ok$'
 }
-apiserver_b_healthy() { apiserver_healthy "$APISERVER_B_PORT"; }
+# Cluster X's pid and port live in APISERVER_X_PID / APISERVER_X_PORT (X upper-cased).
+cluster_var() { local up="${1^^}"; echo "APISERVER_${up//-/_}_$2"; }
+cluster_get() { local v; v="$(cluster_var "$1" "$2")"; echo "${!v:-}"; }
+cluster_set() { local v; v="$(cluster_var "$1" "$2")"; printf -v "$v" '%s' "$3"; }
+cluster_healthy() { apiserver_healthy "$(cluster_get "$1" PORT)"; }
 moto_healthy() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/"; }
 proxy_healthy() {
   curl -sf --max-time 2 "http://127.0.0.1:$PROXY_PORT/__faults/health" |
@@ -357,8 +369,8 @@ fi
 # ServiceAccount admission is off as in envtest: no controller-manager creates the default ServiceAccounts.
 # No endpoint reconciler: it would log every 10 s that 127.0.0.1 may not back the "kubernetes" Service, and
 # nothing here needs that Service.
-# Two "clusters" share etcd, each under its own key prefix (a: the default /registry, b: /registry-b), so they see
-# nothing of each other's objects. Usage: apiserver_args PORT ETCD_PREFIX.
+# The "clusters" share etcd, each under its own key prefix (a: the default /registry, b: /registry-b, ...), so they
+# see nothing of each other's objects. Usage: apiserver_args PORT ETCD_PREFIX.
 apiserver_args() {
   local port="$1" prefix="$2"
   echo --etcd-servers "http://127.0.0.1:$ETCD_PORT" --etcd-prefix "$prefix" \
@@ -377,8 +389,7 @@ apiserver_recipe="$(
 ) "
 apiserver_recipe="$(cksum <<<"$apiserver_recipe" | cut -d' ' -f1)"
 if [[ "${APISERVER_RECIPE:-}" != "$apiserver_recipe" ]]; then restart_apiserver=1; fi
-# Each cluster's apiserver is checked and (re)started on its own; both start at once when etcd restarted.
-restart_apiserver_b=$restart_apiserver
+# Each cluster's apiserver is checked and (re)started on its own; all start at once when etcd restarted.
 if ((restart_apiserver == 0)) && alive "${APISERVER_PID:-}" kube-apiserver && apiserver_healthy; then :; else
   stop_pid "${APISERVER_PID:-}" kube-apiserver
   pick_port "${APISERVER_PORT:-}" && APISERVER_PORT=$PORT
@@ -390,15 +401,26 @@ if ((restart_apiserver == 0)) && alive "${APISERVER_PID:-}" kube-apiserver && ap
   APISERVER_PID=$PID
   started+=(kube-apiserver)
 fi
-if ((restart_apiserver_b == 0)) && alive "${APISERVER_B_PID:-}" kube-apiserver && apiserver_b_healthy; then :; else
-  stop_pid "${APISERVER_B_PID:-}" kube-apiserver
-  pick_port "${APISERVER_B_PORT:-}" && APISERVER_B_PORT=$PORT
+# A cluster run before but no longer asked for (FO_TESTBED_CLUSTERS changed) is stopped, not left unrecorded.
+for c in ${CLUSTERS:-}; do
+  if [[ " ${extra_clusters[*]} " != *" $c "* ]]; then
+    stop_pid "$(cluster_get "$c" PID)" kube-apiserver
+    rm -f "$tb/kubeconfig-$c"
+  fi
+done
+for c in "${extra_clusters[@]}"; do
+  if ((restart_apiserver == 0)) && alive "$(cluster_get "$c" PID)" kube-apiserver && cluster_healthy "$c"; then
+    continue
+  fi
+  stop_pid "$(cluster_get "$c" PID)" kube-apiserver
+  pick_port "$(cluster_get "$c" PORT)" && cluster_set "$c" PORT "$PORT"
   wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
   # shellcheck disable=SC2046
-  start_detached "$tb/logs/kube-apiserver-b.log" "$kas_bin" $(apiserver_args "$APISERVER_B_PORT" /registry-b)
-  APISERVER_B_PID=$PID
-  started+=(kube-apiserver-b)
-fi
+  start_detached "$tb/logs/kube-apiserver-$c.log" "$kas_bin" $(apiserver_args "$PORT" "/registry-$c")
+  cluster_set "$c" PID "$PID"
+  started+=("kube-apiserver-$c")
+done
+CLUSTERS="${extra_clusters[*]}"
 APISERVER_RECIPE="$apiserver_recipe"
 
 # fault proxy; restarted when moto moved or its source changed (a dev loop with FO_TESTBED_KEEP=1 edits it).
@@ -433,7 +455,10 @@ wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
 wait_ready moto "$MOTO_PID" moto_server "$tb/logs/moto.log" 60 moto_healthy
 wait_ready fault-proxy "$PROXY_PID" fault-proxy/main.ts "$tb/logs/fault-proxy.log" 30 proxy_healthy
 wait_ready kube-apiserver "$APISERVER_PID" kube-apiserver "$tb/logs/kube-apiserver.log" 120 apiserver_healthy
-wait_ready kube-apiserver-b "$APISERVER_B_PID" kube-apiserver "$tb/logs/kube-apiserver-b.log" 120 apiserver_b_healthy
+for c in "${extra_clusters[@]}"; do
+  wait_ready "kube-apiserver-$c" "$(cluster_get "$c" PID)" kube-apiserver "$tb/logs/kube-apiserver-$c.log" 120 \
+    cluster_healthy "$c"
+done
 
 if [[ -n "$helm_job" ]]; then
   wait "$helm_job" || { tail -n 25 "$tb/logs/helm-build.log" >&2; die "helm build failed; log $tb/logs/helm-build.log"; }
@@ -443,8 +468,7 @@ fi
 # State and kubeconfig (written only when something changed: a warm run touches nothing)
 # ---------------------------------------------------------------------------------------------------------------
 kubeconfig="$tb/kubeconfig"
-kubeconfig_b="$tb/kubeconfig-b"
-# kubeconfig_for PORT NAME: the admin user on one cluster (both share the CA and the token file).
+# kubeconfig_for PORT NAME: the admin user on one cluster (all share the CA and the token file).
 kubeconfig_for() {
   cat <<EOF
 apiVersion: v1
@@ -468,7 +492,16 @@ current-context: $2
 EOF
 }
 new_kubeconfig="$(kubeconfig_for "$APISERVER_PORT" fo-testbed)"
-new_kubeconfig_b="$(kubeconfig_for "$APISERVER_B_PORT" fo-testbed-b)"
+cluster_env=""
+clusters_json="\"a\": { \"pid\": $APISERVER_PID, \"port\": $APISERVER_PORT, \"url\": \"https://127.0.0.1:$APISERVER_PORT\", \"etcdPrefix\": \"/registry\", \"kubeconfig\": \"$kubeconfig\", \"log\": \"$tb/logs/kube-apiserver.log\" }"
+cluster_ports=""
+for c in "${extra_clusters[@]}"; do
+  pid="$(cluster_get "$c" PID)" port="$(cluster_get "$c" PORT)"
+  cluster_env+="$(cluster_var "$c" PID)=$pid"$'\n'"$(cluster_var "$c" PORT)=$port"$'\n'
+  clusters_json+=",
+    \"$c\": { \"pid\": $pid, \"port\": $port, \"url\": \"https://127.0.0.1:$port\", \"etcdPrefix\": \"/registry-$c\", \"kubeconfig\": \"$tb/kubeconfig-$c\", \"log\": \"$tb/logs/kube-apiserver-$c.log\" }"
+  cluster_ports+=", $c: $port"
+done
 
 new_env="$(
   cat <<EOF
@@ -479,9 +512,8 @@ ETCD_PEER_PORT=$ETCD_PEER_PORT
 APISERVER_PID=$APISERVER_PID
 APISERVER_PORT=$APISERVER_PORT
 APISERVER_RECIPE=$APISERVER_RECIPE
-APISERVER_B_PID=$APISERVER_B_PID
-APISERVER_B_PORT=$APISERVER_B_PORT
-MOTO_PID=$MOTO_PID
+CLUSTERS="$CLUSTERS"
+${cluster_env}MOTO_PID=$MOTO_PID
 MOTO_PORT=$MOTO_PORT
 PROXY_PID=$PROXY_PID
 PROXY_PORT=$PROXY_PORT
@@ -504,8 +536,7 @@ new_json="$(
   "etcd": { "pid": $ETCD_PID, "port": $ETCD_PORT, "peerPort": $ETCD_PEER_PORT, "url": "http://127.0.0.1:$ETCD_PORT", "dataDir": "$tb/etcd", "log": "$tb/logs/etcd.log" },
   "apiserver": { "pid": $APISERVER_PID, "port": $APISERVER_PORT, "url": "https://127.0.0.1:$APISERVER_PORT", "version": "$KUBE_VERSION", "binary": "$kas_bin", "log": "$tb/logs/kube-apiserver.log" },
   "clusters": {
-    "a": { "pid": $APISERVER_PID, "port": $APISERVER_PORT, "url": "https://127.0.0.1:$APISERVER_PORT", "etcdPrefix": "/registry", "kubeconfig": "$kubeconfig", "log": "$tb/logs/kube-apiserver.log" },
-    "b": { "pid": $APISERVER_B_PID, "port": $APISERVER_B_PORT, "url": "https://127.0.0.1:$APISERVER_B_PORT", "etcdPrefix": "/registry-b", "kubeconfig": "$kubeconfig_b", "log": "$tb/logs/kube-apiserver-b.log" }
+    $clusters_json
   },
   "moto": { "pid": $MOTO_PID, "port": $MOTO_PORT, "url": "http://127.0.0.1:$MOTO_PORT", "version": "$MOTO_VERSION", "log": "$tb/logs/moto.log" },
   "proxy": { "pid": $PROXY_PID, "port": $PROXY_PORT, "url": "http://127.0.0.1:$PROXY_PORT", "control": "http://127.0.0.1:$PROXY_PORT/__faults", "log": "$tb/logs/fault-proxy.log", "routes": { $routes_json } },
@@ -523,8 +554,11 @@ write_if_changed() {
   fi
 }
 write_if_changed "$kubeconfig" "$new_kubeconfig"
-write_if_changed "$kubeconfig_b" "$new_kubeconfig_b"
-chmod 600 "$kubeconfig" "$kubeconfig_b"
+chmod 600 "$kubeconfig"
+for c in "${extra_clusters[@]}"; do
+  write_if_changed "$tb/kubeconfig-$c" "$(kubeconfig_for "$(cluster_get "$c" PORT)" "fo-testbed-$c")"
+  chmod 600 "$tb/kubeconfig-$c"
+done
 write_if_changed "$state_env" "$new_env"
 write_if_changed "$tb/state.json" "$new_json"
 state_written=1
@@ -536,10 +570,10 @@ fi
 
 elapsed_ms=$(((${EPOCHREALTIME/./} - ${started_at/./}) / 1000))
 if ((${#started[@]} == 0)); then
-  say "already up (${elapsed_ms} ms): apiserver https://127.0.0.1:$APISERVER_PORT (b: $APISERVER_B_PORT)," \
+  say "already up (${elapsed_ms} ms): apiserver https://127.0.0.1:$APISERVER_PORT (clusters a: $APISERVER_PORT$cluster_ports)," \
     "aws http://127.0.0.1:$PROXY_PORT (routes $PROXY_ROUTES)"
 else
   say "ready in ${elapsed_ms} ms (started: ${started[*]}): apiserver https://127.0.0.1:$APISERVER_PORT" \
-    "(b: $APISERVER_B_PORT), aws (fault proxy) http://127.0.0.1:$PROXY_PORT (routes $PROXY_ROUTES)," \
+    "(clusters a: $APISERVER_PORT$cluster_ports), aws (fault proxy) http://127.0.0.1:$PROXY_PORT (routes $PROXY_ROUTES)," \
     "moto http://127.0.0.1:$MOTO_PORT; state $tb/state.json"
 fi
