@@ -48,9 +48,14 @@ alive() {
 targets=(
   "fault-proxy ${PROXY_PID:-} fault-proxy/main.ts"
   "kube-apiserver ${APISERVER_PID:-} kube-apiserver"
-  "moto ${MOTO_PID:-} moto_server"
-  "etcd ${ETCD_PID:-} etcd"
 )
+# Every other cluster's apiserver (CLUSTERS="b ...", pids in APISERVER_<NAME>_PID); before moto and etcd.
+for c in ${CLUSTERS:-}; do
+  v="APISERVER_${c^^}_PID"
+  v="${v//-/_}"
+  targets+=("kube-apiserver-$c ${!v:-} kube-apiserver")
+done
+targets+=("moto ${MOTO_PID:-} moto_server" "etcd ${ETCD_PID:-} etcd")
 
 # TERM everything first (each was started with setsid, so its pid is its process group), then wait in one loop.
 for t in "${targets[@]}"; do
@@ -75,5 +80,5 @@ for t in "${targets[@]}"; do
 done
 
 rm -rf "$tb/etcd"
-rm -f "$tb/state.env" "$tb/state.json" "$tb/kubeconfig" "$tb/auto-stop"
+rm -f "$tb/state.env" "$tb/state.json" "$tb/kubeconfig" "$tb"/kubeconfig-* "$tb/auto-stop"
 say "stopped"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Starts the integration test bed on free 127.0.0.1 ports, installing what is missing first:
-#   etcd (Debian's etcd-server)  ->  kube-apiserver (built once by build-kube-apiserver.sh, run like envtest)
-#   moto_server (virtualenv)     ->  the fault proxy (test/fault-proxy) in front of it
+#   etcd (Debian's etcd-server)  ->  kube-apiservers, "clusters" a and b (built once by build-kube-apiserver.sh,
+#                                    run like envtest), sharing the one etcd under their own --etcd-prefix
+#   moto_server (virtualenv)     ->  the fault proxy (test/fault-proxy) in front of it, on its main port plus one
+#                                    port per vantage route (a, b, c)
 #   helm (built once from the Go module proxy; no server)
-# and writes .testbed/state.json (+ state.env for shell) and .testbed/kubeconfig (admin user, system:masters).
+# and writes .testbed/state.json (+ state.env for shell), .testbed/kubeconfig (cluster a, admin user,
+# system:masters) and .testbed/kubeconfig-<name> for every other cluster (same user and CA).
 #
 # Idempotent: a component that is alive and healthy is kept (same pid, same port), so a second run is a fast
 # no-op. A component that died is restarted, preferably on its old port, together with what depends on it
@@ -11,7 +14,9 @@
 # controller-manager to clean up after old tests, so a fresh store is the only reliable clean state.
 #
 # Environment: FO_CACHE_DIR (default <repo>/.cache) for built binaries and the venv; FO_TESTBED_DIR (default
-# <repo>/.testbed) for runtime state, so two independent test beds can coexist; KUBE_VERSION, HELM_VERSION.
+# <repo>/.testbed) for runtime state, so two independent test beds can coexist; KUBE_VERSION, HELM_VERSION;
+# FO_TESTBED_CLUSTERS (default "a b"): the clusters to run, one kube-apiserver each (a is always one of them; a third
+# vantage cluster: "a b c", ~270 MB and ~1 s more).
 # Flags: --auto-stop (used by global-setup): if this run starts the bed, `down.sh --if-auto-started` stops it at
 # the end of the test run. A bed started without the flag (by hand) is left running.
 set -euo pipefail
@@ -32,7 +37,17 @@ kas_bin="$cache/bin/kube-apiserver-$KUBE_VERSION"
 helm_bin="$cache/bin/helm-$HELM_VERSION"
 venv="$cache/venv"
 moto_constraints="$here/moto-constraints.txt"
+# Fault-proxy routes opened at start (one per vantage point a test may run); more open at run time
+# (POST /__faults/routes).
+proxy_routes=(a b c)
+# Clusters besides a (names: one lower-case letter or a short DNS label).
+extra_clusters=()
+for c in ${FO_TESTBED_CLUSTERS:-a b}; do
+  [[ "$c" =~ ^[a-z][a-z0-9]{0,9}$ ]] || { echo "test bed: FO_TESTBED_CLUSTERS: bad cluster name '$c'" >&2; exit 2; }
+  [[ "$c" == a || " ${extra_clusters[*]} " == *" $c "* ]] || extra_clusters+=("$c")
+done
 auto_stop=0
+up_args=("$@")
 for arg in "$@"; do
   case "$arg" in
     --auto-stop) auto_stop=1 ;;
@@ -121,6 +136,8 @@ port_in_use() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 picked=" "
 pick_port() {
   local previous="${1:-}"
+  # Starting over after a port clash: the old port may be bound without listening (invisible to port_in_use).
+  [[ -n "${FO_UP_PORT_RETRY:-}" ]] && previous=""
   if [[ -n "$previous" && "$picked" != *" $previous "* ]] && ! port_in_use "$previous"; then
     PORT="$previous"
   else
@@ -140,7 +157,51 @@ start_detached() {
   # 9>&- : the children must not inherit the lock's fd, or the lock would live as long as they do.
   setsid "$@" >"$log" 2>&1 </dev/null 9>&- &
   PID=$!
+  started_pids+=("$PID")
 }
+started_pids=()
+
+# Ports are picked free but bound only later by the server, so another test bed starting at the same moment (another
+# worktree, or a private bed of a parallel run) can take one in between. A server that died of that is not an
+# error: stop what this run started and start over once; every port then gets re-checked and re-picked.
+port_clash() { grep -qiE 'address already in use|EADDRINUSE' "$1" 2>/dev/null; }
+
+# Stops every server this run started (their process groups). A zombie (exited, not yet reaped) counts as gone.
+stop_started() {
+  local pid i
+  ((${#started_pids[@]} > 0)) || return 0
+  for pid in "${started_pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${started_pids[@]}"; do
+    for ((i = 0; i < 50; i++)); do
+      [[ -s "/proc/$pid/cmdline" ]] || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  started_pids=()
+}
+
+start_over_after_clash() {
+  local name="$1" log="$2"
+  if [[ -n "${FO_UP_PORT_RETRY:-}" ]]; then
+    say "$name could not bind its port twice (see $log); is something else taking ports on 127.0.0.1?"
+    return 1
+  fi
+  say "$name: its port was taken meanwhile (another test bed starting?); starting over on fresh ports"
+  stop_started
+  exec env FO_UP_PORT_RETRY=1 bash "${BASH_SOURCE[0]}" "${up_args[@]}"
+}
+
+# A run that fails leaves nothing running that no state file records (down.sh could not find it).
+state_written=0
+on_exit() {
+  local rc=$?
+  if ((rc != 0 && state_written == 0 && ${#started_pids[@]} > 0)); then
+    say "stopping the servers this failed run started"
+    stop_started
+  fi
+}
+trap on_exit EXIT
 
 stop_pid() {
   local pid="${1:-}" needle="$2"
@@ -161,6 +222,7 @@ wait_ready() {
   local deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
     if ! alive "$pid" "$needle"; then
+      if port_clash "$log"; then start_over_after_clash "$name" "$log" || exit 1; fi
       say "$name exited while starting; last lines of $log:"
       tail -n 25 "$log" >&2 || true
       exit 1
@@ -177,12 +239,23 @@ wait_ready() {
 etcd_healthy() { curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 apiserver_healthy() {
   curl -sf --max-time 3 --cacert "$tb/pki/ca.crt" -H "Authorization: Bearer $(<"$tb/pki/admin.token")" \
-    "https://127.0.0.1:$APISERVER_PORT/readyz" | grep -q '^ok$'
+    "https://127.0.0.1:${1:-$APISERVER_PORT}/readyz" | grep -q '^ok$'
 }
+# Cluster X's pid and port live in APISERVER_X_PID / APISERVER_X_PORT (X upper-cased).
+cluster_var() { local up="${1^^}"; echo "APISERVER_${up//-/_}_$2"; }
+cluster_get() { local v; v="$(cluster_var "$1" "$2")"; echo "${!v:-}"; }
+cluster_set() { local v; v="$(cluster_var "$1" "$2")"; printf -v "$v" '%s' "$3"; }
+cluster_healthy() { apiserver_healthy "$(cluster_get "$1" PORT)"; }
 moto_healthy() { curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$MOTO_PORT/moto-api/"; }
 proxy_healthy() {
   curl -sf --max-time 2 "http://127.0.0.1:$PROXY_PORT/__faults/health" |
-    grep -qF "\"upstream\":\"http://127.0.0.1:$MOTO_PORT\""
+    grep -qF "\"upstream\":\"http://127.0.0.1:$MOTO_PORT\"" || return 1
+  # Every route listening on the port recorded for it.
+  local listed kv
+  listed="$(curl -sf --max-time 2 "http://127.0.0.1:$PROXY_PORT/__faults/routes")" || return 1
+  for kv in ${PROXY_ROUTES:-}; do
+    [[ "$listed" == *"{\"name\":\"${kv%%=*}\",\"port\":${kv#*=}}"* ]] || return 1
+  done
 }
 
 started=()
@@ -296,11 +369,14 @@ fi
 # ServiceAccount admission is off as in envtest: no controller-manager creates the default ServiceAccounts.
 # No endpoint reconciler: it would log every 10 s that 127.0.0.1 may not back the "kubernetes" Service, and
 # nothing here needs that Service.
+# The "clusters" share etcd, each under its own key prefix (a: the default /registry, b: /registry-b, ...), so they
+# see nothing of each other's objects. Usage: apiserver_args PORT ETCD_PREFIX.
 apiserver_args() {
-  echo --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+  local port="$1" prefix="$2"
+  echo --etcd-servers "http://127.0.0.1:$ETCD_PORT" --etcd-prefix "$prefix" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" \
     --cert-dir "$pki" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
-    --service-account-issuer "https://127.0.0.1:$APISERVER_PORT/" \
+    --service-account-issuer "https://127.0.0.1:$port/" \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --token-auth-file "$pki/tokens.csv" --authorization-mode RBAC \
     --disable-admission-plugins ServiceAccount \
@@ -313,28 +389,63 @@ apiserver_recipe="$(
 ) "
 apiserver_recipe="$(cksum <<<"$apiserver_recipe" | cut -d' ' -f1)"
 if [[ "${APISERVER_RECIPE:-}" != "$apiserver_recipe" ]]; then restart_apiserver=1; fi
+# Each cluster's apiserver is checked and (re)started on its own; all start at once when etcd restarted.
 if ((restart_apiserver == 0)) && alive "${APISERVER_PID:-}" kube-apiserver && apiserver_healthy; then :; else
   stop_pid "${APISERVER_PID:-}" kube-apiserver
   pick_port "${APISERVER_PORT:-}" && APISERVER_PORT=$PORT
-  APISERVER_RECIPE="$apiserver_recipe"
   # As envtest does: start it once etcd answers, so it does not begin by retrying its storage connection.
   wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
   # Word splitting of the echoed flags is safe: every path and value here is free of spaces (checked below).
   # shellcheck disable=SC2046
-  start_detached "$tb/logs/kube-apiserver.log" "$kas_bin" $(apiserver_args)
+  start_detached "$tb/logs/kube-apiserver.log" "$kas_bin" $(apiserver_args "$APISERVER_PORT" /registry)
   APISERVER_PID=$PID
   started+=(kube-apiserver)
 fi
+# A cluster run before but no longer asked for (FO_TESTBED_CLUSTERS changed) is stopped, not left unrecorded.
+for c in ${CLUSTERS:-}; do
+  if [[ " ${extra_clusters[*]} " != *" $c "* ]]; then
+    stop_pid "$(cluster_get "$c" PID)" kube-apiserver
+    rm -f "$tb/kubeconfig-$c"
+  fi
+done
+for c in "${extra_clusters[@]}"; do
+  if ((restart_apiserver == 0)) && alive "$(cluster_get "$c" PID)" kube-apiserver && cluster_healthy "$c"; then
+    continue
+  fi
+  stop_pid "$(cluster_get "$c" PID)" kube-apiserver
+  pick_port "$(cluster_get "$c" PORT)" && cluster_set "$c" PORT "$PORT"
+  wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
+  # shellcheck disable=SC2046
+  start_detached "$tb/logs/kube-apiserver-$c.log" "$kas_bin" $(apiserver_args "$PORT" "/registry-$c")
+  cluster_set "$c" PID "$PID"
+  started+=("kube-apiserver-$c")
+done
+CLUSTERS="${extra_clusters[*]}"
+APISERVER_RECIPE="$apiserver_recipe"
 
 # fault proxy; restarted when moto moved or its source changed (a dev loop with FO_TESTBED_KEEP=1 edits it).
 proxy_hash="$(cat "$root"/test/fault-proxy/*.ts | cksum | cut -d' ' -f1)"
 if [[ "${PROXY_HASH:-}" != "$proxy_hash" ]]; then restart_proxy=1; fi
+# PROXY_ROUTES: "a=PORT b=PORT ..." as recorded; a route added to proxy_routes restarts the proxy.
+route_names=""
+for kv in ${PROXY_ROUTES:-}; do route_names+="${kv%%=*} "; done
+if [[ "$route_names" != "${proxy_routes[*]} " ]]; then restart_proxy=1; fi
 if ((restart_proxy == 0)) && alive "${PROXY_PID:-}" fault-proxy/main.ts && proxy_healthy; then :; else
   stop_pid "${PROXY_PID:-}" fault-proxy/main.ts
   pick_port "${PROXY_PORT:-}" && PROXY_PORT=$PORT
   PROXY_HASH="$proxy_hash"
+  route_flags=()
+  new_routes=""
+  for name in "${proxy_routes[@]}"; do
+    previous=""
+    for kv in ${PROXY_ROUTES:-}; do if [[ "${kv%%=*}" == "$name" ]]; then previous="${kv#*=}"; fi; done
+    pick_port "$previous"
+    route_flags+=(--route "$name=$PORT")
+    new_routes+="$name=$PORT "
+  done
+  PROXY_ROUTES="${new_routes% }"
   start_detached "$tb/logs/fault-proxy.log" "$node" "$root/test/fault-proxy/main.ts" \
-    --port "$PROXY_PORT" --upstream "http://127.0.0.1:$MOTO_PORT"
+    --port "$PROXY_PORT" --upstream "http://127.0.0.1:$MOTO_PORT" "${route_flags[@]}"
   PROXY_PID=$PID
   started+=(fault-proxy)
 fi
@@ -344,6 +455,10 @@ wait_ready etcd "$ETCD_PID" etcd "$tb/logs/etcd.log" 30 etcd_healthy
 wait_ready moto "$MOTO_PID" moto_server "$tb/logs/moto.log" 60 moto_healthy
 wait_ready fault-proxy "$PROXY_PID" fault-proxy/main.ts "$tb/logs/fault-proxy.log" 30 proxy_healthy
 wait_ready kube-apiserver "$APISERVER_PID" kube-apiserver "$tb/logs/kube-apiserver.log" 120 apiserver_healthy
+for c in "${extra_clusters[@]}"; do
+  wait_ready "kube-apiserver-$c" "$(cluster_get "$c" PID)" kube-apiserver "$tb/logs/kube-apiserver-$c.log" 120 \
+    cluster_healthy "$c"
+done
 
 if [[ -n "$helm_job" ]]; then
   wait "$helm_job" || { tail -n 25 "$tb/logs/helm-build.log" >&2; die "helm build failed; log $tb/logs/helm-build.log"; }
@@ -353,28 +468,40 @@ fi
 # State and kubeconfig (written only when something changed: a warm run touches nothing)
 # ---------------------------------------------------------------------------------------------------------------
 kubeconfig="$tb/kubeconfig"
-new_kubeconfig="$(
+# kubeconfig_for PORT NAME: the admin user on one cluster (all share the CA and the token file).
+kubeconfig_for() {
   cat <<EOF
 apiVersion: v1
 kind: Config
 clusters:
-- name: fo-testbed
+- name: $2
   cluster:
-    server: https://127.0.0.1:$APISERVER_PORT
+    server: https://127.0.0.1:$1
     certificate-authority-data: $(base64 -w0 <"$pki/ca.crt")
 users:
 - name: fo-admin
   user:
     token: $(<"$pki/admin.token")
 contexts:
-- name: fo-testbed
+- name: $2
   context:
-    cluster: fo-testbed
+    cluster: $2
     user: fo-admin
     namespace: default
-current-context: fo-testbed
+current-context: $2
 EOF
-)"
+}
+new_kubeconfig="$(kubeconfig_for "$APISERVER_PORT" fo-testbed)"
+cluster_env=""
+clusters_json="\"a\": { \"pid\": $APISERVER_PID, \"port\": $APISERVER_PORT, \"url\": \"https://127.0.0.1:$APISERVER_PORT\", \"etcdPrefix\": \"/registry\", \"kubeconfig\": \"$kubeconfig\", \"log\": \"$tb/logs/kube-apiserver.log\" }"
+cluster_ports=""
+for c in "${extra_clusters[@]}"; do
+  pid="$(cluster_get "$c" PID)" port="$(cluster_get "$c" PORT)"
+  cluster_env+="$(cluster_var "$c" PID)=$pid"$'\n'"$(cluster_var "$c" PORT)=$port"$'\n'
+  clusters_json+=",
+    \"$c\": { \"pid\": $pid, \"port\": $port, \"url\": \"https://127.0.0.1:$port\", \"etcdPrefix\": \"/registry-$c\", \"kubeconfig\": \"$tb/kubeconfig-$c\", \"log\": \"$tb/logs/kube-apiserver-$c.log\" }"
+  cluster_ports+=", $c: $port"
+done
 
 new_env="$(
   cat <<EOF
@@ -385,14 +512,20 @@ ETCD_PEER_PORT=$ETCD_PEER_PORT
 APISERVER_PID=$APISERVER_PID
 APISERVER_PORT=$APISERVER_PORT
 APISERVER_RECIPE=$APISERVER_RECIPE
-MOTO_PID=$MOTO_PID
+CLUSTERS="$CLUSTERS"
+${cluster_env}MOTO_PID=$MOTO_PID
 MOTO_PORT=$MOTO_PORT
 PROXY_PID=$PROXY_PID
 PROXY_PORT=$PROXY_PORT
 PROXY_HASH=$PROXY_HASH
+PROXY_ROUTES="$PROXY_ROUTES"
 EOF
 )"
 
+routes_json=""
+for kv in $PROXY_ROUTES; do
+  routes_json+="${routes_json:+, }\"${kv%%=*}\": { \"port\": ${kv#*=}, \"url\": \"http://127.0.0.1:${kv#*=}\" }"
+done
 new_json="$(
   cat <<EOF
 {
@@ -402,8 +535,11 @@ new_json="$(
   "helm": "$helm_bin",
   "etcd": { "pid": $ETCD_PID, "port": $ETCD_PORT, "peerPort": $ETCD_PEER_PORT, "url": "http://127.0.0.1:$ETCD_PORT", "dataDir": "$tb/etcd", "log": "$tb/logs/etcd.log" },
   "apiserver": { "pid": $APISERVER_PID, "port": $APISERVER_PORT, "url": "https://127.0.0.1:$APISERVER_PORT", "version": "$KUBE_VERSION", "binary": "$kas_bin", "log": "$tb/logs/kube-apiserver.log" },
+  "clusters": {
+    $clusters_json
+  },
   "moto": { "pid": $MOTO_PID, "port": $MOTO_PORT, "url": "http://127.0.0.1:$MOTO_PORT", "version": "$MOTO_VERSION", "log": "$tb/logs/moto.log" },
-  "proxy": { "pid": $PROXY_PID, "port": $PROXY_PORT, "url": "http://127.0.0.1:$PROXY_PORT", "control": "http://127.0.0.1:$PROXY_PORT/__faults", "log": "$tb/logs/fault-proxy.log" },
+  "proxy": { "pid": $PROXY_PID, "port": $PROXY_PORT, "url": "http://127.0.0.1:$PROXY_PORT", "control": "http://127.0.0.1:$PROXY_PORT/__faults", "log": "$tb/logs/fault-proxy.log", "routes": { $routes_json } },
   "aws": { "endpoint": "http://127.0.0.1:$PROXY_PORT", "motoEndpoint": "http://127.0.0.1:$MOTO_PORT", "region": "us-east-1", "accessKeyId": "testing", "secretAccessKey": "testing", "accountId": "123456789012" },
   "pki": { "caCert": "$pki/ca.crt", "servingCert": "$pki/apiserver.crt", "servingKey": "$pki/apiserver.key", "serviceAccountKey": "$pki/sa.key", "serviceAccountPublicKey": "$pki/sa.pub", "tokenFile": "$pki/tokens.csv", "adminToken": "$pki/admin.token" }
 }
@@ -419,8 +555,13 @@ write_if_changed() {
 }
 write_if_changed "$kubeconfig" "$new_kubeconfig"
 chmod 600 "$kubeconfig"
+for c in "${extra_clusters[@]}"; do
+  write_if_changed "$tb/kubeconfig-$c" "$(kubeconfig_for "$(cluster_get "$c" PORT)" "fo-testbed-$c")"
+  chmod 600 "$tb/kubeconfig-$c"
+done
 write_if_changed "$state_env" "$new_env"
 write_if_changed "$tb/state.json" "$new_json"
+state_written=1
 
 # Whether a test run may stop the bed: decided by whoever started it from nothing (etcd is started only then).
 if [[ " ${started[*]} " == *" etcd "* ]]; then
@@ -429,8 +570,10 @@ fi
 
 elapsed_ms=$(((${EPOCHREALTIME/./} - ${started_at/./}) / 1000))
 if ((${#started[@]} == 0)); then
-  say "already up (${elapsed_ms} ms): apiserver https://127.0.0.1:$APISERVER_PORT, aws http://127.0.0.1:$PROXY_PORT"
+  say "already up (${elapsed_ms} ms): apiserver https://127.0.0.1:$APISERVER_PORT (clusters a: $APISERVER_PORT$cluster_ports)," \
+    "aws http://127.0.0.1:$PROXY_PORT (routes $PROXY_ROUTES)"
 else
-  say "ready in ${elapsed_ms} ms (started: ${started[*]}): apiserver https://127.0.0.1:$APISERVER_PORT," \
-    "aws (fault proxy) http://127.0.0.1:$PROXY_PORT, moto http://127.0.0.1:$MOTO_PORT; state $tb/state.json"
+  say "ready in ${elapsed_ms} ms (started: ${started[*]}): apiserver https://127.0.0.1:$APISERVER_PORT" \
+    "(clusters a: $APISERVER_PORT$cluster_ports), aws (fault proxy) http://127.0.0.1:$PROXY_PORT (routes $PROXY_ROUTES)," \
+    "moto http://127.0.0.1:$MOTO_PORT; state $tb/state.json"
 fi

@@ -2,9 +2,13 @@
 // matching and expiry semantics are unit-tested without a server.
 //
 // Semantics (documented here because tests rely on them):
-// - A rule matches a call when every selector it sets (service, action, region) equals the call's; unset
-//   selectors match anything. Comparison ignores case; `cloudwatch` is accepted for CloudWatch's signing name
-//   `monitoring` and `route 53`/`route-53` for `route53`.
+// - A rule matches a call when every selector it sets (service, action, region, route, target) equals the call's,
+//   and its `path` (a regular expression) finds a match in the call's path; unset selectors match anything.
+//   Comparison ignores case; `cloudwatch` is accepted for CloudWatch's signing name `monitoring` and
+//   `route 53`/`route-53` for `route53`.
+// - `route` is the name of the proxy listener the call arrived on (`default` for the main port; `a`, `b`, ... for
+//   the per-vantage ports). `target` is the `host:port` a probe forward (`/probe/<host:port>/...`) goes to; AWS
+//   calls have no target, so a rule with `target` never matches them. Probe forwards have service `probe`.
 // - Every matching rule whose probability draw passes applies: latencies add up, rewrites run in the order the
 //   rules were added, and the first terminal effect (hang, reset, error) in that order ends the call.
 // - `times` counts calls a rule applied to; at zero the rule is removed. A rule that lost its probability draw
@@ -23,6 +27,15 @@ export interface FaultRule {
   service?: string;
   action?: string;
   region?: string;
+  /** Listener the call arrived on: `default` (the main port) or a route name (`a`, `b`, ...). Unset: any. */
+  route?: string;
+  /** Probe forwards only: the `host:port` they go to (`127.0.0.1:4567`). Unset: any call. */
+  target?: string;
+  /**
+   * A JavaScript regular expression (source, unanchored, case-sensitive) searched in the call's path: the path and
+   * query forwarded to a probe target (`/us-east-1a`), or an AWS call's request path (`/2013-04-01/hostedzone/Z1`).
+   */
+  path?: string;
   latencyMs?: number;
   /** Never answer; the client's own timeout ends the call. */
   hang?: boolean;
@@ -58,6 +71,9 @@ const ruleKeys = new Set([
   'service',
   'action',
   'region',
+  'route',
+  'target',
+  'path',
   'latencyMs',
   'hang',
   'reset',
@@ -89,8 +105,15 @@ export function validateRule(input: unknown): { ok: true; rule: FaultRule } | { 
   for (const key of Object.keys(input)) {
     if (!ruleKeys.has(key)) problems.push(`unknown field "${key}"`);
   }
-  for (const key of ['service', 'action', 'region'] as const) {
+  for (const key of ['service', 'action', 'region', 'route', 'target', 'path'] as const) {
     if (input[key] !== undefined && typeof input[key] !== 'string') problems.push(`${key} must be a string`);
+  }
+  if (typeof input.path === 'string') {
+    try {
+      new RegExp(input.path);
+    } catch (e) {
+      problems.push(`path is not a valid regular expression: ${(e as Error).message}`);
+    }
   }
   for (const key of ['hang', 'reset'] as const) {
     if (input[key] !== undefined && typeof input[key] !== 'boolean') problems.push(`${key} must be a boolean`);
@@ -140,10 +163,27 @@ export function validateRule(input: unknown): { ok: true; rule: FaultRule } | { 
   return problems.length > 0 ? { ok: false, problems } : { ok: true, rule: input as FaultRule };
 }
 
-export function ruleMatches(rule: FaultRule, call: Pick<ClassifiedCall, 'service' | 'action' | 'region'>): boolean {
+/** What rules select on: an AWS call as classified, or a probe forward; plus where it arrived. */
+export interface MatchableCall extends Pick<ClassifiedCall, 'service' | 'action' | 'region'> {
+  /** Listener name; absent = `default`. */
+  route?: string;
+  /** Probe forwards: `host:port`; absent or '' for AWS calls. */
+  target?: string;
+  /** Path and query (probe forwards: as sent to the target). */
+  path?: string;
+}
+
+const equalsIgnoringCase = (selector: string | undefined, value: string | undefined) =>
+  selector === undefined || selector.toLowerCase() === (value ?? '').toLowerCase();
+
+export function ruleMatches(rule: FaultRule, call: MatchableCall): boolean {
   if (rule.service !== undefined && canonicalService(rule.service) !== canonicalService(call.service)) return false;
-  if (rule.action !== undefined && rule.action.toLowerCase() !== call.action.toLowerCase()) return false;
-  if (rule.region !== undefined && rule.region.toLowerCase() !== call.region.toLowerCase()) return false;
+  if (!equalsIgnoringCase(rule.action, call.action)) return false;
+  if (!equalsIgnoringCase(rule.region, call.region)) return false;
+  if (!equalsIgnoringCase(rule.route, call.route ?? 'default')) return false;
+  if (rule.target !== undefined && (call.target === undefined || call.target === '')) return false;
+  if (!equalsIgnoringCase(rule.target, call.target)) return false;
+  if (rule.path !== undefined && !new RegExp(rule.path).test(call.path ?? '')) return false;
   return true;
 }
 
@@ -185,7 +225,7 @@ export class FaultRuleBook {
   }
 
   /** Decides what to do to one call and spends one use of every rule that applied. */
-  plan(call: Pick<ClassifiedCall, 'service' | 'action' | 'region'>): FaultPlan {
+  plan(call: MatchableCall): FaultPlan {
     const plan: FaultPlan = { ruleIds: [], latencyMs: 0, terminal: undefined, rewrites: [] };
     for (const stored of this.#rules) {
       const { rule } = stored;

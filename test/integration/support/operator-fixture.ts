@@ -1,6 +1,18 @@
 // Shared set-up for the operator's end-to-end tests (engine, controller, metrics): the operator as a real child process
 // (`node src/cli/failover-operator.ts run`) against the test bed's kube-apiserver and moto behind the fault proxy,
 // Route 53 hosted zones arranged directly in moto, and a loopback HTTP server whose per-zone answers the test sets.
+//
+// Vantage points (issue #14): an operator can run against another cluster of the bed (`cluster: 'b'`) and reach
+// AWS through its own fault-proxy route (`route: 'a'`), with extra environment (FO_VANTAGE, FO_VANTAGE_REGION):
+//
+//   const suite = operatorProcessSuite({ clusters: ['a', 'b'] });       // CRDs applied in both
+//   const ns = await createNamespace([suite.kc, suite.kcOf('b')], 'vantage');
+//   const probeUrl = suite.probes.via('a', '/{zone}');                    // the probe target, through route a
+//   suite.start(ns, 'op-a', { cluster: 'a', route: 'a', env: { FO_VANTAGE: 'use1', FO_VANTAGE_REGION: 'us-east-1' } });
+//   suite.start(ns, 'op-b', { cluster: 'b', route: 'b', env: { FO_VANTAGE: 'usw2', FO_VANTAGE_REGION: 'us-west-2' } });
+//
+// A probe URL is in the policy, and the policy is per cluster: give each cluster's copy of the policy the probe URLs
+// of the route its operator uses (probeUrlVia(route, url)).
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -68,17 +80,28 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Where an operator runs in the bed: its cluster (kubeconfig) and its fault-proxy route (AWS endpoint). */
+export interface OperatorPlacement {
+  /** Test-bed cluster whose kubeconfig the operator uses: 'a' (default) or 'b'. */
+  cluster?: string;
+  /**
+   * Fault-proxy route its AWS calls take ('a', 'b', 'c'; rules with `route` select them). Default: the proxy's main
+   * port (route `default`), as before routes existed.
+   */
+  route?: string;
+}
+
 /**
  * The operator's environment for a test: the test bed's apiserver and AWS endpoint (the fault proxy), plain-HTTP
  * metrics and health probes on free ports (the secure metrics port has its own test,
  * test/integration/metrics/metrics-auth.test.ts), and the watch and the Lease confined to one namespace so tests
- * never see each other's policies.
+ * never see each other's policies. `placement` picks another cluster's kubeconfig and a route's AWS endpoint.
  */
-export function operatorEnv(ns: string, podName: string): Record<string, string> {
+export function operatorEnv(ns: string, podName: string, placement: OperatorPlacement = {}): Record<string, string> {
   const tb = testbed();
   return {
-    KUBECONFIG: tb.kubeconfigPath,
-    FO_AWS_ENDPOINT: tb.aws.endpoint,
+    KUBECONFIG: tb.cluster(placement.cluster ?? 'a').kubeconfigPath,
+    FO_AWS_ENDPOINT: placement.route === undefined ? tb.aws.endpoint : tb.route(placement.route).endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: tb.aws.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: tb.aws.credentials.secretAccessKey,
@@ -109,10 +132,23 @@ export class ProbeTarget {
     this.base = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
+  /** `base + path` reached through a fault-proxy route (`via('a', '/{zone}')`), so rules on that route apply. */
+  via(route: string, path = ''): string {
+    return probeUrlVia(route, `${this.base}${path}`);
+  }
+
   async stop(): Promise<void> {
     this.#server?.closeAllConnections();
     await new Promise((resolve) => this.#server?.close(resolve));
   }
+}
+
+/**
+ * The URL that reaches a loopback http:// target through a fault-proxy route: `probeUrlVia('a',
+ * 'http://127.0.0.1:4567/{zone}')` is `http://127.0.0.1:<route a's port>/probe/127.0.0.1:4567/{zone}`.
+ */
+export function probeUrlVia(route: string, targetUrl: string): string {
+  return testbed().route(route).probeUrl(targetUrl);
 }
 
 /** Route 53 in moto directly (not through the fault proxy), so arranging never meets an injected fault. */
@@ -233,9 +269,14 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-export interface OperatorProcessOptions {
+export interface OperatorProcessOptions extends OperatorPlacement {
   /** FO_LOG_LEVEL of the child; default info. */
   logLevel?: string;
+  /**
+   * Extra environment, over operatorEnv's (e.g. FO_VANTAGE, FO_VANTAGE_REGION). An empty value unsets a variable,
+   * as main.ts reads it.
+   */
+  env?: Record<string, string>;
   /**
    * Keep every parsed line in `lines` and every raw line in `raw` (default). False keeps only the last 60 raw lines
    * (for `tail`): a long run with many policies would otherwise grow the caller's memory without bound.
@@ -263,8 +304,9 @@ export class OperatorProcess {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '/tmp',
-        ...operatorEnv(ns, podName),
+        ...operatorEnv(ns, podName, { cluster: options.cluster, route: options.route }),
         FO_LOG_LEVEL: options.logLevel ?? 'info',
+        ...options.env,
         // Benchmarks pass V8 flags to the operator (e.g. --heapsnapshot-signal=SIGUSR2), never the tests.
         ...(process.env.FO_OPERATOR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FO_OPERATOR_NODE_OPTIONS } : {}),
       },
@@ -318,13 +360,18 @@ export class OperatorProcess {
 }
 
 export interface OperatorProcessSuite {
-  /** Admin kubeconfig of the test bed (set once the suite's beforeAll ran). */
+  /** Admin kubeconfig of the test bed's cluster a (set once the suite's beforeAll ran). */
   readonly kc: KubeConfig;
+  /** Admin kubeconfig of one of the suite's clusters (operatorProcessSuite({ clusters })). */
+  kcOf(cluster: string): KubeConfig;
   /** Route 53 client straight to moto. */
   readonly r53: Route53Client;
   /** Loopback probe target, started for the file. */
   readonly probes: ProbeTarget;
-  /** Starts an operator child process; it is killed after the test. */
+  /**
+   * Starts an operator child process; it is killed after the test. `options.cluster` must be one of the suite's
+   * clusters (their CRDs are applied); `options.route` a fault-proxy route.
+   */
   start(ns: string, podName: string, options?: OperatorProcessOptions): OperatorProcess;
 }
 
@@ -334,14 +381,24 @@ export interface OperatorProcessSuite {
  * probe target started; after each test its operators killed and the proxy's faults cleared; after all, clients
  * and the probe target stopped.
  */
-export function operatorProcessSuite(): OperatorProcessSuite {
+export function operatorProcessSuite(options: { clusters?: string[] } = {}): OperatorProcessSuite {
+  const clusters = [...new Set(['a', ...(options.clusters ?? [])])]; // `kc` is always cluster a
   let kc: KubeConfig | undefined;
+  const kcs = new Map<string, KubeConfig>();
   let r53: Route53Client | undefined;
   const probes = new ProbeTarget();
   const processes: OperatorProcess[] = [];
   beforeAll(async () => {
-    kc = testbed().kubeConfig();
-    await applyCrds(kc);
+    const tb = testbed();
+    // The CRDs go into every cluster the file asked for (cluster b only when asked: installing costs ~2 s there).
+    await Promise.all(
+      clusters.map(async (name) => {
+        const one = tb.cluster(name).kubeConfig();
+        kcs.set(name, one);
+        await applyCrds(one);
+      }),
+    );
+    kc = kcs.get('a');
     r53 = motoRoute53();
     await probes.start();
   }, 60_000);
@@ -364,8 +421,20 @@ export function operatorProcessSuite(): OperatorProcessSuite {
     get r53() {
       return ready(r53, 'r53');
     },
+    kcOf(cluster) {
+      if (!clusters.includes(cluster)) {
+        throw new Error(`cluster ${cluster} is not one of this suite's (operatorProcessSuite({ clusters: [...] }))`);
+      }
+      return ready(kcs.get(cluster), `kcOf('${cluster}')`);
+    },
     probes,
     start(ns, podName, options) {
+      const cluster = options?.cluster ?? 'a';
+      if (!clusters.includes(cluster)) {
+        throw new Error(
+          `cluster ${cluster} is not one of this suite's; ask for it: operatorProcessSuite({ clusters: ['a', '${cluster}'] })`,
+        );
+      }
       const op = new OperatorProcess(ns, podName, options);
       processes.push(op);
       return op;

@@ -20,6 +20,7 @@ function runUp(env: NodeJS.ProcessEnv) {
 const pids = (s: TestbedState) => ({
   etcd: s.etcd.pid,
   apiserver: s.apiserver.pid,
+  apiserverB: s.clusters?.b?.pid,
   moto: s.moto.pid,
   proxy: s.proxy.pid,
 });
