@@ -416,8 +416,42 @@ function isForced(ctx: PlanContext, state: FailoverState): boolean {
   return state.promotion?.forced === true || (manual?.force === true && manual.region === state.to.region);
 }
 
+/**
+ * The promotion lock was held for another replica (#14: another operator, e.g. another vantage point, took this
+ * failover) and that operator's promotion has landed: one of the policy's other replicas is now a standalone,
+ * available writer. This failover adopts it as its target and goes on to repoint the writer record to it, so every
+ * operator converges on the one promoted writer instead of holding at PromotionLocked. Nothing is promoted here.
+ */
+function adoptLockHoldersWriter(ctx: PlanContext, state: FailoverState): FailoverState | undefined {
+  if (state.phase !== 'Promoting') return undefined;
+  const entry = ctx.journal.entry(
+    failoverIds.promote(state.epoch, state.to.dbInstanceIdentifier, state.promotion?.attempts ?? 1),
+  );
+  if (entry?.state !== 'Skipped' || entry.rule !== 'PB-6') return undefined;
+  const promoted = ctx.policyDbs.find(
+    (d) =>
+      d.id !== state.from.dbInstanceIdentifier &&
+      d.id !== state.to.dbInstanceIdentifier &&
+      isObserved(d) &&
+      d.replicaSourceId === undefined &&
+      d.status === 'available' &&
+      isWritablePrimary(d),
+  );
+  if (!promoted) return undefined;
+  return {
+    ...advance(ctx, state, 'Repointing', { promotedAt: iso(ctx.now) }),
+    to: { region: promoted.region, dbInstanceIdentifier: promoted.id },
+    reason:
+      `${state.reason ?? ''}${state.reason ? '; ' : ''}adopted ${promoted.id} in ${promoted.region}: the promotion lock's holder promoted it (${entry.detail ?? 'lock held for another target'})`.slice(
+        0,
+        1024,
+      ),
+  };
+}
+
 /** Steps the failover as far as observation allows in this plan (several phases at once when nothing waits). */
-function continueFailover(ctx: PlanContext, initial: FailoverState): DatabaseDecision {
+function continueFailover(ctx: PlanContext, given: FailoverState): DatabaseDecision {
+  const initial = adoptLockHoldersWriter(ctx, given) ?? given;
   const fromId = initial.from.dbInstanceIdentifier;
   const toId = initial.to.dbInstanceIdentifier;
   const fromRegion = initial.from.region;

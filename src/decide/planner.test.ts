@@ -283,6 +283,43 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
       }
     });
 
+    it("held for another replica whose promotion landed: adopts the holder's writer and repoints to it, promoting nothing", () => {
+      const { i, promote } = atPromotion();
+      // A second replica in the standby region, chosen and promoted by the operator that holds the lock.
+      const policy = structuredClone(i.policy);
+      policy.spec.database?.rds?.replicas?.push({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2b' });
+      const other = replicaDb({
+        id: 'orders-usw2b',
+        arn: 'arn:aws:rds:us-west-2:123456789012:db:orders-usw2b',
+        endpoint: 'orders-usw2b.cluster.us-west-2.rds.amazonaws.com',
+      });
+      const refusal =
+        'promotion of us-west-2/orders-usw2 refused: the failover away from us-east-1/orders was already taken by vantage usw2 for us-west-2/orders-usw2b';
+      const skipped: PlanInput = {
+        ...i,
+        policy,
+        cloud: { ...i.cloud, databases: [...i.cloud.databases, other] },
+        failover: promote.failover!,
+        journal: [
+          ...i.journal,
+          { ...entry(promote.actions[0]!, 'Skipped', i.now), rule: 'PB-6' as const, detail: refusal },
+        ],
+      };
+      // Until the holder's promotion shows, the failover holds at PromotionLocked.
+      expect(plan(observedAt(skipped, T0 + 2 * MIN)).gates.map((g) => g.kind)).toEqual(['PromotionLocked']);
+      // It shows: this operator adopts orders-usw2b and repoints the writer record to it.
+      const landed = observedAt(finishPromotion(skipped, 'orders-usw2b'), T0 + 3 * MIN);
+      const p = plan(landed);
+      expect(p.actions.some((a) => a.action.kind === 'PromoteReplica')).toBe(false);
+      expect(p.failover).toMatchObject({ to: { region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2b' } });
+      expect(p.failover?.reason).toContain('adopted orders-usw2b');
+      expect(p.desiredWriter).toEqual({ region: 'us-west-2', dbInstanceIdentifier: 'orders-usw2b' });
+      expect(p.actions.map((a) => a.action)).toContainEqual({
+        kind: 'SetWriterRecord',
+        value: 'orders-usw2b.cluster.us-west-2.rds.amazonaws.com',
+      });
+    });
+
     it('the lock could not be taken (not sent): the same attempt again at once, the executor backing it off', () => {
       const { i, promote } = atPromotion();
       const failed = {
