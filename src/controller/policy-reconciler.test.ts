@@ -36,6 +36,7 @@ function harness(
     journal?: FailoverPolicyStatus['journal'];
     tenancy?: Tenancy;
     previewFails?: boolean;
+    vantage?: { name: string; region?: string };
   } = {},
 ) {
   const patches: Array<StatusPatch<Partial<FailoverPolicyStatus>>> = [];
@@ -110,6 +111,7 @@ function harness(
     tenancy: opts.tenancy ?? unrestrictedTenancy,
     isLeader: () => opts.leader ?? true,
     identity: 'failover-operator-abc123',
+    ...(opts.vantage ? { vantage: opts.vantage } : {}),
     clock: createVirtualClock(Date.parse('2026-11-23T10:00:00Z')),
     logger,
   });
@@ -193,6 +195,30 @@ describe('createPolicyReconciler', () => {
     expect(h.events[0]?.message).toBe(
       'f v is not granted (note: the grants file /g is invalid (x); the last good grants stay in force)',
     );
+  });
+
+  it('a policy with spec.vantagePoints is NotAVantage on an operator that is not one of its members: no engine call', async () => {
+    const withVantages = (spec: Record<string, unknown>) => {
+      spec.vantagePoints = { members: ['use1', 'usw2', 'euw1'] };
+    };
+    for (const [vantage, says] of [
+      [undefined, /runs without a vantage name: set --vantage/],
+      [{ name: 'apse1' }, /vantage apse1, which spec.vantagePoints.members \(use1, usw2, euw1\) does not list/],
+    ] as const) {
+      const h = harness(stored(withVantages), vantage ? { vantage } : {});
+      expect(await h.reconcile(REQ, new AbortController().signal)).toEqual({ requeueAfterMs: IDLE_RESYNC_MS });
+      expect(h.engine.track).not.toHaveBeenCalled();
+      expect(h.engine.reconcile).not.toHaveBeenCalled();
+      expect(h.engine.untrack).toHaveBeenCalledWith(KEY);
+      const ready = h.patches[0]?.status.conditions?.find((c) => c.type === 'Ready');
+      expect(ready).toMatchObject({ status: 'False', reason: 'NotAVantage' });
+      expect(ready?.message).toMatch(says);
+      expect(h.events.map((e) => e.reason)).toEqual(['NotAVantage']);
+    }
+    // A member runs it.
+    const member = harness(stored(withVantages), { vantage: { name: 'usw2' } });
+    await member.reconcile(REQ, new AbortController().signal);
+    expect(member.engine.reconcile).toHaveBeenCalled();
   });
 
   it('reports a suspended policy and makes no engine call', async () => {
