@@ -535,7 +535,8 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     if (membership.kind === 'not-a-member' || !deps.exchange) {
       throw new Error(membership.kind === 'not-a-member' ? membership.message : 'no verdict exchange');
     }
-    const peers = await deps.exchange.peers(t.key, signal);
+    // Followers plan from what the leader's reads left (they act on nothing and must not double the read cost).
+    const peers = await deps.exchange.peers(t.key, signal, deps.isLeader() ? undefined : Number.POSITIVE_INFINITY);
     const result = agree(membership.settings, t.realView, peers, clock.now());
     let view = result.view;
     if (t.injected) {

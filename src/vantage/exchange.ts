@@ -54,7 +54,10 @@ export interface VerdictExchange {
   /** The latest local view of a vantage policy; `changed` (a transition) publishes it at once. */
   update(key: string, policy: FailoverPolicy, view: HealthView, changed: boolean): void;
   forget(key: string): void;
-  /** The peers' verdicts for a policy, read now when the last read is older than `maxAgeMs` (default: heartbeat). */
+  /**
+   * The peers' verdicts for a policy, read now when the last read is older than `maxAgeMs` (default: heartbeat);
+   * Infinity never reads (what the last read left).
+   */
   peers(key: string, signal: AbortSignal, maxAgeMs?: number): Promise<PeerVerdicts>;
   /** One heartbeat now (tests, the simulation): publish everything, read the active policies. */
   beat(): Promise<void>;
@@ -200,10 +203,9 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
 
   async function beat(): Promise<void> {
     const list = [...entries.values()];
-    await Promise.all([
-      publish(list),
-      ...list.filter(isActive).map((e) => read(e, deps.signal).catch(() => undefined)),
-    ]);
+    // Only the leader reads on the heartbeat: followers act on nothing.
+    const reads = deps.isLeader() ? list.filter(isActive) : [];
+    await Promise.all([publish(list), ...reads.map((e) => read(e, deps.signal).catch(() => undefined))]);
   }
 
   void (async () => {
@@ -227,7 +229,7 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
       } else {
         entries.set(key, { key, policy, view, peers: { verdicts: [] } });
       }
-      if (changed) {
+      if (changed && deps.isLeader()) {
         const entry = entries.get(key) as Entry;
         void publish([entry]);
         void read(entry, deps.signal).catch(() => undefined);
@@ -239,6 +241,7 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
     async peers(key, signal, maxAgeMs = heartbeatMs) {
       const e = entries.get(key);
       if (!e) return { verdicts: [] };
+      if (maxAgeMs === Number.POSITIVE_INFINITY) return e.peers;
       if (e.peers.readAt !== undefined && clock.now() - e.peers.readAt < maxAgeMs) return e.peers;
       return read(e, signal);
     },
