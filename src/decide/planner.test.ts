@@ -931,6 +931,29 @@ describe('plan: policies without a writer record or without a database', () => {
 });
 
 describe('plan: compute and PB-3', () => {
+  it('vantage points: capacity left to another member is skipped, naming it; traffic still moves (#14)', () => {
+    const base = input({
+      policyOptions: { compute: { minHealthyInstances: 6 } },
+      health: health({ 'us-east-1a': 'Impaired' }),
+      cloud: cloud({
+        instances: [
+          { region: 'us-east-1', zone: 'us-east-1a', healthy: 0, unhealthyIds: ['i-2', 'i-1'] },
+          { region: 'us-east-1', zone: 'us-east-1b', healthy: 2 },
+          { region: 'us-east-1', zone: 'us-east-1c', healthy: 2 },
+        ],
+      }),
+    });
+    const p = plan({ ...base, requests: { ...base.requests, capacityLeftTo: 'use1' } });
+    expect(kinds(p)).toEqual(['SetWeights']);
+    const left = p.skipped.filter((s) => s.reason.includes('to vantage use1'));
+    expect(left.map((s) => [s.kind, s.zone])).toEqual([
+      ['LaunchReplacements', 'us-east-1b'],
+      ['LaunchReplacements', 'us-east-1c'],
+    ]);
+    // The PB-3 refusals in the impaired zone are still reported as such.
+    expect(p.skipped.filter((s) => s.rule === 'PB-3').length).toBeGreaterThan(0);
+  });
+
   it('launches replacements only in healthy zones and records skipped in-place recovery', () => {
     const p = plan(
       input({

@@ -18,7 +18,7 @@ import { type DatabaseDecision, planDatabaseFailover } from './database-failover
 import { buildContext, type PlanContext } from './plan-context.ts';
 import { guardImpairedZones, inPlaceRecoveryCandidates } from './playbook-guards.ts';
 import { planTraffic, type TrafficDecision } from './traffic-plan.ts';
-import type { Plan, PlanInput, PlannedAction, PlanPhase } from './types.ts';
+import type { Plan, PlanInput, PlannedAction, PlanPhase, SkippedAction } from './types.ts';
 
 function phaseOf(ctx: PlanContext, db: DatabaseDecision, traffic: TrafficDecision): PlanPhase {
   if (db.stage === 'failing-over') return 'FailingOver';
@@ -42,20 +42,37 @@ export function plan(input: PlanInput): Plan {
 
   // Two-phase: a promotion waits until the fence's weight change is journaled, never rides in the same plan.
   const fencingWeightsNow = traffic.action !== undefined && traffic.action.id === db.weightsStep?.id;
+  const capacity = [...compute.actions, ...inPlaceRecoveryCandidates(ctx)];
   const candidates: PlannedAction[] = [
     ...db.before,
     ...(traffic.action ? [traffic.action] : []),
     ...(fencingWeightsNow ? [] : db.after),
-    ...compute.actions,
-    ...inPlaceRecoveryCandidates(ctx),
+    ...capacity,
   ];
   const guarded = guardImpairedZones(candidates, ctx.impairedZones);
-  const actions = guarded.actions.filter((a) => !ctx.journal.isDone(a.id));
+  const pending = guarded.actions.filter((a) => !ctx.journal.isDone(a.id));
+  // Vantage points (#14): capacity is another member's to act on (one launch for all vantages); shown as skipped.
+  const leftTo = input.requests.capacityLeftTo;
+  const capacityIds = new Set(capacity.map((a) => a.id));
+  const actions = leftTo === undefined ? pending : pending.filter((a) => !capacityIds.has(a.id));
+  const capacitySkipped: SkippedAction[] =
+    leftTo === undefined
+      ? []
+      : pending
+          .filter((a) => capacityIds.has(a.id))
+          .map((a) => ({
+            kind: a.action.kind,
+            target: a.target,
+            ...(a.zone === undefined ? {} : { zone: a.zone }),
+            ...(a.region === undefined ? {} : { region: a.region }),
+            rule: a.rule,
+            reason: `${a.rule} left ${a.action.kind} on ${a.target} to vantage ${leftTo}: the first fresh member acts on capacity, so agreeing vantages launch and restore once`,
+          }));
 
   const result: Plan = {
     phase: phaseOf(ctx, db, traffic),
     actions,
-    skipped: [...guarded.skipped, ...compute.skipped],
+    skipped: [...guarded.skipped, ...compute.skipped, ...capacitySkipped],
     gates: [...db.gates, ...traffic.gates],
     desiredWeights: traffic.desiredWeights,
   };

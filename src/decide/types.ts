@@ -107,6 +107,12 @@ export interface OperatorRequests {
    * failover starts from it unless the drill opts in (`allowPromotion`), and then only with an approval.
    */
   liveDrill?: { name: string; allowPromotion: boolean };
+  /**
+   * Vantage points (#14): capacity actions (replacement launches, volume restores, in-place reboots) are left to this
+   * member — the first fresh one in spec.vantagePoints.members — so that several agreeing vantages launch one set of
+   * replacements, not one each. Absent: this operator acts on capacity itself.
+   */
+  capacityLeftTo?: string;
 }
 
 export interface PlanInput {

@@ -518,7 +518,12 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
       health: agreement?.view ?? t.view,
       cloud: observation,
       journal,
-      requests: requestsFor(t, policy, now),
+      requests: {
+        ...requestsFor(t, policy, now),
+        ...(agreement && agreement.result.capacityActor !== agreement.settings.self
+          ? { capacityLeftTo: agreement.result.capacityActor }
+          : {}),
+      },
       ...(failover ? { failover } : {}),
       now,
     });

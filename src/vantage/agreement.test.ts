@@ -140,3 +140,19 @@ describe('agree', () => {
     expect(zoneA(agree(settings(), view('Impaired'), peers, NOW).view)).toBe('Impaired');
   });
 });
+
+describe('capacity actor', () => {
+  it('is the first fresh member in members order, the same for every vantage reading the same verdicts', () => {
+    const fresh = {
+      verdicts: [zoneVerdict('a', 'Impaired'), zoneVerdict('b', 'Impaired'), zoneVerdict('c', 'Impaired')],
+    };
+    expect(agree(settings({ self: 'b' }), view('Impaired'), fresh, NOW).capacityActor).toBe('a');
+    expect(agree(settings({ self: 'c' }), view('Impaired'), fresh, NOW).capacityActor).toBe('a');
+    // a's verdicts went stale (it died with its region): b acts on capacity.
+    const aDead = { verdicts: [zoneVerdict('a', 'Healthy', 120_000), zoneVerdict('c', 'Impaired')] };
+    expect(agree(settings({ self: 'b' }), view('Impaired'), aDead, NOW).capacityActor).toBe('b');
+    expect(
+      agree(settings({ self: 'c' }), view('Impaired'), { verdicts: [zoneVerdict('b', 'Impaired')] }, NOW).capacityActor,
+    ).toBe('b');
+  });
+});

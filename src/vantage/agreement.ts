@@ -15,6 +15,9 @@
 //   hard-down evidence on top of the agreed Impaired region; a vantage that has not seen the outage itself leaves
 //   the promotion to one that has (the promotion lock makes it one promotion in all).
 // Reasons: an agreed state that is not the local one says so, and names the members behind it.
+// Capacity (launches, restores, reboots) is left to one member, the first fresh one in members order: draining and
+// promoting converge on their own (same weights; the promotion lock), launching does not (each vantage's idempotency
+// token is its own).
 
 import type { RegionName, ZoneName } from '../cloud/types.ts';
 import type { HealthView, RegionHealth, ZoneHealth, ZoneState } from '../health/types.ts';
@@ -70,6 +73,12 @@ export interface AgreementResult {
   /** True when some zone or region had fewer than quorum fresh voters. */
   alone: boolean;
   members: VantageMemberView[];
+  /**
+   * The member that acts on capacity (replacement launches, volume restores, reboots): the first member, in the
+   * order of spec.vantagePoints.members, with a fresh verdict. Every vantage that reads the same verdicts names the
+   * same one, so agreeing vantages launch one set of replacements, not one each.
+   */
+  capacityActor: string;
 }
 
 const RANK: Record<ZoneState, number> = { Healthy: 0, Degraded: 1, Impaired: 2 };
@@ -180,6 +189,7 @@ export function agree(settings: VantageSettings, local: HealthView, peers: PeerV
     freshMembers: memberViews.filter((m) => m.fresh).length,
     alone: scopes.some((s) => s.alone),
     members: memberViews,
+    capacityActor: memberViews.find((m) => m.fresh)?.name ?? settings.self,
   };
 }
 
