@@ -436,6 +436,8 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
           promotionLock: cloud.promotionLock,
           // The lock names who promoted: the vantage point and the replica.
           vantage: config.vantage ? `${config.vantage.name}/${config.identity}` : config.identity,
+          // Stable across restarts and leader changes: a new leader may retake its own claim.
+          lockHolder: config.vantage?.name ?? `${config.leaseNamespace}/${config.leaseName}`,
         }
       : {}),
     events: events.actions,

@@ -55,7 +55,7 @@ export interface ExecutorDeps {
    * The promotion lock taken right before every PromoteReadReplica (#14), and this operator's name in it. Absent:
    * no lock (one operator per policy; the operator warns at start-up).
    */
-  promotionLock?: { lock: PromotionLock; vantage: string };
+  promotionLock?: { lock: PromotionLock; vantage: string; holder: string };
 }
 
 export interface ExecuteOptions {

@@ -91,7 +91,7 @@ export interface ActionContext {
    * The promotion lock (#14), taken right before every PromoteReadReplica, and who takes it (this operator's
    * identity). Without it a promotion is sent on this operator's decision alone.
    */
-  promotionLock?: { lock: PromotionLock; vantage: string };
+  promotionLock?: { lock: PromotionLock; vantage: string; holder: string };
 }
 
 /** Reads one (name, type) group of a hosted zone now (a read that may be shared with concurrent ones). */
@@ -564,10 +564,10 @@ export function promotionLockKey(from: { region: RegionName; dbInstanceIdentifie
  */
 async function takePromotionLock(
   action: Extract<PlannedAction['action'], { kind: 'PromoteReplica' }>,
-  promotionLock: { lock: PromotionLock; vantage: string },
+  promotionLock: { lock: PromotionLock; vantage: string; holder: string },
   ctx: ActionContext,
 ): Promise<string> {
-  const { lock, vantage } = promotionLock;
+  const { lock, vantage, holder } = promotionLock;
   const target = `${action.region}/${action.dbInstanceIdentifier}`;
   const lockRegion = lock.regionFor(action.region);
   const from = action.from;
@@ -593,14 +593,14 @@ async function takePromotionLock(
       (signal) =>
         lock.acquire(
           lockRegion,
-          { key, target, vantage, epoch: action.epoch ?? 'unknown', acquiredAt: ctx.clock.now() },
+          { key, target, vantage, holder, epoch: action.epoch ?? 'unknown', acquiredAt: ctx.clock.now() },
           { signal },
         ),
     );
     if (!outcome.acquired) {
       const h = outcome.holder;
       throw new PromotionLockRefused(
-        `promotion of ${target} refused: the failover away from ${fromName} (${resourceId}) was already taken by vantage ${h.vantage ?? 'unknown'} for ${h.target} at ${h.acquiredAt ?? 'an unknown time'}${h.epoch === undefined ? '' : ` (epoch ${h.epoch})`} (${where})`,
+        `promotion of ${target} refused: the failover away from ${fromName} (${resourceId}) was already taken by vantage ${h.vantage ?? 'unknown'} for ${h.target === target ? 'the same replica' : h.target} at ${h.acquiredAt ?? 'an unknown time'}${h.epoch === undefined ? '' : ` (epoch ${h.epoch})`} (${where})`,
         action.region,
       );
     }

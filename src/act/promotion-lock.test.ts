@@ -97,7 +97,7 @@ function setup(lock: PromotionLock | undefined, dbs: DbInstance[] = [replica, pr
     clock,
     logger,
     journalStore: store,
-    ...(lock ? { promotionLock: { lock, vantage: 'op-use2-1234' } } : {}),
+    ...(lock ? { promotionLock: { lock, vantage: 'op-use2-1234', holder: 'use2' } } : {}),
   });
   const run = (action: PlannedAction) =>
     clock.run(
@@ -124,6 +124,7 @@ describe('executor: promotion lock', () => {
           key: `rds#us-east-1#orders#${RESOURCE_ID}`,
           target: 'us-west-2/orders-usw2',
           vantage: 'op-use2-1234',
+          holder: 'use2',
           epoch: 'auto-20261206T025500Z',
           acquiredAt: T0,
         },
@@ -135,7 +136,7 @@ describe('executor: promotion lock', () => {
     );
   });
 
-  it('the same target held already (a retry, another operator that chose the same): promotes', async () => {
+  it('the same target held already by the same holder (a retry, a restarted leader): promotes', async () => {
     const { lock } = fakeLock(() => ({
       acquired: true,
       heldBefore: { target: 'us-west-2/orders-usw2', vantage: 'op-euw1-9', acquiredAt: '2026-12-06T02:59:59.000Z' },

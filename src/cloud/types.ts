@@ -317,8 +317,14 @@ export interface PromotionLockClaim {
   key: string;
   /** `<region>/<dbInstanceIdentifier>` of the replica to promote. */
   target: string;
-  /** Which operator claims it (its identity). */
+  /** Which operator claims it (its identity), for people. */
   vantage: string;
+  /**
+   * Who may take it again for the same target: stable across restarts of one deciding unit (the vantage name, or the
+   * Lease of a single operator). Another holder is refused even for the same target, so one PromoteReadReplica is sent
+   * in all; the refused operator adopts the promoted writer once it shows.
+   */
+  holder: string;
   /** status.failover.epoch of the failover that promotes. */
   epoch: string;
   /** When it was claimed (epoch ms). */
@@ -328,6 +334,7 @@ export interface PromotionLockClaim {
 /** Who holds a key, as read back (consistently) from the lock. Fields an older writer left out are absent. */
 export interface PromotionLockHolder {
   target: string;
+  holder?: string;
   vantage?: string;
   epoch?: string;
   acquiredAt?: string;

@@ -67,6 +67,11 @@ export interface EngineStackDeps {
   /** This operator's name in the promotion lock (its identity). Default `failover-operator`. */
   vantage?: string;
   /**
+   * Who holds the promotion lock, stable across restarts: the vantage name, else the Lease (`ns/name`). Default: the
+   * vantage point's name, else `vantage`.
+   */
+  lockHolder?: string;
+  /**
    * This operator as a vantage point (#14: --vantage, FO_VANTAGE): its verdicts are published to CloudWatch and its
    * peers' read back, and policies with spec.vantagePoints act on agreement. Needs cloud.verdicts.
    */
@@ -163,7 +168,13 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     ...(deps.events ? { events: deps.events } : {}),
     ...(metrics ? { metrics } : {}),
     ...(deps.promotionLock
-      ? { promotionLock: { lock: deps.promotionLock, vantage: deps.vantage ?? 'failover-operator' } }
+      ? {
+          promotionLock: {
+            lock: deps.promotionLock,
+            vantage: deps.vantage ?? 'failover-operator',
+            holder: deps.lockHolder ?? deps.vantagePoint?.name ?? deps.vantage ?? 'failover-operator',
+          },
+        }
       : {}),
   });
   const scheduler = createProbeScheduler({ clock, signal, logger, ...(deps.random ? { random: deps.random } : {}) });

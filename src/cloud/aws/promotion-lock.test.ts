@@ -9,7 +9,8 @@ const AT = Date.UTC(2026, 11, 6, 3, 0, 0);
 const claim: PromotionLockClaim = {
   key: 'rds#us-east-1#orders#db-ABCDEFGHIJKLMNOPQRSTUVWXYZ',
   target: 'us-west-2/orders-usw2',
-  vantage: 'failover-operator-7d9f-a1b2c3d4',
+  vantage: 'usw2/failover-operator-7d9f-a1b2c3d4',
+  holder: 'usw2',
   epoch: 'auto-20261206T030000Z',
   acquiredAt: AT,
 };
@@ -35,19 +36,20 @@ const refused = () => {
 };
 
 describe('promotion lock over DynamoDB', () => {
-  it('puts the claim with the condition: a new key, or the same target again', () => {
+  it('puts the claim with the condition: a new key, or the same holder again for the same target', () => {
     expect(putClaimInput('failover-promotion-lock', claim)).toEqual({
       TableName: 'failover-promotion-lock',
       Item: {
         pk: { S: claim.key },
         target: { S: 'us-west-2/orders-usw2' },
         vantage: { S: claim.vantage },
+        holder: { S: 'usw2' },
         epoch: { S: claim.epoch },
         acquiredAt: { S: '2026-12-06T03:00:00.000Z' },
       },
-      ConditionExpression: 'attribute_not_exists(pk) OR #target = :target',
-      ExpressionAttributeNames: { '#target': 'target' },
-      ExpressionAttributeValues: { ':target': { S: 'us-west-2/orders-usw2' } },
+      ConditionExpression: 'attribute_not_exists(pk) OR (#target = :target AND #holder = :holder)',
+      ExpressionAttributeNames: { '#target': 'target', '#holder': 'holder' },
+      ExpressionAttributeValues: { ':target': { S: 'us-west-2/orders-usw2' }, ':holder': { S: 'usw2' } },
       ReturnValues: 'ALL_OLD',
     });
   });
@@ -69,12 +71,13 @@ describe('promotion lock over DynamoDB', () => {
     expect((sent[0]!.command as PutItemCommand).input).toEqual(putClaimInput('locks', claim));
   });
 
-  it('the same target again: acquired, naming who held it before (a retry, or another operator that chose the same)', async () => {
+  it('the same holder and target again: acquired, naming who held it before (a retry, a restarted leader)', async () => {
     const { clients } = scripted([
       () => ({
         Attributes: {
           pk: { S: claim.key },
           target: { S: claim.target },
+          holder: { S: 'usw2' },
           vantage: { S: 'op-eu' },
           epoch: { S: claim.epoch },
           acquiredAt: { S: '2026-12-06T02:59:58.000Z' },
@@ -86,6 +89,7 @@ describe('promotion lock over DynamoDB', () => {
       acquired: true,
       heldBefore: {
         target: claim.target,
+        holder: 'usw2',
         vantage: 'op-eu',
         epoch: claim.epoch,
         acquiredAt: '2026-12-06T02:59:58.000Z',

@@ -1,9 +1,11 @@
 // The promotion lock over DynamoDB (#14): one conditional PutItem right before PromoteReadReplica, so that every
 // operator running the same policy promotes the same replica, or none. docs/failover.md, "Promotion lock".
 //
-// - The item: `{ pk, target, vantage, epoch, acquiredAt }`, pk = `rds#<region>#<id>#<DbiResourceId>` of the writer
-//   failed away from. The condition `attribute_not_exists(pk) OR #target = :target` lets the same target through
-//   again (a retry, a second operator that chose the same replica) and refuses any other.
+// - The item: `{ pk, target, holder, vantage, epoch, acquiredAt }`, pk = `rds#<region>#<id>#<DbiResourceId>` of the
+//   writer failed away from. The condition `attribute_not_exists(pk) OR (#target = :target AND #holder = :holder)`
+//   lets the same holder through again for the same target (a retry, a restart, a new leader of the same vantage:
+//   `holder` is stable) and refuses everyone else — another operator is refused even for the same replica, so one
+//   PromoteReadReplica is sent in all; it adopts the promoted writer once it shows (database-failover.ts).
 // - Refused (ConditionalCheckFailedException): the holder is read back with a consistent read and returned, so the
 //   refusal names who took the failover, for which target and when.
 // - Anything else (timeout, throttling, the table's region down, access denied) leaves as a CloudError: the caller
@@ -52,12 +54,13 @@ export function putClaimInput(table: string, claim: PromotionLockClaim) {
       pk: { S: claim.key },
       target: { S: claim.target },
       vantage: { S: claim.vantage },
+      holder: { S: claim.holder },
       epoch: { S: claim.epoch },
       acquiredAt: { S: new Date(claim.acquiredAt).toISOString() },
     },
-    ConditionExpression: 'attribute_not_exists(pk) OR #target = :target',
-    ExpressionAttributeNames: { '#target': 'target' },
-    ExpressionAttributeValues: { ':target': { S: claim.target } },
+    ConditionExpression: 'attribute_not_exists(pk) OR (#target = :target AND #holder = :holder)',
+    ExpressionAttributeNames: { '#target': 'target', '#holder': 'holder' },
+    ExpressionAttributeValues: { ':target': { S: claim.target }, ':holder': { S: claim.holder } },
     ReturnValues: 'ALL_OLD' as const,
   };
 }
@@ -67,6 +70,7 @@ function holderOf(item: Record<string, AttributeValue> | undefined): PromotionLo
   if (item === undefined || target === undefined) return undefined;
   return {
     target,
+    ...(item.holder?.S === undefined ? {} : { holder: item.holder.S }),
     ...(item.vantage?.S === undefined ? {} : { vantage: item.vantage.S }),
     ...(item.epoch?.S === undefined ? {} : { epoch: item.epoch.S }),
     ...(item.acquiredAt?.S === undefined ? {} : { acquiredAt: item.acquiredAt.S }),

@@ -7,24 +7,40 @@ const claim: PromotionLockClaim = {
   key: 'rds#us-east-1#orders#db-SIM',
   target: 'us-west-2/orders-usw2',
   vantage: 'op-a',
+  holder: 'a',
   epoch: 'auto-1',
   acquiredAt: START,
 };
 
 describe('simulated promotion lock', () => {
-  it('answers as the DynamoDB condition does: a new key, the same target again, another refused', async () => {
+  it('answers as the DynamoDB condition does: a new key, the same holder and target again, anyone else refused', async () => {
     const { sim } = newSim();
     const lock = sim.promotionLock;
     await expect(lock.acquire('us-west-2', claim)).resolves.toEqual({ acquired: true });
-    await expect(lock.acquire('us-west-2', { ...claim, vantage: 'op-b' })).resolves.toMatchObject({
+    // The same holder (a restarted leader of vantage a: another identity) retakes its own claim.
+    await expect(lock.acquire('us-west-2', { ...claim, vantage: 'op-a2' })).resolves.toMatchObject({
       acquired: true,
-      heldBefore: { target: claim.target, vantage: 'op-a' },
+      heldBefore: { target: claim.target, holder: 'a', vantage: 'op-a' },
     });
-    await expect(lock.acquire('us-west-2', { ...claim, target: 'eu-west-1/orders-euw1' })).resolves.toEqual({
+    const held = {
+      target: claim.target,
+      holder: 'a',
+      vantage: 'op-a2',
+      epoch: 'auto-1',
+      acquiredAt: new Date(START).toISOString(),
+    };
+    // Another holder: refused for another target, and for the same one (one PromoteReadReplica in all).
+    await expect(
+      lock.acquire('us-west-2', { ...claim, holder: 'b', target: 'eu-west-1/orders-euw1' }),
+    ).resolves.toEqual({
       acquired: false,
-      holder: { target: claim.target, vantage: 'op-b', epoch: 'auto-1', acquiredAt: new Date(START).toISOString() },
+      holder: held,
     });
-    expect(sim.calls.count({ service: 'dynamodb', operation: 'PutItem' })).toBe(3);
+    await expect(lock.acquire('us-west-2', { ...claim, holder: 'b', vantage: 'op-b' })).resolves.toEqual({
+      acquired: false,
+      holder: held,
+    });
+    expect(sim.calls.count({ service: 'dynamodb', operation: 'PutItem' })).toBe(4);
   });
 
   it('a dynamodb fault in the lock region fails the call, and nothing is written', async () => {

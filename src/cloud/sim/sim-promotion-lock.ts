@@ -29,9 +29,12 @@ export function createSimPromotionLock(ctx: SimCallContext, options: SimPromotio
     acquire(region, claim, opts) {
       return simCall(ctx, { service: 'dynamodb', operation: 'PutItem', region, target: claim.key }, opts, () => {
         const held = items.get(claim.key);
-        if (held !== undefined && held.target !== claim.target) return { acquired: false, holder: { ...held } };
+        if (held !== undefined && (held.target !== claim.target || held.holder !== claim.holder)) {
+          return { acquired: false, holder: { ...held } };
+        }
         items.set(claim.key, {
           target: claim.target,
+          holder: claim.holder,
           vantage: claim.vantage,
           epoch: claim.epoch,
           acquiredAt: new Date(claim.acquiredAt).toISOString(),

@@ -86,7 +86,7 @@ function operator(vantage: string) {
     logger,
     journalStore,
     settle: { promotionRequeueAfterMs: 1_000 },
-    ...(cloud.promotionLock ? { promotionLock: { lock: cloud.promotionLock, vantage } } : {}),
+    ...(cloud.promotionLock ? { promotionLock: { lock: cloud.promotionLock, vantage, holder: vantage } } : {}),
   });
   return {
     vantage,
@@ -172,24 +172,33 @@ describe('promotion lock against moto', () => {
     expect(described?.resourceId).toBe(resourceId);
   });
 
-  it('moto honours attribute_not_exists(pk) OR #target = :target: a new key, the same target again, another refused', async () => {
+  it('moto honours the condition: a new key, the same holder and target again, anyone else refused', async () => {
     const lock = operator('op-a').cloud.promotionLock!;
-    const claim = { key: 'rds#us-east-1#x#db-CHECK', vantage: 'op-a', epoch: 'e1', acquiredAt: Date.now() };
+    const claim = {
+      key: 'rds#us-east-1#x#db-CHECK',
+      vantage: 'op-a',
+      holder: 'a',
+      epoch: 'e1',
+      acquiredAt: Date.now(),
+    };
     await expect(lock.acquire(LOCK_REGION, { ...claim, target: 'us-west-2/x-usw2' })).resolves.toEqual({
       acquired: true,
     });
+    // The same holder under another identity (a restarted leader) retakes it.
     await expect(
-      lock.acquire(LOCK_REGION, { ...claim, target: 'us-west-2/x-usw2', vantage: 'op-c' }),
+      lock.acquire(LOCK_REGION, { ...claim, target: 'us-west-2/x-usw2', vantage: 'op-a2' }),
     ).resolves.toMatchObject({
       acquired: true,
-      heldBefore: { target: 'us-west-2/x-usw2', vantage: 'op-a', epoch: 'e1' },
+      heldBefore: { target: 'us-west-2/x-usw2', holder: 'a', vantage: 'op-a', epoch: 'e1' },
     });
+    const holder = { target: 'us-west-2/x-usw2', holder: 'a', vantage: 'op-a2' };
     await expect(
-      lock.acquire(LOCK_REGION, { ...claim, target: 'eu-west-1/x-euw1', vantage: 'op-b' }),
-    ).resolves.toMatchObject({
-      acquired: false,
-      holder: { target: 'us-west-2/x-usw2', vantage: 'op-c' },
-    });
+      lock.acquire(LOCK_REGION, { ...claim, target: 'eu-west-1/x-euw1', vantage: 'op-b', holder: 'b' }),
+    ).resolves.toMatchObject({ acquired: false, holder });
+    // Another holder is refused for the same replica too: one PromoteReadReplica in all.
+    await expect(
+      lock.acquire(LOCK_REGION, { ...claim, target: 'us-west-2/x-usw2', vantage: 'op-b', holder: 'b' }),
+    ).resolves.toMatchObject({ acquired: false, holder });
   });
 
   it(`two operators racing for different replicas: exactly one promotes, ${REPETITIONS} times`, async () => {
