@@ -48,9 +48,11 @@ export interface ScopeAgreement {
   name: string;
   region: RegionName;
   local: ZoneState;
+  /** Since when this vantage sees it in its local state. */
+  localSince: number;
   agreed: ZoneState;
-  /** Fresh voters (self included) and what each said. */
-  votes: Array<{ vantage: string; state: ZoneState }>;
+  /** Fresh voters (self included), what each said and when (self: the view's time). */
+  votes: Array<{ vantage: string; state: ZoneState; at: number }>;
   alone: boolean;
 }
 
@@ -117,13 +119,14 @@ export function agree(settings: VantageSettings, local: HealthView, peers: PeerV
     region: RegionName,
     zone: ZoneName | undefined,
     localState: ZoneState,
+    localSince: number,
     aloneState: (s: ZoneState) => ZoneState,
   ): ScopeAgreement => {
-    const votes = [{ vantage: settings.self, state: localState }];
+    const votes = [{ vantage: settings.self, state: localState, at: local.at }];
     for (const m of settings.members) {
       if (m === settings.self) continue;
       const v = latest.get(`${m}|${scopeKey(scope, region, zone)}`);
-      if (v && isFresh(v)) votes.push({ vantage: m, state: v.state });
+      if (v && isFresh(v)) votes.push({ vantage: m, state: v.state, at: v.at });
     }
     const alone = votes.length < settings.quorum;
     const agreed = alone
@@ -132,19 +135,21 @@ export function agree(settings: VantageSettings, local: HealthView, peers: PeerV
           votes.map((v) => v.state),
           settings.quorum,
         );
-    const out: ScopeAgreement = { scope, name, region, local: localState, agreed, votes, alone };
+    const out: ScopeAgreement = { scope, name, region, local: localState, localSince, agreed, votes, alone };
     scopes.push(out);
     return out;
   };
 
   const zones: ZoneHealth[] = local.zones.map((z) => {
-    const a = judge('zone', z.name, z.region, z.name, z.state, (s) => (settings.whenAlone.drain ? s : 'Healthy'));
+    const a = judge('zone', z.name, z.region, z.name, z.state, z.since, (s) =>
+      settings.whenAlone.drain ? s : 'Healthy',
+    );
     return a.agreed === z.state && !a.alone
       ? z
       : { ...z, state: a.agreed, reasons: [...agreementReasons(a, settings), ...z.reasons].slice(0, 16) };
   });
   const regions: RegionHealth[] = local.regions.map((r) => {
-    const a = judge('region', r.name, r.name, undefined, r.state, (s) =>
+    const a = judge('region', r.name, r.name, undefined, r.state, r.since, (s) =>
       settings.whenAlone.promote ? s : capAt(s, 'Degraded'),
     );
     return a.agreed === r.state && !a.alone

@@ -2,7 +2,9 @@
 // - VantageAgreement (Normal, or Warning when it is not Healthy): an agreed zone or region state changed and this
 //   vantage acts on it; the message names the members behind it.
 // - VantageDisagreement (Warning): this vantage sees a zone or region worse than its members agree on — a partition
-//   between it and the target is likely; it does not act on its own view there.
+//   between it and the target is likely; it does not act on its own view there. Only once a peer that says better
+//   published its verdict at least DISAGREEMENT_GRACE_MS after this vantage's own state began: at the start of a
+//   real outage every vantage sees it before its peers' verdicts say so, and that is not a disagreement.
 // - ActingAlone (Warning): fewer than quorum members are fresh; only what whenAlone allows is done.
 // Each is emitted when its condition starts (or, for agreement, changes), not on every reconcile; the recorder
 // aggregates repeats anyway.
@@ -11,6 +13,17 @@ import type { EventSpec } from '../runtime/index.ts';
 import type { AgreementResult, ScopeAgreement, VantageSettings } from './agreement.ts';
 
 const RANK = { Healthy: 0, Degraded: 1, Impaired: 2 } as const;
+
+/** How long after this vantage's state began a peer's better verdict must be published to count as disagreeing. */
+export const DISAGREEMENT_GRACE_MS = 20_000;
+
+/** This vantage sees worse than the members agree on, and a peer said better well after it began to. */
+export function confirmedDisagreement(s: ScopeAgreement, self: string): boolean {
+  if (s.alone || RANK[s.local] <= RANK[s.agreed]) return false;
+  return s.votes.some(
+    (v) => v.vantage !== self && RANK[v.state] < RANK[s.local] && v.at >= s.localSince + DISAGREEMENT_GRACE_MS,
+  );
+}
 
 const label = (s: ScopeAgreement) => (s.scope === 'zone' ? `zone ${s.name}` : `region ${s.name}`);
 const key = (s: ScopeAgreement) => `${s.scope}/${s.region}/${s.name}`;
@@ -32,8 +45,8 @@ export function agreementEvents(
         message: `${label(s)} agreed ${s.agreed} (was ${was.agreed}) by quorum ${settings.quorum} of ${settings.members.length} (${votes(s)}); vantage ${settings.self} acts on it`,
       });
     }
-    const disagrees = RANK[s.local] > RANK[s.agreed] && !s.alone;
-    const disagreed = was !== undefined && RANK[was.local] > RANK[was.agreed] && !was.alone;
+    const disagrees = confirmedDisagreement(s, settings.self);
+    const disagreed = was !== undefined && confirmedDisagreement(was, settings.self);
     if (disagrees && !disagreed) {
       out.push({
         type: 'Warning',
