@@ -142,6 +142,6 @@ describe('loading scenarios', () => {
     expect(issuesOf(bomb)[0]!.message).toMatch(/aliases expand to too many nodes/);
     expect(issuesOf(minimal('{zone: *z, endpoints: down}'))[0]!.message).toMatch(/names no anchor/);
     const s = parseScenario(minimal('{zone: us-east-1a, service: rds, hangs: yes}'), 'inline');
-    expect(s.events[0]!.effects[0]!.hangs).toBe(true);
+    expect(s.events[0]!.effects![0]!.hangs).toBe(true);
   });
 });

@@ -24,6 +24,7 @@ const LABEL: Record<TimelineEntry['kind'], string> = {
   skip: 'SKIPPED',
   failure: 'FAILED',
   'dry-run': 'WOULD DO',
+  vantage: 'VANTAGE',
 };
 
 /**
@@ -40,7 +41,7 @@ export function formatTimeline(
   return entries
     .map(
       (e) =>
-        `${formatFaultTime(e.at - faultAt).padEnd(width)}  ${LABEL[e.kind].padEnd(8)}  ${e.rule ? `[${e.rule}] ` : ''}${messageWithoutRule(e)}`,
+        `${formatFaultTime(e.at - faultAt).padEnd(width)}  ${LABEL[e.kind].padEnd(8)}  ${e.vantage ? `(${e.vantage}) ` : ''}${e.rule ? `[${e.rule}] ` : ''}${messageWithoutRule(e)}`,
     )
     .join('\n');
 }
