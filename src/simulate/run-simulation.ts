@@ -321,8 +321,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   await Promise.race([Promise.all([reconcileLoops, sampler]), new Promise((r) => setTimeout(r, 100))]);
 
   dedupeSkips(timeline);
-  // With several vantages, the status reported is the one of the vantage that failed over, else of a live one.
+  // With several vantages, the status reported is the one of the vantage that promoted, else of one that failed over,
+  // else of a live one.
   const reporting =
+    operators.find((o) => o.vantage?.promoteCalls.some((c) => c.ok)) ??
     operators.find((o) => o.policy.status?.lastFailover !== undefined) ??
     operators.find((o) => o.downAt === undefined) ??
     operators[0]!;
