@@ -88,6 +88,16 @@ export function scenarioVantages(scenario: Scenario, spec: FailoverPolicySpec): 
   scenario.expect?.forEach((entry, i) => {
     if (typeof entry !== 'string') check(`expect[${i}].vantage`, entry.vantage);
   });
+  if (issues.length > 0 && members.length === 0) {
+    // One vantage scenario, one policy without vantages: one answer, not one per field.
+    throw new ScenarioError(scenario.source, [
+      {
+        path: issues[0]!.path,
+        message: `the scenario is about vantage points (it names ${issues.length} vantage field(s)), but the simulated policy has no spec.vantagePoints: not applicable to it`,
+        fix: issues[0]!.fix,
+      },
+    ]);
+  }
   if (issues.length > 0) throw new ScenarioError(scenario.source, issues.slice(0, 20));
   const policyRegions = spec.regions.map((r) => r.name);
   return members.map((name) => {
