@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type FailoverPolicy, loadManifests } from '../../../src/api/index.ts';
 import { loadScenario, parseScenario, ScenarioError } from '../../../src/scenarios/index.ts';
+import { formatReport } from '../../../src/simulate/format-report.ts';
 import { runSimulation, SIMULATION_EPOCH_MS } from '../../../src/simulate/run-simulation.ts';
 
 function examplePolicy(file: string): FailoverPolicy {
@@ -89,6 +90,9 @@ describe('simulating three vantage points (examples/three-vantages.yaml)', () =>
     expect(verdictDrains.length).toBeGreaterThan(0);
     expect(verdictDrains[0]!.at).toBeLessThan(calls[0]!.at);
     expect(sim.promotionLock.items().size).toBe(1);
+    const text = formatReport(report);
+    expect(text).toContain('PromoteReadReplica 1 call(s) reached the cloud, across 3 vantages');
+    expect(text).toMatch(/usw2 \(us-west-2\): detected T\+\d+s, \d+ action\(s\) from T\+0, 1 PromoteReadReplica/);
   }, 120_000);
 
   it('vantage-in-failing-region: use1 dies with us-east-1; usw2 and euw1 still drain and promote exactly once, without use1', async () => {
