@@ -69,7 +69,7 @@ const initialRecords: DnsRecord[] = (topologyFromPolicy(recordEdits.spec).hosted
 const TTL = initialRecords.find((r) => r.setIdentifier === deadIds[0])?.ttl ?? Number.NaN;
 
 const failing = loadScenario('route53-writes-failing-7h');
-const isRoute53Event = (e: Scenario['events'][number]) => e.effects.some((x) => x.service === 'route53');
+const isRoute53Event = (e: Scenario['events'][number]) => (e.effects ?? []).some((x) => x.service === 'route53');
 const healthy: Scenario = {
   ...failing,
   name: `${failing.name} without its Route 53 events`,
@@ -77,7 +77,7 @@ const healthy: Scenario = {
   events: failing.events.filter((e) => !isRoute53Event(e)),
 };
 const zoneFaultMin = failing.events.find((e) =>
-  e.effects.some((x) => x.zone === DEAD_ZONE && x.endpoints === 'down'),
+  (e.effects ?? []).some((x) => x.zone === DEAD_ZONE && x.endpoints === 'down'),
 )!.at;
 const r53BackMin = failing.events.find((e) => isRoute53Event(e) && e.at > 0)?.at ?? failing.durationMinutes;
 const FAULT_S = zoneFaultMin * 60;

@@ -25,9 +25,40 @@ import type { EndpointCondition } from '../cloud/sim/sim-endpoints.ts';
 import type { FaultRule } from '../cloud/sim/sim-faults.ts';
 import type { AwsService, RegionName, ZoneName } from '../cloud/types.ts';
 import { ScenarioError } from './scenario-loader.ts';
-import type { Effect, Scenario } from './scenario-schema.ts';
+import type { Effect, PartitionScope, Scenario } from './scenario-schema.ts';
+
+/**
+ * What a scenario's vantage events do (the simulation with several vantages, run-simulation.ts). Each returns the
+ * timeline line for what it did.
+ */
+export interface VantageControl {
+  partition(vantage: string, regions: readonly RegionName[], scope: PartitionScope): string;
+  heal(vantage: string, regions: readonly RegionName[] | undefined): string;
+  down(vantage: string): string;
+}
+
+/** The vantage events of one scenario event, applied; a scenario with them needs a run with vantages. */
+function vantageLines(
+  event: Scenario['events'][number],
+  control: VantageControl | undefined,
+  source: string,
+): string[] {
+  if (!event.partition && !event.heal && !event.vantageDown) return [];
+  // checkAgainstSim refused the scenario before it started when there is no control.
+  if (!control) throw new Error(`scenario ${source}: vantage events without vantages`);
+  const lines: string[] = [];
+  if (event.partition) {
+    const p = event.partition;
+    lines.push(control.partition(p.vantage, p.regions, p.scope ?? 'all'));
+  }
+  if (event.heal) lines.push(control.heal(event.heal.vantage, event.heal.regions));
+  if (event.vantageDown) lines.push(control.down(event.vantageDown.vantage));
+  return lines;
+}
 
 export interface ApplyOptions {
+  /** Applies partition, heal and vantageDown (a simulation with vantages); absent: a scenario with them is refused. */
+  vantages?: VantageControl;
   /** Scenario seconds per clock second (FailoverDrill spec.timeScale). Default 1. */
   timeScale?: number;
   /** Clock time of minute 0. Default: now. */
@@ -76,7 +107,7 @@ export function applyScenario(
 ): ScenarioRun {
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${timeScale}`);
-  checkAgainstSim(sim, scenario);
+  checkAgainstSim(sim, scenario, options.vantages !== undefined);
   const startedAt = options.startAt ?? clock.now();
   const timeOf = (atMinutes: number) => startedAt + Math.round((atMinutes * 60_000) / timeScale);
   const applied: AppliedEvent[] = [];
@@ -84,7 +115,10 @@ export function applyScenario(
   const state = createApplierState(sim);
 
   const applyEvent = (event: Scenario['events'][number]) => {
-    const lines = event.effects.map((effect) => state.apply(effect));
+    const lines = [
+      ...(event.effects ?? []).map((effect) => state.apply(effect)),
+      ...vantageLines(event, options.vantages, scenario.source),
+    ];
     const record: AppliedEvent = {
       atMinutes: event.at,
       at: clock.now(),
@@ -126,13 +160,34 @@ export function applyScenario(
 }
 
 /** Fails before anything is scheduled when the scenario names zones or regions the simulated cloud lacks. */
-function checkAgainstSim(sim: SimCloud, scenario: Scenario): void {
+function checkAgainstSim(sim: SimCloud, scenario: Scenario, withVantages: boolean): void {
   const regions = sim.regions();
   const zones = new Set(regions.flatMap((r) => r.zones));
   const regionNames = new Set(regions.map((r) => r.name));
   const issues: ScenarioError['issues'] = [];
   scenario.events.forEach((event, e) => {
-    event.effects.forEach((effect, f) => {
+    if (!withVantages) {
+      for (const field of ['partition', 'heal', 'vantageDown'] as const) {
+        if (event[field] === undefined) continue;
+        issues.push({
+          path: `events[${e}].${field}`,
+          message: `names vantage ${event[field].vantage}, but the simulated policy has no spec.vantagePoints: not applicable to it`,
+          fix: 'Simulate a policy with spec.vantagePoints (e.g. examples/three-vantages.yaml), or use a scenario without vantage events.',
+        });
+      }
+    }
+    for (const field of ['partition', 'heal'] as const) {
+      event[field]?.regions?.forEach((region, r) => {
+        if (!regionNames.has(region)) {
+          issues.push({
+            path: `events[${e}].${field}.regions[${r}]`,
+            message: `region ${region} is not in the simulated cloud`,
+            fix: `Use one of ${[...regionNames].join(', ')}, or simulate a policy that names ${region}.`,
+          });
+        }
+      });
+    }
+    (event.effects ?? []).forEach((effect, f) => {
       const path = `events[${e}].effects[${f}]`;
       for (const field of ['zone', 'exceptZone'] as const) {
         const zone = effect[field];

@@ -16,7 +16,7 @@ const minimal = (effect: string, extra = '') =>
   `name: t\n${extra}events:\n  - at: 1\n    effects:\n      - ${effect}\n`;
 
 describe('loading scenarios', () => {
-  it('ships the thirteen built-ins, each loading cleanly with machine-checkable expectations', () => {
+  it('ships the sixteen built-ins, each loading cleanly with machine-checkable expectations', () => {
     const names = listBuiltinScenarios().map((s) => s.name);
     expect(names).toEqual([
       'control-plane-brownout',
@@ -31,6 +31,9 @@ describe('loading scenarios', () => {
       'slow-replica',
       'standby-unobservable',
       'us-east-1-2011',
+      'vantage-in-failing-region',
+      'vantage-partition',
+      'vantage-region-outage',
       'zone-outage',
     ]);
     for (const name of names) {
@@ -142,6 +145,45 @@ describe('loading scenarios', () => {
     expect(issuesOf(bomb)[0]!.message).toMatch(/aliases expand to too many nodes/);
     expect(issuesOf(minimal('{zone: *z, endpoints: down}'))[0]!.message).toMatch(/names no anchor/);
     const s = parseScenario(minimal('{zone: us-east-1a, service: rds, hangs: yes}'), 'inline');
-    expect(s.events[0]!.effects[0]!.hangs).toBe(true);
+    expect(s.events[0]!.effects![0]!.hangs).toBe(true);
+  });
+
+  it('vantage events: partition, heal and vantageDown, with forMinutes healing by itself', () => {
+    const s = parseScenario(
+      [
+        'name: t',
+        'vantages: [{name: use1, region: us-east-1}]',
+        'events:',
+        '  - {at: 2, partition: {vantage: use1, regions: [us-east-1], scope: endpoints, forMinutes: 5}}',
+        '  - {at: 3, vantageDown: {vantage: usw2}}',
+      ].join('\n'),
+      'inline',
+    );
+    expect(s.events.map((e) => [e.at, e.partition?.vantage, e.heal?.vantage, e.vantageDown?.vantage])).toEqual([
+      [2, 'use1', undefined, undefined],
+      [3, undefined, undefined, 'usw2'],
+      [7, undefined, 'use1', undefined],
+    ]);
+    expect(s.events[2]!.heal?.regions).toEqual(['us-east-1']);
+    // The heal does not move the default duration: 30 minutes after the last event given.
+    expect(s.durationMinutes).toBe(33);
+  });
+
+  it('names the field of a wrong vantage event: unknown scope, missing regions, an event that does nothing, a vantage placed twice', () => {
+    const scope = issuesOf(
+      'name: t\nevents:\n  - {at: 1, partition: {vantage: use1, regions: [us-east-1], scope: dns}}\n',
+    );
+    expect(scope[0]!.path).toBe('events[0].partition.scope');
+    expect(scope[0]!.fix).toContain('endpoints, aws, all');
+    const regions = issuesOf('name: t\nevents:\n  - {at: 1, partition: {vantage: use1}}\n');
+    expect(regions[0]!.path).toBe('events[0].partition.regions');
+    const nothing = issuesOf('name: t\nevents:\n  - {at: 1, note: quiet}\n');
+    expect(nothing[0]).toMatchObject({ path: 'events[0]', message: expect.stringContaining('does nothing') });
+    const twice = issuesOf(
+      'name: t\nvantages: [{name: a1, region: us-east-1}, {name: a1, region: us-west-2}]\nevents:\n  - {at: 1, vantageDown: {vantage: a1}}\n',
+    );
+    expect(twice[0]!.path).toBe('vantages[1].name');
+    const unknown = issuesOf('name: t\nevents:\n  - {at: 1, heal: {vantage: use1, region: us-east-1}}\n');
+    expect(unknown[0]).toMatchObject({ path: 'events[0].heal.region', message: 'unknown field "region"' });
   });
 });

@@ -157,8 +157,21 @@ export function parseScenario(text: string, source: string): Scenario {
   const spec = data as ScenarioSpec;
   const semantic = semanticIssues(spec);
   if (semantic.length > 0) throw new ScenarioError(source, semantic.slice(0, MAX_ISSUES));
-  const events = spec.events.map((e) => ({ ...e, at: atMinutes(e.at) })).sort((a, b) => a.at - b.at);
-  const last = events.at(-1)?.at ?? 0;
+  const given = spec.events.map((e) => ({ ...e, at: atMinutes(e.at) }));
+  const last = given.reduce((latest, e) => Math.max(latest, e.at), 0);
+  // A partition with forMinutes heals by itself: one more event (it does not move the default duration).
+  const heals = given.flatMap((e) =>
+    e.partition?.forMinutes === undefined
+      ? []
+      : [
+          {
+            at: e.at + e.partition.forMinutes,
+            note: `partition of ${e.partition.vantage} ends after ${e.partition.forMinutes} minutes`,
+            heal: { vantage: e.partition.vantage, regions: [...e.partition.regions] },
+          },
+        ],
+  );
+  const events = [...given, ...heals].sort((a, b) => a.at - b.at);
   return { ...spec, events, source, durationMinutes: spec.durationMinutes ?? last + 30 };
 }
 
@@ -202,7 +215,39 @@ function semanticIssues(spec: ScenarioSpec): ScenarioIssue[] {
   const at = (...segments: PathSegment[]) => formatPath(segments);
 
   spec.events.forEach((event, e) => {
-    event.effects.forEach((effect, f) => {
+    if (!event.effects && !event.partition && !event.heal && !event.vantageDown) {
+      issues.push({
+        path: at('events', e),
+        message: 'does nothing: it has no effects, partition, heal or vantageDown',
+        fix: 'Add effects: [...] (or partition, heal or vantageDown for a vantage point), or remove the event.',
+      });
+    }
+    const partition = event.partition;
+    if (
+      partition?.forMinutes !== undefined &&
+      atMinutes(event.at) + partition.forMinutes > SCENARIO_LIMITS.durationMinutes
+    ) {
+      issues.push({
+        path: at('events', e, 'partition', 'forMinutes'),
+        message: `heals ${atMinutes(event.at) + partition.forMinutes} minutes after the start, past the longest simulation (${SCENARIO_LIMITS.durationMinutes} minutes)`,
+        fix: `Use at most ${SCENARIO_LIMITS.durationMinutes - atMinutes(event.at)} minutes, or a heal event.`,
+      });
+    }
+    for (const [field, regions] of [
+      ['partition', partition?.regions],
+      ['heal', event.heal?.regions],
+    ] as const) {
+      regions?.forEach((region, r) => {
+        if (declaredRegions.size > 0 && !declaredRegions.has(region)) {
+          issues.push({
+            path: at('events', e, field, 'regions', r),
+            message: `region ${region} is not one of the scenario's regions`,
+            fix: `Use one of ${[...declaredRegions].join(', ')}, or add it to the topology.`,
+          });
+        }
+      });
+    }
+    (event.effects ?? []).forEach((effect, f) => {
       for (const issue of effectIssues(effect))
         issues.push({ ...issue, path: at('events', e, 'effects', f, ...issue.path) });
       for (const field of ['zone', 'exceptZone'] as const) {
@@ -249,6 +294,18 @@ function semanticIssues(spec: ScenarioSpec): ScenarioIssue[] {
       fix: `Use at least ${last}, or remove it (default: 30 minutes after the last event).`,
     });
   }
+
+  const placed = new Set<string>();
+  spec.vantages?.forEach((v, i) => {
+    if (placed.has(v.name)) {
+      issues.push({
+        path: at('vantages', i, 'name'),
+        message: `vantage ${v.name} is placed twice`,
+        fix: 'Give each vantage once: one vantage runs in one region.',
+      });
+    }
+    placed.add(v.name);
+  });
 
   spec.expect?.forEach((entry, i) => {
     if (typeof entry === 'string') return;

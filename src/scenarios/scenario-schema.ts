@@ -11,6 +11,15 @@
 //               multiAzFailover (rds), replicaLagSeconds / lagGrowthSecondsPerMinute (rds replicas in scope), and
 //               what CloudWatch ReplicaLag shows of them: replicationRunning: false (−1), lagMetricDelaySeconds,
 //               lagMetricStopped.
+// Vantage points (#14, policies with spec.vantagePoints; several operators, each with its own view): an event may
+// also carry
+//   partition:   {vantage, regions, scope?: endpoints|aws|all, forMinutes?}   the vantage cannot reach those regions:
+//                endpoints: its probes of them time out (http, database connect); aws: its AWS API calls there fail
+//                (CloudWatch, RDS, EC2, the promotion lock; Route 53 is global); all (default): both
+//   heal:        {vantage, regions?}   ends the vantage's partitions (of those regions; absent: all)
+//   vantageDown: {vantage}   the vantage's operator dies: its engine stops, its verdicts go stale
+// and the scenario may say where each vantage runs (`vantages: [{name, region}]`; otherwise derived from the name,
+// use1 → us-east-1). Vantage names must be members of the simulated policy's spec.vantagePoints.
 // A zone-wide `ebs` effect without `api` is an EBS stall in that zone: besides API errors and latency on EBS-touching
 // EC2 calls there, instance status checks fail and the zone's endpoints slow down and fail (as in April 2011).
 
@@ -32,6 +41,8 @@ export const SCENARIO_LIMITS = {
   events: 1000,
   effectsPerEvent: 100,
   expectations: 100,
+  /** Vantages a scenario places (spec.vantagePoints allows 2..7 members). */
+  vantages: 7,
   /** Any string field (a note, a description, a zone name). */
   stringLength: 4096,
 } as const;
@@ -150,6 +161,62 @@ export const EffectSchema = Type.Object(
   { additionalProperties: false, fix: 'Write the effect as a mapping, e.g. {zone: us-east-1a, endpoints: down}.' },
 );
 
+const VantageName = (description: string) =>
+  Type.String({
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    maxLength: 63,
+    description,
+    fix: "Use a vantage name from the policy's spec.vantagePoints.members, e.g. use1.",
+  });
+const VantageRegions = (description: string) =>
+  Type.Array(Region('A region of the policy.'), {
+    minItems: 1,
+    maxItems: 30,
+    description,
+    fix: 'Give a list of 1 to 30 regions, e.g. [us-east-1].',
+  });
+
+export const PARTITION_SCOPES = ['endpoints', 'aws', 'all'] as const;
+export type PartitionScope = (typeof PARTITION_SCOPES)[number];
+
+export const PartitionSchema = Type.Object(
+  {
+    vantage: VantageName('The vantage that is cut off.'),
+    regions: VantageRegions('The regions it cannot reach.'),
+    scope: Type.Optional(
+      StringEnum(PARTITION_SCOPES, {
+        description:
+          'endpoints: its probes time out; aws: its AWS API calls in those regions fail (CloudWatch included); all (default): both.',
+      }),
+    ),
+    forMinutes: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: SCENARIO_LIMITS.durationMinutes,
+        description: 'Heals by itself after this many minutes; absent: until a heal event.',
+        fix: `Use minutes, a number > 0 and at most ${SCENARIO_LIMITS.durationMinutes}.`,
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    fix: 'Write a partition as {vantage: use1, regions: [us-east-1], scope: endpoints}.',
+  },
+);
+
+export const HealSchema = Type.Object(
+  {
+    vantage: VantageName('The vantage whose partitions end.'),
+    regions: Type.Optional(VantageRegions('The regions it reaches again; absent: every region.')),
+  },
+  { additionalProperties: false, fix: 'Write a heal as {vantage: use1} or {vantage: use1, regions: [us-east-1]}.' },
+);
+
+export const VantageDownSchema = Type.Object(
+  { vantage: VantageName('The vantage whose operator dies (its engine stops; its verdicts go stale).') },
+  { additionalProperties: false, fix: 'Write it as {vantage: use1}.' },
+);
+
 export const EventSchema = Type.Object(
   {
     at: Type.Union(
@@ -169,14 +236,22 @@ export const EventSchema = Type.Object(
         fix: `Use a string of at most ${SCENARIO_LIMITS.stringLength} characters.`,
       }),
     ),
-    effects: Type.Array(EffectSchema, {
-      minItems: 1,
-      maxItems: SCENARIO_LIMITS.effectsPerEvent,
-      description: 'What changes at that time.',
-      fix: 'Give a list of at least one effect.',
-    }),
+    effects: Type.Optional(
+      Type.Array(EffectSchema, {
+        minItems: 1,
+        maxItems: SCENARIO_LIMITS.effectsPerEvent,
+        description: 'What changes at that time.',
+        fix: 'Give a list of at least one effect.',
+      }),
+    ),
+    partition: Type.Optional(PartitionSchema),
+    heal: Type.Optional(HealSchema),
+    vantageDown: Type.Optional(VantageDownSchema),
   },
-  { additionalProperties: false, fix: 'Write each event as {at: <minutes>, effects: [...]}.' },
+  {
+    additionalProperties: false,
+    fix: 'Write each event as {at: <minutes>, effects: [...]} (or with partition, heal or vantageDown).',
+  },
 );
 
 /** Machine-checkable expectations a drill report is judged against. */
@@ -213,6 +288,12 @@ export const EXPECT_CHECKS = {
   'max-call-rate': ['perMinute'],
   /** no AWS call was answered with throttling: the operator never ran into its own rate limits (PB-8). */
   'no-throttling': [],
+  /** exactly `count` PromoteReadReplica calls reached the cloud, across every vantage (the sim's call log, PB-7). */
+  'promote-calls': ['count'],
+  /** the vantage reported a VantageDisagreement: it saw worse than its members agreed on, and did not act on it. */
+  'vantage-disagreement': ['vantage'],
+  /** the vantage performed no action from the first fault on (it was cut off or dead; the others acted). */
+  'no-actions-from': ['vantage'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ExpectCheck = keyof typeof EXPECT_CHECKS;
@@ -262,6 +343,7 @@ export const ExpectSchema = Type.Union(
             fix: 'Use an operation name such as ChangeResourceRecordSets.',
           }),
         ),
+        vantage: Type.Optional(VantageName('Vantage the check is about (vantage-disagreement, no-actions-from).')),
       },
       { additionalProperties: false },
     ),
@@ -304,6 +386,23 @@ export const ScenarioSchema = Type.Object(
         { additionalProperties: false, description: 'The regions and zones the scenario is written for.' },
       ),
     ),
+    vantages: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: VantageName('A vantage of the policy (spec.vantagePoints.members).'),
+            region: Region('The region its cluster runs in.'),
+          },
+          { additionalProperties: false, fix: 'Write each as {name: use1, region: us-east-1}.' },
+        ),
+        {
+          minItems: 1,
+          maxItems: SCENARIO_LIMITS.vantages,
+          description: 'Where each vantage runs; absent or unlisted: derived from its name (use1 → us-east-1).',
+          fix: `Give a list of 1 to ${SCENARIO_LIMITS.vantages} vantages, e.g. [{name: use1, region: us-east-1}].`,
+        },
+      ),
+    ),
     durationMinutes: Type.Optional(
       Type.Number({
         exclusiveMinimum: 0,
@@ -327,6 +426,7 @@ export const ScenarioSchema = Type.Object(
 );
 
 export type Effect = Static<typeof EffectSchema>;
+export type Partition = Static<typeof PartitionSchema>;
 export type ScenarioEvent = Static<typeof EventSchema>;
 export type Expectation = Static<typeof ExpectSchema>;
 export type ScenarioSpec = Static<typeof ScenarioSchema>;

@@ -18,6 +18,8 @@ export interface ReportActionDetail {
 }
 
 export interface ReportAction {
+  /** The vantage that did it, in a simulation with several (spec.vantagePoints). */
+  vantage?: string;
   kind: string;
   target: string;
   zone?: string;
@@ -29,6 +31,7 @@ export interface ReportAction {
 }
 
 export interface ReportSkip {
+  vantage?: string;
   kind: string;
   target: string;
   zone?: string;
@@ -91,6 +94,39 @@ export interface DrillReport {
   baselines?: BaselineResult[];
   /** Our side of the baselines' ratios (ours ÷ theirs), on their basis: times until clients moved (+ TTL). */
   baselineComparison?: BaselineComparison;
+  /**
+   * A simulation with several vantage points (#14): PromoteReadReplica calls that reached the simulated cloud, from
+   * its own call log, across every vantage (at most one per failover).
+   */
+  promoteReadReplicaCalls?: number;
+  /** Each vantage: where it ran, whether it died, what it did and what it reported (times from the first fault). */
+  vantages?: ReportVantage[];
+}
+
+export interface ReportVantage {
+  name: string;
+  region?: string;
+  /** Seconds from the first fault when its operator died (vantageDown). */
+  downAt?: number;
+  /** Actions it performed from the first fault on. */
+  actions: number;
+  /** PromoteReadReplica calls it sent that reached the cloud (accepted: the cloud started the promotion). */
+  promoteCalls: number;
+  promoteCallsAccepted: number;
+  /** Its first zone or region leaving Healthy in its own view, seconds from the first fault. */
+  detectedAt: number | null;
+  /** VantageDisagreement Events: it saw worse than the members agreed on and did not act on it. */
+  disagreements: number;
+  /** ActingAlone Events: fewer than quorum members were fresh. */
+  actingAlone: number;
+}
+
+/** A vantage of the simulation, as run-simulation ran it; times in scenario seconds. */
+export interface VantageRunInfo {
+  name: string;
+  region?: string;
+  downAt?: number;
+  promoteCalls: Array<{ at: number; target: string; ok: boolean }>;
 }
 
 /** What resolvers answered from `at` (scenario seconds) on: each set identifier's share of answers. */
@@ -112,6 +148,8 @@ export interface ReportInputs {
   endsAtSeconds: number;
   /** The run's seed: the baselines draw their own dice from it. Default 1. */
   seed?: number;
+  /** The vantages of a simulation with several (spec.vantagePoints); absent with one operator. */
+  vantages?: VantageRunInfo[];
 }
 
 export function buildDrillReport(inp: ReportInputs): DrillReport {
@@ -121,6 +159,7 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
   const actions: ReportAction[] = timeline
     .filter((e) => e.kind === 'action' && e.action)
     .map((e) => ({
+      ...(e.vantage === undefined ? {} : { vantage: e.vantage }),
       kind: e.action!.kind,
       target: e.action!.target,
       ...(e.action!.zone === undefined ? {} : { zone: e.action!.zone }),
@@ -132,6 +171,7 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
   const skipped: ReportSkip[] = timeline
     .filter((e) => e.kind === 'skip')
     .map((e) => ({
+      ...(e.vantage === undefined ? {} : { vantage: e.vantage }),
       kind: e.action?.kind ?? 'unknown',
       target: e.action?.target ?? '',
       ...(e.action?.zone === undefined ? {} : { zone: e.action.zone }),
@@ -199,7 +239,39 @@ export function buildDrillReport(inp: ReportInputs): DrillReport {
     durationSeconds: inp.endsAtSeconds,
     baselines,
     baselineComparison: comparison,
+    ...(inp.vantages ? vantageSummary(ctx, inp.vantages) : {}),
   };
+}
+
+/** The vantages' part of the report: who did what, and the promotions the cloud received from all of them. */
+function vantageSummary(
+  ctx: CheckContext,
+  vantages: VantageRunInfo[],
+): Pick<DrillReport, 'vantages' | 'promoteReadReplicaCalls'> {
+  const fromFault = (s: number) => s - ctx.faultAt;
+  return {
+    promoteReadReplicaCalls: promoteCallsOf(ctx).length,
+    vantages: vantages.map((v) => {
+      const own = ctx.timeline.filter((e) => e.vantage === v.name && e.at >= ctx.faultAt);
+      const detected = own.find((e) => e.kind === 'health' && e.state !== 'Healthy');
+      return {
+        name: v.name,
+        ...(v.region === undefined ? {} : { region: v.region }),
+        ...(v.downAt === undefined ? {} : { downAt: fromFault(v.downAt) }),
+        actions: own.filter((e) => e.kind === 'action').length,
+        promoteCalls: v.promoteCalls.length,
+        promoteCallsAccepted: v.promoteCalls.filter((c) => c.ok).length,
+        detectedAt: detected ? fromFault(detected.at) : null,
+        disagreements: own.filter((e) => e.kind === 'vantage' && e.reason === 'VantageDisagreement').length,
+        actingAlone: own.filter((e) => e.kind === 'vantage' && e.reason === 'ActingAlone').length,
+      };
+    }),
+  };
+}
+
+/** Every PromoteReadReplica that reached the simulated cloud (accepted or refused), from its call log. */
+function promoteCallsOf(ctx: CheckContext) {
+  return ctx.sim.calls.writes().filter((c) => c.operation === 'PromoteReadReplica');
 }
 
 /** TTL used when the policy has no weighted records to read one from (the simulated records' TTL). */
@@ -371,6 +443,19 @@ function findViolations(ctx: CheckContext): DrillReport['violations'] {
   for (const c of promoteCalls) perInstance.set(c.target ?? c.region, (perInstance.get(c.target ?? c.region) ?? 0) + 1);
   for (const [target, n] of perInstance) {
     if (n > 1) out.push({ rule: 'PB-7', message: `the cloud received PromoteReadReplica ${n} times for ${target}` });
+  }
+  if (ctx.vantages) {
+    // Several vantages: the promotion lock lets one of them through per failover; a second attempt that reaches the
+    // cloud, even one it refuses, is a race the lock should have stopped.
+    const attempts = new Map<string, number>();
+    for (const c of promoteCallsOf(ctx))
+      attempts.set(c.target ?? c.region, (attempts.get(c.target ?? c.region) ?? 0) + 1);
+    for (const [target, n] of attempts) {
+      if (n > 1 && (perInstance.get(target) ?? 0) <= 1) {
+        const who = ctx.vantages.map((v) => `${v.name} ${v.promoteCalls.length}`).join(', ');
+        out.push({ rule: 'PB-7', message: `PromoteReadReplica reached the cloud ${n} times for ${target} (${who})` });
+      }
+    }
   }
   // PB-6: the promoted replica's lag was within the RPO budget.
   const maxLag = ctx.policy.spec.database?.rds.maxLagSeconds;
@@ -552,6 +637,36 @@ function judge(e: Exclude<Expectation, string>, ctx: CheckContext): ExpectationR
       return result(
         first === undefined,
         first ? `${e.gate} at ${ctx.t(first.at)}: ${first.message}` : `no ${what} reported`,
+      );
+    }
+    case 'promote-calls': {
+      const calls = promoteCallsOf(ctx);
+      const who = (ctx.vantages ?? [])
+        .filter((v) => v.promoteCalls.length > 0)
+        .map((v) => `${v.name} ${v.promoteCalls.length}`)
+        .join(', ');
+      return result(
+        calls.length === (e.count ?? 0),
+        `${calls.length} PromoteReadReplica call(s) reached the cloud${who ? ` (${who})` : ''}${calls[0] ? `, first at ${ctx.t(seconds(ctx, calls[0].at))}` : ''} (expected ${e.count ?? 0})`,
+      );
+    }
+    case 'vantage-disagreement': {
+      const seen = ctx.timeline.find(
+        (t) => t.kind === 'vantage' && t.reason === 'VantageDisagreement' && t.vantage === e.vantage,
+      );
+      return result(
+        seen !== undefined,
+        seen ? `${e.vantage} at ${ctx.t(seen.at)}: ${seen.message}` : `${e.vantage} reported no disagreement`,
+      );
+    }
+    case 'no-actions-from': {
+      const own = ctx.actions.filter((a) => a.vantage === e.vantage && a.at >= ctx.faultAt);
+      const others = ctx.actions.filter((a) => a.vantage !== e.vantage && a.at >= ctx.faultAt);
+      return result(
+        own.length === 0,
+        own.length === 0
+          ? `${e.vantage} performed nothing; ${others.length} action(s) by ${[...new Set(others.map((a) => a.vantage ?? '?'))].join(', ') || 'nobody'}`
+          : `${e.vantage} performed ${own.map((a) => `${a.kind} at ${ctx.t(a.at)}`).join(', ')}`,
       );
     }
     default:

@@ -24,6 +24,7 @@ const LABEL: Record<TimelineEntry['kind'], string> = {
   skip: 'SKIPPED',
   failure: 'FAILED',
   'dry-run': 'WOULD DO',
+  vantage: 'VANTAGE',
 };
 
 /**
@@ -40,7 +41,7 @@ export function formatTimeline(
   return entries
     .map(
       (e) =>
-        `${formatFaultTime(e.at - faultAt).padEnd(width)}  ${LABEL[e.kind].padEnd(8)}  ${e.rule ? `[${e.rule}] ` : ''}${messageWithoutRule(e)}`,
+        `${formatFaultTime(e.at - faultAt).padEnd(width)}  ${LABEL[e.kind].padEnd(8)}  ${e.vantage ? `(${e.vantage}) ` : ''}${e.rule ? `[${e.rule}] ` : ''}${messageWithoutRule(e)}`,
     )
     .join('\n');
 }
@@ -76,6 +77,7 @@ export function formatReport(r: DrillReport): string {
     ...r.violations.map(
       (v) => `    ✗ ${v.rule}: ${v.message}${v.at === undefined ? '' : ` at ${formatFaultTime(v.at)}`}`,
     ),
+    ...formatVantages(r),
     '  expectations',
     ...r.expectations.map((e) => `    ${e.passed ? '✓' : '✗'} ${e.text} — ${e.detail}`),
     ...formatBaselines(r),
@@ -109,6 +111,18 @@ export function formatBaselines(r: DrillReport): string[] {
       ),
       `      ${b.notes}`,
     ]),
+  ];
+}
+
+/** A run with several vantages: who ran where, did what, and the promotions the cloud received from all of them. */
+function formatVantages(r: DrillReport): string[] {
+  if (!r.vantages) return [];
+  return [
+    `  PromoteReadReplica ${r.promoteReadReplicaCalls ?? 0} call(s) reached the cloud, across ${r.vantages.length} vantages`,
+    ...r.vantages.map(
+      (v) =>
+        `    ${v.name}${v.region ? ` (${v.region})` : ''}: ${v.downAt === undefined ? '' : `down at ${formatFaultTime(v.downAt)}; `}detected ${v.detectedAt === null ? '—' : formatFaultTime(v.detectedAt)}, ${v.actions} action(s) from T+0, ${v.promoteCalls} PromoteReadReplica, ${v.disagreements} disagreement(s)${v.actingAlone ? `, alone ${v.actingAlone}×` : ''}`,
+    ),
   ];
 }
 

@@ -12,12 +12,18 @@ export type TimelineKind =
   | 'settling'
   | 'skip'
   | 'failure'
-  | 'dry-run';
+  | 'dry-run'
+  /** A vantage point's agreement Event (VantageAgreement, VantageDisagreement, ActingAlone) or its life (#14). */
+  | 'vantage';
 
 export interface TimelineEntry {
   at: number;
   kind: TimelineKind;
   message: string;
+  /** Which vantage saw, decided or did it, in a simulation with several (spec.vantagePoints); absent with one. */
+  vantage?: string;
+  /** vantage: the Event's reason (VantageAgreement, VantageDisagreement, ActingAlone). */
+  reason?: string;
   rule?: string | undefined;
   /** health: zone/region and its new state; phase: the new phase. */
   scope?: 'zone' | 'region';
