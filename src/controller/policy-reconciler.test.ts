@@ -279,6 +279,43 @@ describe('createPolicyReconciler', () => {
     expect(h.patches).toEqual([{ status: { phase: 'Healthy', observedGeneration: 3, pendingApproval: null } }]);
   });
 
+  it('clears a vantage disagreement that resolved (inside status.vantages a merge patch would keep it)', async () => {
+    const vantages = {
+      self: 'euw1',
+      quorum: 2,
+      fresh: 2,
+      agreement: 'Reached' as const,
+      members: [{ name: 'euw1', self: true, fresh: true }],
+    };
+    const disagreements = [
+      {
+        scope: 'zone' as const,
+        name: 'us-east-1a',
+        region: 'us-east-1',
+        local: 'Impaired' as const,
+        agreed: 'Degraded' as const,
+        reporting: ['euw1'],
+      },
+    ];
+    const h = harness(
+      {
+        ...stored(),
+        status: { phase: 'Healthy', vantages: { ...vantages, disagreements, readError: 'x' } },
+      } as StoredPolicy,
+      { engineStatus: { phase: 'Healthy', observedGeneration: 3, vantages } },
+    );
+    await h.reconcile(REQ, new AbortController().signal);
+    expect(h.patches).toEqual([
+      {
+        status: {
+          phase: 'Healthy',
+          observedGeneration: 3,
+          vantages: { ...vantages, disagreements: null, readError: null },
+        },
+      },
+    ]);
+  });
+
   it('does not write status on a follower', async () => {
     const h = harness(stored(), { leader: false });
     await h.reconcile(REQ, new AbortController().signal);

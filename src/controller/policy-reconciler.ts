@@ -344,7 +344,9 @@ function normalize(value: unknown): unknown {
 
 /**
  * Engine-owned optional fields the engine no longer sets are cleared with `null`: a JSON merge patch that merely
- * leaves a field out keeps the stored value, so an approval that was granted would stay "pending" forever.
+ * leaves a field out keeps the stored value, so an approval that was granted would stay "pending" forever. The same
+ * holds one level down, inside these objects: a `vantages.disagreements` that resolved (or a `readError` that
+ * passed) would otherwise stay in the status for good.
  */
 const CLEARABLE = ['pendingApproval', 'vantages'] as const;
 
@@ -354,7 +356,15 @@ function withClearedFields(
 ): Partial<FailoverPolicyStatus> {
   const out: Record<string, unknown> = { ...status };
   for (const field of CLEARABLE) {
-    if (status[field] === undefined && stored?.[field] !== undefined) out[field] = null;
+    const now = status[field] as Record<string, unknown> | undefined;
+    const before = stored?.[field] as Record<string, unknown> | undefined;
+    if (now === undefined) {
+      if (before !== undefined) out[field] = null;
+      continue;
+    }
+    if (before === undefined || typeof before !== 'object' || Array.isArray(before)) continue;
+    const gone = Object.keys(before).filter((key) => now[key] === undefined);
+    if (gone.length > 0) out[field] = { ...now, ...Object.fromEntries(gone.map((key) => [key, null])) };
   }
   return out as Partial<FailoverPolicyStatus>;
 }

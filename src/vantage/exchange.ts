@@ -7,9 +7,11 @@
 //   and a dry run should show the agreement it would act on.
 // - Read: the peers' verdicts of a policy are read with GetMetricData from every region of the policy in parallel
 //   and merged (the latest sequence per member and scope wins), so one answering region is enough. A policy is
-//   read once per heartbeat while anything about it is not Healthy (its own view, or a peer's last verdict), and
-//   otherwise when its reconcile asks and the last read is older than a heartbeat — so a quiet policy costs one
-//   read per resync, not one per heartbeat.
+//   read once per heartbeat while anything about it is not Healthy (its own view, or a peer's last verdict) or
+//   while a peer has no fresh verdict in the last read (this vantage is alone: it looks for its peers — at start-up
+//   they may not have published yet, and without this a quiet policy stayed Alone until its next resync), and
+//   otherwise when its reconcile asks and the last read is older than a heartbeat — so a quiet policy whose peers
+//   are all heard costs one read per resync, not one per heartbeat.
 // - A read that changes what a peer says (a state, or a member turning fresh or stale) asks for a reconcile of the
 //   policy (onPeersChanged), so agreement reached by the peers is acted on without waiting for the next resync.
 // Every call goes through the call pipeline (rate limits, breakers, timeouts: PB-8); publishing is a leader write.
@@ -196,10 +198,20 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
     return e.reading;
   }
 
+  /** Some peer has no fresh verdict in the last read (never read, not yet published, silent, or gone). */
+  const missingPeer = (e: Entry) => {
+    const staleAfterMs = (e.policy.spec.vantagePoints?.staleAfterSeconds ?? 60) * 1000;
+    const now = clock.now();
+    return peersOf(e.policy).some(
+      (peer) => !e.peers.verdicts.some((v) => v.vantage === peer && now - v.at <= staleAfterMs),
+    );
+  };
+
   const isActive = (e: Entry) =>
     e.view.zones.some((z) => z.state !== 'Healthy') ||
     e.view.regions.some((r) => r.state !== 'Healthy') ||
-    e.peers.verdicts.some((v) => v.state !== 'Healthy');
+    e.peers.verdicts.some((v) => v.state !== 'Healthy') ||
+    missingPeer(e);
 
   async function beat(): Promise<void> {
     const list = [...entries.values()];

@@ -86,7 +86,7 @@ export interface Testbed {
   kubeconfigPath: string;
   /** Cluster a (as cluster('a').kubeConfig()). */
   kubeConfig(): KubeConfig;
-  /** Names of the clusters up.sh started: ['a', 'b']. */
+  /** Names of the clusters up.sh started: ['a', 'b', 'c'] by default (FO_TESTBED_CLUSTERS). */
   clusters: string[];
   /** One cluster by name; throws naming the ones there are. */
   cluster(name: string): TestbedCluster;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the integration test bed on free 127.0.0.1 ports, installing what is missing first:
-#   etcd (Debian's etcd-server)  ->  kube-apiservers, "clusters" a and b (built once by build-kube-apiserver.sh,
+#   etcd (Debian's etcd-server)  ->  kube-apiservers, "clusters" a, b and c (built once by build-kube-apiserver.sh,
 #                                    run like envtest), sharing the one etcd under their own --etcd-prefix
 #   moto_server (virtualenv)     ->  the fault proxy (test/fault-proxy) in front of it, on its main port plus one
 #                                    port per vantage route (a, b, c)
@@ -15,8 +15,10 @@
 #
 # Environment: FO_CACHE_DIR (default <repo>/.cache) for built binaries and the venv; FO_TESTBED_DIR (default
 # <repo>/.testbed) for runtime state, so two independent test beds can coexist; KUBE_VERSION, HELM_VERSION;
-# FO_TESTBED_CLUSTERS (default "a b"): the clusters to run, one kube-apiserver each (a is always one of them; a third
-# vantage cluster: "a b c", ~270 MB and ~1 s more).
+# FO_TESTBED_CLUSTERS (default "a b c"): the clusters to run, one kube-apiserver each (a is always one of them). Three
+# by default because the vantage-point tests (test/integration/engine/vantage-*.test.ts) run three operators, and
+# two operators in one cluster and namespace share a Lease and a status; each cluster costs ~270 MB and ~1 s
+# (started in parallel). "a b" saves that when no vantage test runs.
 # Flags: --auto-stop (used by global-setup): if this run starts the bed, `down.sh --if-auto-started` stops it at
 # the end of the test run. A bed started without the flag (by hand) is left running.
 set -euo pipefail
@@ -42,7 +44,7 @@ moto_constraints="$here/moto-constraints.txt"
 proxy_routes=(a b c)
 # Clusters besides a (names: one lower-case letter or a short DNS label).
 extra_clusters=()
-for c in ${FO_TESTBED_CLUSTERS:-a b}; do
+for c in ${FO_TESTBED_CLUSTERS:-a b c}; do
   [[ "$c" =~ ^[a-z][a-z0-9]{0,9}$ ]] || { echo "test bed: FO_TESTBED_CLUSTERS: bad cluster name '$c'" >&2; exit 2; }
   [[ "$c" == a || " ${extra_clusters[*]} " == *" $c "* ]] || extra_clusters+=("$c")
 done
