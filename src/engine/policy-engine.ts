@@ -370,7 +370,7 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     tracked.set(key, t);
     startHealthLoop(t);
     if (deps.exchange) {
-      if (policy.spec.vantagePoints) deps.exchange.update(key, policy, t.realView, false);
+      if (policy.spec.vantagePoints) deps.exchange.register(key, policy, t.realView);
       else deps.exchange.forget(key);
     }
     logger.info(
@@ -417,7 +417,8 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     const journal = (await deps.journalStore.load(key)) as JournalEntry[];
     const built = buildPolicyStatus({
       policy,
-      view: t.view,
+      // A vantage policy reports the states it acts on (agreed); its own view is in status.vantages.disagreements.
+      view: agreement?.view ?? t.view,
       observation,
       plan,
       ...(execution ? { execution } : {}),

@@ -53,8 +53,13 @@ export interface VerdictExchangeDeps {
 
 export interface VerdictExchange {
   readonly self: OperatorVantage;
-  /** The latest local view of a vantage policy; `changed` (a transition) publishes it at once. */
+  /**
+   * The latest local view of a vantage policy, from probe results; `changed` (a transition) and the first results
+   * publish it at once.
+   */
   update(key: string, policy: FailoverPolicy, view: HealthView, changed: boolean): void;
+  /** A policy starts being tracked: known (its peers can be read), published once it has probe results. */
+  register(key: string, policy: FailoverPolicy, view: HealthView): void;
   forget(key: string): void;
   /**
    * The peers' verdicts for a policy, read now when the last read is older than `maxAgeMs` (default: heartbeat);
@@ -72,6 +77,10 @@ interface Entry {
   peers: PeerVerdicts;
   /** A read in flight, shared by callers. */
   reading?: Promise<PeerVerdicts>;
+  /** The view holds probe results (not only the blank start state): it may be published. */
+  observed: boolean;
+  /** Published at least once. */
+  published: boolean;
 }
 
 export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchange {
@@ -98,9 +107,12 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
 
   async function publish(list: Entry[]): Promise<void> {
     if (list.length === 0 || !deps.isLeader() || deps.signal.aborted) return;
+    list = list.filter((e) => e.observed);
+    if (list.length === 0) return;
     sequence = nextSequence(sequence, clock.now());
     const byRegion = new Map<RegionName, VerdictDatum[]>();
     for (const e of list) {
+      e.published = true;
       const data = verdictDatums(e.key, deps.self.name, e.view, sequence);
       for (const region of regionsOf(e.policy)) {
         const bucket = byRegion.get(region) ?? [];
@@ -235,17 +247,21 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
     self: deps.self,
     update(key, policy, view, changed) {
       const e = entries.get(key);
-      if (e) {
-        e.policy = policy;
-        e.view = view;
-      } else {
-        entries.set(key, { key, policy, view, peers: { verdicts: [] } });
-      }
-      if (changed && deps.isLeader()) {
-        const entry = entries.get(key) as Entry;
+      const entry = e ?? { key, policy, view, peers: { verdicts: [] }, observed: false, published: false };
+      if (!e) entries.set(key, entry);
+      entry.policy = policy;
+      entry.view = view;
+      entry.observed = true;
+      // A transition, or the first results: published now (peers should not wait a heartbeat to hear of us).
+      if ((changed || !entry.published) && deps.isLeader()) {
         void publish([entry]);
         void read(entry, deps.signal).catch(() => undefined);
       }
+    },
+    register(key, policy, view) {
+      const e = entries.get(key);
+      if (e) e.policy = policy;
+      else entries.set(key, { key, policy, view, peers: { verdicts: [] }, observed: false, published: false });
     },
     forget(key) {
       entries.delete(key);
