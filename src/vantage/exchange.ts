@@ -36,6 +36,8 @@ import {
 } from './verdict.ts';
 
 export const DEFAULT_HEARTBEAT_MS = 10_000;
+/** The fastest a policy's verdicts are published and read: with a short staleAfterSeconds, a third of it. */
+export const MIN_CADENCE_MS = 5_000;
 
 export interface VerdictExchangeDeps {
   self: OperatorVantage;
@@ -62,7 +64,7 @@ export interface VerdictExchange {
   register(key: string, policy: FailoverPolicy, view: HealthView): void;
   forget(key: string): void;
   /**
-   * The peers' verdicts for a policy, read now when the last read is older than `maxAgeMs` (default: heartbeat);
+   * The peers' verdicts for a policy, read now when the last read is older than `maxAgeMs` (default: the policy's cadence, the heartbeat or a third of staleAfterSeconds);
    * Infinity never reads (what the last read left).
    */
   peers(key: string, signal: AbortSignal, maxAgeMs?: number): Promise<PeerVerdicts>;
@@ -81,6 +83,8 @@ interface Entry {
   observed: boolean;
   /** Published at least once. */
   published: boolean;
+  /** When last published (clock ms). */
+  publishedAt?: number;
 }
 
 export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchange {
@@ -113,6 +117,7 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
     const byRegion = new Map<RegionName, VerdictDatum[]>();
     for (const e of list) {
       e.published = true;
+      e.publishedAt = clock.now();
       const data = verdictDatums(e.key, deps.self.name, e.view, sequence);
       for (const region of regionsOf(e.policy)) {
         const bucket = byRegion.get(region) ?? [];
@@ -225,17 +230,41 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
     e.peers.verdicts.some((v) => v.state !== 'Healthy') ||
     missingPeer(e);
 
+  /**
+   * How often a policy's verdicts are published and, while it is active, read: the heartbeat, or a third of its
+   * staleAfterSeconds when that is shorter (never under MIN_CADENCE_MS). A verdict is then at most about two
+   * cadences old when a reconcile uses it (one since it was published, one since it was read), plus CloudWatch's
+   * delay, which keeps a short staleness bound from making peers flap between fresh and stale.
+   */
+  const cadenceOf = (e: Entry) =>
+    Math.max(
+      MIN_CADENCE_MS,
+      Math.min(heartbeatMs, ((e.policy.spec.vantagePoints?.staleAfterSeconds ?? 60) * 1000) / 3),
+    );
+  // A tick is due a little early rather than a whole cadence late.
+  const SLACK_MS = 250;
+
   async function beat(): Promise<void> {
+    const now = clock.now();
     const list = [...entries.values()];
+    const publishing = list.filter(
+      (e) => e.publishedAt === undefined || now - e.publishedAt >= cadenceOf(e) - SLACK_MS,
+    );
     // Only the leader reads on the heartbeat: followers act on nothing.
-    const reads = deps.isLeader() ? list.filter(isActive) : [];
-    await Promise.all([publish(list), ...reads.map((e) => read(e, deps.signal).catch(() => undefined))]);
+    const reads = deps.isLeader()
+      ? list.filter(
+          (e) => isActive(e) && (e.peers.readAt === undefined || now - e.peers.readAt >= cadenceOf(e) - SLACK_MS),
+        )
+      : [];
+    await Promise.all([publish(publishing), ...reads.map((e) => read(e, deps.signal).catch(() => undefined))]);
   }
+
+  const nextTickMs = () => Math.min(heartbeatMs, ...[...entries.values()].map(cadenceOf));
 
   void (async () => {
     while (!deps.signal.aborted) {
       try {
-        await clock.sleep(heartbeatMs, deps.signal);
+        await clock.sleep(nextTickMs(), deps.signal);
       } catch {
         return;
       }
@@ -266,11 +295,12 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
     forget(key) {
       entries.delete(key);
     },
-    async peers(key, signal, maxAgeMs = heartbeatMs) {
+    async peers(key, signal, maxAgeMs) {
       const e = entries.get(key);
       if (!e) return { verdicts: [] };
       if (maxAgeMs === Number.POSITIVE_INFINITY) return e.peers;
-      if (e.peers.readAt !== undefined && clock.now() - e.peers.readAt < maxAgeMs) return e.peers;
+      const maxAge = maxAgeMs ?? cadenceOf(e);
+      if (e.peers.readAt !== undefined && clock.now() - e.peers.readAt < maxAge) return e.peers;
       return read(e, signal);
     },
     beat,

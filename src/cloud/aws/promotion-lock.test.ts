@@ -128,10 +128,22 @@ describe('promotion lock over DynamoDB', () => {
     });
   });
 
-  it('refused, then read back as our own target (the holder changed in between): acquired', async () => {
-    const { clients } = scripted([refused, () => ({ Item: { pk: { S: claim.key }, target: { S: claim.target } } })]);
-    const lock = createDynamoDbPromotionLock(clients, { table: 'locks', regions: ['us-west-2'] });
+  it("refused, then read back as our own claim (the holder changed in between): acquired; as another holder's claim on the same target: refused", async () => {
+    const ours = scripted([
+      refused,
+      () => ({ Item: { pk: { S: claim.key }, target: { S: claim.target }, holder: { S: claim.holder } } }),
+    ]);
+    const lock = createDynamoDbPromotionLock(ours.clients, { table: 'locks', regions: ['us-west-2'] });
     await expect(lock.acquire('us-west-2', claim)).resolves.toMatchObject({ acquired: true });
+    const theirs = scripted([
+      refused,
+      () => ({ Item: { pk: { S: claim.key }, target: { S: claim.target }, holder: { S: 'euw1' } } }),
+    ]);
+    const other = createDynamoDbPromotionLock(theirs.clients, { table: 'locks', regions: ['us-west-2'] });
+    await expect(other.acquire('us-west-2', claim)).resolves.toEqual({
+      acquired: false,
+      holder: { target: claim.target, holder: 'euw1' },
+    });
   });
 
   it('unreachable, throttled or hanging: a retryable CloudError, never an answer', async () => {

@@ -125,7 +125,9 @@ export function createDynamoDbPromotionLock(clients: AwsClients, settings: Promo
           message: `promotion lock ${claim.key} in ${table} was refused, then read back empty: retry`,
         });
       }
-      if (holder.target === claim.target) return { acquired: true, heldBefore: holder };
+      // Refused, but read back as ours (our own earlier write, whose answer was lost): ours. Anyone else's: refused.
+      if (holder.target === claim.target && holder.holder === claim.holder)
+        return { acquired: true, heldBefore: holder };
       return { acquired: false, holder };
     },
   };

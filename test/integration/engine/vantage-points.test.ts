@@ -140,19 +140,26 @@ describe('vantage points in three clusters', () => {
       agreed: 'Healthy',
       reporting: ['use1'],
     });
-    // status.zones is what use1 itself sees; the plan (its phase) is made from the agreed view.
-    expect(disagreeing.zones?.filter((z) => z.region === 'us-east-1').map((z) => z.state)).toEqual([
-      'Impaired',
-      'Impaired',
-    ]);
+    // status.zones are the states use1 acts on (agreed), each saying what use1 itself sees; so is its phase.
+    const use1Zones = disagreeing.zones?.filter((z) => z.region === 'us-east-1') ?? [];
+    expect(use1Zones.map((z) => z.state)).toEqual(['Healthy', 'Healthy']);
+    for (const z of use1Zones)
+      expect(z.reasons?.[0]).toMatch(/^vantage agreement: Healthy .*this vantage sees Impaired/);
     expect(disagreeing.phase).toBe('Healthy');
-    // One Event per zone or region as its disagreement starts (while it is still Degraded, the first probe failure).
-    const events = await eventually('VantageDisagreement Events for both zones in cluster a', async () => {
-      const found = (await eventsOf(kcOf('use1'), ns, service.name)).filter((e) => e.reason === 'VantageDisagreement');
-      return ['us-east-1a', 'us-east-1b'].every((z) => found.some((e) => e.message?.includes(`zone ${z} `)))
-        ? found
-        : undefined;
-    });
+    // One Event per zone or region once its disagreement is confirmed: a peer published "Healthy" at least 20 s after
+    // use1's own state began (DISAGREEMENT_GRACE_MS), so up to about two heartbeats and a read after the status shows it.
+    const events = await eventually(
+      'VantageDisagreement Events for both zones in cluster a',
+      async () => {
+        const found = (await eventsOf(kcOf('use1'), ns, service.name)).filter(
+          (e) => e.reason === 'VantageDisagreement',
+        );
+        return ['us-east-1a', 'us-east-1b'].every((z) => found.some((e) => e.message?.includes(`zone ${z} `)))
+          ? found
+          : undefined;
+      },
+      60_000,
+    );
     for (const e of events) {
       expect(e.type).toBe('Warning');
       expect(e.message).toMatch(
@@ -185,13 +192,13 @@ describe('vantage points in three clusters', () => {
       expect(s.weights, v.name).toEqual({ 'use1-a': 100, 'use1-b': 100, usw2: 0 });
       if (v.name !== 'use1') expect(s.vantages?.disagreements, v.name).toBeUndefined();
     }
-    // Nobody fell back to acting alone after start-up (each did once, before its peers' first verdicts).
+    // Nobody fell back to acting alone after start-up (at most once each, before its peers' first verdicts arrived).
     for (const v of VANTAGES) {
       const alone = (await eventsOf(kcOf(v.name), ns, service.name)).filter((e) => e.reason === 'ActingAlone');
       expect(
-        alone.map((e) => e.count ?? 1),
+        alone.reduce((n, e) => n + (e.count ?? 1), 0),
         v.name,
-      ).toEqual([1]);
+      ).toBeLessThanOrEqual(1);
       expect(new Date(alone[0]?.lastTimestamp ?? alone[0]?.eventTime ?? 0).getTime(), v.name).toBeLessThan(partitionAt);
     }
     const use1 = await fullStatusOf(kcOf('use1'), ns, service.name);
