@@ -86,6 +86,36 @@ describe('failoverctl formatting', () => {
     expect(formatPolicyDetail(p)).toContain('Pending approval: promote-1');
   });
 
+  it('shows the vantage points: agreement, each member heard how long ago, and disagreements (#14)', () => {
+    const p = policy({
+      vantages: {
+        self: 'use1',
+        quorum: 2,
+        fresh: 2,
+        agreement: 'Reached',
+        members: [
+          { name: 'use1', self: true, fresh: true, ageSeconds: 0, impaired: ['us-east-1a', 'us-east-1'] },
+          { name: 'usw2', fresh: true, ageSeconds: 7 },
+          { name: 'euw1', fresh: false, ageSeconds: 95 },
+        ],
+        disagreements: [
+          {
+            scope: 'zone',
+            name: 'us-east-1a',
+            region: 'us-east-1',
+            local: 'Impaired',
+            agreed: 'Healthy',
+            reporting: ['use1'],
+          },
+        ],
+      },
+    });
+    expect(formatPolicyDetail(p)).toContain(
+      'Vantages:         Reached (quorum 2, 2 of 3 fresh) — use1 (self): 0s ago, Impaired us-east-1a,us-east-1 | usw2: 7s ago | euw1: 95s ago, stale\n  disagrees on zone us-east-1a: sees Impaired, agreed Healthy (as bad: use1)',
+    );
+    expect(policySummary(p).vantages?.agreement).toBe('Reached');
+  });
+
   it('gives the JSON summary stable keys, splitting degraded zones', () => {
     expect(policySummary(policy({ degradedZones: 'us-east-1a, us-east-1b' }))).toMatchObject({
       name: 'orders',

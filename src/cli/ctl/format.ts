@@ -107,6 +107,7 @@ export function formatPolicyDetail(policy: FailoverPolicy): string {
     ['Manual request', manual],
     ['Conditions', summarizeConditions(s?.conditions)],
   ];
+  if (s?.vantages) rows.push(['Vantages', formatVantages(s.vantages)]);
   if (policy.spec.suspend) rows.push(['Suspended', 'yes (spec.suspend): observing only']);
   if (policy.spec.dryRun) rows.push(['Dry run', 'yes (spec.dryRun): planning only']);
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
@@ -128,7 +129,31 @@ export function policySummary(policy: FailoverPolicy) {
     pendingApproval: s?.pendingApproval ?? null,
     manual: s?.manual ?? null,
     conditions: s?.conditions ?? [],
+    vantages: s?.vantages ?? null,
   };
+}
+
+/**
+ * One line of status.vantages (#14): who writes it, agreement, and each member's verdict age and what it reports;
+ * then one line per disagreement (this vantage sees worse than the members agree on).
+ */
+export function formatVantages(v: NonNullable<NonNullable<FailoverPolicy['status']>['vantages']>): string {
+  const members = v.members
+    .map((m) => {
+      const age = m.ageSeconds === undefined ? 'never heard' : `${m.ageSeconds}s ago${m.fresh ? '' : ', stale'}`;
+      const says = [
+        ...(m.impaired?.length ? [`Impaired ${m.impaired.join(',')}`] : []),
+        ...(m.degraded?.length ? [`Degraded ${m.degraded.join(',')}`] : []),
+      ];
+      return `${m.name}${m.self ? ' (self)' : ''}: ${age}${says.length ? `, ${says.join('; ')}` : ''}`;
+    })
+    .join(' | ');
+  const head = `${v.agreement} (quorum ${v.quorum}, ${v.fresh} of ${v.members.length} fresh) — ${members}`;
+  const lines = (v.disagreements ?? []).map(
+    (d) =>
+      `  disagrees on ${d.scope} ${d.name}: sees ${d.local}, agreed ${d.agreed} (as bad: ${d.reporting.join(', ')})`,
+  );
+  return [head, ...(v.readError ? [`  last read failed: ${v.readError}`] : []), ...lines].join('\n');
 }
 
 export function formatDrillTable(drills: readonly FailoverDrill[]): string {
