@@ -113,7 +113,8 @@ export async function createService(
 /**
  * The policy as applied in one vantage's cluster: the database policy of the engine tests (an HTTP probe per zone,
  * RDS instance status as a region probe, automatic promotion), its probes through the vantage's route, and
- * spec.vantagePoints. staleAfterSeconds 15 is the minimum the CRD accepts.
+ * spec.vantagePoints. staleAfterSeconds 15 is the minimum the CRD accepts. `probePath` ('/orders') gives the service
+ * its own probe targets (`orders/us-east-1a`, ... in suite.probes.answers) when several services share the target.
  */
 export function vantagePolicyBody(
   suite: OperatorProcessSuite,
@@ -121,6 +122,7 @@ export function vantagePolicyBody(
   service: VantageService,
   vantage: Vantage,
   vantagePoints: { members: string[]; quorum?: number },
+  probePath = '',
 ): object {
   const body = databasePolicyBody({
     ns,
@@ -129,7 +131,7 @@ export function vantagePolicyBody(
     recordName: service.record,
     writerName: service.writer,
     writerTtl: 1,
-    probeBase: probeUrlVia(vantage.route, suite.probes.base),
+    probeBase: probeUrlVia(vantage.route, `${suite.probes.base}${probePath}`),
     db: service.db,
     promotion: 'Automatic',
     extraProbes: [{ name: 'database', scope: 'Region', rds: { instanceStatus: true, replicaLag: false } }],
@@ -150,10 +152,11 @@ export async function createVantagePolicies(
   service: VantageService,
   vantages: readonly Vantage[],
   vantagePoints: { members: string[]; quorum?: number },
+  probePath = '',
 ): Promise<void> {
   await Promise.all(
     vantages.map((v) =>
-      createPolicy(suite.kcOf(v.cluster), ns, vantagePolicyBody(suite, ns, service, v, vantagePoints)),
+      createPolicy(suite.kcOf(v.cluster), ns, vantagePolicyBody(suite, ns, service, v, vantagePoints, probePath)),
     ),
   );
 }
