@@ -10,19 +10,21 @@
 // The race is made tight: the outage starts only once every vantage shows, for every policy, all three members fresh
 // and agreement reached, all Healthy; then every policy fails for every vantage at the same instant (RDS reports every
 // us-east-1 primary failed on all routes, then all the policies' us-east-1 zones answer 503 in one synchronous step).
-// Each vantage fences and waits for the writer record's propagation on its own, so the three reach the promotion
-// lock within a few hundred milliseconds of each other — the test reports the spread per policy, from the operators'
-// PB-6 action lines.
+// Each vantage fences and waits for the writer record's propagation on its own, so the three reach the promotion lock
+// within about a second of each other (more on a loaded machine); the test reports the spread per policy, from the
+// operators' PB-6 action lines.
 //
 // Per policy it asserts: exactly one PromoteReadReplica reached the proxy for its replica (a zero-latency counting rule
 // per DB identifier, selected on the request body), drained us-east-1 and the writer CNAME on the replica in moto, one
 // lock item naming one holder (the vantage whose promotion went through) and the replica, every operator's status on
 // the replica (activeWriter, status.failover.to, Settled) — the refused ones having journaled the lock's refusal
-// naming the holder, or found the replica promoted before they got to the lock — and no operator's promotion
-// attempted and possibly sent. How many of the policies were real races (two or three vantages at the lock) is asserted too:
-// at least 20 across the rounds.
+// naming the holder, or found the replica promoted before they got to the lock — and no other operator's promotion
+// attempt possibly sent. That most policies were real races (two or three vantages at the lock) is asserted too.
 //
-// FO_VANTAGE_RACE_POLICIES (N, default 10) and FO_VANTAGE_RACE_ROUNDS (default: enough rounds for 20 policies) size it.
+// Size: N = FO_VANTAGE_RACE_POLICIES (default 10) policies per round, FO_VANTAGE_RACE_ROUNDS rounds (default: enough
+// for 20 policies, i.e. 2), FO_VANTAGE_RACE_INTERVAL the probe interval (default 2 s). 20 policies in one round is too
+// much for moto on 2 cores: its DescribeDBInstances answers take over 2 s, the RDS probes time out and no failover
+// starts; 10 settle in about 50 s after the outage there, about 75 s a round with set-up.
 
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
@@ -57,6 +59,8 @@ import {
 
 const RACES = 20;
 const POLICIES = Number(process.env.FO_VANTAGE_RACE_POLICIES ?? 10);
+/** Probe interval (and timeout): 1 s probes of many policies time out on a loaded 2-core machine and zones flap. */
+const INTERVAL_SECONDS = Number(process.env.FO_VANTAGE_RACE_INTERVAL ?? 2);
 const ROUNDS = Number(process.env.FO_VANTAGE_RACE_ROUNDS ?? Math.ceil(RACES / POLICIES));
 const MEMBERS = VANTAGES.map((v) => v.name);
 /** How long after a promotion is sent the replica shows promoted (moto would show it at once, with its source). */
@@ -195,7 +199,14 @@ describe(`vantage points race: ${POLICIES} policies failing over at once, three 
       );
       const byReplica = new Map(services.map((s) => [s.db.replica.id, s]));
       await inBatches(services, 4, (s) =>
-        createVantagePolicies(suite, ns, s, VANTAGES, { members: MEMBERS }, `/${s.name}`),
+        createVantagePolicies(
+          suite,
+          ns,
+          s,
+          VANTAGES,
+          { members: MEMBERS },
+          { probePath: `/${s.name}`, intervalSeconds: INTERVAL_SECONDS },
+        ),
       );
       const promotions = new Map<string, () => Promise<number>>();
       for (const s of services) promotions.set(s.name, await countPromotionsOf(s.db.replica.id));
@@ -382,7 +393,10 @@ describe(`vantage points race: ${POLICIES} policies failing over at once, three 
     }, 240_000);
   }
 
-  it(`at least ${RACES} races in all`, () => {
-    expect(racesSeen).toBeGreaterThanOrEqual(RACES);
+  // Each policy is checked for exactly one promotion whether or not it raced; this checks that the races happened.
+  // A vantage that detects late can find the replica already promoted and never meet the lock, so not every policy
+  // is a race at the lock (9 or 10 of 10 per round on a loaded 2-core machine).
+  it(`most of the ${POLICIES * ROUNDS} failovers were races at the lock`, () => {
+    expect(racesSeen).toBeGreaterThanOrEqual(Math.ceil(0.75 * POLICIES * ROUNDS));
   });
 });
