@@ -9,6 +9,9 @@
 // - `route` is the name of the proxy listener the call arrived on (`default` for the main port; `a`, `b`, ... for
 //   the per-vantage ports). `target` is the `host:port` a probe forward (`/probe/<host:port>/...`) goes to; AWS
 //   calls have no target, so a rule with `target` never matches them. Probe forwards have service `probe`.
+// - `body` (a regular expression) is searched in the request body as received: the form of a query-protocol call
+//   (`Action=PromoteReadReplica&...&DBInstanceIdentifier=orders-usw2`, URL-encoded), the JSON of a DynamoDB call.
+//   It tells apart calls of one action on different resources when the path does not (RDS, EC2, DynamoDB).
 // - Every matching rule whose probability draw passes applies: latencies add up, rewrites run in the order the
 //   rules were added, and the first terminal effect (hang, reset, error) in that order ends the call.
 // - `times` counts calls a rule applied to; at zero the rule is removed. A rule that lost its probability draw
@@ -36,6 +39,11 @@ export interface FaultRule {
    * query forwarded to a probe target (`/us-east-1a`), or an AWS call's request path (`/2013-04-01/hostedzone/Z1`).
    */
   path?: string;
+  /**
+   * A JavaScript regular expression (source, unanchored, case-sensitive) searched in the request body as received
+   * (`DBInstanceIdentifier=orders-usw2(&|$)` selects one instance's RDS calls). A call without a body never matches.
+   */
+  body?: string;
   latencyMs?: number;
   /** Never answer; the client's own timeout ends the call. */
   hang?: boolean;
@@ -74,6 +82,7 @@ const ruleKeys = new Set([
   'route',
   'target',
   'path',
+  'body',
   'latencyMs',
   'hang',
   'reset',
@@ -105,14 +114,16 @@ export function validateRule(input: unknown): { ok: true; rule: FaultRule } | { 
   for (const key of Object.keys(input)) {
     if (!ruleKeys.has(key)) problems.push(`unknown field "${key}"`);
   }
-  for (const key of ['service', 'action', 'region', 'route', 'target', 'path'] as const) {
+  for (const key of ['service', 'action', 'region', 'route', 'target', 'path', 'body'] as const) {
     if (input[key] !== undefined && typeof input[key] !== 'string') problems.push(`${key} must be a string`);
   }
-  if (typeof input.path === 'string') {
+  for (const key of ['path', 'body'] as const) {
+    const source = input[key];
+    if (typeof source !== 'string') continue;
     try {
-      new RegExp(input.path);
+      new RegExp(source);
     } catch (e) {
-      problems.push(`path is not a valid regular expression: ${(e as Error).message}`);
+      problems.push(`${key} is not a valid regular expression: ${(e as Error).message}`);
     }
   }
   for (const key of ['hang', 'reset'] as const) {
@@ -171,6 +182,8 @@ export interface MatchableCall extends Pick<ClassifiedCall, 'service' | 'action'
   target?: string;
   /** Path and query (probe forwards: as sent to the target). */
   path?: string;
+  /** The request body as received ('' or absent when there is none). */
+  body?: string;
 }
 
 const equalsIgnoringCase = (selector: string | undefined, value: string | undefined) =>
@@ -184,6 +197,11 @@ export function ruleMatches(rule: FaultRule, call: MatchableCall): boolean {
   if (rule.target !== undefined && (call.target === undefined || call.target === '')) return false;
   if (!equalsIgnoringCase(rule.target, call.target)) return false;
   if (rule.path !== undefined && !new RegExp(rule.path).test(call.path ?? '')) return false;
+  if (
+    rule.body !== undefined &&
+    (call.body === undefined || call.body === '' || !new RegExp(rule.body).test(call.body))
+  )
+    return false;
   return true;
 }
 

@@ -196,6 +196,7 @@ export function createFaultProxy(options: FaultProxyOptions): FaultProxy {
 
   async function handleCall(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readBody(req);
+    const text = body.toString('utf8');
     const route = routeOf.get(req.socket) ?? DEFAULT_ROUTE;
     const probe = parseProbeForward(req.url ?? '/');
     if (typeof probe === 'string') return sendJson(res, 400, { problems: [probe] });
@@ -206,11 +207,19 @@ export function createFaultProxy(options: FaultProxyOptions): FaultProxy {
           method: req.method ?? 'GET',
           url: req.url ?? '/',
           headers: req.headers,
-          body: body.toString('utf8'),
+          body: text,
         });
     const call: MatchableCall = probe
-      ? { service: 'probe', region: '', action: req.method ?? 'GET', route, target: probe.target, path: probe.path }
-      : { ...(aws as ClassifiedCall), route, target: '', path: req.url ?? '/' };
+      ? {
+          service: 'probe',
+          region: '',
+          action: req.method ?? 'GET',
+          route,
+          target: probe.target,
+          path: probe.path,
+          body: text,
+        }
+      : { ...(aws as ClassifiedCall), route, target: '', path: req.url ?? '/', body: text };
     const destination = probe
       ? {
           protocol: 'http:',

@@ -146,6 +146,39 @@ describe('promotion lock over DynamoDB', () => {
     });
   });
 
+  it('the same target held by another vantage: refused, naming it — never a second promotion of the replica', async () => {
+    // Found by test/integration/engine/vantage-race.test.ts: three vantages racing for one replica each got past the
+    // lock, the refused two because the read-back named their target, and three PromoteReadReplica were sent.
+    const held = {
+      pk: { S: claim.key },
+      target: { S: claim.target },
+      holder: { S: 'use1' },
+      vantage: { S: 'use1/op-use1-3ea6e173' },
+      epoch: { S: claim.epoch },
+      acquiredAt: { S: '2026-12-06T02:59:59.000Z' },
+    };
+    for (const item of [held, { pk: held.pk, target: held.target }]) {
+      const { clients } = scripted([refused, () => ({ Item: item })]);
+      const lock = createDynamoDbPromotionLock(clients, { table: 'locks', regions: ['us-west-2'] });
+      const outcome = await lock.acquire('us-west-2', claim);
+      expect(outcome.acquired).toBe(false);
+      expect(outcome).toMatchObject({ holder: { target: claim.target } });
+    }
+    const { clients } = scripted([refused, () => ({ Item: held })]);
+    await expect(
+      createDynamoDbPromotionLock(clients, { table: 'locks', regions: ['us-west-2'] }).acquire('us-west-2', claim),
+    ).resolves.toEqual({
+      acquired: false,
+      holder: {
+        target: claim.target,
+        holder: 'use1',
+        vantage: 'use1/op-use1-3ea6e173',
+        epoch: claim.epoch,
+        acquiredAt: '2026-12-06T02:59:59.000Z',
+      },
+    });
+  });
+
   it('unreachable, throttled or hanging: a retryable CloudError, never an answer', async () => {
     const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
       name: 'ThrottlingException',

@@ -7,7 +7,8 @@
 //   `holder` is stable) and refuses everyone else — another operator is refused even for the same replica, so one
 //   PromoteReadReplica is sent in all; it adopts the promoted writer once it shows (database-failover.ts).
 // - Refused (ConditionalCheckFailedException): the holder is read back with a consistent read and returned, so the
-//   refusal names who took the failover, for which target and when.
+//   refusal names who took the failover, for which target and when — also when it is the same target: only an item
+//   naming our target and our holder is ours (an item written without `holder`, by an older version, is not).
 // - Anything else (timeout, throttling, the table's region down, access denied) leaves as a CloudError: the caller
 //   does not promote (fail closed). With a multi-Region strongly consistent global table a region cut off from the
 //   majority cannot write, so a partitioned operator cannot take the lock there either.
@@ -125,7 +126,8 @@ export function createDynamoDbPromotionLock(clients: AwsClients, settings: Promo
           message: `promotion lock ${claim.key} in ${table} was refused, then read back empty: retry`,
         });
       }
-      // Refused, but read back as ours (our own earlier write, whose answer was lost): ours. Anyone else's: refused.
+      // Ours only if the item now names our target AND us (it changed to our own claim in between): the same target
+      // under another holder is that holder's promotion, and letting us through would send a second one.
       if (holder.target === claim.target && holder.holder === claim.holder)
         return { acquired: true, heldBefore: holder };
       return { acquired: false, holder };

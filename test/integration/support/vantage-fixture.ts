@@ -110,6 +110,19 @@ export async function createService(
   return { name, domain, record, writer, zoneId, db };
 }
 
+export interface VantagePolicyOptions {
+  /**
+   * Gives the service its own probe targets when several services share the probe server: '/orders' makes them
+   * `orders/us-east-1a`, ... in suite.probes.answers.
+   */
+  probePath?: string;
+  /**
+   * health.intervalSeconds (default 1) and the HTTP probes' timeout; the RDS probes' timeout follows the interval.
+   * Many policies on a loaded machine need 2: 1 s timeouts fail under load and the zones flap.
+   */
+  intervalSeconds?: number;
+}
+
 /**
  * The policy as applied in one vantage's cluster: the database policy of the engine tests (an HTTP probe per zone,
  * RDS instance status as a region probe, automatic promotion), its probes through the vantage's route, and
@@ -121,7 +134,9 @@ export function vantagePolicyBody(
   service: VantageService,
   vantage: Vantage,
   vantagePoints: { members: string[]; quorum?: number },
+  options: VantagePolicyOptions = {},
 ): object {
+  const { probePath = '', intervalSeconds } = options;
   const body = databasePolicyBody({
     ns,
     name: service.name,
@@ -129,12 +144,18 @@ export function vantagePolicyBody(
     recordName: service.record,
     writerName: service.writer,
     writerTtl: 1,
-    probeBase: probeUrlVia(vantage.route, suite.probes.base),
+    probeBase: probeUrlVia(vantage.route, `${suite.probes.base}${probePath}`),
     db: service.db,
     promotion: 'Automatic',
     extraProbes: [{ name: 'database', scope: 'Region', rds: { instanceStatus: true, replicaLag: false } }],
   }) as { spec: Record<string, unknown> };
   body.spec.vantagePoints = { ...vantagePoints, staleAfterSeconds: 15 };
+  if (intervalSeconds !== undefined) {
+    (body.spec.health as { intervalSeconds: number }).intervalSeconds = intervalSeconds;
+    for (const probe of body.spec.probes as Array<{ http?: { timeoutSeconds: number } }>) {
+      if (probe.http) probe.http.timeoutSeconds = intervalSeconds;
+    }
+  }
   // Drains edit the records. The health-check path (the default) is left out: moto makes a new health check for
   // each CreateHealthCheck, where Route 53 returns the existing one for the same caller reference, so three vantages
   // would keep re-attaching their own checks to the same records here (and preparing takes ~13 s against moto).
@@ -150,10 +171,11 @@ export async function createVantagePolicies(
   service: VantageService,
   vantages: readonly Vantage[],
   vantagePoints: { members: string[]; quorum?: number },
+  options: VantagePolicyOptions = {},
 ): Promise<void> {
   await Promise.all(
     vantages.map((v) =>
-      createPolicy(suite.kcOf(v.cluster), ns, vantagePolicyBody(suite, ns, service, v, vantagePoints)),
+      createPolicy(suite.kcOf(v.cluster), ns, vantagePolicyBody(suite, ns, service, v, vantagePoints, options)),
     ),
   );
 }

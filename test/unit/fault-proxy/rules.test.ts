@@ -20,6 +20,21 @@ describe('ruleMatches', () => {
     expect(ruleMatches({ action: 'DescribeDBInstances' }, promote)).toBe(false);
   });
 
+  it('selects by a regular expression on the request body; a call without one never matches', () => {
+    const body =
+      'Action=PromoteReadReplica&Version=2014-10-31&DBInstanceIdentifier=orders-usw2&BackupRetentionPeriod=1';
+    const rule = { action: 'PromoteReadReplica', body: 'DBInstanceIdentifier=orders-usw2(&|$)' };
+    expect(ruleMatches(rule, { ...promote, body })).toBe(true);
+    expect(ruleMatches(rule, { ...promote, body: body.replace('orders-usw2', 'orders-usw2-b') })).toBe(false);
+    expect(ruleMatches(rule, promote)).toBe(false);
+    expect(ruleMatches({ body: '' }, { ...promote, body: '' })).toBe(false);
+    expect(validateRule({ body: '(', latencyMs: 0 })).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^body is not a valid regular expression/)],
+    });
+    expect(validateRule({ body: 1, latencyMs: 0 })).toMatchObject({ ok: false, problems: ['body must be a string'] });
+  });
+
   it('accepts the friendly service names', () => {
     const putMetric = { service: 'monitoring', region: 'us-east-1', action: 'PutMetricData' };
     expect(ruleMatches({ service: 'cloudwatch' }, putMetric)).toBe(true);
