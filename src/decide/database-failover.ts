@@ -332,10 +332,16 @@ function advance(ctx: PlanContext, state: FailoverState, phase: FailoverPhase, e
   return { ...state, ...extra, phase, phaseSince: iso(ctx.now) } satisfies FailoverState;
 }
 
-/** An automatic failover before any promotion was sent is abandoned when its region is no longer Impaired. */
+/**
+ * An automatic failover before any promotion was sent is abandoned when its region is no longer Impaired — by the
+ * vantage points' agreement when there are several: a vantage that lost sight of its peers mid-failover (its region
+ * capped at Degraded because it is alone) holds instead, or it would point the writer back at the old primary while
+ * a peer that still has the quorum promotes.
+ */
 function canAbandon(ctx: PlanContext, state: FailoverState): boolean {
   return (
     state.trigger === 'auto' &&
+    ctx.requests.vantageAlone === undefined &&
     (state.phase === 'Fencing' || state.phase === 'AwaitingPropagation') &&
     ctx.regionState(state.from.region) !== 'Impaired'
   );

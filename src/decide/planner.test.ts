@@ -675,6 +675,21 @@ describe('plan: database failover, step by step (PB-6, PB-7)', () => {
     expect(back.actions.map((a) => a.action)).toEqual([{ kind: 'SetWeights', weights: NORMAL_WEIGHTS }]);
   });
 
+  it('vantage points: a vantage alone mid-failover holds it instead of abandoning it (#14)', () => {
+    let i = start();
+    i = execute(i, plan(i), T0 + 15 * SEC);
+    // The region looks no longer Impaired only because this vantage lost sight of its peers (capped at Degraded).
+    const degraded = health({ 'us-east-1a': 'Impaired' });
+    i = { ...i, health: degraded, now: T0 + 20 * SEC, requests: { ...i.requests, vantageAlone: 'only 1 of 3 fresh' } };
+    const p = plan(i);
+    expect(p.actions.map((a) => a.id)).not.toContain(`failover/${EPOCH}/abort-writer/orders`);
+    expect(p.failover?.phase).not.toBe('Aborted');
+    // The same health agreed by a quorum (the region really is no longer Impaired): abandoned, as before.
+    const { vantageAlone: _alone, ...requests } = i.requests;
+    const agreed = plan({ ...i, requests });
+    expect(agreed.actions.map((a) => a.id)).toContain(`failover/${EPOCH}/abort-writer/orders`);
+  });
+
   describe('database failback (PB-10)', () => {
     /** Failed over to us-west-2; us-east-1 recovered and its zones got their traffic back (PB-10). */
     function failedOver(): PlanInput {

@@ -113,6 +113,11 @@ export interface OperatorRequests {
    * replacements, not one each. Absent: this operator acts on capacity itself.
    */
   capacityLeftTo?: string;
+  /**
+   * Vantage points (#14): fewer than quorum members are fresh for some zone or region (why, for messages). A failover
+   * under way is then held, never abandoned: "not Impaired" means "cannot tell" here, not "recovered".
+   */
+  vantageAlone?: string;
 }
 
 export interface PlanInput {

@@ -524,6 +524,11 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
         ...(agreement && agreement.result.capacityActor !== agreement.settings.self
           ? { capacityLeftTo: agreement.result.capacityActor }
           : {}),
+        ...(agreement?.result.alone
+          ? {
+              vantageAlone: `only ${agreement.result.freshMembers} of ${agreement.settings.members.length} vantage points fresh (quorum ${agreement.settings.quorum})`,
+            }
+          : {}),
       },
       ...(failover ? { failover } : {}),
       now,
