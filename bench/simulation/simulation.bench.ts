@@ -23,10 +23,14 @@ const runsArg = args.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
 const MEMORY_ONLY = args.includes('--memory-only');
 
-const file = 'examples/two-region-rds.yaml';
-const [doc] = loadManifests(readFileSync(file, 'utf8'), file);
-if (doc?.type !== 'FailoverPolicy' || !doc.result.ok) throw new Error(`${file} is not a valid FailoverPolicy`);
-const policy = doc.result.value;
+function loadPolicy(file: string) {
+  const [doc] = loadManifests(readFileSync(file, 'utf8'), file);
+  if (doc?.type !== 'FailoverPolicy' || !doc.result.ok) throw new Error(`${file} is not a valid FailoverPolicy`);
+  return doc.result.value;
+}
+const policy = loadPolicy('examples/two-region-rds.yaml');
+// The vantage scenarios (#14) need a policy with spec.vantagePoints: three operators, one per member.
+const vantagePolicy = loadPolicy('examples/three-vantages.yaml');
 
 interface Row {
   scenario: string;
@@ -66,7 +70,11 @@ for (const { name } of MEMORY_ONLY ? [] : listBuiltinScenarios()) {
   for (let i = 0; i < RUNS; i++) {
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const { report } = await runSimulation({ policy, scenario, seed: i + 1 });
+    const { report } = await runSimulation({
+      policy: name.startsWith('vantage-') ? vantagePolicy : policy,
+      scenario,
+      seed: i + 1,
+    });
     walls.push(performance.now() - t0);
     const cpu = process.cpuUsage(cpu0);
     cpus.push((cpu.user + cpu.system) / 1000);
