@@ -19,6 +19,8 @@
 //   FO_LOG_FORMAT                  json (default) or console (one human-readable line per entry)
 //   FO_LEADER_ELECT                false: no leader election (one replica only; default true)
 //   FO_LEADER_ELECTION_ID          name of the Lease (default failover-operator; one per release in a namespace)
+//   FO_MAX_CONCURRENT_RECONCILES   FailoverPolicies reconciled at once (controller-runtime's MaxConcurrentReconciles;
+//                                  default 16); one policy is never reconciled twice at once
 // `failover-operator run --help` lists the flags that set these (flags win over the environment).
 //   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
 //   FO_DRILL_HEAP_MB               heap limit of each drill simulation's worker thread, MiB (default 192)
@@ -95,6 +97,8 @@ export interface OperatorConfig {
   leaderElect: boolean;
   /** Name of the Lease (FO_LEADER_ELECTION_ID). */
   leaseName: string;
+  /** FailoverPolicy reconciles that may run at once (FO_MAX_CONCURRENT_RECONCILES). */
+  maxConcurrentReconciles: number;
   /** DryRun drill simulations that may run at once, each in its own worker thread (FO_DRILL_SIMULATIONS). */
   drillSimulations: number;
   /** Heap limit of each drill simulation's worker thread, MiB (FO_DRILL_HEAP_MB). */
@@ -163,6 +167,14 @@ function readPromotionLock(env: NodeJS.ProcessEnv): OperatorConfig['promotionLoc
   return { table, regions: [...new Set(regions)] };
 }
 
+/**
+ * Default of FO_MAX_CONCURRENT_RECONCILES. A reconcile is mostly waiting (the apiserver, a Route 53 grant), and no
+ * reconcile waits for a change to propagate (perform-action.ts), so a worker is held for a few round trips at most.
+ */
+export const DEFAULT_MAX_CONCURRENT_RECONCILES = 16;
+/** Upper bound of FO_MAX_CONCURRENT_RECONCILES: past it only memory grows (Route 53 and the apiserver set the pace). */
+export const MAX_CONCURRENT_RECONCILES_LIMIT = 1_000;
+
 /** Default of FO_DRILL_NAMESPACE_LIMIT: two drills per namespace (say a DryRun and a Live one) at once. */
 export const DEFAULT_DRILL_NAMESPACE_LIMIT = 2;
 
@@ -211,6 +223,16 @@ export function readConfig(
       `FO_LEADER_ELECTION_ID must be a Lease name (DNS subdomain), got ${JSON.stringify(leaseName)}`,
     );
   }
+  const maxConcurrentReconciles = Number(env.FO_MAX_CONCURRENT_RECONCILES || DEFAULT_MAX_CONCURRENT_RECONCILES);
+  if (
+    !Number.isInteger(maxConcurrentReconciles) ||
+    maxConcurrentReconciles < 1 ||
+    maxConcurrentReconciles > MAX_CONCURRENT_RECONCILES_LIMIT
+  ) {
+    throw new ConfigError(
+      `FO_MAX_CONCURRENT_RECONCILES must be a whole number from 1 to ${MAX_CONCURRENT_RECONCILES_LIMIT}, got ${JSON.stringify(env.FO_MAX_CONCURRENT_RECONCILES)}`,
+    );
+  }
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   return {
@@ -233,6 +255,7 @@ export function readConfig(
     logFormat,
     leaderElect: leaderElect === 'true',
     leaseName,
+    maxConcurrentReconciles,
     drillSimulations,
     drillHeapMb,
     tenancy,
@@ -410,9 +433,10 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   const controller = manager.addController({
     name: 'failoverpolicy',
     informer,
-    // Reconciles mostly wait on AWS (a change settling, a read queued behind PB-8's rate limits): 16 workers keep
-    // one slow policy from holding up the queue of a thousand; per-key serialisation still holds.
-    workers: 16,
+    // Reconciles mostly wait (the apiserver, a Route 53 grant behind PB-8's rate limits; never a change settling:
+    // that is handed back), so several run at once and one slow policy does not hold up the queue of a thousand;
+    // per-key serialisation still holds (FO_MAX_CONCURRENT_RECONCILES, controller-runtime's MaxConcurrentReconciles).
+    workers: config.maxConcurrentReconciles,
     reconcile: createPolicyReconciler({
       getPolicy,
       engine,
@@ -495,6 +519,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       tenancy: config.tenancy.mode === 'Grants' ? config.tenancy.grantsFile : 'Unrestricted',
       metricsSecure: config.metricsSecure,
       healthPort: config.healthPort,
+      maxConcurrentReconciles: config.maxConcurrentReconciles,
     },
     'Starting operator',
   );

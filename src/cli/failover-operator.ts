@@ -70,6 +70,7 @@ export interface RunFlags {
   watchNamespace?: string;
   logLevel?: string;
   logFormat?: string;
+  maxConcurrentReconciles?: string;
 }
 
 /**
@@ -112,6 +113,7 @@ export function runEnvironment(env: NodeJS.ProcessEnv, flags: RunFlags): NodeJS.
     ...set('FO_WATCH_NAMESPACE', flags.watchNamespace),
     ...set('FO_LOG_LEVEL', flags.logLevel),
     ...set('FO_LOG_FORMAT', flags.logFormat),
+    ...set('FO_MAX_CONCURRENT_RECONCILES', flags.maxConcurrentReconciles),
   };
 }
 
@@ -235,6 +237,10 @@ export function buildProgram(
       '/healthz and /readyz address, plain HTTP, e.g. :8081 [FO_HEALTH_PORT] (default: :8081)',
     )
     .option('--watch-namespace <ns>', 'watch only this namespace [FO_WATCH_NAMESPACE] (default: all namespaces)')
+    .option(
+      '--max-concurrent-reconciles <n>',
+      'FailoverPolicies reconciled at once, each policy one at a time [FO_MAX_CONCURRENT_RECONCILES] (default: 16)',
+    )
     .addOption(
       new Option('--log-level <level>', 'log level [FO_LOG_LEVEL] (default: info)').choices([
         'trace',
