@@ -267,6 +267,12 @@ try {
     at: new Date().toISOString(),
     wallSeconds: seconds(Date.now() - benchStarted),
     command: `node bench/reconcile/reconcile.bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    operatorSettings: {
+      ...(process.env.FO_OPERATOR_NODE_OPTIONS ? { nodeOptions: process.env.FO_OPERATOR_NODE_OPTIONS } : {}),
+      ...(process.env.FO_MAX_CONCURRENT_RECONCILES
+        ? { maxConcurrentReconciles: process.env.FO_MAX_CONCURRENT_RECONCILES }
+        : {}),
+    },
     source: sourceState(),
     options: { ...options, testbedDir: path.relative(repoRoot, testbedDir) || '.' },
     testbed: {
