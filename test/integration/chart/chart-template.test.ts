@@ -101,7 +101,7 @@ describe('helm template with default values', () => {
     }
   });
 
-  it('runs two replicas of `node dist/cli/failover-operator.js run`, matching the Dockerfile', () => {
+  it('runs two replicas of `node --max-semi-space-size=2 dist/cli/failover-operator.js run`, matching the Dockerfile', () => {
     const deployment = deploymentOf(r);
     expect(deployment.spec.replicas).toBe(2);
     const container = containerOf(r);
@@ -110,7 +110,12 @@ describe('helm template with default values', () => {
     const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     expect(container.command).toEqual(entrypoint);
     expect(container.args).toEqual(cmd);
-    expect([...container.command, ...container.args]).toEqual(['node', 'dist/cli/failover-operator.js', 'run']);
+    expect([...container.command, ...container.args]).toEqual([
+      'node',
+      '--max-semi-space-size=2',
+      'dist/cli/failover-operator.js',
+      'run',
+    ]);
   });
 
   it('configures the operator through the environment main.ts reads', () => {
