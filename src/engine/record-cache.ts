@@ -62,8 +62,8 @@ export interface RecordCacheDeps {
 export interface RecordCache {
   /**
    * The records of one name and type in a hosted zone (all members of a weighted group), at most maxAgeMs old.
-   * With `live`, from a listing — in flight or finished (with our accepted writes applied) — that started at most
-   * `live.joinWithinMs` ago, or a new one (the read before a write: as live as its own read would be, yet the drains of many policies
+   * With `live`, never from a finished listing: from a listing in flight that started at most `live.joinWithinMs`
+   * ago, or a new one (the read before a write: as live as its own read would be, yet the drains of many policies
    * that start together share one listing instead of one read each).
    */
   records(
@@ -205,11 +205,6 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       }
       const key = groupKey(name, type);
       const cached = entry.listing;
-      // A live read takes a listing that started within its bound, finished or not: one that finished is no older
-      // than one still on the wire would be, and our writes since are applied to it (write-through).
-      if (opts.live && cached && clock.now() - cached.startedAt <= Math.max(0, opts.live.joinWithinMs)) {
-        return copy(cached.groups.get(key));
-      }
       if (!opts.live && cached) {
         const age = clock.now() - cached.startedAt;
         if (age < maxAgeMs) return copy(cached.groups.get(key));
