@@ -204,7 +204,12 @@ try {
   const windowMs = Date.now() - windowStart;
   await proxyLog.poll();
   const windowCalls = proxyLog.between(windowStart, windowStart + windowMs);
-  const steady = steadyReport(mStart, mEnd, windowMs, windowCalls, depthSamples, rssSamples, windowStart);
+  const steady = {
+    ...steadyReport(mStart, mEnd, windowMs, windowCalls, depthSamples, rssSamples, windowStart),
+    // Zone or region state changes the operator logged in the window (nothing fails in it: each one is a probe that
+    // missed its timeout, e.g. an event loop too busy to read the answer in time).
+    healthTransitions: op.transitions.filter((t) => t.at >= windowStart && t.at <= windowStart + windowMs).length,
+  };
 
   // ---------------------------------------------------------------------------------------------------------
   // 3. Zone outage: one AZ's probe target of hosted zone 0 answers 503.

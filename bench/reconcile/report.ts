@@ -27,6 +27,7 @@ export interface ReconcileReportView {
     awsCalls: CallRates;
   };
   steady: {
+    healthTransitions?: number;
     windowSeconds: number;
     reconciles: number;
     reconcilesPerMinute: number;
@@ -139,7 +140,7 @@ start-of-window to end-of-window delta, interpolated as \`histogram_quantile\` d
   }. "Effective resync" = policies × window ÷ reconciles: how often each policy was actually looked at
 (the engine asks for 60 s when quiet).
 
-Operator RSS ${st.rssMiB.fromProcStatus.min}–${st.rssMiB.fromProcStatus.max} MiB over the window (${st.rssWithoutPoliciesMiB} MiB before any policy existed; /proc; \`process_resident_memory_bytes\` ${st.rssMiB.processResidentMemoryBytes} MiB at the end, heap used ${st.rssMiB.heapUsed} MiB); CPU ${st.operatorCpu.seconds} s (${st.operatorCpu.utilisation} of a core).
+Operator RSS ${st.rssMiB.fromProcStatus.min}–${st.rssMiB.fromProcStatus.max} MiB over the window (${st.rssWithoutPoliciesMiB} MiB before any policy existed; /proc; \`process_resident_memory_bytes\` ${st.rssMiB.processResidentMemoryBytes} MiB at the end, heap used ${st.rssMiB.heapUsed} MiB); CPU ${st.operatorCpu.seconds} s (${st.operatorCpu.utilisation} of a core).${st.healthTransitions === undefined ? '' : ` Health transitions logged in the window: ${st.healthTransitions} (nothing failed in it).`}
 
 AWS calls at the fault proxy (writes: **${st.awsCalls.writes}**${errors ? `; non-2xx: ${errors}` : ''}):
 
