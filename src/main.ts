@@ -20,7 +20,7 @@
 //   FO_LEADER_ELECT                false: no leader election (one replica only; default true)
 //   FO_LEADER_ELECTION_ID          name of the Lease (default failover-operator; one per release in a namespace)
 //   FO_MAX_CONCURRENT_RECONCILES   FailoverPolicies reconciled at once (controller-runtime's MaxConcurrentReconciles;
-//                                  default 128); one policy is never reconciled twice at once
+//                                  default 16); one policy is never reconciled twice at once
 // `failover-operator run --help` lists the flags that set these (flags win over the environment).
 //   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
 //   FO_DRILL_HEAP_MB               heap limit of each drill simulation's worker thread, MiB (default 192)
@@ -170,12 +170,14 @@ function readPromotionLock(env: NodeJS.ProcessEnv): OperatorConfig['promotionLoc
 /**
  * Default of FO_MAX_CONCURRENT_RECONCILES. A reconcile is mostly waiting (the apiserver, a Route 53 grant), and no
  * reconcile waits for a change to propagate (perform-action.ts), so a worker is held for a few round trips at most;
- * a waiting reconcile costs a few promises, not a thread. What sets the number: every policy on a hosted zone that
- * decides to drain at once should be in flight at once, so their changes share one batch (change-coalescer.ts).
- * bench/reconcile (100 policies on one zone losing an AZ): 16 workers sent 10 batches over 22 s; 128 sent one,
- * 1.9 s after the decision (bench/results/reconcile.md).
+ * a waiting reconcile costs a few promises, not a thread. Every policy on a hosted zone that decides to drain at
+ * once should be in flight at once, so their changes share one batch (change-coalescer.ts): bench/reconcile (100
+ * policies on one zone losing an AZ) saw 16 workers send 10 batches over 22 s, and 128 send one, 1.9 s after the
+ * decision. 128 is not the default yet: in one of five 1,000-policy runs on an overloaded machine the operator
+ * could not renew its Lease within the 10 s renew deadline during the initial sync with 128 reconciles writing to
+ * the apiserver at once, and lost leadership (bench/results/reconcile.md).
  */
-export const DEFAULT_MAX_CONCURRENT_RECONCILES = 128;
+export const DEFAULT_MAX_CONCURRENT_RECONCILES = 16;
 /** Upper bound of FO_MAX_CONCURRENT_RECONCILES: past it only memory grows (Route 53 and the apiserver set the pace). */
 export const MAX_CONCURRENT_RECONCILES_LIMIT = 1_000;
 

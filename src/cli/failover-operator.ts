@@ -239,7 +239,7 @@ export function buildProgram(
     .option('--watch-namespace <ns>', 'watch only this namespace [FO_WATCH_NAMESPACE] (default: all namespaces)')
     .option(
       '--max-concurrent-reconciles <n>',
-      'FailoverPolicies reconciled at once, each policy one at a time [FO_MAX_CONCURRENT_RECONCILES] (default: 128)',
+      'FailoverPolicies reconciled at once, each policy one at a time [FO_MAX_CONCURRENT_RECONCILES] (default: 16)',
     )
     .addOption(
       new Option('--log-level <level>', 'log level [FO_LOG_LEVEL] (default: info)').choices([

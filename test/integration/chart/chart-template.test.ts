@@ -127,7 +127,7 @@ describe('helm template with default values', () => {
     expect(env.FO_HEALTH_PORT?.value).toBe('8081');
     expect(env).not.toHaveProperty('FO_METRICS_CERT_DIR');
     expect(env.FO_DRILL_NAMESPACE_LIMIT?.value).toBe('2');
-    expect(env.FO_MAX_CONCURRENT_RECONCILES?.value).toBe('128');
+    expect(env.FO_MAX_CONCURRENT_RECONCILES?.value).toBe('16');
     expect(env.FO_LOG_LEVEL?.value).toBe('info');
     expect(env).not.toHaveProperty('FO_WATCH_NAMESPACE');
     const main = readFileSync(path.join(repoRoot, 'src/main.ts'), 'utf8');

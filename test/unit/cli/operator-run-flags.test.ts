@@ -55,7 +55,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       leaderElect: true,
       leaseName: 'failover-operator',
       logFormat: 'json',
-      maxConcurrentReconciles: 128,
+      maxConcurrentReconciles: 16,
     });
     for (const bad of ['0', '-1', '2.5', 'many', '1001']) {
       expect(() => readConfig({ ...base, FO_MAX_CONCURRENT_RECONCILES: bad }, () => '')).toThrow(
