@@ -19,6 +19,8 @@
 //   FO_LOG_FORMAT                  json (default) or console (one human-readable line per entry)
 //   FO_LEADER_ELECT                false: no leader election (one replica only; default true)
 //   FO_LEADER_ELECTION_ID          name of the Lease (default failover-operator; one per release in a namespace)
+//   FO_MAX_CONCURRENT_RECONCILES   FailoverPolicies reconciled at once (controller-runtime's MaxConcurrentReconciles;
+//                                  default 16); one policy is never reconciled twice at once
 // `failover-operator run --help` lists the flags that set these (flags win over the environment).
 //   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
 //   FO_DRILL_HEAP_MB               heap limit of each drill simulation's worker thread, MiB (default 192)
@@ -100,6 +102,8 @@ export interface OperatorConfig {
   leaderElect: boolean;
   /** Name of the Lease (FO_LEADER_ELECTION_ID). */
   leaseName: string;
+  /** FailoverPolicy reconciles that may run at once (FO_MAX_CONCURRENT_RECONCILES). */
+  maxConcurrentReconciles: number;
   /** DryRun drill simulations that may run at once, each in its own worker thread (FO_DRILL_SIMULATIONS). */
   drillSimulations: number;
   /** Heap limit of each drill simulation's worker thread, MiB (FO_DRILL_HEAP_MB). */
@@ -195,6 +199,20 @@ export function readVantage(env: NodeJS.ProcessEnv): OperatorConfig['vantage'] {
   return { name, ...(region ? { region } : {}) };
 }
 
+/**
+ * Default of FO_MAX_CONCURRENT_RECONCILES. A reconcile is mostly waiting (the apiserver, a Route 53 grant), and no
+ * reconcile waits for a change to propagate (perform-action.ts), so a worker is held for a few round trips at most;
+ * a waiting reconcile costs a few promises, not a thread. Every policy on a hosted zone that decides to drain at
+ * once should be in flight at once, so their changes share one batch (change-coalescer.ts): bench/reconcile (100
+ * policies on one zone losing an AZ) saw 16 workers send 10 batches over 22 s, and 128 send one, 1.9 s after the
+ * decision. 128 is not the default yet: in one of five 1,000-policy runs on an overloaded machine the operator
+ * could not renew its Lease within the 10 s renew deadline during the initial sync with 128 reconciles writing to
+ * the apiserver at once, and lost leadership (bench/results/reconcile.md).
+ */
+export const DEFAULT_MAX_CONCURRENT_RECONCILES = 16;
+/** Upper bound of FO_MAX_CONCURRENT_RECONCILES: past it only memory grows (Route 53 and the apiserver set the pace). */
+export const MAX_CONCURRENT_RECONCILES_LIMIT = 1_000;
+
 /** Default of FO_DRILL_NAMESPACE_LIMIT: two drills per namespace (say a DryRun and a Live one) at once. */
 export const DEFAULT_DRILL_NAMESPACE_LIMIT = 2;
 
@@ -243,6 +261,16 @@ export function readConfig(
       `FO_LEADER_ELECTION_ID must be a Lease name (DNS subdomain), got ${JSON.stringify(leaseName)}`,
     );
   }
+  const maxConcurrentReconciles = Number(env.FO_MAX_CONCURRENT_RECONCILES || DEFAULT_MAX_CONCURRENT_RECONCILES);
+  if (
+    !Number.isInteger(maxConcurrentReconciles) ||
+    maxConcurrentReconciles < 1 ||
+    maxConcurrentReconciles > MAX_CONCURRENT_RECONCILES_LIMIT
+  ) {
+    throw new ConfigError(
+      `FO_MAX_CONCURRENT_RECONCILES must be a whole number from 1 to ${MAX_CONCURRENT_RECONCILES_LIMIT}, got ${JSON.stringify(env.FO_MAX_CONCURRENT_RECONCILES)}`,
+    );
+  }
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   return {
@@ -265,6 +293,7 @@ export function readConfig(
     logFormat,
     leaderElect: leaderElect === 'true',
     leaseName,
+    maxConcurrentReconciles,
     drillSimulations,
     drillHeapMb,
     tenancy,
@@ -471,9 +500,10 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   const controller = manager.addController({
     name: 'failoverpolicy',
     informer,
-    // Reconciles mostly wait on AWS (a change settling, a read queued behind PB-8's rate limits): 16 workers keep
-    // one slow policy from holding up the queue of a thousand; per-key serialisation still holds.
-    workers: 16,
+    // Reconciles mostly wait (the apiserver, a Route 53 grant behind PB-8's rate limits; never a change settling:
+    // that is handed back), so several run at once and one slow policy does not hold up the queue of a thousand;
+    // per-key serialisation still holds (FO_MAX_CONCURRENT_RECONCILES, controller-runtime's MaxConcurrentReconciles).
+    workers: config.maxConcurrentReconciles,
     reconcile: createPolicyReconciler({
       getPolicy,
       engine,
@@ -557,6 +587,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       tenancy: config.tenancy.mode === 'Grants' ? config.tenancy.grantsFile : 'Unrestricted',
       metricsSecure: config.metricsSecure,
       healthPort: config.healthPort,
+      maxConcurrentReconciles: config.maxConcurrentReconciles,
     },
     'Starting operator',
   );

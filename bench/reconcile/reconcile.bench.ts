@@ -204,7 +204,12 @@ try {
   const windowMs = Date.now() - windowStart;
   await proxyLog.poll();
   const windowCalls = proxyLog.between(windowStart, windowStart + windowMs);
-  const steady = steadyReport(mStart, mEnd, windowMs, windowCalls, depthSamples, rssSamples, windowStart);
+  const steady = {
+    ...steadyReport(mStart, mEnd, windowMs, windowCalls, depthSamples, rssSamples, windowStart),
+    // Zone or region state changes the operator logged in the window (nothing fails in it: each one is a probe that
+    // missed its timeout, e.g. an event loop too busy to read the answer in time).
+    healthTransitions: op.transitions.filter((t) => t.at >= windowStart && t.at <= windowStart + windowMs).length,
+  };
 
   // ---------------------------------------------------------------------------------------------------------
   // 3. Zone outage: one AZ's probe target of hosted zone 0 answers 503.
@@ -267,6 +272,12 @@ try {
     at: new Date().toISOString(),
     wallSeconds: seconds(Date.now() - benchStarted),
     command: `node bench/reconcile/reconcile.bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    operatorSettings: {
+      ...(process.env.FO_OPERATOR_NODE_OPTIONS ? { nodeOptions: process.env.FO_OPERATOR_NODE_OPTIONS } : {}),
+      ...(process.env.FO_MAX_CONCURRENT_RECONCILES
+        ? { maxConcurrentReconciles: process.env.FO_MAX_CONCURRENT_RECONCILES }
+        : {}),
+    },
     source: sourceState(),
     options: { ...options, testbedDir: path.relative(repoRoot, testbedDir) || '.' },
     testbed: {

@@ -9,6 +9,8 @@ export interface ReconcileReportView {
   at: string;
   wallSeconds: number;
   command: string;
+  /** What the operator child was given beyond the test bed's environment. */
+  operatorSettings?: { nodeOptions?: string; maxConcurrentReconciles?: string };
   source: { commit: string; uncommittedSrcFiles: number };
   testbed: { dir: string; shared: boolean; kubeApiserver: string; moto: string };
   setup: {
@@ -25,6 +27,7 @@ export interface ReconcileReportView {
     awsCalls: CallRates;
   };
   steady: {
+    healthTransitions?: number;
     windowSeconds: number;
     reconciles: number;
     reconcilesPerMinute: number;
@@ -101,7 +104,7 @@ export function renderMarkdown(r: ReconcileReportView): string {
 
 \`${r.command}\` — ${r.at}, Node ${r.node}, ${r.cpus} CPUs (load average ${r.loadAverage.join(' / ')} at the end: shared machine), ${r.wallSeconds} s wall.
 Code: ${r.source.commit} with ${r.source.uncommittedSrcFiles} uncommitted files under src/ (work in progress at the time).
-Real kube-apiserver ${r.testbed.kubeApiserver} + etcd, moto ${r.testbed.moto} behind the fault proxy (test bed \`${r.testbed.dir}\`${r.testbed.shared ? ', shared with integration runs' : ', private'}), the operator as a child process (\`failover-operator run\`, log level debug).
+Real kube-apiserver ${r.testbed.kubeApiserver} + etcd, moto ${r.testbed.moto} behind the fault proxy (test bed \`${r.testbed.dir}\`${r.testbed.shared ? ', shared with integration runs' : ', private'}), the operator as a child process (\`failover-operator run\`, log level debug${operatorSettingsText(r)}).
 
 **Steady-state AWS writes: ${r.writesBeforeFault}** (must be 0; the run exits 1 otherwise).
 
@@ -137,7 +140,7 @@ start-of-window to end-of-window delta, interpolated as \`histogram_quantile\` d
   }. "Effective resync" = policies × window ÷ reconciles: how often each policy was actually looked at
 (the engine asks for 60 s when quiet).
 
-Operator RSS ${st.rssMiB.fromProcStatus.min}–${st.rssMiB.fromProcStatus.max} MiB over the window (${st.rssWithoutPoliciesMiB} MiB before any policy existed; /proc; \`process_resident_memory_bytes\` ${st.rssMiB.processResidentMemoryBytes} MiB at the end, heap used ${st.rssMiB.heapUsed} MiB); CPU ${st.operatorCpu.seconds} s (${st.operatorCpu.utilisation} of a core).
+Operator RSS ${st.rssMiB.fromProcStatus.min}–${st.rssMiB.fromProcStatus.max} MiB over the window (${st.rssWithoutPoliciesMiB} MiB before any policy existed; /proc; \`process_resident_memory_bytes\` ${st.rssMiB.processResidentMemoryBytes} MiB at the end, heap used ${st.rssMiB.heapUsed} MiB); CPU ${st.operatorCpu.seconds} s (${st.operatorCpu.utilisation} of a core).${st.healthTransitions === undefined ? '' : ` Health transitions logged in the window: ${st.healthTransitions} (nothing failed in it).`}
 
 AWS calls at the fault proxy (writes: **${st.awsCalls.writes}**${errors ? `; non-2xx: ${errors}` : ''}):
 
@@ -166,4 +169,13 @@ ${callTable(o.proxy.awsCalls)}
   drains wait for tokens behind reads.
 - The machine is shared (see the load average): wall-clock figures move with it; the AWS call counts do not.
 `;
+}
+
+function operatorSettingsText(r: ReconcileReportView): string {
+  const s = r.operatorSettings;
+  if (s === undefined) return '';
+  return [
+    `, NODE_OPTIONS ${s.nodeOptions ? `\`${s.nodeOptions}\`` : '(none)'}`,
+    `, max concurrent reconciles ${s.maxConcurrentReconciles ?? '(the default)'}`,
+  ].join('');
 }

@@ -119,7 +119,7 @@ function setup(
 }
 
 describe('change coalescer', () => {
-  it('sends concurrent drains of many policies on one hosted zone as one change batch and shares its GetChange polls', async () => {
+  it('sends concurrent drains of many policies on one hosted zone as one change batch, each handed back PENDING at once', async () => {
     const t = setup({ rateLimits: { route53: [{ limit: 1, windowMs: 250 }] } });
     t.cloud.pendingPolls = 2; // PENDING twice, then INSYNC
     await t.drainRoute53Bucket(1);
@@ -128,11 +128,12 @@ describe('change coalescer', () => {
     const upserts = t.cloud.callsOf('upsertRecords');
     expect(upserts).toHaveLength(1);
     expect(upserts[0]!.args[1] as DnsRecord[]).toHaveLength(N);
-    // Polled until INSYNC once for the change, not once per policy (would be 3 × N).
-    expect(t.cloud.callsOf('getChangeStatus')).toHaveLength(3);
+    // No worker waits for INSYNC: the change is handed back, and the engine's next reconcile reads it (shared).
+    expect(t.cloud.callsOf('getChangeStatus')).toHaveLength(0);
     const changeId = 'C1';
     for (let i = 0; i < N; i++) {
       expect(results[i]!.done).toEqual([drainOf(i)]);
+      expect(results[i]!.pendingDnsChange).toBe(changeId);
       const entry = findEntry(t.store.peek(keyOf(i)), drainOf(i).id);
       expect(entry).toMatchObject({ state: 'Done', requestToken: changeId });
       expect([t.weightOf(i, 'use1-a'), t.weightOf(i, 'use1-b'), t.weightOf(i, 'use1-c')]).toEqual([0, 100, 100]);
@@ -236,7 +237,14 @@ describe('change coalescer', () => {
     const shared = setup();
     await shared.drainAll(3);
     expect(shared.cloud.callsOf('listRecords')).toHaveLength(0);
-    expect(shared.cloud.trail.filter((e) => e === 'shared-read')).toHaveLength(3);
+    // Twice per policy: started while the intent is saved, then the action's own (in the engine it joins the first).
+    expect(shared.cloud.trail.filter((e) => e === 'shared-read')).toHaveLength(6);
+    for (let i = 0; i < 3; i++) {
+      // Neither read is a write: the intent is still saved before the change is sent.
+      expect(shared.cloud.trail.indexOf(`save:${keyOf(i)}:Pending`)).toBeLessThan(
+        shared.cloud.trail.indexOf('call:upsertRecords'),
+      );
+    }
 
     const stale = setup({ currentRecords: (name) => group(Number(name.slice(4, name.indexOf('.')))).slice(1) });
     const results = await stale.drainAll(2);

@@ -160,6 +160,16 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   const describe = (a: PlannedAction) => `${a.action.kind} on ${a.target}`;
 
+  /** Starts the shared live read of the group a weight change is about to read (its outcome is the action's). */
+  function prefetchRecordsBeforeChange(action: PlannedAction, policy: ExecutorPolicy, signal: AbortSignal): void {
+    const route53 = policy.spec.traffic?.route53;
+    if (deps.currentRecords === undefined || route53 === undefined || policy.spec.dryRun === true) return;
+    if (action.action.kind !== 'SetWeights' && action.action.kind !== 'PrepareDataPlane') return;
+    deps.currentRecords(route53.hostedZoneId, route53.recordName, route53.type, signal).catch(() => {
+      // The action's own read reports it (it reads again when this one failed).
+    });
+  }
+
   return {
     async execute(policyKey, policy, plan, opts) {
       const result: ExecutionResult = { done: [], skipped: [], alreadyDone: [], deferred: [] };
@@ -216,7 +226,10 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           }
         }
 
-        // 2. Intent first, durably.
+        // 2. Intent first, durably. The read a weight change makes before its write (a live listing of the zone,
+        // shared by the drains that start together) is started now, while the intent is saved: a read changes
+        // nothing, and the write waits for the saved intent as always. The action's own read joins this one.
+        prefetchRecordsBeforeChange(action, policy, opts.signal);
         const token = requestTokenFor(action);
         journal = recordIntent(journal, action, clock.now(), token);
         await journalStore.save(policyKey, journal);

@@ -1,10 +1,12 @@
 // How each planned action becomes AWS calls. Every call goes through the call pipeline (guardrails, PB-3/PB-8);
-// nothing here retries, waits for tokens or checks zones itself. Long-running effects do not block the worker:
-// a DNS change still PENDING after a short bounded wait, or a promotion (minutes), returns `settleAfterMs` and the
-// executor requeues the policy; the planner sees the result in the next observation.
-// In the engine, Route 53 changes of many policies to one hosted zone share change batches and GetChange polls
-// (change-coalescer.ts), and the read before a weight change shares one live listing (record-cache.ts): each
-// policy still checks PB-5 against its own group and gets its own journal entry, with the shared change id.
+// nothing here retries, waits for tokens or checks zones itself. Long-running effects never hold the worker: a
+// Route 53 change is handed back as soon as Route 53 accepted it (PENDING until its authoritative servers have it,
+// typically tens of seconds), and a promotion (minutes) as soon as it was sent. Either returns `settleAfterMs`;
+// the executor requeues the policy, and the next reconcile reads the change's status (GetChange, shared by every
+// policy on the change) and what the promotion did.
+// In the engine, Route 53 changes of many policies to one hosted zone share change batches (change-coalescer.ts),
+// and the read before a weight change shares one live listing (record-cache.ts): each policy still checks PB-5
+// against its own group and gets its own journal entry, with the shared change id.
 
 import { createHash } from 'node:crypto';
 import { CloudError, errorText } from '../cloud/errors.ts';
@@ -49,20 +51,17 @@ export interface ExecutorPolicy {
 }
 
 export interface SettleOptions {
-  /** GetChange polling interval while waiting for INSYNC. Default 3 s. */
+  /**
+   * Requeue delay after a Route 53 change was accepted: the next reconcile reads its status (GetChange). Also how
+   * long one GetChange answer serves every policy waiting on the same change. Default 3 s.
+   */
   dnsPollIntervalMs: number;
-  /** How long to wait for INSYNC before handing back to the queue. Default 15 s. */
-  dnsMaxWaitMs: number;
-  /** Requeue delay when a DNS change is still PENDING. Default 10 s. */
-  dnsRequeueAfterMs: number;
   /** Requeue delay after starting a promotion (it takes minutes). Default 30 s. */
   promotionRequeueAfterMs: number;
 }
 
 export const DEFAULT_SETTLE_OPTIONS: SettleOptions = {
   dnsPollIntervalMs: 3_000,
-  dnsMaxWaitMs: 15_000,
-  dnsRequeueAfterMs: 10_000,
   promotionRequeueAfterMs: 30_000,
 };
 
@@ -77,8 +76,8 @@ export interface ActionContext {
   resuming: boolean;
   settle: SettleOptions;
   /**
-   * Route 53 writes of many policies to one hosted zone share change batches and GetChange polls
-   * (change-coalescer.ts, PB-8). Without it, each action sends and polls its own.
+   * Route 53 writes of many policies to one hosted zone share change batches (change-coalescer.ts, PB-8). Without
+   * it, each action sends its own.
    */
   coalescer?: ChangeCoalescer;
   /**
@@ -277,7 +276,7 @@ async function setWeights(
     // A split group is sent part by part, in order, on its own (route53-batches.ts); one batch may be shared.
     changeId = await upsert(route53.hostedZoneId, batch, planned, ctx, batches.length === 1);
   }
-  return waitForInsync(changeId, `set weights ${formatWeights(weights)}`, ctx);
+  return handBackPending(changeId, `set weights ${formatWeights(weights)}`, ctx);
 }
 
 /**
@@ -436,7 +435,7 @@ async function prepareDataPlane(
   const batches = splitIntoChangeBatches(upserts, (r) => r.weight);
   let changeId = '';
   for (const batch of batches) changeId = await upsert(route53.hostedZoneId, batch, planned, ctx, batches.length === 1);
-  return waitForInsync(changeId, `attached health checks ${attached} following alarms in ${signalRegion}`, ctx);
+  return handBackPending(changeId, `attached health checks ${attached} following alarms in ${signalRegion}`, ctx);
 }
 
 /** PB-7: point the writer record at one endpoint (fencing the old primary, or naming the promoted one). */
@@ -446,7 +445,7 @@ async function setWriterRecord(planned: PlannedAction, value: string, ctx: Actio
   if (writer === undefined) throw new ActionRejected('policy has no spec.traffic.route53.writerRecord', 'PB-7');
   const record: DnsRecord = { name: writer.recordName, type: writer.type, ttl: writer.ttl, values: [value] };
   const changeId = await upsert(writer.hostedZoneId ?? route53.hostedZoneId, [record], planned, ctx, true);
-  return waitForInsync(changeId, `pointed ${writer.recordName} at ${value}`, ctx);
+  return handBackPending(changeId, `pointed ${writer.recordName} at ${value}`, ctx);
 }
 
 function upsert(
@@ -483,44 +482,20 @@ function upsert(
 }
 
 /**
- * Polls GetChange on the clock for a bounded time; hands back to the queue rather than blocking the worker. The
- * change was accepted by then (ChangeResourceRecordSets answered with its id), so a GetChange that fails does not
- * make the action Failed: it is Done-and-unconfirmed, and the next observation of the records (and of the change,
- * policy-engine.ts) says whether it landed.
+ * Hands the accepted change back at once: the worker is never held while Route 53 propagates it (PENDING, typically
+ * tens of seconds, and minutes when its control plane is struggling). With 16 workers and 100 policies draining
+ * together, holding each worker for INSYNC put the last drain many batches behind the first. The journal records
+ * the change id; the engine keeps it as the policy's pending change and reads its status on the next reconcile,
+ * `dnsPollIntervalMs` later (one GetChange per change id, shared by every policy in its batch). The detail never
+ * says INSYNC: the planner reads a fence as propagated only from the observed status (database-failover.ts).
  */
-async function waitForInsync(changeId: string, what: string, ctx: ActionContext): Promise<ActionOutcome> {
-  const deadline = ctx.clock.now() + ctx.settle.dnsMaxWaitMs;
-  for (;;) {
-    let status: string;
-    try {
-      status =
-        ctx.coalescer !== undefined
-          ? await ctx.coalescer.changeStatus(changeId, { signal: ctx.signal, maxAgeMs: ctx.settle.dnsPollIntervalMs })
-          : await call(
-              ctx,
-              { service: 'route53', operation: 'GetChange', region: ROUTE53_CONTROL_PLANE_REGION, write: false },
-              (signal) => ctx.cloud.dns.getChangeStatus(changeId, { signal }),
-            );
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      return {
-        detail: `${what}; change ${changeId} accepted, but its status could not be read (${err instanceof Error ? err.message : String(err)}): the next observation confirms it`,
-        requestToken: changeId,
-        settleAfterMs: ctx.settle.dnsRequeueAfterMs,
-        pendingDnsChange: changeId,
-      };
-    }
-    if (status === 'INSYNC') return { detail: `${what}; change ${changeId} INSYNC`, requestToken: changeId };
-    if (ctx.clock.now() + ctx.settle.dnsPollIntervalMs > deadline) {
-      return {
-        detail: `${what}; change ${changeId} still PENDING`,
-        requestToken: changeId,
-        settleAfterMs: ctx.settle.dnsRequeueAfterMs,
-        pendingDnsChange: changeId,
-      };
-    }
-    await ctx.clock.sleep(ctx.settle.dnsPollIntervalMs, ctx.signal);
-  }
+function handBackPending(changeId: string, what: string, ctx: ActionContext): ActionOutcome {
+  return {
+    detail: `${what}; change ${changeId} accepted, PENDING until Route 53 reports it propagated`,
+    requestToken: changeId,
+    settleAfterMs: ctx.settle.dnsPollIntervalMs,
+    pendingDnsChange: changeId,
+  };
 }
 
 /**

@@ -72,6 +72,7 @@ export interface RunFlags {
   logFormat?: string;
   vantage?: string;
   vantageRegion?: string;
+  maxConcurrentReconciles?: string;
 }
 
 /**
@@ -116,6 +117,7 @@ export function runEnvironment(env: NodeJS.ProcessEnv, flags: RunFlags): NodeJS.
     ...set('FO_WATCH_NAMESPACE', flags.watchNamespace),
     ...set('FO_LOG_LEVEL', flags.logLevel),
     ...set('FO_LOG_FORMAT', flags.logFormat),
+    ...set('FO_MAX_CONCURRENT_RECONCILES', flags.maxConcurrentReconciles),
   };
 }
 
@@ -244,6 +246,10 @@ export function buildProgram(
       "this operator's vantage-point name; policies with spec.vantagePoints act on agreement [FO_VANTAGE] (default: none)",
     )
     .option('--vantage-region <region>', 'the AWS region this cluster runs in [FO_VANTAGE_REGION]')
+    .option(
+      '--max-concurrent-reconciles <n>',
+      'FailoverPolicies reconciled at once, each policy one at a time [FO_MAX_CONCURRENT_RECONCILES] (default: 16)',
+    )
     .addOption(
       new Option('--log-level <level>', 'log level [FO_LOG_LEVEL] (default: info)').choices([
         'trace',

@@ -10,7 +10,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parse } from 'yaml';
 import { formatFieldErrors, loadManifests } from '../api/index.ts';
 import { notPermittedMessage, parseGrants, policyGrantViolations, type TenancyGrants } from '../api/tenancy.ts';
-import { KUBE_API_TIMEOUT_MS } from '../runtime/index.ts';
+import { KUBE_API_TIMEOUT_MS } from '../runtime/kube-api-timeout.ts';
 import { listBuiltinScenarios } from '../scenarios/index.ts';
 import {
   addCompletionCommand,
@@ -26,7 +26,7 @@ import {
 } from './conventions.ts';
 import { type CtlDeps, globalOptions } from './ctl/context.ts';
 import { registerDrillCommands } from './ctl/drill-commands.ts';
-import { CtlError, createPolicyKube, loadKubeConfig } from './ctl/kube.ts';
+import { CtlError } from './ctl/errors.ts';
 import { registerManualCommands } from './ctl/manual-commands.ts';
 import { registerPlanCommand } from './ctl/plan-command.ts';
 import { registerStatusCommand } from './ctl/status-command.ts';
@@ -267,11 +267,15 @@ export async function main(argv: string[], options: { name?: string } = {}): Pro
     io,
     programName: options.name ?? (process.env.FO_PROGRAM_NAME || 'failoverctl'),
     debug: process.env.FO_DEBUG === '1',
-    kube: (g) =>
-      createPolicyKube(loadKubeConfig(g.kubeconfig), {
+    // Loaded by the commands that talk to a cluster only: @kubernetes/client-node costs about 80 MiB of RSS and most
+    // of a second to import, which validate, scenarios, plan from a file and completion never need.
+    kube: async (g) => {
+      const { createPolicyKube, loadKubeConfig } = await import('./ctl/kube.ts');
+      return createPolicyKube(loadKubeConfig(g.kubeconfig), {
         ...(g.namespace === undefined ? {} : { namespace: g.namespace }),
         ...(g.requestTimeout === undefined ? {} : { timeoutMs: g.requestTimeout }),
-      }),
+      });
+    },
     now: () => Date.now(),
     randomSuffix: () => randomBytes(3).toString('hex'),
   });

@@ -8,6 +8,7 @@ import { type CallPipeline, createCallPipeline } from '../act/call-pipeline.ts';
 import { type ChangeCoalescer, createChangeCoalescer } from '../act/change-coalescer.ts';
 import { createExecutor, type Executor } from '../act/executor.ts';
 import type { JournalStore } from '../act/journal-store.ts';
+import { DEFAULT_SETTLE_OPTIONS } from '../act/perform-action.ts';
 import { createRateLimiter } from '../act/rate-limit.ts';
 import type { EventSink } from '../act/trail.ts';
 import type { Clock } from '../clock.ts';
@@ -210,6 +211,10 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
     ...(deps.random ? { random: deps.random } : {}),
     recordCache,
     dataPlane,
+    // The pending change of a drain (handed back at once, perform-action.ts) and a fence's change: one GetChange per
+    // change id and poll interval for every policy in its batch, not one per policy.
+    changeStatus: (changeId, readSignal) =>
+      coalescer.changeStatus(changeId, { signal: readSignal, maxAgeMs: DEFAULT_SETTLE_OPTIONS.dnsPollIntervalMs }),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.connectDatabase ? { connectDatabase: deps.connectDatabase } : {}),
     ...(deps.onHealthChange ? { onHealthChange: deps.onHealthChange } : {}),

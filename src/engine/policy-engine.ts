@@ -17,7 +17,13 @@ import type { JournalEntry } from '../act/journal.ts';
 import type { JournalStore } from '../act/journal-store.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import type { Clock } from '../clock.ts';
-import { type Cloud, type RegionName, ROUTE53_CONTROL_PLANE_REGION, type ZoneName } from '../cloud/types.ts';
+import {
+  type Cloud,
+  type DnsChangeStatus,
+  type RegionName,
+  ROUTE53_CONTROL_PLANE_REGION,
+  type ZoneName,
+} from '../cloud/types.ts';
 import { fingerprint, weightsId } from '../decide/action-ids.ts';
 import { isWritablePrimary } from '../decide/database-failover.ts';
 import { readJournal } from '../decide/journal-view.ts';
@@ -74,6 +80,11 @@ export interface PolicyEngineDeps {
   recordCache?: RecordCache;
   /** The data-plane path's shared state (data-plane-state.ts); without it no policy observes that path. */
   dataPlane?: DataPlaneState;
+  /**
+   * A Route 53 change's status, shared by every policy waiting on the same change id (the change coalescer's
+   * GetChange: one request per change and poll interval, PB-8). Without it each policy reads its own.
+   */
+  changeStatus?: (changeId: string, signal: AbortSignal) => Promise<DnsChangeStatus>;
   /** Health changed for a policy: emit Events and reconcile it now. */
   onHealthChange?: (key: string, transitions: HealthTransition[], view: HealthView) => void;
   /**
@@ -445,24 +456,30 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     return changeStatus(key, changeId, signal);
   }
 
-  /** A Route 53 change's status through the pipeline; undefined when it cannot be read (not known INSYNC). */
+  /**
+   * A Route 53 change's status through the pipeline (shared by the policies of one change batch when the stack
+   * provides `changeStatus`); undefined when it cannot be read (not known INSYNC).
+   */
   async function changeStatus(
     key: string,
     changeId: string,
     signal: AbortSignal,
   ): Promise<{ id: string; status: 'PENDING' | 'INSYNC' } | undefined> {
     try {
-      const status = await deps.pipeline.call(
-        {
-          service: 'route53',
-          operation: 'GetChange',
-          region: ROUTE53_CONTROL_PLANE_REGION,
-          write: false,
-          policy: key,
-          signal,
-        },
-        (s) => deps.cloud.dns.getChangeStatus(changeId, { signal: s }),
-      );
+      const status =
+        deps.changeStatus !== undefined
+          ? await deps.changeStatus(changeId, signal)
+          : await deps.pipeline.call(
+              {
+                service: 'route53',
+                operation: 'GetChange',
+                region: ROUTE53_CONTROL_PLANE_REGION,
+                write: false,
+                policy: key,
+                signal,
+              },
+              (s) => deps.cloud.dns.getChangeStatus(changeId, { signal: s }),
+            );
       return { id: changeId, status };
     } catch (err) {
       // Not known to be INSYNC: the promotion keeps waiting (the gate says why).

@@ -255,22 +255,48 @@ describe('shared Route 53 record cache', () => {
     expect(state.pageCalls).toBe(2);
   });
 
-  it('does not store a listing that was in flight when a write happened', async () => {
+  it('applies a write accepted while a listing was in flight to that listing, which stays joinable', async () => {
+    const { clock, cache, state, dns, hold } = setup(groups(2), { maxAgeMs: 60_000 });
+    const live = { joinWithinMs: 1_000 };
+    const release = hold();
+    const before = cache.records(ZONE, 'p0.example.com.', 'A', { live });
+    await new Promise((r) => setImmediate(r));
+    // The write lands while the listing is on the wire; the listing's pages carry the old weight.
+    const oldRecords = state.records.map((r) => ({ ...r }));
+    await writeThrough(dns, cache).upsertRecords(ZONE, [{ ...oldRecords[0]!, weight: 7 }], 'shift');
+    state.records = oldRecords; // what the in-flight page saw
+    // The next batch's live read joins the same listing rather than starting one of its own.
+    await clock.advance(500);
+    const next = cache.records(ZONE, 'p1.example.com.', 'A', { live });
+    await new Promise((r) => setImmediate(r));
+    expect(state.pageCalls).toBe(1);
+    release();
+    expect((await before).find((r) => r.setIdentifier === 'a')?.weight).toBe(7);
+    expect(await next).toHaveLength(2);
+    // Stored with the write applied: an observation sees it, with no listing again.
+    const observed = await cache.records(ZONE, 'p0.example.com.', 'A');
+    expect(state.pageCalls).toBe(1);
+    expect(observed.find((r) => r.setIdentifier === 'a')?.weight).toBe(7);
+  });
+
+  it('does not store a listing that was in flight when a write failed (it may have been applied)', async () => {
     const { cache, state, dns, hold } = setup(groups(1), { maxAgeMs: 60_000 });
     const release = hold();
     const before = cache.records(ZONE, 'p0.example.com.', 'A');
     await new Promise((r) => setImmediate(r));
-    // The write lands while the listing is on the wire; the listing carries the old weight.
-    const oldRecords = state.records.map((r) => ({ ...r }));
-    await writeThrough(dns, cache).upsertRecords(ZONE, [{ ...oldRecords[0]!, weight: 7 }], 'shift');
-    state.records = oldRecords; // what the in-flight page saw
+    const failing: typeof dns = {
+      ...dns,
+      upsertRecords: async () => {
+        throw new Error('socket hang up');
+      },
+    };
+    await expect(
+      writeThrough(failing, cache).upsertRecords(ZONE, [{ ...state.records[0]!, weight: 7 }], 'shift'),
+    ).rejects.toThrow('socket hang up');
     release();
     expect((await before)[0]?.weight).toBe(100);
-
-    state.records[0] = { ...state.records[0]!, weight: 7 };
-    const fresh = await cache.records(ZONE, 'p0.example.com.', 'A');
+    await cache.records(ZONE, 'p0.example.com.', 'A');
     expect(state.pageCalls).toBe(2);
-    expect(fresh[0]?.weight).toBe(7);
   });
 
   it('does not cache errors: every waiter gets it, the next read lists again', async () => {

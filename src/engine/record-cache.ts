@@ -13,12 +13,16 @@
 //   its duration is CPU work. Past staleMaxAgeMs (the refreshes keep failing, or nobody asked for two minutes) a
 //   read waits for a listing as before. Planning from a view up to staleMaxAgeMs old is safe: a write re-reads live
 //   before it changes anything (`live` below), and our own accepted writes are applied to the listing at once;
-//// - our own writes go through the cache (engine-stack wraps Dns.upsertRecords): a write Route 53 accepted is
+// - our own writes go through the cache (engine-stack wraps Dns.upsertRecords): a write Route 53 accepted is
 //   applied to the zone's listing (write-through), so the planner sees its own last write at once and a drain of
 //   many policies on one zone does not re-list the zone after every change batch — in an outage the Route 53
-//   budget goes to writes, not to reading back what we just wrote. A write that failed or timed out may or may
-//   not have been applied: the zone is invalidated and read again. Either way a listing that was already in
-//   flight when the write finished is not stored. Changes made by someone else are seen within maxAgeMs;
+//   budget goes to writes, not to reading back what we just wrote. A listing in flight when the write was
+//   accepted gets the write applied on top when it arrives (its pages may predate the write), so it stays joinable:
+//   the drains of one outage share one live listing across their change batches instead of one per batch. A write
+//   that failed or timed out may or may not have been applied: the zone is invalidated (a listing in flight is
+//   dropped) and read again. Changes made by someone else are seen within maxAgeMs;
+// - a listing started by a live read (the read before a write) belongs to that write: it skips Route 53's read
+//   share (`partOfAction`, rate-limit.ts), so a drain never queues behind a backlog of observations' re-listings;
 // - failures are not cached: every waiter gets the error, and the next read starts a new listing. The last listing
 //   that succeeded stays available apart (`lastKnown`, any age): when Route 53's API is down, an observation can
 //   go on from it — the records are still there and still answered — instead of failing the reconcile and with it
@@ -89,6 +93,11 @@ interface ZoneEntry {
   lastGood?: { startedAt: number; groups: Listing };
   inflight?: Promise<Listing>;
   inflightStartedAt?: number;
+  /**
+   * For every listing on the wire (the joinable one and any older one still running): our writes accepted since it
+   * started, applied to it when it arrives.
+   */
+  upsertsSince: Set<DnsRecord[][]>;
 }
 
 /** Route 53's form of a name: lowercase, fully qualified. The adapters return names this way. */
@@ -106,7 +115,7 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
   const staleMaxAgeMs = Math.max(maxAgeMs, deps.staleMaxAgeMs ?? STALE_MAX_AGE_FACTOR * maxAgeMs);
   const zones = new Map<string, ZoneEntry>();
 
-  async function listZone(hostedZoneId: string): Promise<Listing> {
+  async function listZone(hostedZoneId: string, forAction: boolean): Promise<Listing> {
     const groups: Listing = new Map();
     const seen = new Set<string>();
     let start: DnsListCursor | undefined;
@@ -119,6 +128,7 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
           operation: 'ListResourceRecordSets',
           region: ROUTE53_CONTROL_PLANE_REGION,
           write: false,
+          ...(forAction && { partOfAction: true }),
           // Shared by every policy on the zone: no one policy's call.
           ...(deps.signal ? { signal: deps.signal } : {}),
         },
@@ -156,10 +166,13 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
     return groups;
   }
 
-  function startListing(hostedZoneId: string, entry: ZoneEntry): Promise<Listing> {
+  function startListing(hostedZoneId: string, entry: ZoneEntry, forAction = false): Promise<Listing> {
     const generation = entry.generation;
     const startedAt = clock.now();
-    const flight = listZone(hostedZoneId).then((groups) => {
+    const upserts: DnsRecord[][] = [];
+    const flight = listZone(hostedZoneId, forAction).then((listed) => {
+      // Our writes accepted while the pages were on the wire: applied on top (write-through, see the header).
+      const groups = upserts.reduce(withUpserts, listed);
       // An older listing finishing after a newer one (a fresher read started its own) is not stored over it.
       const stored = entry.listing;
       if (entry.generation === generation && (stored === undefined || stored.startedAt <= startedAt)) {
@@ -170,7 +183,9 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
     });
     entry.inflight = flight;
     entry.inflightStartedAt = startedAt;
+    entry.upsertsSince.add(upserts);
     const clear = () => {
+      entry.upsertsSince.delete(upserts);
       if (entry.inflight === flight) {
         delete entry.inflight;
         delete entry.inflightStartedAt;
@@ -185,7 +200,7 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
     async records(hostedZoneId, name, type, opts = {}) {
       let entry = zones.get(hostedZoneId);
       if (!entry) {
-        entry = { generation: 0 };
+        entry = { generation: 0, upsertsSince: new Set() };
         zones.set(hostedZoneId, entry);
       }
       const key = groupKey(name, type);
@@ -207,13 +222,15 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
         }
       }
       // A listing in flight serves observations whatever its age (as it always has); a live read joins it only when
-      // it started within the read's bound. (Our own writes drop a listing in flight: none predates them.)
+      // it started within the read's bound. (Our own accepted writes are applied to it when it arrives; a failed
+      // write drops it.)
       const joinable =
         entry.inflight !== undefined &&
         (!opts.live ||
           (entry.inflightStartedAt !== undefined &&
             clock.now() - entry.inflightStartedAt <= Math.max(0, opts.live.joinWithinMs)));
-      const flight = (joinable ? entry.inflight : undefined) ?? startListing(hostedZoneId, entry);
+      const flight =
+        (joinable ? entry.inflight : undefined) ?? startListing(hostedZoneId, entry, opts.live !== undefined);
       const groups = opts.signal ? await untilAborted(flight, opts.signal) : await flight;
       return copy(groups.get(key));
     },
@@ -233,26 +250,26 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
     applyUpserts(hostedZoneId, records) {
       const entry = zones.get(hostedZoneId);
       if (!entry) return;
-      entry.generation++; // a listing in flight may predate the write: do not store it
-      delete entry.inflight;
-      delete entry.inflightStartedAt;
-      const applied = (listing: { startedAt: number; groups: Listing }) => {
-        const groups: Listing = new Map(listing.groups);
-        for (const record of records) {
-          const key = groupKey(record.name, record.type);
-          const stored = { ...record, name: key.slice(0, key.indexOf('|')), values: [...record.values] };
-          const others = (groups.get(key) ?? []).filter(
-            (r) => (r.setIdentifier ?? '') !== (record.setIdentifier ?? ''),
-          );
-          groups.set(key, [...others, stored]);
-        }
-        // Keeps its start time: the write does not make the rest of the listing any fresher.
-        return { startedAt: listing.startedAt, groups };
-      };
-      if (entry.lastGood) entry.lastGood = applied(entry.lastGood);
-      if (entry.listing) entry.listing = applied(entry.listing);
+      // A listing in flight may predate the write: the write is applied to it when it arrives.
+      const accepted = records.map((r) => ({ ...r, values: [...r.values] }));
+      for (const upserts of entry.upsertsSince) upserts.push(accepted);
+      // Each keeps its start time: the write does not make the rest of the listing any fresher.
+      if (entry.lastGood) entry.lastGood = { ...entry.lastGood, groups: withUpserts(entry.lastGood.groups, records) };
+      if (entry.listing) entry.listing = { ...entry.listing, groups: withUpserts(entry.listing.groups, records) };
     },
   };
+}
+
+/** A listing with UPSERTs Route 53 accepted applied (a new map: listings handed out are never changed). */
+function withUpserts(listing: Listing, records: readonly DnsRecord[]): Listing {
+  const groups: Listing = new Map(listing);
+  for (const record of records) {
+    const key = groupKey(record.name, record.type);
+    const stored = { ...record, name: key.slice(0, key.indexOf('|')), values: [...record.values] };
+    const others = (groups.get(key) ?? []).filter((r) => (r.setIdentifier ?? '') !== (record.setIdentifier ?? ''));
+    groups.set(key, [...others, stored]);
+  }
+  return groups;
 }
 
 /** Waits for a shared promise, but lets this one caller leave when its own signal aborts. */

@@ -10,8 +10,9 @@ import type { ConfigurationOptions, ObservableMiddleware, RequestContext } from 
 import { Observable } from '@kubernetes/client-node';
 import { ApiTimeoutError } from './errors.ts';
 
-/** Default deadline of one Kubernetes API call: generous for a patch or a small list, far from forever. */
-export const KUBE_API_TIMEOUT_MS = 10_000;
+import { KUBE_API_TIMEOUT_MS } from './kube-api-timeout.ts';
+
+export { KUBE_API_TIMEOUT_MS };
 
 /** Aborts each request it sees after `timeoutMs` (response body included) with an ApiTimeoutError. */
 export function requestTimeoutMiddleware(timeoutMs: number): ObservableMiddleware {

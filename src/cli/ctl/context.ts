@@ -25,7 +25,7 @@ export interface GlobalOptions {
 export interface CtlDeps {
   io: CtlIo;
   /** Connects with the user's kubeconfig (--kubeconfig, else $KUBECONFIG or ~/.kube/config). */
-  kube(opts: GlobalOptions): PolicyKube;
+  kube(opts: GlobalOptions): PolicyKube | Promise<PolicyKube>;
   now(): number;
   /** A short random lowercase hex string, for request ids and drill names. */
   randomSuffix(): string;

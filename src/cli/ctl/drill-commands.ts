@@ -5,8 +5,8 @@ import { API_VERSION, DRILL_KIND, type FailoverDrill, formatFieldErrors, validat
 import { listBuiltinScenarios } from '../../scenarios/index.ts';
 import { isStructured } from '../conventions.ts';
 import { type CtlDeps, globalOptions, printStructured } from './context.ts';
+import { CtlError } from './errors.ts';
 import { drillReport, formatDrillDetail, formatDrillTable } from './format.ts';
-import { CtlError } from './kube.ts';
 
 export const SCENARIO_TYPES = ['zone-outage', 'region-outage', 'replay', 'manual-failover'] as const;
 export const DRILL_MODES = ['DryRun', 'Live'] as const;
@@ -144,7 +144,7 @@ export function registerDrillCommands(program: Command, deps: CtlDeps): void {
       const builtins = listBuiltinScenarios().map((s) => s.name);
       const { type, timeline } = drillScenario(given.scenario, given.timeline, builtins);
       const opts: StartOptions = { ...given, scenario: type, ...(timeline === undefined ? {} : { timeline }) };
-      const kube = deps.kube(g);
+      const kube = await deps.kube(g);
       const name = opts.name ?? drillName(policy, timeline ?? opts.scenario, deps.randomSuffix());
       const manifest = drillManifest(policy, name, kube.namespace, opts);
       const checked = validateDrill(manifest);
@@ -175,7 +175,7 @@ export function registerDrillCommands(program: Command, deps: CtlDeps): void {
     )
     .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
-      const kube = deps.kube(g);
+      const kube = await deps.kube(g);
       if (name === undefined) {
         const drills = await kube.listDrills();
         if (isStructured(g.output)) printStructured(deps.io, g.output, drills);
@@ -206,7 +206,7 @@ export function registerDrillCommands(program: Command, deps: CtlDeps): void {
     )
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
-      const kube = deps.kube(g);
+      const kube = await deps.kube(g);
       const found = await kube.getDrill(name);
       const report = drillReport(found);
       if (report === undefined) {
@@ -227,7 +227,7 @@ export function registerDrillCommands(program: Command, deps: CtlDeps): void {
     .addHelpText('after', ['', 'Examples:', '  failoverctl drill abort orders-zone-outage-3f2a1c'].join('\n'))
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
-      const kube = deps.kube(g);
+      const kube = await deps.kube(g);
       const patched = await kube.patchDrill(name, { spec: { abort: true } });
       if (isStructured(g.output)) printStructured(deps.io, g.output, { name, abort: patched.spec.abort });
       else deps.io.out(`FailoverDrill ${kube.namespace}/${name}: abort requested\n`);

@@ -16,17 +16,10 @@ import {
   VERSION,
 } from '../../api/index.ts';
 import { ApiTimeoutError, KUBE_API_TIMEOUT_MS, withRequestTimeout } from '../../runtime/index.ts';
+import { CtlError } from './errors.ts';
 import { checkServerObject } from './server-object.ts';
 
-/** An error meant for the person at the terminal: one line, and the exit code that goes with it. */
-export class CtlError extends Error {
-  readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
-    super(message);
-    this.name = 'CtlError';
-    this.exitCode = exitCode;
-  }
-}
+export { CtlError } from './errors.ts';
 
 export type Verb = 'get' | 'list' | 'create' | 'patch';
 

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { FailoverPolicy, ManualRequest } from '../../api/index.ts';
 import { isStructured } from '../conventions.ts';
 import { type CtlDeps, type GlobalOptions, globalOptions, printStructured } from './context.ts';
-import { CtlError, type PolicyKube } from './kube.ts';
+import { CtlError } from './errors.ts';
+import type { PolicyKube } from './kube.ts';
 import { approvalIdFor, checkTargetRegion, manualMergePatch, manualRequestId } from './manual-request.ts';
 
 interface ConfirmOptions {
@@ -73,7 +74,7 @@ export function registerManualCommands(program: Command, deps: CtlDeps): void {
         cmd: Command,
       ) => {
         const g = globalOptions(cmd);
-        const kube = deps.kube(g);
+        const kube = await deps.kube(g);
         const policy = await kube.getPolicy(name);
         checkTargetRegion(policy, opts.to);
         await confirmOrRefuse(
@@ -111,7 +112,7 @@ export function registerManualCommands(program: Command, deps: CtlDeps): void {
     )
     .action(async (name: string, opts: { includeDatabase: boolean; reason?: string; yes?: boolean }, cmd: Command) => {
       const g = globalOptions(cmd);
-      const kube = deps.kube(g);
+      const kube = await deps.kube(g);
       const policy = await kube.getPolicy(name);
       await confirmOrRefuse(
         deps,
@@ -147,7 +148,7 @@ export function registerManualCommands(program: Command, deps: CtlDeps): void {
     )
     .action(async (name: string, given: string | undefined, _opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
-      const kube = deps.kube(g);
+      const kube = await deps.kube(g);
       const policy = await kube.getPolicy(name);
       const approvalId = approvalIdFor(policy, given);
       await sendRequest(deps, kube, policy, { ...baseRequest(deps, kube, 'Approve'), approvalId }, g);

@@ -1,7 +1,7 @@
 // The one-shot request failoverctl writes into spec.manual (read by src/engine/operator-requests.ts). Pure.
 
 import type { FailoverPolicy, ManualRequest } from '../../api/index.ts';
-import { CtlError } from './kube.ts';
+import { CtlError } from './errors.ts';
 
 const MANUAL_FIELDS = [
   'id',

@@ -17,8 +17,8 @@ import { loadScenario, type Scenario, ScenarioError } from '../../scenarios/inde
 import { runSimulation } from '../../simulate/run-simulation.ts';
 import { isStructured } from '../conventions.ts';
 import { type CtlDeps, globalOptions, printStructured } from './context.ts';
+import { CtlError } from './errors.ts';
 import { formatPlan } from './format.ts';
-import { CtlError } from './kube.ts';
 
 /** The policy as the simulation should see it: the spec only, with defaults, and no pending manual request. */
 export function policyForPlan(policy: FailoverPolicy): FailoverPolicy {
@@ -72,7 +72,7 @@ export function registerPlanCommand(program: Command, deps: CtlDeps): void {
         if (error instanceof ScenarioError) throw new CtlError(error.message, 2);
         throw error;
       }
-      const policy = await deps.kube(g).getPolicy(name);
+      const policy = await (await deps.kube(g)).getPolicy(name);
       const { report } = await runSimulation({ policy: policyForPlan(policy), scenario });
       if (isStructured(g.output)) {
         printStructured(deps.io, g.output, {
@@ -92,7 +92,7 @@ async function askLeader(
   name: string,
   waitMs: number,
 ): Promise<PolicyPreview> {
-  const kube = deps.kube(g);
+  const kube = await deps.kube(g);
   const requestId = `now-${deps.now().toString(36)}-${deps.randomSuffix()}`.slice(0, 64);
   await kube.patchPolicy(name, { metadata: { annotations: { [PREVIEW_REQUEST_ANNOTATION]: requestId } } });
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));

@@ -22,7 +22,7 @@ export function registerStatusCommand(program: Command, deps: CtlDeps): void {
     )
     .action(async (name: string | undefined, _opts: unknown, cmd: Command) => {
       const opts = globalOptions(cmd);
-      const kube = deps.kube(opts);
+      const kube = await deps.kube(opts);
       if (name === undefined) {
         const policies = await kube.listPolicies();
         if (isStructured(opts.output)) printStructured(deps.io, opts.output, policies.map(policySummary));

@@ -3,6 +3,9 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloudError } from '../errors.ts';
 import { type AwsCallRecord, CALL_RECORDER_MIDDLEWARE, createAwsClients } from './clients.ts';
@@ -67,13 +70,15 @@ async function failure(p: Promise<unknown>): Promise<CloudError> {
 describe('createAwsClients', () => {
   it('caches one client per service and region; Route 53 is global in us-east-1', async () => {
     const clients = createAwsClients({ endpoint, credentials, requestTimeoutMs: 1000, connectionTimeoutMs: 1000 });
-    expect(clients.rds('us-east-1')).toBe(clients.rds('us-east-1'));
-    expect(clients.rds('us-east-1')).not.toBe(clients.rds('us-west-2'));
-    expect(clients.ec2('us-west-2')).toBe(clients.ec2('us-west-2'));
+    const rds = (region: string) => clients.regional('rds', region, RDSClient);
+    const ec2 = (region: string) => clients.regional('ec2', region, EC2Client);
+    expect(rds('us-east-1')).toBe(rds('us-east-1'));
+    expect(rds('us-east-1')).not.toBe(rds('us-west-2'));
+    expect(ec2('us-west-2')).toBe(ec2('us-west-2'));
     expect(clients.route53()).toBe(clients.route53());
     expect(await clients.route53().config.region()).toBe('us-east-1');
-    expect(await clients.cloudwatch('eu-west-1').config.region()).toBe('eu-west-1');
-    expect(await clients.ec2('us-west-2').config.maxAttempts()).toBe(1);
+    expect(await clients.regional('cloudwatch', 'eu-west-1', CloudWatchClient).config.region()).toBe('eu-west-1');
+    expect(await ec2('us-west-2').config.maxAttempts()).toBe(1);
     clients.destroy();
   });
 
@@ -86,8 +91,12 @@ describe('createAwsClients', () => {
       onCall: () => {},
     });
     const without = createAwsClients({ endpoint, credentials, requestTimeoutMs: 1000, connectionTimeoutMs: 1000 });
-    expect(withRecorder.rds('us-east-1').middlewareStack.identify().join(' ')).toContain(CALL_RECORDER_MIDDLEWARE);
-    expect(without.rds('us-east-1').middlewareStack.identify().join(' ')).not.toContain(CALL_RECORDER_MIDDLEWARE);
+    expect(withRecorder.regional('rds', 'us-east-1', RDSClient).middlewareStack.identify().join(' ')).toContain(
+      CALL_RECORDER_MIDDLEWARE,
+    );
+    expect(without.regional('rds', 'us-east-1', RDSClient).middlewareStack.identify().join(' ')).not.toContain(
+      CALL_RECORDER_MIDDLEWARE,
+    );
     withRecorder.destroy();
     without.destroy();
   });

@@ -8,11 +8,11 @@
 // - Each client carries one named middleware, `failoverCallRecorder`, that reports every call's outcome and
 //   latency through `onCall`: the control-plane error-rate signal (PB-1) and the AWS call metrics come from there,
 //   not from code sprinkled through the adapters.
+// - Only Route 53's SDK is loaded here (every policy uses it). A regional client's class comes from the adapter that
+//   needs it (`regional('ec2', region, EC2Client)`), and the adapters of EC2, RDS, CloudWatch and DynamoDB are
+//   loaded on first use (index.ts): their SDK packages cost 30–90 MiB of RSS each on import, and a run whose
+//   policies never probe EC2 or fail a database over never pays for them.
 
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type {
@@ -67,13 +67,32 @@ export interface AwsClientsConfig {
   now?: () => number;
 }
 
+/** The configuration every client is made with (region, no SDK retries, the shared handler, endpoint). */
+export interface RegionalClientConfig {
+  region: RegionName;
+  maxAttempts: number;
+  requestHandler: NodeHttpHandler;
+  endpoint?: string;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}
+
+/** An SDK v3 client class (EC2Client, RDSClient, CloudWatchClient, DynamoDBClient…). */
+export type RegionalClientClass<C> = new (config: RegionalClientConfig) => C;
+
+/** What the cache needs of a client: closing it, and its middleware stack for the call recorder. */
+export interface SdkClient {
+  destroy(): void;
+  // biome-ignore lint/suspicious/noExplicitAny: every SDK client's stack has its own input and output unions
+  middlewareStack: MiddlewareStack<any, any>;
+}
+
 export interface AwsClients {
   route53(): Route53Client;
-  rds(region: RegionName): RDSClient;
-  ec2(region: RegionName): EC2Client;
-  cloudwatch(region: RegionName): CloudWatchClient;
-  /** The promotion lock's table (promotion-lock.ts). */
-  dynamodb(region: RegionName): DynamoDBClient;
+  /**
+   * The client of `service` in `region`, made from `Client` on first use and cached (the adapter passes its SDK's
+   * class, so this module loads no SDK but Route 53's).
+   */
+  regional<C extends SdkClient>(service: AwsService, region: RegionName, Client: RegionalClientClass<C>): C;
   /** Closes every cached client's sockets. */
   destroy(): void;
 }
@@ -148,7 +167,7 @@ export function createAwsClients(config: AwsClientsConfig): AwsClients {
     connectionTimeout: config.connectionTimeoutMs,
   });
 
-  const common = (region: RegionName) => ({
+  const common = (region: RegionName): RegionalClientConfig => ({
     region,
     maxAttempts: 1,
     requestHandler,
@@ -182,28 +201,10 @@ export function createAwsClients(config: AwsClientsConfig): AwsClients {
         instrument(client.middlewareStack, 'route53', ROUTE53_REGION);
         return client;
       }),
-    rds: (region) =>
-      cached('rds', region, () => {
-        const client = new RDSClient(common(region));
-        instrument(client.middlewareStack, 'rds', region);
-        return client;
-      }),
-    ec2: (region) =>
-      cached('ec2', region, () => {
-        const client = new EC2Client(common(region));
-        instrument(client.middlewareStack, 'ec2', region);
-        return client;
-      }),
-    cloudwatch: (region) =>
-      cached('cloudwatch', region, () => {
-        const client = new CloudWatchClient(common(region));
-        instrument(client.middlewareStack, 'cloudwatch', region);
-        return client;
-      }),
-    dynamodb: (region) =>
-      cached('dynamodb', region, () => {
-        const client = new DynamoDBClient(common(region));
-        instrument(client.middlewareStack, 'dynamodb', region);
+    regional: (service, region, Client) =>
+      cached(service, region, () => {
+        const client = new Client(common(region));
+        instrument(client.middlewareStack, service, region);
         return client;
       }),
     destroy() {

@@ -30,7 +30,7 @@ function fakeCloudWatch(opts: { pageSize?: number; fail?: (s: Sent) => boolean }
   const sent: Sent[] = [];
   const alarms = new Map<string, MetricAlarm>(); // key region/name
   const clients = {
-    cloudwatch: (region: string) => ({
+    regional: (_service: string, region: string) => ({
       async send(cmd: { input: unknown }, options?: { abortSignal?: AbortSignal }) {
         const s: Sent = {
           region,

@@ -2,7 +2,7 @@
 // (docs/static-stability.md). The operator publishes a verdict per record (1 = drain, 0 = serve) with PutMetricData;
 // the record's alarm goes to ALARM when the Maximum over one period is >= 1, and Route 53 then treats the record's
 // health check as unhealthy. During an event PutMetricData is the ONLY call on the traffic path, made to a region
-// other than the impaired one; the CloudWatch client is regional (clients.cloudwatch(region)).
+// other than the impaired one; the CloudWatch client is regional (clients.regional('cloudwatch', region, …)).
 //
 // - putVerdictAlarm: PutMetricAlarm creates or overwrites the alarm; actions stay disabled (the health check reads
 //   the alarm state, nothing else needs to act). Missing data is ignored, so an alarm keeps its last state when the
@@ -18,7 +18,7 @@
 //   alarm takes the Maximum).
 
 import {
-  type CloudWatchClient,
+  CloudWatchClient,
   DescribeAlarmsCommand,
   type Dimension,
   GetMetricDataCommand,
@@ -134,7 +134,7 @@ function invalid(operation: string, code: string, message: string): CloudError {
 }
 
 export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
-  const cw = (region: RegionName): CloudWatchClient => clients.cloudwatch(region);
+  const cw = (region: RegionName): CloudWatchClient => clients.regional('cloudwatch', region, CloudWatchClient);
 
   return {
     async putVerdictAlarm(spec: VerdictAlarmSpec, callOpts: CallOptions = {}): Promise<void> {

@@ -8,7 +8,7 @@ function fakeCloudWatch(answer: () => unknown) {
   const inputs: GetMetricStatisticsCommandInput[] = [];
   const regions: string[] = [];
   const clients = {
-    cloudwatch: (region: string) => {
+    regional: (_service: string, region: string) => {
       regions.push(region);
       return {
         async send(cmd: unknown) {

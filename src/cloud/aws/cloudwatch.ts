@@ -15,7 +15,7 @@
 //   planner rejects it as stale, naming its age. 65 one-minute periods stay far below GetMetricStatistics' 1,440
 //   datapoints per request, and a request costs the same whatever its window.
 
-import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import type { CallOptions, RegionName, ReplicaLagDatapoint, ReplicaLagReader } from '../types.ts';
 import type { AwsClients } from './clients.ts';
 import { callAws } from './errors.ts';
@@ -33,7 +33,7 @@ export function createCloudWatchReplicaLag(
   return {
     async replicaLag(region: RegionName, dbInstanceId: string, now: Date, callOpts: CallOptions = {}) {
       const out = await callAws('cloudwatch', 'GetMetricStatistics', () =>
-        clients.cloudwatch(region).send(
+        clients.regional('cloudwatch', region, CloudWatchClient).send(
           new GetMetricStatisticsCommand({
             Namespace: 'AWS/RDS',
             MetricName: 'ReplicaLag',

@@ -11,7 +11,7 @@ import { createEc2Compute, launchTemplateSpec, tagFilters } from './ec2.ts';
 function fakeEc2(answer: (cmd: unknown) => unknown) {
   const sent: unknown[] = [];
   const clients = {
-    ec2: () => ({
+    regional: () => ({
       async send(cmd: unknown) {
         sent.push(cmd);
         return answer(cmd);

@@ -10,6 +10,7 @@ import {
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   DetachVolumeCommand,
+  EC2Client,
   type Filter,
   type InstanceStatus,
   RebootInstancesCommand,
@@ -84,7 +85,7 @@ export function createEc2Compute(clients: AwsClients): Compute {
     async describeZones(region: RegionName, opts: CallOptions = {}): Promise<ZoneStatus[]> {
       const out = await send('DescribeAvailabilityZones', () =>
         clients
-          .ec2(region)
+          .regional('ec2', region, EC2Client)
           .send(
             new DescribeAvailabilityZonesCommand({ Filters: [{ Name: 'zone-type', Values: ['availability-zone'] }] }),
             { abortSignal: opts.signal },
@@ -104,7 +105,7 @@ export function createEc2Compute(clients: AwsClients): Compute {
      * pending ones are reported too) gives their checks.
      */
     async describeInstanceHealth(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
-      const ec2 = clients.ec2(region);
+      const ec2 = clients.regional('ec2', region, EC2Client);
       const found = new Map<string, InstanceHealth>();
       const instancePages = pages((token) =>
         send('DescribeInstances', () =>
@@ -163,7 +164,7 @@ export function createEc2Compute(clients: AwsClients): Compute {
       opts: CallOptions = {},
     ) {
       const out = await send('RunInstances', () =>
-        clients.ec2(region).send(
+        clients.regional('ec2', region, EC2Client).send(
           new RunInstancesCommand({
             LaunchTemplate: launchTemplateSpec(req.launchTemplateId),
             MinCount: req.count,
@@ -178,7 +179,7 @@ export function createEc2Compute(clients: AwsClients): Compute {
     },
 
     async listSnapshots(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
-      const ec2 = clients.ec2(region);
+      const ec2 = clients.regional('ec2', region, EC2Client);
       const snapshots: Snapshot[] = [];
       const snapshotPages = pages((token) =>
         send('DescribeSnapshots', () =>
@@ -199,7 +200,7 @@ export function createEc2Compute(clients: AwsClients): Compute {
     },
 
     async listVolumes(region: RegionName, tagSelector: Record<string, string>, opts: CallOptions = {}) {
-      const ec2 = clients.ec2(region);
+      const ec2 = clients.regional('ec2', region, EC2Client);
       const volumes: Volume[] = [];
       const volumePages = pages((token) =>
         send('DescribeVolumes', () =>
@@ -229,7 +230,7 @@ export function createEc2Compute(clients: AwsClients): Compute {
     },
 
     async listSnapshotsOfVolumes(region: RegionName, volumeIds: string[], opts: CallOptions = {}) {
-      const ec2 = clients.ec2(region);
+      const ec2 = clients.regional('ec2', region, EC2Client);
       const snapshots: Snapshot[] = [];
       for (const ids of chunk([...new Set(volumeIds)], FILTER_VALUES_BATCH)) {
         const snapshotPages = pages((token) =>
@@ -257,7 +258,7 @@ export function createEc2Compute(clients: AwsClients): Compute {
       opts: CallOptions = {},
     ) {
       const out = await send('CreateVolume', () =>
-        clients.ec2(region).send(
+        clients.regional('ec2', region, EC2Client).send(
           new CreateVolumeCommand({
             SnapshotId: req.snapshotId,
             AvailabilityZone: req.zone,
@@ -271,19 +272,25 @@ export function createEc2Compute(clients: AwsClients): Compute {
 
     async rebootInstances(region: RegionName, ids: string[], opts: CallOptions = {}) {
       await send('RebootInstances', () =>
-        clients.ec2(region).send(new RebootInstancesCommand({ InstanceIds: ids }), { abortSignal: opts.signal }),
+        clients
+          .regional('ec2', region, EC2Client)
+          .send(new RebootInstancesCommand({ InstanceIds: ids }), { abortSignal: opts.signal }),
       );
     },
 
     async stopInstances(region: RegionName, ids: string[], opts: CallOptions = {}) {
       await send('StopInstances', () =>
-        clients.ec2(region).send(new StopInstancesCommand({ InstanceIds: ids }), { abortSignal: opts.signal }),
+        clients
+          .regional('ec2', region, EC2Client)
+          .send(new StopInstancesCommand({ InstanceIds: ids }), { abortSignal: opts.signal }),
       );
     },
 
     async detachVolume(region: RegionName, volumeId: string, opts: CallOptions = {}) {
       await send('DetachVolume', () =>
-        clients.ec2(region).send(new DetachVolumeCommand({ VolumeId: volumeId }), { abortSignal: opts.signal }),
+        clients
+          .regional('ec2', region, EC2Client)
+          .send(new DetachVolumeCommand({ VolumeId: volumeId }), { abortSignal: opts.signal }),
       );
     },
   };

@@ -19,7 +19,7 @@ const claim: PromotionLockClaim = {
 function scripted(answers: Array<(command: unknown) => unknown>) {
   const sent: Array<{ region: string; command: unknown }> = [];
   const clients = {
-    dynamodb: (region: string) => ({
+    regional: (_service: string, region: string) => ({
       send: async (command: unknown) => {
         sent.push({ region, command });
         const answer = answers.shift();

@@ -16,6 +16,7 @@
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -30,22 +31,11 @@ import type {
 } from '../types.ts';
 import type { AwsClients } from './clients.ts';
 import { callAws } from './errors.ts';
+import { lockRegionFor, type PromotionLockSettings } from './promotion-lock-settings.ts';
+
+export { lockRegionFor, type PromotionLockSettings } from './promotion-lock-settings.ts';
 
 const SERVICE = 'dynamodb';
-
-export interface PromotionLockSettings {
-  /** FO_PROMOTION_LOCK_TABLE: a table whose partition key is the string `pk`. */
-  table: string;
-  /** FO_PROMOTION_LOCK_REGIONS: where the table can be written (its replicas), in order of preference. */
-  regions: readonly RegionName[];
-}
-
-/** The region the lock is written in: the promotion's target region when the table is there, else the first. */
-export function lockRegionFor(regions: readonly RegionName[], targetRegion: RegionName): RegionName {
-  const first = regions[0];
-  if (first === undefined) throw new Error('promotion lock without a region');
-  return regions.includes(targetRegion) ? targetRegion : first;
-}
 
 /** The PutItem request of a claim (exported for the request-shape test). */
 export function putClaimInput(table: string, claim: PromotionLockClaim) {
@@ -93,7 +83,7 @@ export function createDynamoDbPromotionLock(clients: AwsClients, settings: Promo
       const out = await callAws(SERVICE, 'PutItem', async () => {
         try {
           return await clients
-            .dynamodb(region)
+            .regional('dynamodb', region, DynamoDBClient)
             .send(new PutItemCommand(putClaimInput(table, claim)), { abortSignal: opts.signal });
         } catch (err) {
           // Not a failure of the call: the answer is "held for another target". Who holds it is read below.
@@ -110,7 +100,7 @@ export function createDynamoDbPromotionLock(clients: AwsClients, settings: Promo
       }
       const got = await callAws(SERVICE, 'GetItem', () =>
         clients
-          .dynamodb(region)
+          .regional('dynamodb', region, DynamoDBClient)
           .send(new GetItemCommand({ TableName: table, Key: { pk: { S: claim.key } }, ConsistentRead: true }), {
             abortSignal: opts.signal,
           }),

@@ -43,7 +43,7 @@ describe('createRdsDatabases', () => {
   function fakeRds(answer: (cmd: unknown) => unknown) {
     const sent: unknown[] = [];
     const clients = {
-      rds: () => ({
+      regional: () => ({
         async send(cmd: unknown) {
           sent.push(cmd);
           return answer(cmd);

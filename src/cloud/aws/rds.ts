@@ -7,6 +7,7 @@ import {
   type DBInstance,
   DescribeDBInstancesCommand,
   PromoteReadReplicaCommand,
+  RDSClient,
   RebootDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import { isCloudError } from '../errors.ts';
@@ -39,7 +40,7 @@ export function createRdsDatabases(clients: AwsClients): Databases {
       try {
         const out = await callAws(SERVICE, 'DescribeDBInstances', () =>
           clients
-            .rds(region)
+            .regional('rds', region, RDSClient)
             .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }), { abortSignal: opts.signal }),
         );
         const db = out.DBInstances?.[0];
@@ -54,7 +55,7 @@ export function createRdsDatabases(clients: AwsClients): Databases {
     async promoteReadReplica(region: RegionName, id: string, backupRetentionPeriod: number, opts: CallOptions = {}) {
       await callAws(SERVICE, 'PromoteReadReplica', () =>
         clients
-          .rds(region)
+          .regional('rds', region, RDSClient)
           .send(
             new PromoteReadReplicaCommand({ DBInstanceIdentifier: id, BackupRetentionPeriod: backupRetentionPeriod }),
             {
@@ -67,7 +68,7 @@ export function createRdsDatabases(clients: AwsClients): Databases {
     async rebootInstance(region: RegionName, id: string, opts: CallOptions = {}) {
       await callAws(SERVICE, 'RebootDBInstance', () =>
         clients
-          .rds(region)
+          .regional('rds', region, RDSClient)
           .send(new RebootDBInstanceCommand({ DBInstanceIdentifier: id }), { abortSignal: opts.signal }),
       );
     },
@@ -75,7 +76,7 @@ export function createRdsDatabases(clients: AwsClients): Databases {
     async createSnapshot(region: RegionName, id: string, snapshotId: string, opts: CallOptions = {}) {
       await callAws(SERVICE, 'CreateDBSnapshot', () =>
         clients
-          .rds(region)
+          .regional('rds', region, RDSClient)
           .send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: id, DBSnapshotIdentifier: snapshotId }), {
             abortSignal: opts.signal,
           }),

@@ -101,7 +101,7 @@ describe('helm template with default values', () => {
     }
   });
 
-  it('runs two replicas of `node dist/cli/failover-operator.js run`, matching the Dockerfile', () => {
+  it('runs two replicas of `node --max-semi-space-size=2 dist/cli/failover-operator.js run`, matching the Dockerfile', () => {
     const deployment = deploymentOf(r);
     expect(deployment.spec.replicas).toBe(2);
     const container = containerOf(r);
@@ -110,7 +110,12 @@ describe('helm template with default values', () => {
     const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     expect(container.command).toEqual(entrypoint);
     expect(container.args).toEqual(cmd);
-    expect([...container.command, ...container.args]).toEqual(['node', 'dist/cli/failover-operator.js', 'run']);
+    expect([...container.command, ...container.args]).toEqual([
+      'node',
+      '--max-semi-space-size=2',
+      'dist/cli/failover-operator.js',
+      'run',
+    ]);
   });
 
   it('configures the operator through the environment main.ts reads', () => {
@@ -122,6 +127,7 @@ describe('helm template with default values', () => {
     expect(env.FO_HEALTH_PORT?.value).toBe('8081');
     expect(env).not.toHaveProperty('FO_METRICS_CERT_DIR');
     expect(env.FO_DRILL_NAMESPACE_LIMIT?.value).toBe('2');
+    expect(env.FO_MAX_CONCURRENT_RECONCILES?.value).toBe('16');
     expect(env.FO_LOG_LEVEL?.value).toBe('info');
     expect(env).not.toHaveProperty('FO_WATCH_NAMESPACE');
     const main = readFileSync(path.join(repoRoot, 'src/main.ts'), 'utf8');
@@ -269,6 +275,7 @@ describe('helm template with non-default values', () => {
         'metrics.port': '9090',
         'metrics.secure': 'false',
         'drills.perNamespaceLimit': '5',
+        'controller.maxConcurrentReconciles': '64',
         logLevel: 'debug',
       },
     });
@@ -310,6 +317,7 @@ describe('helm template with non-default values', () => {
     expect(monitor.spec.endpoints[0]).not.toHaveProperty('scheme');
     expect(envOf(r).FO_METRICS_SECURE?.value).toBe('false');
     expect(envOf(r).FO_DRILL_NAMESPACE_LIMIT?.value).toBe('5');
+    expect(envOf(r).FO_MAX_CONCURRENT_RECONCILES?.value).toBe('64');
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['failover-system']);
     expect(envOf(r).FO_METRICS_PORT?.value).toBe('9090');
     expect(containerOf(r).ports[0]?.containerPort).toBe(9090);

@@ -309,6 +309,10 @@ export class OperatorProcess {
         ...options.env,
         // Benchmarks pass V8 flags to the operator (e.g. --heapsnapshot-signal=SIGUSR2), never the tests.
         ...(process.env.FO_OPERATOR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FO_OPERATOR_NODE_OPTIONS } : {}),
+        // …and may size the worker pool (bench/reconcile compares values).
+        ...(process.env.FO_MAX_CONCURRENT_RECONCILES
+          ? { FO_MAX_CONCURRENT_RECONCILES: process.env.FO_MAX_CONCURRENT_RECONCILES }
+          : {}),
       },
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));

@@ -148,7 +148,7 @@ describe('Dockerfile', () => {
 
   it("runs the built failover-operator (the entry point package.json's bin shim runs from a clone) with node", () => {
     const entrypoint = execForm(last('ENTRYPOINT'));
-    expect(entrypoint).toEqual(['node', 'dist/cli/failover-operator.js']);
+    expect(entrypoint).toEqual(['node', '--max-semi-space-size=2', 'dist/cli/failover-operator.js']);
     expect(execForm(last('CMD'))).toEqual(['run']);
     // dist/cli/failover-operator.js is tsc's output for src/cli/failover-operator.ts (tsconfig.build.json: src → dist),
     // the same entry point bin/failover-operator.mjs imports from a clone.

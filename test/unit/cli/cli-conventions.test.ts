@@ -83,6 +83,7 @@ describe('CLI conventions', () => {
       ['--watch-namespace', 'FO_WATCH_NAMESPACE'],
       ['--log-level', 'FO_LOG_LEVEL'],
       ['--log-format', 'FO_LOG_FORMAT'],
+      ['--max-concurrent-reconciles', 'FO_MAX_CONCURRENT_RECONCILES'],
     ]) {
       expect(r.stdout).toContain(flag);
       expect(r.stdout).toContain(`[${env}`);

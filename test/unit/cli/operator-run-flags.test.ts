@@ -19,6 +19,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
         watchNamespace: 'shop',
         logLevel: 'debug',
         logFormat: 'console',
+        maxConcurrentReconciles: '64',
       },
     );
     expect(env).toMatchObject({
@@ -31,6 +32,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       FO_WATCH_NAMESPACE: 'shop',
       FO_LOG_LEVEL: 'debug',
       FO_LOG_FORMAT: 'console',
+      FO_MAX_CONCURRENT_RECONCILES: '64',
     });
     const config = readConfig(env, () => '');
     expect(config).toMatchObject({
@@ -42,6 +44,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       watchNamespace: 'shop',
       logLevel: 'debug',
       logFormat: 'console',
+      maxConcurrentReconciles: 64,
     });
     // No flags: the environment as it was.
     expect(runEnvironment({ ...base, FO_LOG_LEVEL: 'warn' }, {})).toEqual({ ...base, FO_LOG_LEVEL: 'warn' });
@@ -52,7 +55,13 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       leaderElect: true,
       leaseName: 'failover-operator',
       logFormat: 'json',
+      maxConcurrentReconciles: 16,
     });
+    for (const bad of ['0', '-1', '2.5', 'many', '1001']) {
+      expect(() => readConfig({ ...base, FO_MAX_CONCURRENT_RECONCILES: bad }, () => '')).toThrow(
+        /FO_MAX_CONCURRENT_RECONCILES must be a whole number from 1 to 1000/,
+      );
+    }
     expect(() => readConfig({ ...base, FO_LEADER_ELECT: 'yes' }, () => '')).toThrow(ConfigError);
     expect(() => readConfig({ ...base, FO_LOG_FORMAT: 'pretty' }, () => '')).toThrow(/json or console/);
     expect(() => readConfig({ ...base, FO_LEADER_ELECTION_ID: 'Not_A_Name' }, () => '')).toThrow(/Lease name/);
