@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import type { FailoverDrillStatus, FailoverPolicyStatus, JournalEntry } from '../api/index.ts';
+import type { FailoverDrillStatus, JournalEntry } from '../api/index.ts';
 import { DRILL_LIMITS } from '../api/index.ts';
 import { createVirtualClock } from '../clock.ts';
 import type { HealthView, ZoneState } from '../health/types.ts';

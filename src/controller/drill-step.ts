@@ -331,7 +331,7 @@ function liveDrillRef(ref: ObjectRef, drill: FailoverDrill): LiveDrillRef {
 }
 
 function startLiveStep(input: DrillStepInput, drill: FailoverDrill, policyKey: string, policy: FailoverPolicy) {
-  const { ref, now } = input;
+  const { ref } = input;
   if (drill.spec.scenario.type !== 'zone-outage' && drill.spec.scenario.type !== 'region-outage') {
     return fail(
       Reason.DrillFailed,
