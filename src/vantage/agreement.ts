@@ -83,7 +83,9 @@ export interface AgreementResult {
   capacityActor: string;
 }
 
-const RANK: Record<ZoneState, number> = { Healthy: 0, Degraded: 1, Impaired: 2 };
+/** How bad a state is: a larger rank is worse. */
+export const STATE_RANK: Readonly<Record<ZoneState, number>> = { Healthy: 0, Degraded: 1, Impaired: 2 };
+const RANK = STATE_RANK;
 
 /** The majority of n members: floor(n/2) + 1. */
 export function majority(n: number): number {

@@ -10,18 +10,17 @@
 // aggregates repeats anyway.
 
 import type { EventSpec } from '../runtime/index.ts';
-import type { AgreementResult, ScopeAgreement, VantageSettings } from './agreement.ts';
-
-const RANK = { Healthy: 0, Degraded: 1, Impaired: 2 } as const;
+import { type AgreementResult, type ScopeAgreement, STATE_RANK, type VantageSettings } from './agreement.ts';
 
 /** How long after this vantage's state began a peer's better verdict must be published to count as disagreeing. */
 export const DISAGREEMENT_GRACE_MS = 20_000;
 
 /** This vantage sees worse than the members agree on, and a peer said better well after it began to. */
 export function confirmedDisagreement(s: ScopeAgreement, self: string): boolean {
-  if (s.alone || RANK[s.local] <= RANK[s.agreed]) return false;
+  if (s.alone || STATE_RANK[s.local] <= STATE_RANK[s.agreed]) return false;
   return s.votes.some(
-    (v) => v.vantage !== self && RANK[v.state] < RANK[s.local] && v.at >= s.localSince + DISAGREEMENT_GRACE_MS,
+    (v) =>
+      v.vantage !== self && STATE_RANK[v.state] < STATE_RANK[s.local] && v.at >= s.localSince + DISAGREEMENT_GRACE_MS,
   );
 }
 

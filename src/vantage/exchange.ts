@@ -23,7 +23,7 @@ import type { Clock } from '../clock.ts';
 import type { RegionName, VerdictDatum, Verdicts } from '../cloud/types.ts';
 import type { HealthView } from '../health/types.ts';
 import type { PeerVerdicts } from './agreement.ts';
-import type { OperatorVantage } from './settings.ts';
+import { type OperatorVantage, staleAfterMsOf } from './settings.ts';
 import {
   nextSequence,
   scopeKey,
@@ -153,9 +153,9 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
   async function readNow(e: Entry, signal: AbortSignal): Promise<PeerVerdicts> {
     const metrics = peerMetrics(e.key, e.policy);
     const now = clock.now();
-    const stale = e.policy.spec.vantagePoints?.staleAfterSeconds ?? 60;
+    const staleAfterMs = staleAfterMsOf(e.policy.spec);
     // Twice the staleness bound: enough to show a stale member's last verdict and its age, not just "none".
-    const range = { fromMs: now - 2 * stale * 1000, toMs: now + 60_000 };
+    const range = { fromMs: now - 2 * staleAfterMs, toMs: now + 60_000 };
     const errors: string[] = [];
     const latest = new Map<string, VantageVerdict>();
     await Promise.all(
@@ -200,9 +200,9 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
         "could not read the peers' vantage verdicts in any region of the policy; the last ones read age out",
       );
     }
-    const before = summary(e.peers, now, stale * 1000);
+    const before = summary(e.peers, now, staleAfterMs);
     e.peers = peers;
-    if (summary(peers, clock.now(), stale * 1000) !== before) deps.onPeersChanged?.(e.key);
+    if (summary(peers, clock.now(), staleAfterMs) !== before) deps.onPeersChanged?.(e.key);
     return peers;
   }
 
@@ -217,7 +217,7 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
 
   /** Some peer has no fresh verdict in the last read (never read, not yet published, silent, or gone). */
   const missingPeer = (e: Entry) => {
-    const staleAfterMs = (e.policy.spec.vantagePoints?.staleAfterSeconds ?? 60) * 1000;
+    const staleAfterMs = staleAfterMsOf(e.policy.spec);
     const now = clock.now();
     return peersOf(e.policy).some(
       (peer) => !e.peers.verdicts.some((v) => v.vantage === peer && now - v.at <= staleAfterMs),
@@ -236,11 +236,7 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
    * cadences old when a reconcile uses it (one since it was published, one since it was read), plus CloudWatch's
    * delay, which keeps a short staleness bound from making peers flap between fresh and stale.
    */
-  const cadenceOf = (e: Entry) =>
-    Math.max(
-      MIN_CADENCE_MS,
-      Math.min(heartbeatMs, ((e.policy.spec.vantagePoints?.staleAfterSeconds ?? 60) * 1000) / 3),
-    );
+  const cadenceOf = (e: Entry) => Math.max(MIN_CADENCE_MS, Math.min(heartbeatMs, staleAfterMsOf(e.policy.spec) / 3));
   // A tick is due a little early rather than a whole cadence late.
   const SLACK_MS = 250;
 

@@ -6,6 +6,11 @@ import { majority, type VantageSettings } from './agreement.ts';
 
 export const DEFAULT_STALE_AFTER_SECONDS = 60;
 
+/** spec.vantagePoints.staleAfterSeconds in ms, defaulted: a member's verdict older than this does not count. */
+export function staleAfterMsOf(spec: FailoverPolicySpec): number {
+  return (spec.vantagePoints?.staleAfterSeconds ?? DEFAULT_STALE_AFTER_SECONDS) * 1000;
+}
+
 /** This operator instance as a vantage point; undefined when it runs without --vantage. */
 export interface OperatorVantage {
   name: string;
@@ -42,7 +47,7 @@ export function vantageMembership(spec: FailoverPolicySpec, self: OperatorVantag
       ...(self.region ? { selfRegion: self.region } : {}),
       members,
       quorum: Math.min(vp.quorum ?? majority(members.length), members.length),
-      staleAfterMs: (vp.staleAfterSeconds ?? DEFAULT_STALE_AFTER_SECONDS) * 1000,
+      staleAfterMs: staleAfterMsOf(spec),
       whenAlone: { drain: vp.whenAlone?.drain ?? true, promote: vp.whenAlone?.promote ?? false },
     },
   };

@@ -2,9 +2,7 @@
 // reached, and where this vantage sees worse than its members agree on (it does not act there).
 
 import type { VantageStatus } from '../api/index.ts';
-import type { AgreementResult, PeerVerdicts, VantageSettings } from './agreement.ts';
-
-const RANK = { Healthy: 0, Degraded: 1, Impaired: 2 } as const;
+import { type AgreementResult, type PeerVerdicts, STATE_RANK, type VantageSettings } from './agreement.ts';
 
 export function vantageStatus(
   settings: VantageSettings,
@@ -14,14 +12,14 @@ export function vantageStatus(
 ): VantageStatus {
   const iso = (ms: number) => new Date(ms).toISOString();
   const disagreements = result.scopes
-    .filter((s) => RANK[s.local] > RANK[s.agreed])
+    .filter((s) => STATE_RANK[s.local] > STATE_RANK[s.agreed])
     .map((s) => ({
       scope: s.scope,
       name: s.name,
       region: s.region,
       local: s.local,
       agreed: s.agreed,
-      reporting: s.votes.filter((v) => RANK[v.state] >= RANK[s.local]).map((v) => v.vantage),
+      reporting: s.votes.filter((v) => STATE_RANK[v.state] >= STATE_RANK[s.local]).map((v) => v.vantage),
     }));
   return {
     self: settings.self,

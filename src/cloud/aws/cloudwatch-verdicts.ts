@@ -133,6 +133,30 @@ function invalid(operation: string, code: string, message: string): CloudError {
   return new CloudError({ kind: 'terminal', service: SERVICE, operation, code, message });
 }
 
+/**
+ * Follows a CloudWatch NextToken until there is none, handing each page to `onPage`. A token handed back twice is
+ * an error: the listing would never end.
+ */
+async function forEachPage<P extends { NextToken?: string | undefined }>(
+  operation: string,
+  fetchPage: (token: string | undefined) => Promise<P>,
+  onPage: (page: P) => void,
+): Promise<void> {
+  const seenTokens = new Set<string>();
+  let token: string | undefined;
+  for (;;) {
+    const page = await callAws(SERVICE, operation, () => fetchPage(token));
+    onPage(page);
+    const next = page.NextToken;
+    if (next === undefined || next === '') return;
+    if (seenTokens.has(next)) {
+      throw invalid(operation, 'PaginationNotProgressing', `${operation} handed back token ${next} twice`);
+    }
+    seenTokens.add(next);
+    token = next;
+  }
+}
+
 export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
   const cw = (region: RegionName): CloudWatchClient => clients.regional('cloudwatch', region, CloudWatchClient);
 
@@ -173,10 +197,9 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
       for (let i = 0; i < wanted.length; i += DESCRIBE_ALARMS_MAX_NAMES) {
         const batch = wanted.slice(i, i + DESCRIBE_ALARMS_MAX_NAMES);
         const batchSet = new Set(batch);
-        const seenTokens = new Set<string>();
-        let token: string | undefined;
-        for (;;) {
-          const page = await callAws(SERVICE, 'DescribeAlarms', () =>
+        await forEachPage(
+          'DescribeAlarms',
+          (token) =>
             cw(region).send(
               new DescribeAlarmsCommand({
                 AlarmNames: batch,
@@ -186,24 +209,14 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
               }),
               { abortSignal: callOpts.signal },
             ),
-          );
-          for (const alarm of page.MetricAlarms ?? []) {
-            if (alarm.AlarmName !== undefined && batchSet.has(alarm.AlarmName)) {
-              found.set(alarm.AlarmName, toObservedAlarm(region, alarm));
+          (page) => {
+            for (const alarm of page.MetricAlarms ?? []) {
+              if (alarm.AlarmName !== undefined && batchSet.has(alarm.AlarmName)) {
+                found.set(alarm.AlarmName, toObservedAlarm(region, alarm));
+              }
             }
-          }
-          const next = page.NextToken;
-          if (next === undefined || next === '') break;
-          if (seenTokens.has(next)) {
-            throw invalid(
-              'DescribeAlarms',
-              'PaginationNotProgressing',
-              `DescribeAlarms handed back token ${next} twice`,
-            );
-          }
-          seenTokens.add(next);
-          token = next;
-        }
+          },
+        );
       }
       return wanted.flatMap((name) => {
         const alarm = found.get(name);
@@ -227,10 +240,9 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
           },
           ReturnData: true,
         }));
-        const seenTokens = new Set<string>();
-        let token: string | undefined;
-        for (;;) {
-          const page = await callAws(SERVICE, 'GetMetricData', () =>
+        await forEachPage(
+          'GetMetricData',
+          (token) =>
             cw(region).send(
               new GetMetricDataCommand({
                 MetricDataQueries: queries,
@@ -241,24 +253,18 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
               }),
               { abortSignal: callOpts.signal },
             ),
-          );
-          for (const result of page.MetricDataResults ?? []) {
-            const index = Number(result.Id?.slice(1));
-            if (!Number.isInteger(index) || index < i || index >= i + batch.length) continue;
-            for (const value of result.Values ?? []) {
-              if (Number.isFinite(value) && (out[index] === undefined || value > (out[index] as number))) {
-                out[index] = value;
+          (page) => {
+            for (const result of page.MetricDataResults ?? []) {
+              const index = Number(result.Id?.slice(1));
+              if (!Number.isInteger(index) || index < i || index >= i + batch.length) continue;
+              for (const value of result.Values ?? []) {
+                if (Number.isFinite(value) && (out[index] === undefined || value > (out[index] as number))) {
+                  out[index] = value;
+                }
               }
             }
-          }
-          const next = page.NextToken;
-          if (next === undefined || next === '') break;
-          if (seenTokens.has(next)) {
-            throw invalid('GetMetricData', 'PaginationNotProgressing', `GetMetricData handed back token ${next} twice`);
-          }
-          seenTokens.add(next);
-          token = next;
-        }
+          },
+        );
       }
       return out;
     },

@@ -33,7 +33,15 @@
 // metrics only ("High-resolution metrics aren't supported"). The 10 s alarms on StorageResolution-1 data simulated
 // here may therefore not be what Route 53 accepts or follows in production; the simulation does not enforce it.
 
-import type { AlarmState, CallOptions, ObservedAlarm, RegionName, VerdictAlarmSpec, VerdictDatum } from '../types.ts';
+import type {
+  AlarmState,
+  CallOptions,
+  ObservedAlarm,
+  RegionName,
+  VerdictAlarmSpec,
+  VerdictDatum,
+  Verdicts,
+} from '../types.ts';
 import { type SimCallContext, simCall, simError } from './sim-call.ts';
 import type { CallScope } from './sim-call-log.ts';
 
@@ -75,13 +83,7 @@ export interface SimCloudWatch {
   putVerdictAlarm(spec: VerdictAlarmSpec, opts?: CallOptions): Promise<void>;
   describeAlarms(region: RegionName, names: string[], opts?: CallOptions): Promise<ObservedAlarm[]>;
   publishVerdicts(region: RegionName, namespace: string, data: VerdictDatum[], opts?: CallOptions): Promise<void>;
-  readMaxima(
-    region: RegionName,
-    namespace: string,
-    metrics: ReadonlyArray<{ metricName: string; dimensions: Record<string, string> }>,
-    range: { fromMs: number; toMs: number },
-    opts?: CallOptions,
-  ): Promise<Array<number | undefined>>;
+  readMaxima: Verdicts['readMaxima'];
   /** The state DescribeAlarms would report now (setAlarmState included); undefined when there is no such alarm. */
   alarmState(region: RegionName, name: string): AlarmState | undefined;
   /** The state its data gave the alarm at `at` (≤ now); undefined before the alarm existed. Ignores setAlarmState. */
