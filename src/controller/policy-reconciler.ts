@@ -224,17 +224,15 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
     }
     const policy: FailoverPolicy = validated.value;
 
-    const violations = deps.tenancy.violations(req.namespace ?? '', policy);
-    if (violations.length > 0) {
+    /** A valid spec this operator must not act on: stop probing it, and say why in Ready (no AWS call at all). */
+    const refuseValid = async (reason: string, message: string): Promise<void> => {
       engine.untrack(key);
-      const problem = deps.tenancy.problem();
-      const message = `${notPermittedMessage(violations)}${problem ? ` (note: ${problem})` : ''}`;
       await writeStatus(req, stored, {
         ...(generation === undefined ? {} : { observedGeneration: generation }),
         conditions: setConditions(
           stored.status?.conditions,
           [
-            { type: ConditionType.Ready, status: ConditionStatus.False, reason: Reason.NotPermitted, message },
+            { type: ConditionType.Ready, status: ConditionStatus.False, reason, message },
             {
               type: ConditionType.InvalidSpec,
               status: ConditionStatus.False,
@@ -245,6 +243,13 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
           { now, ...(generation === undefined ? {} : { observedGeneration: generation }) },
         ),
       });
+    };
+
+    const violations = deps.tenancy.violations(req.namespace ?? '', policy);
+    if (violations.length > 0) {
+      const problem = deps.tenancy.problem();
+      const message = `${notPermittedMessage(violations)}${problem ? ` (note: ${problem})` : ''}`;
+      await refuseValid(Reason.NotPermitted, message);
       await deps.events.record(key, { type: 'Warning', reason: Reason.NotPermitted, message });
       logger.warn(
         { ...log, fields: violations.map((v) => v.field) },
@@ -255,24 +260,8 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
 
     const membership = vantageMembership(policy.spec, deps.vantage);
     if (membership.kind === 'not-a-member') {
-      engine.untrack(key);
       const message = membership.message;
-      await writeStatus(req, stored, {
-        ...(generation === undefined ? {} : { observedGeneration: generation }),
-        conditions: setConditions(
-          stored.status?.conditions,
-          [
-            { type: ConditionType.Ready, status: ConditionStatus.False, reason: Reason.NotAVantage, message },
-            {
-              type: ConditionType.InvalidSpec,
-              status: ConditionStatus.False,
-              reason: Reason.SpecValid,
-              message: 'the spec passed validation',
-            },
-          ],
-          { now, ...(generation === undefined ? {} : { observedGeneration: generation }) },
-        ),
-      });
+      await refuseValid(Reason.NotAVantage, message);
       if (deps.isLeader()) await deps.events.record(key, { type: 'Warning', reason: Reason.NotAVantage, message });
       logger.warn({ ...log, vantage: deps.vantage?.name }, 'Not a vantage point of this policy; made no AWS call');
       return { requeueAfterMs: IDLE_RESYNC_MS };
