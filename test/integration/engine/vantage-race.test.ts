@@ -26,7 +26,7 @@
 // much for moto on 2 cores: its DescribeDBInstances answers take over 2 s, the RDS probes time out and no failover
 // starts; 10 settle in about 50 s after the outage there, about 75 s a round with set-up.
 
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,8 +47,8 @@ import {
   createService,
   createVantagePolicies,
   ensureLockTable,
-  LOCK_REGION,
   LOCK_TABLE,
+  motoLockDynamo,
   PRIMARY_FAILED,
   promotedViewOf,
   ruleRemaining,
@@ -137,12 +137,7 @@ async function countPromotionsOf(dbInstanceIdentifier?: string): Promise<() => P
 
 /** The lock table's items, by pk. */
 async function lockItems(): Promise<Map<string, Record<string, string>>> {
-  const tb = testbed();
-  const dynamo = new DynamoDBClient({
-    endpoint: tb.aws.motoEndpoint,
-    credentials: tb.aws.credentials,
-    region: LOCK_REGION,
-  });
+  const dynamo = motoLockDynamo();
   try {
     const out = new Map<string, Record<string, string>>();
     let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;

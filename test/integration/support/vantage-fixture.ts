@@ -48,13 +48,14 @@ export const LOCK_TABLE = 'fo-vantage-promotion-lock';
 export const LOCK_REGION = 'us-west-2';
 
 /** Creates the lock table in moto (directly, never through the proxy) unless it exists. */
-export async function ensureLockTable(): Promise<void> {
+/** A DynamoDB client straight to moto (never through the proxy) in the lock's region; destroy it when done. */
+export function motoLockDynamo(): DynamoDBClient {
   const tb = testbed();
-  const dynamo = new DynamoDBClient({
-    endpoint: tb.aws.motoEndpoint,
-    credentials: tb.aws.credentials,
-    region: LOCK_REGION,
-  });
+  return new DynamoDBClient({ endpoint: tb.aws.motoEndpoint, credentials: tb.aws.credentials, region: LOCK_REGION });
+}
+
+export async function ensureLockTable(): Promise<void> {
+  const dynamo = motoLockDynamo();
   try {
     const exists = await dynamo.send(new DescribeTableCommand({ TableName: LOCK_TABLE })).then(
       () => true,
