@@ -15,6 +15,9 @@ function stubEngine(output: () => ReconcileOutput) {
   let tracked = true;
   return {
     healthOf: () => (tracked ? { at: 0, zones: [], regions: [] } : undefined),
+    track: () => {
+      tracked = true;
+    },
     untrack: () => {
       tracked = false;
     },
@@ -56,5 +59,35 @@ describe('withMetrics', () => {
     engine.untrack(KEY);
     await new Promise((resolve) => setImmediate(resolve)); // forgetPolicy is asynchronous
     expect(await lagSamples()).toEqual([]);
+  });
+
+  it('a reconcile that finishes after the policy was untracked leaves no series behind; tracking again records', async () => {
+    const registry = new Registry();
+    let finish: (() => void) | undefined;
+    const engine = withMetrics(
+      stubEngine(() => ({ status: {}, observation: observation(5), requeueAfterMs: 0 }) as ReconcileOutput),
+      createOperatorMetrics(registry),
+    );
+    const inner = engine.reconcile.bind(engine);
+    const slow = (async () => {
+      await new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      return inner(KEY, {} as FailoverPolicy, new AbortController().signal);
+    })();
+    engine.reconcile = () => slow;
+    const inFlight = engine.reconcile(KEY, {} as FailoverPolicy, new AbortController().signal);
+    engine.untrack(KEY); // deleted while its reconcile is in flight
+    await new Promise((resolve) => setImmediate(resolve));
+    finish?.();
+    await inFlight;
+    const series = async () =>
+      parseExposition(await registry.metrics()).filter(
+        (s) => s.labels.namespace === P.namespace && s.labels.name === P.name,
+      );
+    expect(await series()).toEqual([]);
+    engine.track(KEY, {} as FailoverPolicy);
+    await inner(KEY, {} as FailoverPolicy, new AbortController().signal);
+    expect((await series()).length).toBeGreaterThan(0);
   });
 });

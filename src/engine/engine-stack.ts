@@ -235,10 +235,17 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
   };
 }
 
-/** Records each reconcile's planner skips, journal, weights and replica lag, and drops a policy's series once it is no longer tracked. */
+/**
+ * Records each reconcile's planner skips, journal, weights and replica lag, and drops a policy's series once it is no
+ * longer tracked (and what a reconcile still in flight then reports: OperatorMetrics.forgetPolicy).
+ */
 export function withMetrics(engine: PolicyEngine, metrics: OperatorMetrics): PolicyEngine {
   return {
     ...engine,
+    track(key, policy) {
+      metrics.trackPolicy(key);
+      engine.track(key, policy);
+    },
     untrack(key) {
       const wasTracked = engine.healthOf(key) !== undefined;
       engine.untrack(key);

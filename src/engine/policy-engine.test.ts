@@ -118,6 +118,7 @@ describe('policy engine health loop', () => {
       observeHealthRound: (_key: string, results: readonly ProbeResult[], view: HealthView) =>
         seen.push({ at: clock.now(), results, view }),
       forgetPolicy: async () => {},
+      trackPolicy: () => {},
     } as unknown as OperatorMetrics;
     const { engine, scheduler } = createEngineStack({
       cloud: createFakeCloud(),

@@ -230,6 +230,28 @@ describe('createOperatorMetrics', () => {
     ).toBe(1);
   });
 
+  it('drops what a forgotten policy reports late, until it is tracked again', async () => {
+    const { registry, metrics } = setup();
+    metrics.observeJournal(POLICY, [{ state: 'Done' }]);
+    await metrics.forgetPolicy(POLICY);
+    // A reconcile, probe round and action that were in flight when the policy was untracked report after it.
+    metrics.observeHealthRound(POLICY, [], view('Impaired', 'Degraded'));
+    metrics.observeJournal(POLICY, [{ state: 'Done' }]);
+    metrics.observeWeights(POLICY, { 'use1-a': 100 });
+    metrics.observeReplicaLag(POLICY, [{ region: 'us-west-2', id: 'orders-usw2', lagSeconds: 3 }]);
+    metrics.observeSkippedActions(POLICY, [{ kind: 'SetWeights', rule: 'PB-3' }]);
+    metrics.observeAction({ policy: POLICY, kind: 'SetWeights', rule: 'PB-5', result: 'done', durationMs: 10 });
+    const mine = async () =>
+      (await samples(registry)).filter((x) => x.labels.namespace === 'shop' && x.labels.name === 'orders');
+    expect(await mine()).toEqual([]);
+    // Created again under the same name: recorded again.
+    metrics.trackPolicy(POLICY);
+    metrics.observeJournal(POLICY, [{ state: 'Done' }]);
+    expect(
+      sampleValue(await samples(registry), 'failover_operator_journal_entries', { ...P, journal_state: 'Done' }),
+    ).toBe(1);
+  });
+
   it('reports each replica lag, and removes a replica whose lag is unknown', async () => {
     const { registry, metrics } = setup();
     metrics.observeReplicaLag(POLICY, [

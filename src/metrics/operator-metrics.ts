@@ -70,9 +70,18 @@ export interface OperatorMetrics extends ActionMetrics {
   ): void;
   /** RTO, RPO and detection time of a finished drill; a measure the drill did not reach is removed. */
   recordDrillReport(report: DrillReport): void;
-  /** Removes every series of a policy that is gone or no longer tracked. */
+  /**
+   * Removes every series of a policy that is gone or no longer tracked. Until `trackPolicy` names it again, late
+   * observations of it (a reconcile, probe round or action that was in flight when it was untracked) are dropped, so
+   * a deleted policy's series do not come back.
+   */
   forgetPolicy(policy: string): Promise<void>;
+  /** The policy is tracked (again): its observations are recorded. */
+  trackPolicy(policy: string): void;
 }
+
+/** How many forgotten policies are remembered as such (oldest first out): bounds the memory of a churning cluster. */
+export const MAX_FORGOTTEN_POLICIES = 4096;
 
 /**
  * Creates the operator's metrics on `registry` (never the global one). Call once per registry. `build`, when
@@ -218,13 +227,18 @@ export function createOperatorMetrics(
     else gauge.set(labels, value);
   }
 
+  // Policies forgotten and not tracked since, in the order they were forgotten.
+  const forgotten = new Set<string>();
+
   return {
     observeAction({ policy, kind, rule, result, durationMs }) {
+      if (forgotten.has(policy)) return;
       actions.inc({ ...policyLabels(policy), action: kind, rule, outcome: result });
       // Skipped and dry-run actions make no call: their duration would only drag the histogram towards zero.
       if (result === 'done' || result === 'failed') actionDuration.observe({ action: kind }, durationMs / 1000);
     },
     observeHealthRound(policy, results, view) {
+      if (forgotten.has(policy)) return;
       const p = policyLabels(policy);
       for (const r of results) {
         const zone = r.zone ?? '';
@@ -260,22 +274,26 @@ export function createOperatorMetrics(
       if (kind === 'throttled') awsThrottles.inc({ service, region });
     },
     observeSkippedActions(policy, skipped) {
+      if (forgotten.has(policy)) return;
       const p = policyLabels(policy);
       for (const s of skipped) skippedActions.inc({ ...p, action: s.kind, rule: s.rule });
     },
     observeJournal(policy, journal) {
+      if (forgotten.has(policy)) return;
       const p = policyLabels(policy);
       for (const state of JOURNAL_STATES) {
         journalEntries.set({ ...p, journal_state: state }, journal.filter((e) => e.state === state).length);
       }
     },
     observeWeights(policy, weights) {
+      if (forgotten.has(policy)) return;
       const p = policyLabels(policy);
       for (const [setIdentifier, weight] of Object.entries(weights)) {
         recordWeight.set({ ...p, set_identifier: setIdentifier }, weight);
       }
     },
     observeReplicaLag(policy, databases) {
+      if (forgotten.has(policy)) return;
       const p = policyLabels(policy);
       for (const db of databases) {
         const labels = { ...p, region: db.region, replica: db.id };
@@ -292,7 +310,13 @@ export function createOperatorMetrics(
       setDrillGauge(drillRpo, labels, report.rpoSeconds);
       setDrillGauge(drillDetection, labels, report.detectionSeconds);
     },
+    trackPolicy(policy) {
+      forgotten.delete(policy);
+    },
     async forgetPolicy(policy) {
+      forgotten.delete(policy); // re-inserted last: the newest is evicted last
+      forgotten.add(policy);
+      if (forgotten.size > MAX_FORGOTTEN_POLICIES) forgotten.delete(forgotten.values().next().value as string);
       // prom-client removes a series only by its full label set, so find the policy's series first.
       const { namespace, name } = policyLabels(policy);
       for (const metric of perPolicy) {
