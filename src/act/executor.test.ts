@@ -495,6 +495,59 @@ describe('backoff of a failed action across runs (PB-8)', () => {
   });
 });
 
+describe('a failing streak on one target (PB-8)', () => {
+  const denied = () =>
+    new CloudError({
+      kind: 'terminal',
+      service: 'route53',
+      operation: 'ChangeResourceRecordSets',
+      code: 'InternalFailure',
+      message: 'internal error',
+    });
+  // The zone went from Degraded to Impaired while Route 53 failed: the plan now asks for other weights (a new id).
+  const deeper: PlannedAction = {
+    ...drain,
+    id: 'weights/api/e2',
+    action: { kind: 'SetWeights', weights: { 'use1-a': 0, usw2: 100 } },
+  };
+
+  it("a new id for the same record waits out the failed one's backoff and counts on from its attempts", async () => {
+    const { cloud, run, clock, store } = setup();
+    cloud.fail('upsertRecords', { kind: 'error', error: denied() }, 3);
+    await run([drain]);
+    await clock.advance(actionBackoffMs(1, drain.id));
+    await run([drain]); // attempt 2 fails too
+    expect(findEntry(store.peek(KEY), drain.id)).toMatchObject({ state: 'Failed', attempts: 2 });
+    const calls = cloud.callsOf('upsertRecords').length;
+
+    const waiting = await run([deeper]);
+    expect(waiting.backoff).toMatchObject({ action: deeper, attempts: 2 });
+    expect(waiting.backoff!.nextAttemptAt).toBe(
+      Date.parse(findEntry(store.peek(KEY), drain.id)!.finishedAt!) + actionBackoffMs(2, deeper.id),
+    );
+    expect(cloud.callsOf('upsertRecords')).toHaveLength(calls);
+
+    await clock.advance(waiting.requeueAfterMs!);
+    await run([deeper]);
+    expect(cloud.callsOf('upsertRecords').length).toBeGreaterThan(calls);
+    expect(findEntry(store.peek(KEY), deeper.id)).toMatchObject({ state: 'Failed', attempts: 3 });
+  });
+
+  it('a success on the record ends the streak; another record or kind never inherits it', async () => {
+    const { cloud, run, clock } = setup();
+    cloud.fail('upsertRecords', { kind: 'error', error: denied() });
+    await run([drain]);
+    const otherRecord: PlannedAction = { ...deeper, id: 'weights/www/e1', target: 'www.example.com. A' };
+    expect((await run([otherRecord])).backoff).toBeUndefined();
+
+    await clock.advance(actionBackoffMs(1, drain.id));
+    expect((await run([drain])).done).toEqual([drain]);
+    const after = await run([deeper]);
+    expect(after.backoff).toBeUndefined();
+    expect(after.done).toEqual([deeper]);
+  });
+});
+
 describe('a change accepted', () => {
   it('is Done at once, its confirmation left to the next reconcile: a failing GetChange cannot fail it', async () => {
     const { cloud, run, store } = setup();

@@ -9,8 +9,9 @@
 // `requeueAfterMs`: the remaining actions are deferred to the next reconcile, which replans from what it observes.
 // An action that FAILED is not tried again at once by the next reconcile: attempts of the same action id back off
 // exponentially with jitter across reconciles (5 s, 10 s, 20 s … capped at 2 min; `actionBackoffMs`), counted from
-// the journal's `attempts` and `finishedAt`, so the backoff survives restarts and leader changes. A success (a new
-// id, or Done) resets it. While it waits, the run ends with `backoff` (the action, the next attempt time, the error)
+// the journal's `attempts` and `finishedAt`, so the backoff survives restarts and leader changes. A new id of the same
+// kind on the same target (the drain's weights moved while Route 53 kept failing) continues the streak; a success
+// (Done) on that target resets it. While it waits, the run ends with `backoff` (the action, the next attempt time, the error)
 // for the status to report, and the remaining actions are deferred (the plan is ordered).
 // Every outcome leaves a log line, an Event and a metric citing the rule (PB-11).
 //
@@ -24,7 +25,15 @@ import type { Plan, PlannedAction, SkippedAction } from '../decide/types.ts';
 import type { CallPipeline } from './call-pipeline.ts';
 import type { ChangeCoalescer } from './change-coalescer.ts';
 import { CircuitOpenError, LeadershipExpiredError, PromotionLockRefused, ZoneImpairedRefusal } from './errors.ts';
-import { findEntry, type JournalEntry, recordDone, recordFailed, recordIntent, recordSkipped } from './journal.ts';
+import {
+  failingStreak,
+  findEntry,
+  type JournalEntry,
+  recordDone,
+  recordFailed,
+  recordIntent,
+  recordSkipped,
+} from './journal.ts';
 import type { JournalStore } from './journal-store.ts';
 import {
   type ActionOutcome,
@@ -205,16 +214,18 @@ export function createExecutor(deps: ExecutorDeps): Executor {
           continue;
         }
 
-        // 1b. A failed action waits out its backoff before the next attempt (survives restarts: it is in the journal).
-        if (prior?.state === 'Failed' && prior.finishedAt !== undefined) {
-          const attempts = prior.attempts ?? 1;
-          const nextAttemptAt = Date.parse(prior.finishedAt) + actionBackoffMs(attempts, action.id);
+        // 1b. A failed action waits out its backoff before the next attempt (survives restarts: it is in the journal),
+        // and so does a new id on the same target whose predecessor failed (failingStreak).
+        const streak = failingStreak(journal, action);
+        if (streak?.finishedAt !== undefined) {
+          const attempts = streak.attempts ?? 1;
+          const nextAttemptAt = Date.parse(streak.finishedAt) + actionBackoffMs(attempts, action.id);
           if (clock.now() < nextAttemptAt) {
             result.backoff = {
               action,
               attempts,
               nextAttemptAt,
-              ...(prior.error === undefined ? {} : { lastError: prior.error }),
+              ...(streak.error === undefined ? {} : { lastError: streak.error }),
             };
             result.deferred = plan.actions.slice(index);
             result.requeueAfterMs = nextAttemptAt - clock.now();

@@ -35,8 +35,28 @@ export function findEntry(journal: readonly JournalEntry[], id: string): Journal
 }
 
 /**
+ * The failed attempts an action continues: its own entry when that last failed, else — for an action with a new id
+ * (a plan whose target weights moved while Route 53 kept failing) — the newest entry of the same kind on the same
+ * target, when that one failed. A success, a skip or an entry in flight on that target ends the streak. So a retry
+ * storm cannot restart its backoff at the base by changing what it asks for (PB-8: the API that fails is the same).
+ */
+export function failingStreak(
+  journal: readonly JournalEntry[],
+  action: Pick<PlannedAction, 'id' | 'target'> & { action: { kind: string } },
+): JournalEntry | undefined {
+  const own = findEntry(journal, action.id);
+  if (own) return own.state === 'Failed' ? own : undefined;
+  for (let i = journal.length - 1; i >= 0; i--) {
+    const e = journal[i]!;
+    if (e.action === action.action.kind && e.target === action.target) return e.state === 'Failed' ? e : undefined;
+  }
+  return undefined;
+}
+
+/**
  * Records the intent to perform `action` (state Pending). An earlier entry with the same id (Failed, Skipped, or a
- * Pending left by a crash) is replaced and moves to the newest position; `attempts` counts the intents.
+ * Pending left by a crash) is replaced and moves to the newest position; `attempts` counts the intents (a new id
+ * that continues another action's failing streak counts on from its attempts).
  */
 export function recordIntent(
   journal: readonly JournalEntry[],
@@ -45,7 +65,8 @@ export function recordIntent(
   requestToken?: string,
 ): JournalEntry[] {
   if (action.id.length > MAX_ID_CHARS) throw new Error(`action id longer than ${MAX_ID_CHARS}: ${action.id}`);
-  const prior = findEntry(journal, action.id);
+  // A new id that continues another's failures (failingStreak) counts on from them, so its backoff keeps growing.
+  const prior = findEntry(journal, action.id) ?? failingStreak(journal, action);
   const entry: JournalEntry = {
     id: action.id,
     action: action.action.kind,
