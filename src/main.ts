@@ -104,6 +104,8 @@ export interface OperatorConfig {
   leaseName: string;
   /** FailoverPolicy reconciles that may run at once (FO_MAX_CONCURRENT_RECONCILES). */
   maxConcurrentReconciles: number;
+  /** Reconciles woken by a health transition that may run on top of those (FO_MAX_CONCURRENT_URGENT_RECONCILES). */
+  maxConcurrentUrgentReconciles: number;
   /** DryRun drill simulations that may run at once, each in its own worker thread (FO_DRILL_SIMULATIONS). */
   drillSimulations: number;
   /** Heap limit of each drill simulation's worker thread, MiB (FO_DRILL_HEAP_MB). */
@@ -213,6 +215,15 @@ export const DEFAULT_MAX_CONCURRENT_RECONCILES = 16;
 /** Upper bound of FO_MAX_CONCURRENT_RECONCILES: past it only memory grows (Route 53 and the apiserver set the pace). */
 export const MAX_CONCURRENT_RECONCILES_LIMIT = 1_000;
 
+/**
+ * Default of FO_MAX_CONCURRENT_URGENT_RECONCILES: the urgent lane (work-queue.ts). A reconcile woken by a health
+ * transition (or a peer vantage's changed verdict) goes ahead of every resync and, when the ordinary workers are all
+ * busy, runs on one of these. So every policy a zone decision affects is in flight at once and their drains share
+ * one Route 53 change batch per hosted zone, while the initial sync and the resyncs keep to the ordinary workers and
+ * cannot flood the apiserver (what cost a 128-worker run its Lease).
+ */
+export const DEFAULT_MAX_CONCURRENT_URGENT_RECONCILES = 128;
+
 /** Default of FO_DRILL_NAMESPACE_LIMIT: two drills per namespace (say a DryRun and a Live one) at once. */
 export const DEFAULT_DRILL_NAMESPACE_LIMIT = 2;
 
@@ -271,6 +282,18 @@ export function readConfig(
       `FO_MAX_CONCURRENT_RECONCILES must be a whole number from 1 to ${MAX_CONCURRENT_RECONCILES_LIMIT}, got ${JSON.stringify(env.FO_MAX_CONCURRENT_RECONCILES)}`,
     );
   }
+  const maxConcurrentUrgentReconciles = Number(
+    env.FO_MAX_CONCURRENT_URGENT_RECONCILES || DEFAULT_MAX_CONCURRENT_URGENT_RECONCILES,
+  );
+  if (
+    !Number.isInteger(maxConcurrentUrgentReconciles) ||
+    maxConcurrentUrgentReconciles < 0 ||
+    maxConcurrentUrgentReconciles > MAX_CONCURRENT_RECONCILES_LIMIT
+  ) {
+    throw new ConfigError(
+      `FO_MAX_CONCURRENT_URGENT_RECONCILES must be a whole number from 0 (no urgent lane) to ${MAX_CONCURRENT_RECONCILES_LIMIT}, got ${JSON.stringify(env.FO_MAX_CONCURRENT_URGENT_RECONCILES)}`,
+    );
+  }
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   return {
@@ -294,6 +317,7 @@ export function readConfig(
     leaderElect: leaderElect === 'true',
     leaseName,
     maxConcurrentReconciles,
+    maxConcurrentUrgentReconciles,
     drillSimulations,
     drillHeapMb,
     tenancy,
@@ -442,6 +466,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   }
   const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
   let enqueue: (key: string) => void = () => {};
+  let enqueueUrgent: (key: string) => void = () => {};
   let tenancyChanged: () => void = () => {};
   // Read before anything reconciles: the first reconcile of every policy already sees the grants.
   const grantsFile =
@@ -477,13 +502,13 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     signal: engineSignal,
     onHealthChange: (key, transitions, view) => {
       if (manager.isLeader()) void events.healthTransitions(key, transitions, view);
-      enqueue(key); // detection → action now, not at the next resync
+      enqueueUrgent(key); // detection → action now: ahead of every resync, not at the next one
     },
     ...(config.vantage
       ? {
           vantagePoint: config.vantage,
           // A peer's verdict changed: the agreement may have moved, act on it now.
-          onPeersChanged: (key: string) => enqueue(key),
+          onPeersChanged: (key: string) => enqueueUrgent(key),
           onAgreement: (key, agreement, previous, settings) => {
             if (manager.isLeader()) void events.agreement(key, agreement, previous, settings);
           },
@@ -504,6 +529,8 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     // that is handed back), so several run at once and one slow policy does not hold up the queue of a thousand;
     // per-key serialisation still holds (FO_MAX_CONCURRENT_RECONCILES, controller-runtime's MaxConcurrentReconciles).
     workers: config.maxConcurrentReconciles,
+    // Health transitions go ahead of resyncs, on workers of their own when those are busy (the urgent lane).
+    urgentWorkers: config.maxConcurrentUrgentReconciles,
     reconcile: createPolicyReconciler({
       getPolicy,
       engine,
@@ -523,6 +550,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     }),
   });
   enqueue = (key) => controller.queue.add(key);
+  enqueueUrgent = (key) => controller.queue.addUrgent(key);
 
   // FailoverDrills (PB-12): DryRun drills run the embedded simulation against the real policy; Live drills inject a
   // zone failure into the engine above and measure what it does on AWS. Leader only, like every reconcile.
@@ -588,6 +616,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       metricsSecure: config.metricsSecure,
       healthPort: config.healthPort,
       maxConcurrentReconciles: config.maxConcurrentReconciles,
+      maxConcurrentUrgentReconciles: config.maxConcurrentUrgentReconciles,
     },
     'Starting operator',
   );

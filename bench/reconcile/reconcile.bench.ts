@@ -277,6 +277,9 @@ try {
       ...(process.env.FO_MAX_CONCURRENT_RECONCILES
         ? { maxConcurrentReconciles: process.env.FO_MAX_CONCURRENT_RECONCILES }
         : {}),
+      ...(process.env.FO_MAX_CONCURRENT_URGENT_RECONCILES
+        ? { maxConcurrentUrgentReconciles: process.env.FO_MAX_CONCURRENT_URGENT_RECONCILES }
+        : {}),
     },
     source: sourceState(),
     options: { ...options, testbedDir: path.relative(repoRoot, testbedDir) || '.' },

@@ -10,7 +10,7 @@ export interface ReconcileReportView {
   wallSeconds: number;
   command: string;
   /** What the operator child was given beyond the test bed's environment. */
-  operatorSettings?: { nodeOptions?: string; maxConcurrentReconciles?: string };
+  operatorSettings?: { nodeOptions?: string; maxConcurrentReconciles?: string; maxConcurrentUrgentReconciles?: string };
   source: { commit: string; uncommittedSrcFiles: number };
   testbed: { dir: string; shared: boolean; kubeApiserver: string; moto: string };
   setup: {
@@ -177,5 +177,6 @@ function operatorSettingsText(r: ReconcileReportView): string {
   return [
     `, NODE_OPTIONS ${s.nodeOptions ? `\`${s.nodeOptions}\`` : '(none)'}`,
     `, max concurrent reconciles ${s.maxConcurrentReconciles ?? '(the default)'}`,
+    `, urgent lane ${s.maxConcurrentUrgentReconciles ?? '(the default)'}`,
   ].join('');
 }

@@ -73,6 +73,7 @@ export interface RunFlags {
   vantage?: string;
   vantageRegion?: string;
   maxConcurrentReconciles?: string;
+  maxConcurrentUrgentReconciles?: string;
 }
 
 /**
@@ -118,6 +119,7 @@ export function runEnvironment(env: NodeJS.ProcessEnv, flags: RunFlags): NodeJS.
     ...set('FO_LOG_LEVEL', flags.logLevel),
     ...set('FO_LOG_FORMAT', flags.logFormat),
     ...set('FO_MAX_CONCURRENT_RECONCILES', flags.maxConcurrentReconciles),
+    ...set('FO_MAX_CONCURRENT_URGENT_RECONCILES', flags.maxConcurrentUrgentReconciles),
   };
 }
 
@@ -249,6 +251,10 @@ export function buildProgram(
     .option(
       '--max-concurrent-reconciles <n>',
       'FailoverPolicies reconciled at once, each policy one at a time [FO_MAX_CONCURRENT_RECONCILES] (default: 16)',
+    )
+    .option(
+      '--max-concurrent-urgent-reconciles <n>',
+      'reconciles woken by a health transition that may run on top of those, ahead of resyncs; 0: none [FO_MAX_CONCURRENT_URGENT_RECONCILES] (default: 128)',
     )
     .addOption(
       new Option('--log-level <level>', 'log level [FO_LOG_LEVEL] (default: info)').choices([

@@ -35,6 +35,11 @@ export interface ControllerOptions<T extends KubernetesObject> {
   reconcile: Reconciler;
   /** Concurrent reconciles (different keys only). Default 1. */
   workers?: number;
+  /**
+   * Extra workers for keys added with `queue.addUrgent` only (a health transition), on top of `workers`: they run
+   * when the ordinary workers are all busy. Default 0.
+   */
+  urgentWorkers?: number;
   clock: Clock;
   logger: Logger;
   queue?: Pick<WorkQueueOptions, 'baseDelayMs' | 'maxDelayMs' | 'jitter' | 'random'>;
@@ -50,6 +55,7 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
   readonly informer: Informer<T>;
   readonly queue: WorkQueue;
   readonly workers: number;
+  readonly urgentWorkers: number;
   readonly #reconcile: Reconciler;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -59,6 +65,7 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
     this.name = options.name;
     this.informer = options.informer;
     this.workers = Math.max(1, options.workers ?? 1);
+    this.urgentWorkers = Math.max(0, options.urgentWorkers ?? 0);
     this.#reconcile = options.reconcile;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ controller: options.name });
@@ -77,11 +84,12 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
    * the caller aborts when they must stop mid-way (leadership lost, shutdown deadline).
    */
   run(signals: { dispatch: AbortSignal; work: AbortSignal }): Promise<void> {
-    this.#logger.info({ workers: this.workers }, 'Started workers');
+    this.#logger.info({ workers: this.workers, urgentWorkers: this.urgentWorkers }, 'Started workers');
     this.#metrics?.workers(this.name, this.workers);
     return this.queue
       .run((key) => this.reconcileKey(key, signals.work).then(() => undefined), {
         workers: this.workers,
+        urgentWorkers: this.urgentWorkers,
         signal: signals.dispatch,
         onUnexpectedError: (key, err) => this.#logger.error({ err, key }, 'Reconcile handler failed unexpectedly'),
       })

@@ -43,6 +43,7 @@ export interface AddControllerOptions<T extends KubernetesObject> {
   informer: Informer<T>;
   reconcile: Reconciler;
   workers?: number;
+  urgentWorkers?: number;
   queue?: ControllerOptions<T>['queue'];
 }
 

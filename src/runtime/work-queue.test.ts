@@ -48,12 +48,13 @@ describe('WorkQueue', () => {
   it('never runs the same key on two workers at once, and reconciles the last add', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), pause: fc.nat(3) }), {
+        fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), pause: fc.nat(3), urgent: fc.boolean() }), {
           minLength: 1,
           maxLength: 40,
         }),
         fc.integer({ min: 1, max: 4 }),
-        async (adds, workers) => {
+        fc.integer({ min: 0, max: 3 }),
+        async (adds, workers, urgentWorkers) => {
           const { queue } = makeQueue();
           const active = new Set<string>();
           const addedAt = new Map<string, number>();
@@ -70,12 +71,13 @@ describe('WorkQueue', () => {
               handledAfter.set(key, seen);
               active.delete(key);
             },
-            { workers, signal: controller.signal },
+            { workers, urgentWorkers, signal: controller.signal },
           );
-          for (const { key, pause } of adds) {
+          for (const { key, pause, urgent } of adds) {
             tick++;
             addedAt.set(key, tick);
-            queue.add(key);
+            if (urgent) queue.addUrgent(key);
+            else queue.add(key);
             for (let i = 0; i < pause; i++) await new Promise<void>((r) => setImmediate(r));
           }
           while (queue.len() > 0) await flushMicrotasks();
@@ -89,6 +91,63 @@ describe('WorkQueue', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('hands out urgent keys before ordinary ones; a waiting key made urgent moves ahead, once', async () => {
+    const { queue } = makeQueue();
+    queue.add('ns/a');
+    queue.add('ns/b');
+    queue.add('ns/c');
+    queue.addUrgent('ns/z');
+    queue.addUrgent('ns/c');
+    queue.addUrgent('ns/c');
+    expect(queue.len()).toBe(4);
+    const order: Array<string | undefined> = [];
+    for (let i = 0; i < 4; i++) order.push(await queue.get());
+    expect(order).toEqual(['ns/z', 'ns/c', 'ns/a', 'ns/b']);
+    expect(queue.len()).toBe(0);
+  });
+
+  it('runs urgent keys on the urgent lane while every ordinary worker is busy; ordinary keys wait for theirs', async () => {
+    const { queue } = makeQueue();
+    const release = deferred();
+    const started: string[] = [];
+    const controller = new AbortController();
+    const running = queue.run(
+      async (key) => {
+        started.push(key);
+        await release.promise;
+      },
+      { workers: 1, urgentWorkers: 2, signal: controller.signal },
+    );
+    queue.add('ns/resync-1');
+    queue.add('ns/resync-2');
+    await flushMicrotasks();
+    expect(started).toEqual(['ns/resync-1']); // the one ordinary worker; the urgent lane takes no ordinary key
+    queue.addUrgent('ns/drain-1');
+    queue.addUrgent('ns/drain-2');
+    queue.addUrgent('ns/drain-3');
+    await flushMicrotasks();
+    expect(started).toEqual(['ns/resync-1', 'ns/drain-1', 'ns/drain-2']); // two urgent workers, at once
+    release.resolve();
+    await flushMicrotasks();
+    // Freed workers take the urgent key before the waiting resync.
+    expect(started.slice(3)).toEqual(['ns/drain-3', 'ns/resync-2']);
+    controller.abort();
+    await running;
+  });
+
+  it('a key made urgent while it is processed is handed out again, urgently, when done', async () => {
+    const { queue } = makeQueue();
+    queue.add('ns/a');
+    expect(await queue.get()).toBe('ns/a');
+    queue.add('ns/b');
+    queue.addUrgent('ns/a');
+    expect(queue.len()).toBe(1); // not twice in flight
+    queue.done('ns/a');
+    expect(await queue.getUrgent()).toBe('ns/a');
+    queue.done('ns/a');
+    expect(await queue.get()).toBe('ns/b');
   });
 
   it('backs off exponentially per key from 1 s, capped at 5 min, with downward jitter', () => {

@@ -13,6 +13,10 @@ import { type Clock, sleepQuietly } from './clock.ts';
  * - **Delayed adds.** `addAfter(key, ms)`; when a key is waiting more than once, the earliest deadline wins.
  * - **Shutdown.** `shutDown()` stops handing out keys and cancels pending delayed adds; `run()` returns once every
  *   in-flight key is done (drain).
+ * - **Urgent keys.** `addUrgent(key)` (a health transition: detection → action) puts the key ahead of every ordinary
+ *   key, and `run` may start extra workers that take urgent keys only: a zone decision reaches every policy it
+ *   affects at once instead of after the ordinary workers free up, while resyncs and the initial sync stay within
+ *   the ordinary worker count. Per-key serialisation holds across both lanes.
  *
  * Defaults: base delay 1 s, cap 5 min, jitter 0.2 (a retry lands in [0.8·d, d]).
  */
@@ -71,6 +75,10 @@ export class WorkQueue {
   readonly #metrics: WorkQueueMetrics | undefined;
 
   readonly #queue: string[] = [];
+  /** Urgent keys waiting, handed out before `#queue`. */
+  readonly #urgentQueue: string[] = [];
+  /** Keys whose next hand-out is urgent (waiting in `#urgentQueue`, or dirty while processed). */
+  readonly #urgent = new Set<string>();
   readonly #dirty = new Set<string>();
   readonly #processing = new Set<string>();
   /** When each waiting key was first added, for the queue-duration metric. */
@@ -80,6 +88,8 @@ export class WorkQueue {
   readonly #failures = new Map<string, number>();
   readonly #delayed = new Map<string, DelayedEntry>();
   readonly #waiters: Array<(key: string | undefined) => void> = [];
+  /** Workers of the urgent lane waiting for an urgent key. */
+  readonly #urgentWaiters: Array<(key: string | undefined) => void> = [];
   readonly #stopDelays = new AbortController();
   readonly #idleWaiters: Array<() => void> = [];
   #shuttingDown = false;
@@ -115,6 +125,23 @@ export class WorkQueue {
     this.#metrics?.added(this.name);
     if (this.#processing.has(key)) return;
     this.#push(key);
+  }
+
+  /**
+   * Enqueues a key now, ahead of every ordinary key, for any worker including the urgent lane's. A key already
+   * waiting in line moves ahead; one being processed is handed out again, urgently, when it is done.
+   */
+  addUrgent(key: string): void {
+    if (this.#shuttingDown || this.#urgent.has(key)) return;
+    this.#urgent.add(key);
+    if (this.#dirty.has(key) && !this.#processing.has(key)) {
+      // Waiting in the ordinary line: move it ahead.
+      const at = this.#queue.indexOf(key);
+      if (at >= 0) this.#queue.splice(at, 1);
+      this.#push(key);
+      return;
+    }
+    this.add(key);
   }
 
   /** Enqueues a key after `delayMs`. The earliest pending deadline for a key wins. */
@@ -160,7 +187,7 @@ export class WorkQueue {
 
   /** Keys waiting to be handed out (not counting delayed or in-flight keys). */
   len(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#urgentQueue.length;
   }
 
   isShuttingDown(): boolean {
@@ -173,10 +200,20 @@ export class WorkQueue {
    */
   get(): Promise<string | undefined> {
     if (this.#shuttingDown) return Promise.resolve(undefined);
-    const key = this.#queue.shift();
+    const key = this.#urgentQueue.shift() ?? this.#queue.shift();
     if (key !== undefined) return Promise.resolve(this.#take(key));
     return new Promise((resolve) => {
       this.#waiters.push(resolve);
+    });
+  }
+
+  /** Like `get`, for a worker of the urgent lane: waits for an urgent key only. */
+  getUrgent(): Promise<string | undefined> {
+    if (this.#shuttingDown) return Promise.resolve(undefined);
+    const key = this.#urgentQueue.shift();
+    if (key !== undefined) return Promise.resolve(this.#take(key));
+    return new Promise((resolve) => {
+      this.#urgentWaiters.push(resolve);
     });
   }
 
@@ -198,6 +235,7 @@ export class WorkQueue {
     this.#delayed.clear();
     this.#addedAt.clear();
     for (const wake of this.#waiters.splice(0)) wake(undefined);
+    for (const wake of this.#urgentWaiters.splice(0)) wake(undefined);
   }
 
   /** Resolves once no key is being processed. */
@@ -209,20 +247,26 @@ export class WorkQueue {
   }
 
   /**
-   * Runs `workers` loops that take keys and call `handle(key)` until `signal` aborts, then shuts the queue down and
-   * resolves after in-flight keys are done. `handle` decides forget/requeue; an exception it throws is a bug in the
-   * caller and is reported to `onUnexpectedError` (the key is requeued with backoff so it is not lost).
+   * Runs `workers` loops that take keys (urgent ones first), and `urgentWorkers` more that take urgent keys only,
+   * and calls `handle(key)` until `signal` aborts, then shuts the queue down and resolves after in-flight keys are
+   * done. `handle` decides forget/requeue; an exception it throws is a bug in the caller and is reported to
+   * `onUnexpectedError` (the key is requeued with backoff so it is not lost).
    */
   async run(
     handle: (key: string) => Promise<void>,
-    options: { workers: number; signal: AbortSignal; onUnexpectedError?: (key: string, err: unknown) => void },
+    options: {
+      workers: number;
+      urgentWorkers?: number;
+      signal: AbortSignal;
+      onUnexpectedError?: (key: string, err: unknown) => void;
+    },
   ): Promise<void> {
     const stop = () => this.shutDown();
     if (options.signal.aborted) stop();
     options.signal.addEventListener('abort', stop, { once: true });
-    const worker = async () => {
+    const worker = (next: () => Promise<string | undefined>) => async () => {
       for (;;) {
-        const key = await this.get();
+        const key = await next();
         if (key === undefined) return;
         const started = this.#clock.now();
         try {
@@ -237,7 +281,16 @@ export class WorkQueue {
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.max(1, options.workers) }, worker));
+      await Promise.all([
+        ...Array.from(
+          { length: Math.max(1, options.workers) },
+          worker(() => this.get()),
+        ),
+        ...Array.from(
+          { length: Math.max(0, options.urgentWorkers ?? 0) },
+          worker(() => this.getUrgent()),
+        ),
+      ]);
       await this.drained();
     } finally {
       options.signal.removeEventListener('abort', stop);
@@ -245,13 +298,15 @@ export class WorkQueue {
   }
 
   #push(key: string): void {
-    const waiter = this.#waiters.shift();
+    const urgent = this.#urgent.has(key);
+    // An ordinary worker first, so the urgent lane is used only when they are all busy.
+    const waiter = this.#waiters.shift() ?? (urgent ? this.#urgentWaiters.shift() : undefined);
     if (waiter) {
       waiter(this.#take(key));
       return;
     }
-    this.#queue.push(key);
-    this.#metrics?.depth(this.name, this.#queue.length);
+    (urgent ? this.#urgentQueue : this.#queue).push(key);
+    this.#metrics?.depth(this.name, this.len());
   }
 
   #take(key: string): string {
@@ -259,10 +314,11 @@ export class WorkQueue {
     this.#processing.add(key);
     this.#processingSince.set(key, now);
     this.#dirty.delete(key);
+    this.#urgent.delete(key);
     const addedAt = this.#addedAt.get(key);
     this.#addedAt.delete(key);
     if (addedAt !== undefined) this.#metrics?.queueDuration(this.name, (now - addedAt) / 1000);
-    this.#metrics?.depth(this.name, this.#queue.length);
+    this.#metrics?.depth(this.name, this.len());
     return key;
   }
 

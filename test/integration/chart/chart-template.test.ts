@@ -128,6 +128,7 @@ describe('helm template with default values', () => {
     expect(env).not.toHaveProperty('FO_METRICS_CERT_DIR');
     expect(env.FO_DRILL_NAMESPACE_LIMIT?.value).toBe('2');
     expect(env.FO_MAX_CONCURRENT_RECONCILES?.value).toBe('16');
+    expect(env.FO_MAX_CONCURRENT_URGENT_RECONCILES?.value).toBe('128');
     expect(env.FO_LOG_LEVEL?.value).toBe('info');
     expect(env).not.toHaveProperty('FO_WATCH_NAMESPACE');
     const main = readFileSync(path.join(repoRoot, 'src/main.ts'), 'utf8');
@@ -276,6 +277,7 @@ describe('helm template with non-default values', () => {
         'metrics.secure': 'false',
         'drills.perNamespaceLimit': '5',
         'controller.maxConcurrentReconciles': '64',
+        'controller.maxConcurrentUrgentReconciles': '0',
         logLevel: 'debug',
       },
     });
@@ -318,6 +320,7 @@ describe('helm template with non-default values', () => {
     expect(envOf(r).FO_METRICS_SECURE?.value).toBe('false');
     expect(envOf(r).FO_DRILL_NAMESPACE_LIMIT?.value).toBe('5');
     expect(envOf(r).FO_MAX_CONCURRENT_RECONCILES?.value).toBe('64');
+    expect(envOf(r).FO_MAX_CONCURRENT_URGENT_RECONCILES?.value).toBe('0');
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['failover-system']);
     expect(envOf(r).FO_METRICS_PORT?.value).toBe('9090');
     expect(containerOf(r).ports[0]?.containerPort).toBe(9090);

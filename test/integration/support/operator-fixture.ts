@@ -313,6 +313,9 @@ export class OperatorProcess {
         ...(process.env.FO_MAX_CONCURRENT_RECONCILES
           ? { FO_MAX_CONCURRENT_RECONCILES: process.env.FO_MAX_CONCURRENT_RECONCILES }
           : {}),
+        ...(process.env.FO_MAX_CONCURRENT_URGENT_RECONCILES
+          ? { FO_MAX_CONCURRENT_URGENT_RECONCILES: process.env.FO_MAX_CONCURRENT_URGENT_RECONCILES }
+          : {}),
       },
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));

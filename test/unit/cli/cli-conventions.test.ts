@@ -84,6 +84,7 @@ describe('CLI conventions', () => {
       ['--log-level', 'FO_LOG_LEVEL'],
       ['--log-format', 'FO_LOG_FORMAT'],
       ['--max-concurrent-reconciles', 'FO_MAX_CONCURRENT_RECONCILES'],
+      ['--max-concurrent-urgent-reconciles', 'FO_MAX_CONCURRENT_URGENT_RECONCILES'],
     ]) {
       expect(r.stdout).toContain(flag);
       expect(r.stdout).toContain(`[${env}`);

@@ -20,6 +20,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
         logLevel: 'debug',
         logFormat: 'console',
         maxConcurrentReconciles: '64',
+        maxConcurrentUrgentReconciles: '256',
       },
     );
     expect(env).toMatchObject({
@@ -33,6 +34,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       FO_LOG_LEVEL: 'debug',
       FO_LOG_FORMAT: 'console',
       FO_MAX_CONCURRENT_RECONCILES: '64',
+      FO_MAX_CONCURRENT_URGENT_RECONCILES: '256',
     });
     const config = readConfig(env, () => '');
     expect(config).toMatchObject({
@@ -45,6 +47,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       logLevel: 'debug',
       logFormat: 'console',
       maxConcurrentReconciles: 64,
+      maxConcurrentUrgentReconciles: 256,
     });
     // No flags: the environment as it was.
     expect(runEnvironment({ ...base, FO_LOG_LEVEL: 'warn' }, {})).toEqual({ ...base, FO_LOG_LEVEL: 'warn' });
@@ -56,7 +59,16 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       leaseName: 'failover-operator',
       logFormat: 'json',
       maxConcurrentReconciles: 16,
+      maxConcurrentUrgentReconciles: 128,
     });
+    expect(readConfig({ ...base, FO_MAX_CONCURRENT_URGENT_RECONCILES: '0' }, () => '')).toMatchObject({
+      maxConcurrentUrgentReconciles: 0,
+    });
+    for (const bad of ['-1', '2.5', 'many', '1001']) {
+      expect(() => readConfig({ ...base, FO_MAX_CONCURRENT_URGENT_RECONCILES: bad }, () => '')).toThrow(
+        /FO_MAX_CONCURRENT_URGENT_RECONCILES must be a whole number from 0 \(no urgent lane\) to 1000/,
+      );
+    }
     for (const bad of ['0', '-1', '2.5', 'many', '1001']) {
       expect(() => readConfig({ ...base, FO_MAX_CONCURRENT_RECONCILES: bad }, () => '')).toThrow(
         /FO_MAX_CONCURRENT_RECONCILES must be a whole number from 1 to 1000/,
