@@ -112,12 +112,33 @@ describe('LeaderElector', () => {
     await a.running;
   });
 
+  it("renews with one write on the Lease it last wrote (client-go's fast path), reading only when that fails", async () => {
+    const clock = createVirtualClock(1_700_000_000_000);
+    const { store, api } = fakeLeaseStore();
+    const a = candidate('a', clock, api);
+    await flushMicrotasks();
+    const [reads, writes] = [store.reads, store.writes];
+    await clock.advance(10_000);
+    expect([store.reads - reads, store.writes - writes]).toEqual([0, 5]);
+    // Someone else wrote the Lease (kubectl annotate, say) without taking it: the optimistic write conflicts, the
+    // slow path reads it and renews on top.
+    store.lease = { ...store.lease, metadata: { ...store.lease?.metadata, resourceVersion: String(++store.version) } };
+    await clock.advance(2_000);
+    expect(store.reads - reads).toBe(1);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(store.lease?.spec?.holderIdentity).toBe('a');
+    expect(new Date(store.lease?.spec?.renewTime ?? 0).getTime()).toBe(clock.now());
+    a.controller.abort();
+    await a.running;
+  });
+
   it('stops leading when renewals keep failing past the renew deadline', async () => {
     const clock = createVirtualClock(1_700_000_000_000);
     const { store, api } = fakeLeaseStore();
     const a = candidate('a', clock, api);
     await flushMicrotasks();
     store.failReads = true;
+    store.failWrites = true;
     await clock.advance(8_000);
     expect(a.elector.isLeader()).toBe(true); // transient failures within the deadline are tolerated
     expect(a.log.leaderSignal?.aborted).toBe(false);
@@ -138,6 +159,7 @@ describe('LeaderElector', () => {
     await clock.advance(2_000); // one renewal
     expect(a.elector.leadershipValidUntil()).toBe(t0 + 12_000);
     store.failReads = true; // renewals stop succeeding: the validity stops moving, then ends
+    store.failWrites = true;
     await clock.advance(6_000);
     expect(a.elector.leadershipValidUntil()).toBe(t0 + 12_000);
     await clock.advance(6_000);

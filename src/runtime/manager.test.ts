@@ -229,6 +229,7 @@ describe('Manager', () => {
     const running = start();
     await flushMicrotasks();
     lease.store.failReads = true;
+    lease.store.failWrites = true;
     await clock.advance(8_000);
     expect(reconcileSignal?.aborted).toBe(false);
     await clock.advance(2_000);
@@ -257,6 +258,7 @@ describe('Manager', () => {
 
     // Leadership lost: the term's signal aborts when leadership ends, before the manager returns.
     lease.store.failReads = true;
+    lease.store.failWrites = true;
     let abortedWhileLeaderFlag: boolean | undefined;
     term.addEventListener('abort', () => {
       abortedWhileLeaderFlag = manager.isLeader();

@@ -8,7 +8,9 @@ export function fakeLeaseStore() {
     lease: undefined as V1Lease | undefined,
     version: 0,
     failReads: false,
+    failWrites: false,
     hang: false,
+    reads: 0,
     writes: 0,
   };
   const clone = (lease: V1Lease): V1Lease => structuredClone(lease);
@@ -22,6 +24,7 @@ export function fakeLeaseStore() {
   const api: LeaseApi = {
     async get() {
       await gate();
+      store.reads++;
       if (store.failReads) throw Object.assign(new Error('unavailable'), { code: 503 });
       return store.lease ? clone(store.lease) : undefined;
     },
@@ -32,6 +35,7 @@ export function fakeLeaseStore() {
     },
     async replace(lease) {
       await gate();
+      if (store.failWrites) throw Object.assign(new Error('unavailable'), { code: 503 });
       if (lease.metadata?.resourceVersion !== store.lease?.metadata?.resourceVersion) throw new ConflictError('stale');
       return commit(lease);
     },
