@@ -70,6 +70,7 @@ import {
   createStatusWriter,
   EventRecorder,
   Manager,
+  poolKubeConnections,
   readServingCert,
   selfSignedServingCert,
 } from './runtime/index.ts';
@@ -389,6 +390,12 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   const config = readConfig(env);
   const kc = loadKubeConfig(config.kubeconfigPath, env);
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: COMPONENT, format: config.logFormat });
+  // client-node would open a TLS connection per request (kube-connections.ts).
+  if (!poolKubeConnections(kc).pooled) {
+    logger.warn(
+      'this @kubernetes/client-node has no KubeConfig.createDispatcher to wrap: every apiserver request opens its own TLS connection (src/runtime/kube-connections.ts)',
+    );
+  }
   const termination = options.signal ? undefined : abortOnTermination();
   const signal = options.signal ?? termination!.signal;
   const clock = systemClock();

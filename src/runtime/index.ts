@@ -35,6 +35,7 @@ export {
   type ResourceRef,
 } from './informer.ts';
 export { keyOf, type ObjectRef, objectKey, splitKey } from './keys.ts';
+export { poolKubeConnections } from './kube-connections.ts';
 export {
   createLeaseApi,
   LEADER_ELECTION_DEFAULTS,

@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { poolKubeConnections } from '../../src/runtime/kube-connections.ts';
 import { probeUrlVia } from '../fault-proxy/probe.ts';
 import type { FaultRule } from '../fault-proxy/rules.ts';
 
@@ -239,6 +240,7 @@ function routeAt(name: string, port: number): TestbedRoute {
 function loadKubeConfig(file: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(file);
+  poolKubeConnections(kc); // the tests' own requests share connections, as the operator's do
   return kc;
 }
 

@@ -15,7 +15,7 @@ import {
   POLICY_PLURAL,
   VERSION,
 } from '../../api/index.ts';
-import { ApiTimeoutError, KUBE_API_TIMEOUT_MS, withRequestTimeout } from '../../runtime/index.ts';
+import { ApiTimeoutError, KUBE_API_TIMEOUT_MS, poolKubeConnections, withRequestTimeout } from '../../runtime/index.ts';
 import { CtlError } from './errors.ts';
 import { checkServerObject } from './server-object.ts';
 
@@ -148,6 +148,7 @@ export function loadKubeConfig(
   } catch (error) {
     throw new CtlError(`cannot load the kubeconfig ${path ?? '(default)'}: ${(error as Error).message}`, 2);
   }
+  poolKubeConnections(kc); // one TLS connection for a command's requests, not one each
   if (!kc.getCurrentCluster()) {
     throw new CtlError(
       `the kubeconfig ${path ?? '(default)'} has no current cluster; check your kubeconfig/context`,
