@@ -73,6 +73,7 @@ export interface RunFlags {
   vantage?: string;
   vantageRegion?: string;
   maxConcurrentReconciles?: string;
+  route53RequestsPerSecond?: string;
 }
 
 /**
@@ -118,6 +119,7 @@ export function runEnvironment(env: NodeJS.ProcessEnv, flags: RunFlags): NodeJS.
     ...set('FO_LOG_LEVEL', flags.logLevel),
     ...set('FO_LOG_FORMAT', flags.logFormat),
     ...set('FO_MAX_CONCURRENT_RECONCILES', flags.maxConcurrentReconciles),
+    ...set('FO_ROUTE53_REQUESTS_PER_SECOND', flags.route53RequestsPerSecond),
   };
 }
 
@@ -249,6 +251,10 @@ export function buildProgram(
     .option(
       '--max-concurrent-reconciles <n>',
       'FailoverPolicies reconciled at once, each policy one at a time [FO_MAX_CONCURRENT_RECONCILES] (default: 16)',
+    )
+    .option(
+      '--route53-requests-per-second <n>',
+      "this operator's share of the AWS account's 5 Route 53 requests/s; N operators in one account: floor(4/N) each [FO_ROUTE53_REQUESTS_PER_SECOND] (default: 4)",
     )
     .addOption(
       new Option('--log-level <level>', 'log level [FO_LOG_LEVEL] (default: info)').choices([

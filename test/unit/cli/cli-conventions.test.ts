@@ -84,6 +84,7 @@ describe('CLI conventions', () => {
       ['--log-level', 'FO_LOG_LEVEL'],
       ['--log-format', 'FO_LOG_FORMAT'],
       ['--max-concurrent-reconciles', 'FO_MAX_CONCURRENT_RECONCILES'],
+      ['--route53-requests-per-second', 'FO_ROUTE53_REQUESTS_PER_SECOND'],
     ]) {
       expect(r.stdout).toContain(flag);
       expect(r.stdout).toContain(`[${env}`);
