@@ -16,6 +16,14 @@ import type { CallMeta } from './types.ts';
 
 const silent = pino({ level: 'silent' });
 
+/** An observation's Route 53 read: it takes from the read share first. */
+const route53Observation: CallMeta = {
+  service: 'route53',
+  operation: 'ListResourceRecordSets',
+  region: 'us-east-1',
+  write: false,
+};
+
 /** The most grants inside any half-open window [t, t + windowMs) of the sorted times. */
 function busiestWindow(times: readonly number[], windowMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);
@@ -149,12 +157,7 @@ describe('rate limiter', () => {
     const clock = createVirtualClock();
     const limiter = createRateLimiter(clock);
     const signal = new AbortController().signal;
-    const read: CallMeta = {
-      service: 'route53',
-      operation: 'ListResourceRecordSets',
-      region: 'us-east-1',
-      write: false,
-    };
+    const read = route53Observation;
     const readTimes: number[] = [];
     // 40 observations queue up (an outage wakes every policy) …
     const reads = Promise.all(
@@ -260,19 +263,7 @@ describe('rate limiter', () => {
 
 describe("an operator's share of the account's Route 53 limit", () => {
   const signal = new AbortController().signal;
-  const observation: CallMeta = {
-    service: 'route53',
-    operation: 'ListResourceRecordSets',
-    region: 'us-east-1',
-    write: false,
-  };
-  const change: CallMeta = {
-    service: 'route53',
-    operation: 'ChangeResourceRecordSets',
-    region: 'us-east-1',
-    write: true,
-    policy: 'shop/orders',
-  };
+  const change: CallMeta = { ...route53Observation, operation: 'ChangeResourceRecordSets', write: true };
 
   /** Grant times of `count` calls of each kind, all asked for at once, through a limiter with that share. */
   async function grants(share: number, count: { reads: number; writes: number }) {
@@ -283,7 +274,7 @@ describe("an operator's share of the account's Route 53 limit", () => {
     const take = (meta: CallMeta, into: number[]) => limiter.acquire(meta, signal).then(() => into.push(clock.now()));
     await clock.run(
       Promise.all([
-        ...Array.from({ length: count.reads }, () => take(observation, times.reads)),
+        ...Array.from({ length: count.reads }, () => take(route53Observation, times.reads)),
         ...Array.from({ length: count.writes }, () => take(change, times.writes)),
       ]),
     );

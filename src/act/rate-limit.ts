@@ -25,11 +25,16 @@
 //   `meta.writeBudgets` for a change batch coalesced from several policies): at most maxWritesPerMinute in any
 //   60 s and at most a sixth of it (at least 1) in any 10 s.
 //
+// - Every REQUEST takes its grants when it goes out: an attempt's first before the attempt starts, and each further
+//   request of an adapter call that sends several (a health check and then its tags, a listing page by page) when
+//   the adapter asks for it (`nextRequest`). Taking them all before the first would let them go out back to back
+//   after the last grant: a burst of two from each of three operators at a share of 1 each is 6 in one second.
+//
 // The limiter sits inside the retry middleware: every attempt, retries included, spends its grants.
 
 import type { AwsService } from '../cloud/types.ts';
 import { createRateWindowLimiter, type RateWindow, type RateWindowLimiter } from './rate-window.ts';
-import type { CallMeta, Clock, Middleware } from './types.ts';
+import type { CallContext, CallMeta, Clock, Middleware } from './types.ts';
 
 export type RateLimits = Record<AwsService, readonly RateWindow[]>;
 
@@ -115,8 +120,16 @@ export function writeBudgetWindows(maxWritesPerMinute: number): RateWindow[] {
 }
 
 export interface RateLimiter {
-  /** Waits for every grant the attempt needs (the policies' write budgets for writes, then the API limits). */
+  /**
+   * Waits for every grant the attempt's first request needs: the policies' write budgets for writes, then the read
+   * share for an observation's Route 53 read, then the API limit.
+   */
   acquire(meta: CallMeta, signal: AbortSignal): Promise<void>;
+  /**
+   * Waits for the grants of one more request of the same attempt (an adapter call that sends several, as it sends
+   * each): the read share for an observation's Route 53 read, then the API limit. The write budgets are per attempt.
+   */
+  acquireNextRequest(meta: CallMeta, signal: AbortSignal): Promise<void>;
   /**
    * Waits for one grant of a policy's own write budget only, no API grant: for a policy's share of the first
    * attempt of a request that carries several policies' changes (change-coalescer.ts); that request spends the
@@ -160,6 +173,11 @@ export function createRateLimiter(
       await writeBudget(policy, Math.max(1, Math.floor(perMinute))).take(signal);
   }
 
+  async function acquireRequest(meta: CallMeta, signal: AbortSignal) {
+    if (meta.service === 'route53' && !meta.write && !meta.partOfAction) await route53ReadShare.take(signal);
+    await apiLimit(meta).take(signal);
+  }
+
   return {
     acquireWriteBudget,
     async acquire(meta, signal) {
@@ -171,13 +189,22 @@ export function createRateLimiter(
           await acquireWriteBudget(carried.policy, carried.maxWritesPerMinute, signal);
         }
       }
-      if (meta.service === 'route53' && !meta.write && !meta.partOfAction) {
-        await route53ReadShare.take(signal);
-      }
-      const limit = apiLimit(meta);
-      for (let i = 0; i < Math.max(1, meta.requests ?? 1); i++) await limit.take(signal);
+      await acquireRequest(meta, signal);
     },
+    acquireNextRequest: acquireRequest,
   };
+}
+
+/**
+ * The context with its `nextRequest` wrapped by `around`, which calls the wait it is given (as it is when it has
+ * none): for the middleware inside the limiter that keep its waits out of their clocks or re-check after them.
+ */
+export function aroundNextRequest(
+  ctx: CallContext,
+  around: (waitForGrant: () => Promise<void>) => Promise<void>,
+): CallContext {
+  const waitForGrant = ctx.nextRequest;
+  return waitForGrant ? { ...ctx, nextRequest: () => around(waitForGrant) } : ctx;
 }
 
 export function rateLimitMiddleware(limiter: RateLimiter): Middleware {
@@ -185,7 +212,7 @@ export function rateLimitMiddleware(limiter: RateLimiter): Middleware {
     name: 'rate-limit',
     wrap: (next) => async (ctx) => {
       await limiter.acquire(ctx.meta, ctx.signal);
-      return next(ctx);
+      return next({ ...ctx, nextRequest: () => limiter.acquireNextRequest(ctx.meta, ctx.signal) });
     },
   };
 }
