@@ -24,7 +24,6 @@
 // - Every write ATTEMPT also spends the write budget of each policy whose changes it carries (`meta.policy`, and
 //   `meta.writeBudgets` for a change batch coalesced from several policies): at most maxWritesPerMinute in any
 //   60 s and at most a sixth of it (at least 1) in any 10 s.
-//
 // - Every REQUEST takes its grants when it goes out: an attempt's first before the attempt starts, and each further
 //   request of an adapter call that sends several (a health check and then its tags, a listing page by page) when
 //   the adapter asks for it (`nextRequest`). Taking them all before the first would let them go out back to back
