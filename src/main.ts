@@ -21,6 +21,9 @@
 //   FO_LEADER_ELECTION_ID          name of the Lease (default failover-operator; one per release in a namespace)
 //   FO_MAX_CONCURRENT_RECONCILES   FailoverPolicies reconciled at once (controller-runtime's MaxConcurrentReconciles;
 //                                  default 16); one policy is never reconciled twice at once
+//   FO_ROUTE53_REQUESTS_PER_SECOND this operator's share of the AWS account's Route 53 limit of 5 requests/s (default
+//                                  4: the only operator in the account); with N operators in one account (vantage
+//                                  points) floor(4/N) each (docs/vantage-points.md, "One AWS account")
 // `failover-operator run --help` lists the flags that set these (flags win over the environment).
 //   FO_DRILL_SIMULATIONS           DryRun drill simulations at once, each in a worker thread (default 1)
 //   FO_DRILL_HEAP_MB               heap limit of each drill simulation's worker thread, MiB (default 192)
@@ -44,6 +47,11 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import {
+  DEFAULT_ROUTE53_REQUESTS_PER_SECOND,
+  MIN_ROUTE53_FRACTIONAL_SHARE,
+  ROUTE53_ACCOUNT_REQUESTS_PER_SECOND,
+} from './act/rate-limit.ts';
 import { DRILL_PLURAL, GROUP, POLICY_PLURAL, VERSION } from './api/index.ts';
 import { systemClock } from './clock.ts';
 import { createAwsCloud } from './cloud/aws/index.ts';
@@ -107,6 +115,8 @@ export interface OperatorConfig {
   maxConcurrentReconciles: number;
   /** Reconciles woken by a health transition that may run on top of those (FO_MAX_CONCURRENT_URGENT_RECONCILES). */
   maxConcurrentUrgentReconciles: number;
+  /** This operator's share of the account's Route 53 request rate (FO_ROUTE53_REQUESTS_PER_SECOND). */
+  route53RequestsPerSecond: number;
   /** DryRun drill simulations that may run at once, each in its own worker thread (FO_DRILL_SIMULATIONS). */
   drillSimulations: number;
   /** Heap limit of each drill simulation's worker thread, MiB (FO_DRILL_HEAP_MB). */
@@ -225,6 +235,31 @@ export const MAX_CONCURRENT_RECONCILES_LIMIT = 1_000;
  */
 export const DEFAULT_MAX_CONCURRENT_URGENT_RECONCILES = 128;
 
+/**
+ * FO_ROUTE53_REQUESTS_PER_SECOND: this operator's share of its AWS account's Route 53 limit (5 requests a second for
+ * every Route 53 call of the account together). Route 53 counts requests per second, so a share above one is a whole
+ * number (1.5 would still send 2 in some seconds); more than four operators in one account take a fraction from 0.5
+ * to 1 each, one request every 1/share seconds. The default, 4, is right for the only operator in its account.
+ */
+export function readRoute53RequestsPerSecond(env: NodeJS.ProcessEnv): number {
+  const text = env.FO_ROUTE53_REQUESTS_PER_SECOND?.trim();
+  if (!text) return DEFAULT_ROUTE53_REQUESTS_PER_SECOND;
+  const rate = Number(text);
+  const fraction = rate >= MIN_ROUTE53_FRACTIONAL_SHARE && rate <= 1;
+  const whole = Number.isInteger(rate) && rate >= 1 && rate <= ROUTE53_ACCOUNT_REQUESTS_PER_SECOND;
+  if (fraction || whole) return rate;
+  const max = ROUTE53_ACCOUNT_REQUESTS_PER_SECOND;
+  const fix =
+    rate > max
+      ? `Route 53 throttles an account above ${max} requests a second, whoever sends them; give at most ${max} (the default ${DEFAULT_ROUTE53_REQUESTS_PER_SECOND} leaves one for other tools)`
+      : rate > 1 && rate < max
+        ? `Route 53 counts requests per second, so ${rate} would still send ${Math.ceil(rate)} in some seconds; give ${Math.floor(rate)} or ${Math.ceil(rate)}`
+        : `it is this operator's share of the account's ${max} Route 53 requests a second; with N operators in one account give each floor(${DEFAULT_ROUTE53_REQUESTS_PER_SECOND}/N), ${MIN_ROUTE53_FRACTIONAL_SHARE} with more than ${DEFAULT_ROUTE53_REQUESTS_PER_SECOND} (docs/vantage-points.md)`;
+  throw new ConfigError(
+    `FO_ROUTE53_REQUESTS_PER_SECOND (--route53-requests-per-second) must be a whole number from 1 to ${max}, or from ${MIN_ROUTE53_FRACTIONAL_SHARE} to 1, got ${JSON.stringify(env.FO_ROUTE53_REQUESTS_PER_SECOND)}: ${fix}`,
+  );
+}
+
 /** Default of FO_DRILL_NAMESPACE_LIMIT: two drills per namespace (say a DryRun and a Live one) at once. */
 export const DEFAULT_DRILL_NAMESPACE_LIMIT = 2;
 
@@ -319,6 +354,7 @@ export function readConfig(
     leaseName,
     maxConcurrentReconciles,
     maxConcurrentUrgentReconciles,
+    route53RequestsPerSecond: readRoute53RequestsPerSecond(env),
     drillSimulations,
     drillHeapMb,
     tenancy,
@@ -492,6 +528,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     logger,
     journalStore,
     failoverStore: journalStore,
+    route53RequestsPerSecond: config.route53RequestsPerSecond,
     ...(cloud.promotionLock
       ? {
           promotionLock: cloud.promotionLock,
@@ -624,6 +661,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       healthPort: config.healthPort,
       maxConcurrentReconciles: config.maxConcurrentReconciles,
       maxConcurrentUrgentReconciles: config.maxConcurrentUrgentReconciles,
+      route53RequestsPerSecond: config.route53RequestsPerSecond,
     },
     'Starting operator',
   );

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CloudError } from '../cloud/errors.ts';
 import { createCallPipeline } from './call-pipeline.ts';
 import { CircuitOpenError, DryRunRefused, ZoneImpairedRefusal } from './errors.ts';
+import { createRateLimiter, route53Limits } from './rate-limit.ts';
 import { seededRandom } from './testing/seeded-random.ts';
 import { createVirtualClock } from './testing/virtual-clock.ts';
 import type { CallMeta, CallOutcome } from './types.ts';
@@ -174,5 +175,52 @@ describe('the probe profile (CallMeta.probe)', () => {
     const flaky = () => (++calls < 3 ? Promise.reject(cloudError('retryable')) : Promise.resolve('ok'));
     await expect(clock.run(pipeline.call(describeZones, flaky))).resolves.toBe('ok');
     expect(calls).toBe(3);
+  });
+});
+
+describe('a call that sends several requests', () => {
+  const listing: CallMeta = {
+    service: 'route53',
+    operation: 'ListHealthChecks',
+    region: 'us-east-1',
+    write: false,
+  };
+
+  /** A listing of `pages` requests of 100 ms each, through a pipeline whose Route 53 share is `share`. */
+  async function list(share: number, pages: number, readTimeoutMs: number) {
+    const clock = createVirtualClock(0);
+    const outcomes: CallOutcome[] = [];
+    const { all, reads } = route53Limits(share);
+    const pipeline = createCallPipeline({
+      clock,
+      logger: silent,
+      isZoneImpaired: () => false,
+      onCall: (o) => outcomes.push(o),
+      rateLimiter: createRateLimiter(clock, { route53: all }, reads),
+      timeouts: { readMs: readTimeoutMs },
+    });
+    const sent: number[] = [];
+    const result = pipeline.call(listing, async (signal, nextRequest) => {
+      for (let page = 0; page < pages; page++) {
+        if (page > 0) await nextRequest();
+        sent.push(clock.now());
+        await clock.sleep(100, signal);
+      }
+      return sent.length;
+    });
+    await expect(clock.run(result)).resolves.toBe(pages);
+    return { sent, outcomes };
+  }
+
+  it('sends each request when its own grant comes, not all of them after the last grant', async () => {
+    // Share 2: every Route 53 call one in 500 ms; an observation's read one in 1000 ms (the read share).
+    const { sent } = await list(2, 4, 10_000);
+    expect(sent).toEqual([0, 1_000, 2_000, 3_000]);
+  });
+
+  it('leaves the waits for grants out of the timeout (per request) and out of the latency', async () => {
+    // Four requests of 100 ms, 1 s apart at a share of 2: 3.1 s in all, but no request takes 500 ms.
+    const { outcomes } = await list(2, 4, 500);
+    expect(outcomes).toEqual([expect.objectContaining({ ok: true, attempt: 1, latencyMs: 400 })]);
   });
 });

@@ -22,6 +22,9 @@
 //   for a grant, or a retry, is checked against the Lease at the moment it would go out, never earlier.
 // - observe sits inside the rate limiter (latency is the service's, not the queue's) and outside the timeout
 //   (a hang is recorded as `timeout`).
+// - an attempt whose adapter sends several requests (a health check and its tags, a listing page by page) waits for
+//   each further request's grant inside the attempt (`nextRequest`, handed to the call): the limit counts requests
+//   where they go out. observe and timeout leave those waits out of the latency and the timeout.
 //
 // One pipeline per process, shared by every policy: its rate limiter and breakers are the shared state PB-8 needs.
 
@@ -74,10 +77,17 @@ export interface CallPipelineDeps {
 }
 
 export interface CallPipeline {
-  call<T>(meta: CallMeta, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  /**
+   * `fn` gets the attempt's signal and `nextRequest`: an adapter method that sends several requests awaits it
+   * before each one after the first (pass both on as CallOptions).
+   */
+  call<T>(meta: CallMeta, fn: (signal: AbortSignal, nextRequest: () => Promise<void>) => Promise<T>): Promise<T>;
   /** Middleware names, outermost first (for docs, logs and tests). */
   readonly stack: readonly string[];
 }
+
+/** A context no rate limiter has seen (never in this pipeline: the limiter is always in the stack). */
+const noWait = async (): Promise<void> => {};
 
 export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
   const { clock, logger } = deps;
@@ -116,13 +126,13 @@ export function createCallPipeline(deps: CallPipelineDeps): CallPipeline {
       perOperation: { ...DEFAULT_TIMEOUT_OPTIONS.perOperation, ...deps.timeouts?.perOperation },
     }),
   ];
-  const innermost: CallHandler = (ctx) => ctx.fn(ctx.signal);
+  const innermost: CallHandler = (ctx) => ctx.fn(ctx.signal, ctx.nextRequest ?? noWait);
   const handler = middleware.reduceRight<CallHandler>((next, m) => m.wrap(next), innermost);
   const neverAborted = new AbortController().signal;
 
   return {
     stack: middleware.map((m) => m.name),
-    async call<T>(meta: CallMeta, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    async call<T>(meta: CallMeta, fn: (signal: AbortSignal, nextRequest: () => Promise<void>) => Promise<T>) {
       return (await handler({ meta, signal: meta.signal ?? neverAborted, attempt: 1, fn })) as T;
     },
   };

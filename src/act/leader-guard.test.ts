@@ -50,6 +50,23 @@ describe('leader guard', () => {
     expect(sent()).toBe(2);
   });
 
+  it("checks a write again after each further request's grant: leadership that ran out meanwhile stops it", async () => {
+    const { clock, pipeline } = setup(() => 1_000_000 + 3_000);
+    const sent: number[] = [];
+    const twoRequests = pipeline.call(
+      { ...write, operation: 'CreateHealthCheck', idempotent: false },
+      async (_signal, nextRequest) => {
+        sent.push(clock.now());
+        await clock.sleep(2_000); // the first request takes long: the Lease is nearly out when it answers
+        await nextRequest();
+        sent.push(clock.now());
+        return 'ok';
+      },
+    );
+    await expect(clock.run(twoRequests)).rejects.toBeInstanceOf(LeadershipExpiredError);
+    expect(sent).toEqual([1_000_000]); // the tags never went out
+  });
+
   it('is not retried: one refusal, no AWS call', async () => {
     const { clock, pipeline, fn, sent } = setup(() => 0);
     await expect(clock.run(pipeline.call(write, fn))).rejects.toBeInstanceOf(LeadershipExpiredError);

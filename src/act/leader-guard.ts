@@ -1,6 +1,7 @@
 // One writer, checked at the last moment (DESIGN "Leader election"): right before any AWS write attempt goes out —
-// after its rate-limit wait, so a long queue cannot carry a stale leader's write past its Lease — the guard asks
-// whether this process still leads with a safety margin left. A deposed or paused leader (a long GC pause, SIGSTOP,
+// after its rate-limit wait, so a long queue cannot carry a stale leader's write past its Lease, and again after
+// the wait for each further request of an attempt that sends several — the guard asks whether this process still
+// leads with a safety margin left. A deposed or paused leader (a long GC pause, SIGSTOP,
 // a partitioned node) whose leadership ran out while a write waited, retried or sat in a coalesced batch refuses it
 // instead of racing the new leader. Reads are never refused: a follower keeps observing.
 //
@@ -9,6 +10,7 @@
 // grant gives up, instead of following the process's termination signal for up to a retry deadline.
 
 import { LeadershipExpiredError } from './errors.ts';
+import { aroundNextRequest } from './rate-limit.ts';
 import type { Clock, Middleware } from './types.ts';
 
 /** Writes stop this long before leadership would expire: the time one attempt needs to reach AWS. */
@@ -54,16 +56,23 @@ export function leaderGuardMiddleware(
     name: 'leader-guard',
     wrap: (next) => (ctx) => {
       if (!ctx.meta.write) return next(ctx);
-      const until = validUntil();
-      const now = clock.now();
-      if (now + marginMs > until) {
-        return Promise.reject(
-          new LeadershipExpiredError(
-            `${ctx.meta.service} ${ctx.meta.operation} refused: ${until === 0 ? 'this process does not lead' : `its leadership is valid only until ${new Date(until).toISOString()}, less than ${marginMs} ms from now`}; the leader makes AWS writes`,
-          ),
+      const refusal = () => {
+        const until = validUntil();
+        if (clock.now() + marginMs <= until) return undefined;
+        return new LeadershipExpiredError(
+          `${ctx.meta.service} ${ctx.meta.operation} refused: ${until === 0 ? 'this process does not lead' : `its leadership is valid only until ${new Date(until).toISOString()}, less than ${marginMs} ms from now`}; the leader makes AWS writes`,
         );
-      }
-      return next(ctx);
+      };
+      const refused = refusal();
+      if (refused) return Promise.reject(refused);
+      // A further request of the same write (a health check's tags) waited for its grant as well: checked again.
+      return next(
+        aroundNextRequest(ctx, async (waitForGrant) => {
+          await waitForGrant();
+          const late = refusal();
+          if (late) throw late;
+        }),
+      );
     },
   };
 }

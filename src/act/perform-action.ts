@@ -210,9 +210,8 @@ function call<T>(
     zone?: ZoneName | undefined;
     write: boolean;
     idempotent?: boolean;
-    requests?: number;
   },
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (signal: AbortSignal, nextRequest: () => Promise<void>) => Promise<T>,
 ): Promise<T> {
   const { zone, ...rest } = meta;
   const maxWritesPerMinute = ctx.policy.spec.guardrails?.maxWritesPerMinute;
@@ -407,9 +406,9 @@ async function prepareDataPlane(
         region: ROUTE53_CONTROL_PLANE_REGION,
         write: true,
         idempotent: true, // same caller reference: the same check
-        requests: 2, // CreateHealthCheck, then ChangeTagsForResource
       },
-      (signal) =>
+      // CreateHealthCheck, then ChangeTagsForResource: the second waits for its own grant.
+      (signal, nextRequest) =>
         healthChecks.createAlarmHealthCheck(
           {
             callerReference: res.callerReference,
@@ -417,7 +416,7 @@ async function prepareDataPlane(
             insufficientDataHealthStatus: dp.insufficientDataHealthStatus,
             tags: { ...res.tags, Name: `${route53.recordName} ${id}` },
           },
-          { signal },
+          { signal, nextRequest },
         ),
     );
     checkIds.set(id, checkId);
@@ -563,13 +562,13 @@ async function takePromotionLock(
         region: lockRegion,
         write: true,
         idempotent: true, // the same claim again passes its own condition
-        requests: 2, // PutItem, and GetItem when refused
       },
-      (signal) =>
+      // PutItem, and GetItem when refused: the second waits for its own grant.
+      (signal, nextRequest) =>
         lock.acquire(
           lockRegion,
           { key, target, vantage, holder, epoch: action.epoch ?? 'unknown', acquiredAt: ctx.clock.now() },
-          { signal },
+          { signal, nextRequest },
         ),
     );
     if (!outcome.acquired) {

@@ -1,12 +1,28 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createCallPipeline } from './call-pipeline.ts';
-import { createRateLimiter, DEFAULT_RATE_LIMITS, type pacedPerSecond, WRITE_BUDGET_SLACK_MS } from './rate-limit.ts';
-import { createRateWindowLimiter } from './rate-window.ts';
+import {
+  createRateLimiter,
+  DEFAULT_RATE_LIMITS,
+  DEFAULT_ROUTE53_READ_LIMIT,
+  pacedPerSecond,
+  route53Limits,
+  route53ShareOfAccount,
+  WRITE_BUDGET_SLACK_MS,
+} from './rate-limit.ts';
+import { createRateWindowLimiter, type RateWindow } from './rate-window.ts';
 import { createVirtualClock } from './testing/virtual-clock.ts';
 import type { CallMeta } from './types.ts';
 
 const silent = pino({ level: 'silent' });
+
+/** An observation's Route 53 read: it takes from the read share first. */
+const route53Observation: CallMeta = {
+  service: 'route53',
+  operation: 'ListResourceRecordSets',
+  region: 'us-east-1',
+  write: false,
+};
 
 /** The most grants inside any half-open window [t, t + windowMs) of the sorted times. */
 function busiestWindow(times: readonly number[], windowMs: number): number {
@@ -115,7 +131,7 @@ describe('rate limiter', () => {
   it('keeps Route 53 under its 5/s where AWS counts, even when requests reach it up to 200 ms late', async () => {
     // The limit is held where we send, but AWS counts arrivals: a burst granted at one instant, delayed
     // unevenly on its way, and the next burst granted exactly a window later can land 6 in one second.
-    const arrivals = async (windows: ReturnType<typeof pacedPerSecond>): Promise<number> => {
+    const arrivals = async (windows: RateWindow[]): Promise<number> => {
       const clock = createVirtualClock();
       const limiter = createRateWindowLimiter(clock, windows);
       const granted: number[] = [];
@@ -134,19 +150,14 @@ describe('rate limiter', () => {
       );
     };
     expect(await arrivals([{ limit: 4, windowMs: 1_000 }])).toBeGreaterThan(5); // what CI saw at the fault proxy
-    expect(await arrivals(DEFAULT_RATE_LIMITS.route53 as ReturnType<typeof pacedPerSecond>)).toBeLessThanOrEqual(5);
+    expect(await arrivals(DEFAULT_RATE_LIMITS.route53 as RateWindow[])).toBeLessThanOrEqual(5);
   });
 
   it('lets a Route 53 change through within a token interval while a backlog of reads waits in its own bucket', async () => {
     const clock = createVirtualClock();
     const limiter = createRateLimiter(clock);
     const signal = new AbortController().signal;
-    const read: CallMeta = {
-      service: 'route53',
-      operation: 'ListResourceRecordSets',
-      region: 'us-east-1',
-      write: false,
-    };
+    const read = route53Observation;
     const readTimes: number[] = [];
     // 40 observations queue up (an outage wakes every policy) …
     const reads = Promise.all(
@@ -247,5 +258,81 @@ describe('rate limiter', () => {
     );
     await clock.run(Promise.all([queue, writes]));
     expect(busiestWindow(sent, 60_000)).toBeLessThanOrEqual(6);
+  });
+});
+
+describe("an operator's share of the account's Route 53 limit", () => {
+  const signal = new AbortController().signal;
+  const change: CallMeta = { ...route53Observation, operation: 'ChangeResourceRecordSets', write: true };
+
+  /** Grant times of `count` calls of each kind, all asked for at once, through a limiter with that share. */
+  async function grants(share: number, count: { reads: number; writes: number }) {
+    const clock = createVirtualClock();
+    const { all, reads } = route53Limits(share);
+    const limiter = createRateLimiter(clock, { route53: all }, reads);
+    const times = { reads: [] as number[], writes: [] as number[] };
+    const take = (meta: CallMeta, into: number[]) => limiter.acquire(meta, signal).then(() => into.push(clock.now()));
+    await clock.run(
+      Promise.all([
+        ...Array.from({ length: count.reads }, () => take(route53Observation, times.reads)),
+        ...Array.from({ length: count.writes }, () => take(change, times.writes)),
+      ]),
+    );
+    return { ...times, all: [...times.reads, ...times.writes] };
+  }
+
+  it('keeps the default of one operator per account: 4 in any second, reads 2 of them', () => {
+    expect(route53Limits(4)).toEqual({ all: DEFAULT_RATE_LIMITS.route53, reads: DEFAULT_ROUTE53_READ_LIMIT });
+    expect(DEFAULT_RATE_LIMITS.route53).toEqual([
+      { limit: 4, windowMs: 1_000 },
+      { limit: 1, windowMs: 250 },
+    ]);
+    expect(DEFAULT_ROUTE53_READ_LIMIT).toEqual([
+      { limit: 2, windowMs: 1_000 },
+      { limit: 1, windowMs: 500 },
+    ]);
+  });
+
+  it('with a share of 1, grants at most 1 in any second, reads and writes together, and both get through', async () => {
+    const { reads, writes, all } = await grants(1, { reads: 6, writes: 6 });
+    expect(busiestWindow(all, 1_000)).toBe(1);
+    expect(reads).toHaveLength(6);
+    expect(writes).toHaveLength(6);
+    expect(Math.max(...all)).toBe(11_000); // 12 grants, one a second
+  });
+
+  it('gives reads half the share, never none: 2 → one a second, 1 → one every 2 s, 0.5 → one every 4 s', async () => {
+    for (const [share, spacingMs] of [
+      [4, 500],
+      [2, 1_000],
+      [1, 2_000],
+      [0.5, 4_000],
+    ] as const) {
+      const { reads } = await grants(share, { reads: 5, writes: 0 });
+      expect(reads, `share ${share}`).toEqual([0, 1, 2, 3, 4].map((i) => i * spacingMs));
+    }
+  });
+
+  it('with a share of 0.5, one request every 2 s', async () => {
+    const { all } = await grants(0.5, { reads: 3, writes: 3 });
+    expect(busiestWindow(all, 2_000)).toBe(1);
+    expect(Math.max(...all)).toBe(10_000);
+  });
+
+  it('splits the default 4 among the operators of one account: whole numbers up to four, then fractions', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 12].map(route53ShareOfAccount)).toEqual([4, 2, 1, 1, 0.8, 0.6, 0.5, 0.5]);
+    // Up to four operators, every second holds: the shares add up to at most 4 of the account's 5.
+    for (const n of [1, 2, 3, 4]) expect(n * route53ShareOfAccount(n)).toBeLessThanOrEqual(4);
+  });
+
+  it('paces a fractional rate: 1.5 is one every 667 ms (at most 2 in a second), 0.5 one every 2 s', () => {
+    expect(pacedPerSecond(1.5)).toEqual([
+      { limit: 2, windowMs: 1_000 },
+      { limit: 1, windowMs: 667 },
+    ]);
+    expect(pacedPerSecond(0.5)).toEqual([
+      { limit: 1, windowMs: 1_000 },
+      { limit: 1, windowMs: 2_000 },
+    ]);
   });
 });

@@ -5,42 +5,92 @@
 //
 // - Route 53's API limit is account-wide (5 requests/s across all Route 53 calls, reads and writes), so it has ONE
 //   limit whatever the region; the default stays below it (at most 4 in any second) to leave room for other tools.
-//   It is also PACED (at most 1 in any 250 ms): a limit held where we send is not yet a limit where AWS counts.
-//   Four grants at one instant and the next four exactly 1 s later are "4 in any second" here, but the requests
-//   reach the service after varying delays (signing, sockets, a busy event loop), so a late first batch and a quick
-//   second one land 6 in one second there (seen at the fault proxy). Spaced 250 ms apart, the count AWS sees
-//   exceeds 5 only if delays differ by more than 250 ms. A burst of four costs 750 ms; a drain does not notice.
-// - Route 53 READS (ListResourceRecordSets…) also take from a read share first, below the shared limit (default at
-//   most 2 in any second of the 4): reads queue there, and enter the shared limit no faster than that, so in an
-//   outage a change batch waits for at most a grant or two instead of behind a backlog of observations (PB-8:
-//   writes that move traffic come before reads). Reads an action makes itself — the current records before a
-//   change, the GetChange polls after it — belong to that write (`partOfAction`) and skip the read share.
+//   That default assumes this operator is the only one in its account: several operators in one account (vantage
+//   points, docs/vantage-points.md) would each take 4. Each is then given its SHARE instead
+//   (--route53-requests-per-second; `route53ShareOfAccount` for N of them), and the limits below scale with it.
+//   It is also PACED (at most 1 in any 1000/share ms, 250 ms by default): a limit held where we send is not yet a
+//   limit where AWS counts. Four grants at one instant and the next four exactly 1 s later are "4 in any second"
+//   here, but the requests reach the service after varying delays (signing, sockets, a busy event loop), so a late
+//   first batch and a quick second one land 6 in one second there (seen at the fault proxy). Spaced 250 ms apart,
+//   the count AWS sees exceeds 5 only if delays differ by more than 250 ms. A burst of four costs 750 ms; a drain
+//   does not notice.
+// - Route 53 READS (ListResourceRecordSets…) also take from a read share first, below the shared limit: half of it
+//   (by default at most 2 in any second of the 4; with a share of 1, one read every 2 s — never none). Reads queue
+//   there, and enter the shared limit no faster than that, so in an outage a change batch waits for at most a grant
+//   or two instead of behind a backlog of observations (PB-8: writes that move traffic come before reads). Reads an
+//   action makes itself — the current records before a change, the GetChange polls after it — belong to that write
+//   (`partOfAction`) and skip the read share.
 // - Every other service gets one limit per service+region.
 // - Every write ATTEMPT also spends the write budget of each policy whose changes it carries (`meta.policy`, and
 //   `meta.writeBudgets` for a change batch coalesced from several policies): at most maxWritesPerMinute in any
 //   60 s and at most a sixth of it (at least 1) in any 10 s.
+// - Every REQUEST takes its grants when it goes out: an attempt's first before the attempt starts, and each further
+//   request of an adapter call that sends several (a health check and then its tags, a listing page by page) when
+//   the adapter asks for it (`nextRequest`). Taking them all before the first would let them go out back to back
+//   after the last grant: a burst of two from each of three operators at a share of 1 each is 6 in one second.
 //
 // The limiter sits inside the retry middleware: every attempt, retries included, spends its grants.
 
 import type { AwsService } from '../cloud/types.ts';
 import { createRateWindowLimiter, type RateWindow, type RateWindowLimiter } from './rate-window.ts';
-import type { CallMeta, Clock, Middleware } from './types.ts';
+import type { CallContext, CallMeta, Clock, Middleware } from './types.ts';
 
 export type RateLimits = Record<AwsService, readonly RateWindow[]>;
 
 const perSecond = (limit: number): RateWindow[] => [{ limit, windowMs: 1_000 }];
 
-/** At most `limit` in any second AND evenly spaced: at most one in any 1000/limit ms (see the header). */
-export const pacedPerSecond = (limit: number): RateWindow[] => [
-  { limit, windowMs: 1_000 },
-  { limit: 1, windowMs: Math.floor(1_000 / limit) },
+/**
+ * `rate` requests a second, evenly spaced: at most one in any 1000/rate ms, and so at most `rate` in any second. A
+ * rate below 1 is one request every 1/rate seconds (0.5: one every 2 s). A fractional rate above 1 averages `rate`
+ * but still lets ceil(rate) through in some seconds (1.5: one every 667 ms, two in some seconds).
+ */
+export const pacedPerSecond = (rate: number): RateWindow[] => [
+  { limit: Math.ceil(rate), windowMs: 1_000 },
+  { limit: 1, windowMs: Math.ceil(1_000 / rate) },
 ];
 
+/**
+ * Route 53's documented API limit: five requests per second per AWS account, all Route 53 requests together
+ * (docs/vantage-points.md cites AWS). The simulated Route 53 throttles above it too (sim-dns.ts).
+ */
+export const ROUTE53_ACCOUNT_REQUESTS_PER_SECOND = 5;
+
+/** One operator's share of its account's Route 53 limit by default: all of it but one request a second. */
+export const DEFAULT_ROUTE53_REQUESTS_PER_SECOND = ROUTE53_ACCOUNT_REQUESTS_PER_SECOND - 1;
+
+/** The smallest share below one a second (FO_ROUTE53_REQUESTS_PER_SECOND): one request every 2 s, a read every 4 s. */
+export const MIN_ROUTE53_FRACTIONAL_SHARE = 0.5;
+
+/**
+ * The share of the account's Route 53 limit each of `operators` operators in one account should take: together at
+ * most the default (4 in any second), one request a second left to other tools. Route 53 counts requests per
+ * second, so up to four operators get a whole number each (floor(4/N): 4, 2, 1, 1), which holds in every second;
+ * more get a tenth-rounded fraction (5: 0.8, 6: 0.6, 7 or more: 0.5), one request every 1/share seconds each — 4 a
+ * second on average, but nothing stops them from landing in the same second (the retry middleware absorbs a rare
+ * Throttling). The simulator runs its vantages with it; docs/vantage-points.md advises it.
+ */
+export function route53ShareOfAccount(operators: number): number {
+  const n = Math.max(1, Math.floor(operators));
+  const even = DEFAULT_ROUTE53_REQUESTS_PER_SECOND / n;
+  if (even >= 1) return Math.floor(even);
+  return Math.max(MIN_ROUTE53_FRACTIONAL_SHARE, Math.floor(even * 10) / 10);
+}
+
+/**
+ * The Route 53 limits of an operator whose share of the account is `requestsPerSecond`: every Route 53 call within
+ * it, and reads within half of it (see the header).
+ */
+export function route53Limits(requestsPerSecond: number): { all: RateWindow[]; reads: RateWindow[] } {
+  return { all: pacedPerSecond(requestsPerSecond), reads: pacedPerSecond(requestsPerSecond / 2) };
+}
+
+const DEFAULT_ROUTE53_LIMITS = route53Limits(DEFAULT_ROUTE53_REQUESTS_PER_SECOND);
+
 /** Route 53 reads' own share, within the shared route53 limit (see the header). */
-export const DEFAULT_ROUTE53_READ_LIMIT: readonly RateWindow[] = pacedPerSecond(2);
+export const DEFAULT_ROUTE53_READ_LIMIT: readonly RateWindow[] = DEFAULT_ROUTE53_LIMITS.reads;
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
-  route53: pacedPerSecond(4),
+  route53: DEFAULT_ROUTE53_LIMITS.all,
   ec2: perSecond(10),
   ebs: perSecond(5),
   rds: perSecond(5),
@@ -69,8 +119,16 @@ export function writeBudgetWindows(maxWritesPerMinute: number): RateWindow[] {
 }
 
 export interface RateLimiter {
-  /** Waits for every grant the attempt needs (the policies' write budgets for writes, then the API limits). */
+  /**
+   * Waits for every grant the attempt's first request needs: the policies' write budgets for writes, then the read
+   * share for an observation's Route 53 read, then the API limit.
+   */
   acquire(meta: CallMeta, signal: AbortSignal): Promise<void>;
+  /**
+   * Waits for the grants of one more request of the same attempt (an adapter call that sends several, as it sends
+   * each): the read share for an observation's Route 53 read, then the API limit. The write budgets are per attempt.
+   */
+  acquireNextRequest(meta: CallMeta, signal: AbortSignal): Promise<void>;
   /**
    * Waits for one grant of a policy's own write budget only, no API grant: for a policy's share of the first
    * attempt of a request that carries several policies' changes (change-coalescer.ts); that request spends the
@@ -114,6 +172,11 @@ export function createRateLimiter(
       await writeBudget(policy, Math.max(1, Math.floor(perMinute))).take(signal);
   }
 
+  async function acquireRequest(meta: CallMeta, signal: AbortSignal) {
+    if (meta.service === 'route53' && !meta.write && !meta.partOfAction) await route53ReadShare.take(signal);
+    await apiLimit(meta).take(signal);
+  }
+
   return {
     acquireWriteBudget,
     async acquire(meta, signal) {
@@ -125,13 +188,22 @@ export function createRateLimiter(
           await acquireWriteBudget(carried.policy, carried.maxWritesPerMinute, signal);
         }
       }
-      if (meta.service === 'route53' && !meta.write && !meta.partOfAction) {
-        await route53ReadShare.take(signal);
-      }
-      const limit = apiLimit(meta);
-      for (let i = 0; i < Math.max(1, meta.requests ?? 1); i++) await limit.take(signal);
+      await acquireRequest(meta, signal);
     },
+    acquireNextRequest: acquireRequest,
   };
+}
+
+/**
+ * The context with its `nextRequest` wrapped by `around`, which calls the wait it is given (as it is when it has
+ * none): for the middleware inside the limiter that keep its waits out of their clocks or re-check after them.
+ */
+export function aroundNextRequest(
+  ctx: CallContext,
+  around: (waitForGrant: () => Promise<void>) => Promise<void>,
+): CallContext {
+  const waitForGrant = ctx.nextRequest;
+  return waitForGrant ? { ...ctx, nextRequest: () => around(waitForGrant) } : ctx;
 }
 
 export function rateLimitMiddleware(limiter: RateLimiter): Middleware {
@@ -139,7 +211,7 @@ export function rateLimitMiddleware(limiter: RateLimiter): Middleware {
     name: 'rate-limit',
     wrap: (next) => async (ctx) => {
       await limiter.acquire(ctx.meta, ctx.signal);
-      return next(ctx);
+      return next({ ...ctx, nextRequest: () => limiter.acquireNextRequest(ctx.meta, ctx.signal) });
     },
   };
 }

@@ -2,8 +2,11 @@
 // than failed; an attempt that outlives its budget is abandoned: its AbortSignal (linked to the caller's) is
 // aborted so the adapter/SDK can drop the request, and the attempt fails with CloudError kind `timeout` at once,
 // even if the callee ignores the signal. A cancellation by the caller is passed through as the caller's reason.
+// An attempt that sends several requests (a listing page by page) gets the budget afresh for each further request,
+// and its waits for their grants (rate-limit.ts) do not count: waiting for our own limit is no hang.
 
 import { CloudError } from '../cloud/errors.ts';
+import { aroundNextRequest } from './rate-limit.ts';
 import type { CallMeta, Clock, Middleware } from './types.ts';
 
 export interface TimeoutOptions {
@@ -31,7 +34,6 @@ export function timeoutMiddleware(clock: Clock, options: TimeoutOptions = DEFAUL
       ctx.signal.throwIfAborted();
       const ms = timeoutFor(ctx.meta, options);
       const attempt = new AbortController();
-      const timer = new AbortController();
       const onCallerAbort = () => attempt.abort(ctx.signal.reason);
       ctx.signal.addEventListener('abort', onCallerAbort, { once: true });
 
@@ -41,23 +43,38 @@ export function timeoutMiddleware(clock: Clock, options: TimeoutOptions = DEFAUL
       });
       abandoned.catch(() => {}); // observed through the race below; never an unhandled rejection
 
-      clock.sleep(ms, timer.signal).then(
-        () =>
-          attempt.abort(
-            new CloudError({
-              kind: 'timeout',
-              service: ctx.meta.service,
-              operation: ctx.meta.operation,
-              code: 'CallTimeout',
-              message: `${ctx.meta.service}:${ctx.meta.operation} timed out after ${ms} ms`,
-            }),
-          ),
-        () => {}, // the attempt settled first and cancelled the timer
-      );
+      // The budget is per request: an attempt that sends several stops it while it waits for the next request's
+      // grant (rate-limit.ts) and starts it afresh when that request goes out. A wait is no hang.
+      let settled = false;
+      let timer = new AbortController();
+      const startTimer = () => {
+        if (settled) return;
+        timer = new AbortController();
+        clock.sleep(ms, timer.signal).then(
+          () =>
+            attempt.abort(
+              new CloudError({
+                kind: 'timeout',
+                service: ctx.meta.service,
+                operation: ctx.meta.operation,
+                code: 'CallTimeout',
+                message: `${ctx.meta.service}:${ctx.meta.operation} timed out after ${ms} ms`,
+              }),
+            ),
+          () => {}, // the attempt settled (or waits for a grant) and cancelled the timer
+        );
+      };
+      const paced = aroundNextRequest(ctx, async (waitForGrant) => {
+        timer.abort(ATTEMPT_SETTLED);
+        await waitForGrant();
+        startTimer();
+      });
+      startTimer();
 
       try {
-        return await Promise.race([next({ ...ctx, signal: attempt.signal }), abandoned]);
+        return await Promise.race([next({ ...paced, signal: attempt.signal }), abandoned]);
       } finally {
+        settled = true;
         timer.abort(ATTEMPT_SETTLED);
         ctx.signal.removeEventListener('abort', onCallerAbort);
       }

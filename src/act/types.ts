@@ -28,12 +28,6 @@ export interface CallMeta {
    * Made by an action in progress — a write's precondition read or its settle poll (GetChange) — rather than by an
    * observation: not charged to Route 53's read share, so it never queues behind a backlog of observations (PB-8).
    */
-  /**
-   * How many AWS requests this one call makes (default 1): an adapter call that sends several (create a health
-   * check, then tag it; a listing of pages plus tag batches) spends that many API grants, so the limit counts
-   * requests, not calls.
-   */
-  requests?: number;
   partOfAction?: boolean;
   /** Policy key (`namespace/name`) on whose behalf the call is made: selects the policy's write budget. */
   policy?: string;
@@ -71,8 +65,14 @@ export interface CallContext {
   attempt: number;
   /** Set by the circuit breaker: throws if the breaker opened since it admitted this attempt (not its trial). */
   recheckBreaker?: () => void;
+  /**
+   * Waits for the grants of the attempt's next request (set by the rate limiter; the timeout and observe
+   * middleware leave the wait out of their clocks). The innermost handler hands it to `fn`, whose adapter awaits it
+   * before every request after the first (CallOptions.nextRequest), so the limit counts requests, not calls.
+   */
+  nextRequest?: () => Promise<void>;
   /** The call itself; only the innermost handler invokes it. */
-  fn: (signal: AbortSignal) => Promise<unknown>;
+  fn: (signal: AbortSignal, nextRequest: () => Promise<void>) => Promise<unknown>;
 }
 
 export type CallHandler = (ctx: CallContext) => Promise<unknown>;

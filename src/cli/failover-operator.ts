@@ -74,6 +74,7 @@ export interface RunFlags {
   vantageRegion?: string;
   maxConcurrentReconciles?: string;
   maxConcurrentUrgentReconciles?: string;
+  route53RequestsPerSecond?: string;
 }
 
 /**
@@ -120,6 +121,7 @@ export function runEnvironment(env: NodeJS.ProcessEnv, flags: RunFlags): NodeJS.
     ...set('FO_LOG_FORMAT', flags.logFormat),
     ...set('FO_MAX_CONCURRENT_RECONCILES', flags.maxConcurrentReconciles),
     ...set('FO_MAX_CONCURRENT_URGENT_RECONCILES', flags.maxConcurrentUrgentReconciles),
+    ...set('FO_ROUTE53_REQUESTS_PER_SECOND', flags.route53RequestsPerSecond),
   };
 }
 
@@ -255,6 +257,10 @@ export function buildProgram(
     .option(
       '--max-concurrent-urgent-reconciles <n>',
       'reconciles woken by a health transition that may run on top of those, ahead of resyncs; 0: none [FO_MAX_CONCURRENT_URGENT_RECONCILES] (default: 128)',
+    )
+    .option(
+      '--route53-requests-per-second <n>',
+      "this operator's share of the AWS account's 5 Route 53 requests/s; N operators in one account: floor(4/N) each [FO_ROUTE53_REQUESTS_PER_SECOND] (default: 4)",
     )
     .addOption(
       new Option('--log-level <level>', 'log level [FO_LOG_LEVEL] (default: info)').choices([

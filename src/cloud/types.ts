@@ -13,6 +13,13 @@ export type ZoneName = string;
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Waits for the caller's rate limit to grant one more request. An adapter method that sends several requests (a
+   * health check and then its tags, a listing page by page, metric batches) awaits it before every request after
+   * the first — through `createRequestPacer` — so each request takes its own grant at the moment it goes out, not
+   * all of them before the first (src/act/rate-limit.ts). Absent (a direct call, a test): no wait.
+   */
+  nextRequest?: () => Promise<void>;
 }
 
 /** One DNS record as the operator sees it. Weighted records carry a set identifier and a weight (0–255). */

@@ -76,11 +76,9 @@ export function createDataPlaneState(deps: DataPlaneStateDeps): DataPlaneState {
           region: ROUTE53_CONTROL_PLANE_REGION,
           write: false,
           signal,
-          // Pages of 100 checks plus tag reads of 10 checks each, estimated from the last listing.
-          requests:
-            1 + Math.ceil((inventory?.checks.length ?? 0) / 100) + Math.ceil((inventory?.checks.length ?? 10) / 10),
         },
-        (s) => baseChecks.listHealthChecks({ [TAG_MANAGED_BY]: MANAGED_BY }, { signal: s }),
+        // Pages of 100 checks, then tag reads of 10 checks each: each request waits for its own grant.
+        (s, nextRequest) => baseChecks.listHealthChecks({ [TAG_MANAGED_BY]: MANAGED_BY }, { signal: s, nextRequest }),
       )
       .then((checks) => {
         inventory = { at: deps.now(), checks };

@@ -9,7 +9,7 @@ import { type ChangeCoalescer, createChangeCoalescer } from '../act/change-coale
 import { createExecutor, type Executor } from '../act/executor.ts';
 import type { JournalStore } from '../act/journal-store.ts';
 import { DEFAULT_SETTLE_OPTIONS } from '../act/perform-action.ts';
-import { createRateLimiter } from '../act/rate-limit.ts';
+import { createRateLimiter, DEFAULT_ROUTE53_REQUESTS_PER_SECOND, route53Limits } from '../act/rate-limit.ts';
 import type { EventSink } from '../act/trail.ts';
 import type { Clock } from '../clock.ts';
 import type { Cloud, PromotionLock } from '../cloud/types.ts';
@@ -44,6 +44,12 @@ export interface EngineStackDeps {
    */
   leadershipSignal?: () => AbortSignal;
   signal: AbortSignal;
+  /**
+   * This operator's share of its AWS account's Route 53 request rate (--route53-requests-per-second, PB-8): every
+   * Route 53 call within it, reads within half of it (rate-limit.ts). Default 4 of the account's 5: the only
+   * operator in the account.
+   */
+  route53RequestsPerSecond?: number;
   /** Source of jitter (retries, probe start offsets); seeded in the simulation. Default Math.random. */
   random?: () => number;
   /** Substitute for fetch in http probes (the simulation's endpoints). */
@@ -109,7 +115,8 @@ export function createEngineStack(deps: EngineStackDeps): EngineStack {
   // The PB-3 guard needs the engine's health view, and the engine needs the pipeline: bind late.
   let isZoneImpaired: (region: string, zone: string, policy?: string) => boolean = () => false;
   // Created here so the change coalescer can spend a policy's write budget in the same limiter (PB-8).
-  const rateLimiter = createRateLimiter(clock);
+  const route53 = route53Limits(deps.route53RequestsPerSecond ?? DEFAULT_ROUTE53_REQUESTS_PER_SECOND);
+  const rateLimiter = createRateLimiter(clock, { route53: route53.all }, route53.reads);
   const pipeline = createCallPipeline({
     clock,
     logger,

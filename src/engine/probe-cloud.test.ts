@@ -11,7 +11,7 @@ describe('pipelinedProbeCloud', () => {
     const probed = pipelinedProbeCloud(cloud, {
       call: (meta, fn) => {
         metas.push(meta);
-        return fn(new AbortController().signal);
+        return fn(new AbortController().signal, async () => {});
       },
     });
     await probed.compute.describeZones('us-east-1').catch(() => undefined);

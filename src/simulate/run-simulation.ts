@@ -8,6 +8,7 @@
 
 import pino, { type Logger } from 'pino';
 import { createInMemoryJournalStore } from '../act/journal-store.ts';
+import { route53ShareOfAccount } from '../act/rate-limit.ts';
 import type { ActionEvent } from '../act/trail.ts';
 import type { FailoverPolicy, FailoverPolicyStatus } from '../api/index.ts';
 import { createVirtualClock } from '../clock.ts';
@@ -83,6 +84,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   // the same Route 53, RDS, CloudWatch verdicts and promotion lock.
   const placed = scenarioVantages(scenario, opts.policy.spec);
   const multi = placed.length > 0;
+  // The vantages are operators in ONE AWS account (one simulated Route 53, which throttles the account above 5
+  // requests a second): each runs with its share of the account's limit, as docs/vantage-points.md tells operators
+  // to configure them (--route53-requests-per-second). A single operator keeps the default.
+  const route53Share = multi ? { route53RequestsPerSecond: route53ShareOfAccount(placed.length) } : {};
   const operators: Operator[] = [];
 
   interface Operator {
@@ -118,6 +123,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       clock,
       logger: vantage ? logger.child({ vantage: vantage.name }) : logger,
       journalStore,
+      ...route53Share,
       random: seededRandom(opts.seed ?? 1, vantage ? `operator:${vantage.name}` : 'operator'),
       fetch: vantage?.fetch ?? sim.endpoints.fetch,
       connectDatabase: vantage?.connectDatabase ?? simDatabaseConnector(sim),

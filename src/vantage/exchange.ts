@@ -135,10 +135,11 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
               region,
               write: true,
               idempotent: true,
-              requests: Math.ceil(data.length / 1000),
               signal: deps.signal,
             },
-            (signal) => deps.verdicts.publishVerdicts(region, VANTAGE_NAMESPACE, data, { signal }),
+            // Batches of 1,000 metrics, each request with its own grant.
+            (signal, nextRequest) =>
+              deps.verdicts.publishVerdicts(region, VANTAGE_NAMESPACE, data, { signal, nextRequest }),
           );
         } catch (err) {
           logger.warn(
@@ -167,11 +168,12 @@ export function createVerdictExchange(deps: VerdictExchangeDeps): VerdictExchang
               operation: 'GetMetricData',
               region,
               write: false,
-              requests: Math.max(1, Math.ceil(metrics.length / 500)),
               policy: e.key,
               signal,
             },
-            (s) => deps.verdicts.readMaxima(region, VANTAGE_NAMESPACE, metrics, range, { signal: s }),
+            // Batches of 500 metrics, page by page, each request with its own grant.
+            (s, nextRequest) =>
+              deps.verdicts.readMaxima(region, VANTAGE_NAMESPACE, metrics, range, { signal: s, nextRequest }),
           );
           maxima.forEach((max, i) => {
             const metric = metrics[i];

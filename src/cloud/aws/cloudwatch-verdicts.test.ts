@@ -153,7 +153,10 @@ describe('describeAlarms', () => {
     await verdicts.putVerdictAlarm({ ...alarmSpec, region: 'us-east-1', name: 'failover-operator-145' });
     fake.sent.length = 0;
 
-    const got = await verdicts.describeAlarms('us-west-2', [...names, names[0]!]);
+    const turns: number[] = [];
+    const nextRequest = async () => void turns.push(fake.sent.length);
+    const got = await verdicts.describeAlarms('us-west-2', [...names, names[0]!], { nextRequest });
+    expect(turns).toEqual([1, 2, 3]); // each page and batch after the first waited for its own grant
     expect(got.map((a) => a.name)).toEqual(names.slice(0, 140));
     const requests = fake.sent.map((s) => s.input as DescribeAlarmsCommandInput);
     expect(requests.map((r) => [r.AlarmNames?.length, r.NextToken])).toEqual([
@@ -238,7 +241,12 @@ describe('publishVerdicts', () => {
   it('splits at 1,000 datums per request, in order', async () => {
     const fake = fakeCloudWatch();
     const data = Array.from({ length: 2_345 }, (_, i) => datum(i));
-    await createCloudWatchVerdicts(fake.clients).publishVerdicts('us-west-2', 'FailoverOperator', data);
+    const turns: number[] = [];
+    const nextRequest = async () => void turns.push(fake.sent.length);
+    await createCloudWatchVerdicts(fake.clients).publishVerdicts('us-west-2', 'FailoverOperator', data, {
+      nextRequest,
+    });
+    expect(turns).toEqual([1, 2]);
     const batches = fake.sent.map((s) => (s.input as PutMetricDataCommandInput).MetricData ?? []);
     expect(batches.map((b) => b.length)).toEqual([1000, 1000, 345]);
     expect(batches.flat().map((d) => d.Dimensions?.[1]?.Value)).toEqual(data.map((d) => d.dimensions.Record));

@@ -29,6 +29,7 @@ import {
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { CloudError } from '../errors.ts';
+import { createRequestPacer } from '../request-pacer.ts';
 import type {
   AlarmState,
   CallOptions,
@@ -141,10 +142,12 @@ async function forEachPage<P extends { NextToken?: string | undefined }>(
   operation: string,
   fetchPage: (token: string | undefined) => Promise<P>,
   onPage: (page: P) => void,
+  pace: () => Promise<void>,
 ): Promise<void> {
   const seenTokens = new Set<string>();
   let token: string | undefined;
   for (;;) {
+    await pace();
     const page = await callAws(SERVICE, operation, () => fetchPage(token));
     onPage(page);
     const next = page.NextToken;
@@ -194,6 +197,7 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
     async describeAlarms(region: RegionName, names: string[], callOpts: CallOptions = {}): Promise<ObservedAlarm[]> {
       const wanted = [...new Set(names)];
       const found = new Map<string, ObservedAlarm>();
+      const pace = createRequestPacer(callOpts);
       for (let i = 0; i < wanted.length; i += DESCRIBE_ALARMS_MAX_NAMES) {
         const batch = wanted.slice(i, i + DESCRIBE_ALARMS_MAX_NAMES);
         const batchSet = new Set(batch);
@@ -216,6 +220,7 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
               }
             }
           },
+          pace,
         );
       }
       return wanted.flatMap((name) => {
@@ -229,6 +234,7 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
       // Whole minutes around the range: the Maximum of a 60 s period covers the datapoints inside it.
       const start = new Date(Math.floor(range.fromMs / 60_000) * 60_000);
       const end = new Date(Math.ceil((range.toMs + 1) / 60_000) * 60_000);
+      const pace = createRequestPacer(callOpts);
       for (let i = 0; i < metrics.length; i += GET_METRIC_DATA_MAX_QUERIES) {
         const batch = metrics.slice(i, i + GET_METRIC_DATA_MAX_QUERIES);
         const queries: MetricDataQuery[] = batch.map((m, j) => ({
@@ -264,6 +270,7 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
               }
             }
           },
+          pace,
         );
       }
       return out;
@@ -283,7 +290,9 @@ export function createCloudWatchVerdicts(clients: AwsClients): Verdicts {
           `verdict ${bad.metricName} ${JSON.stringify(bad.dimensions)}: value ${bad.value} at ${bad.at} is not a finite number`,
         );
       }
+      const pace = createRequestPacer(callOpts);
       for (const batch of batchDatums(data.map(toMetricDatum))) {
+        await pace();
         await callAws(SERVICE, 'PutMetricData', () =>
           cw(region).send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }), {
             abortSignal: callOpts.signal,

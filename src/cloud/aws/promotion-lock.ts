@@ -21,6 +21,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CloudError } from '../errors.ts';
+import { createRequestPacer } from '../request-pacer.ts';
 import type {
   CallOptions,
   PromotionLock,
@@ -79,7 +80,9 @@ export function createDynamoDbPromotionLock(clients: AwsClients, settings: Promo
       claim: PromotionLockClaim,
       opts: CallOptions = {},
     ): Promise<PromotionLockOutcome> {
+      const pace = createRequestPacer(opts);
       let refused = false;
+      await pace();
       const out = await callAws(SERVICE, 'PutItem', async () => {
         try {
           return await clients
@@ -98,6 +101,7 @@ export function createDynamoDbPromotionLock(clients: AwsClients, settings: Promo
         const before = holderOf(out?.Attributes);
         return { acquired: true, ...(before === undefined ? {} : { heldBefore: before }) };
       }
+      await pace();
       const got = await callAws(SERVICE, 'GetItem', () =>
         clients
           .regional('dynamodb', region, DynamoDBClient)

@@ -140,9 +140,12 @@ describe('createAlarmHealthCheck', () => {
   it('creates a CLOUDWATCH_METRIC check bound to the alarm, then tags it; passes the abort signal', async () => {
     const fake = fakeRoute53();
     const signal = new AbortController().signal;
-    const id = await createRoute53HealthChecks(fake.clients).createAlarmHealthCheck(spec(), { signal });
+    const turns: number[] = [];
+    const nextRequest = async () => void turns.push(fake.sent.length);
+    const id = await createRoute53HealthChecks(fake.clients).createAlarmHealthCheck(spec(), { signal, nextRequest });
     expect(id).toBe('hc-1');
     expect(fake.sent.map((s) => s.op)).toEqual(['CreateHealthCheck', 'ChangeTagsForResource']);
+    expect(turns).toEqual([1]); // the tags waited for their own grant, after the check was created
     expect(fake.sent[0]?.input).toEqual({
       CallerReference: 'fo-orders-api-use1-a-v1',
       HealthCheckConfig: {
@@ -300,7 +303,11 @@ describe('listHealthChecks', () => {
     }
     fake.sent.length = 0;
     const signal = new AbortController().signal;
-    const got = await hc.listHealthChecks({ 'failover.io/policy': 'orders' }, { signal });
+    const turns: number[] = [];
+    const nextRequest = async () => void turns.push(fake.sent.length);
+    const got = await hc.listHealthChecks({ 'failover.io/policy': 'orders' }, { signal, nextRequest });
+    // 4 pages and 3 tag reads: every request after the first waited for its own grant, right before it went out.
+    expect(turns).toEqual([1, 2, 3, 4, 5, 6]);
     expect(got.map((c) => c.callerReference)).toEqual(Array.from({ length: 12 }, (_, i) => `ref-${i * 2}`));
     expect(got[0]).toEqual({
       id: 'hc-1',

@@ -35,6 +35,7 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { CloudError } from '../errors.ts';
+import { createRequestPacer } from '../request-pacer.ts';
 import type {
   AlarmHealthCheckSpec,
   CallOptions,
@@ -105,12 +106,13 @@ function errorCode(err: unknown): string | undefined {
 export function createRoute53HealthChecks(clients: AwsClients): HealthChecks {
   const r53 = (): Route53Client => clients.route53();
 
-  /** Every health check of the account, page by page. */
-  async function listAll(callOpts: CallOptions): Promise<HealthCheck[]> {
+  /** Every health check of the account, page by page, each page in its turn (`pace`). */
+  async function listAll(callOpts: CallOptions, pace: () => Promise<void>): Promise<HealthCheck[]> {
     const all: HealthCheck[] = [];
     const seenMarkers = new Set<string>();
     let marker: string | undefined;
     for (;;) {
+      await pace();
       const page = await callAws(SERVICE, 'ListHealthChecks', () =>
         r53().send(
           new ListHealthChecksCommand({
@@ -138,9 +140,14 @@ export function createRoute53HealthChecks(clients: AwsClients): HealthChecks {
     return all;
   }
 
-  async function tagsOf(ids: string[], callOpts: CallOptions): Promise<Map<string, Record<string, string>>> {
+  async function tagsOf(
+    ids: string[],
+    callOpts: CallOptions,
+    pace: () => Promise<void>,
+  ): Promise<Map<string, Record<string, string>>> {
     const tags = new Map<string, Record<string, string>>();
     for (const batch of chunks(ids, MAX_TAGGED_IDS_PER_REQUEST)) {
+      await pace();
       const out = await callAws(SERVICE, 'ListTagsForResources', () =>
         r53().send(new ListTagsForResourcesCommand({ ResourceType: 'healthcheck', ResourceIds: batch }), {
           abortSignal: callOpts.signal,
@@ -159,8 +166,12 @@ export function createRoute53HealthChecks(clients: AwsClients): HealthChecks {
   }
 
   /** After HealthCheckAlreadyExists: the existing check of this reference, if its settings are the ones asked for. */
-  async function existingCheckId(spec: AlarmHealthCheckSpec, callOpts: CallOptions): Promise<string> {
-    const existing = (await listAll(callOpts)).find((hc) => hc.CallerReference === spec.callerReference);
+  async function existingCheckId(
+    spec: AlarmHealthCheckSpec,
+    callOpts: CallOptions,
+    pace: () => Promise<void>,
+  ): Promise<string> {
+    const existing = (await listAll(callOpts, pace)).find((hc) => hc.CallerReference === spec.callerReference);
     const conflict = (message: string) =>
       new CloudError({
         kind: 'terminal',
@@ -200,8 +211,10 @@ export function createRoute53HealthChecks(clients: AwsClients): HealthChecks {
         });
       }
 
+      const pace = createRequestPacer(callOpts);
       let id: string;
       try {
+        await pace();
         const out = await callAws(SERVICE, 'CreateHealthCheck', () =>
           r53().send(
             new CreateHealthCheckCommand({
@@ -228,10 +241,11 @@ export function createRoute53HealthChecks(clients: AwsClients): HealthChecks {
         id = created;
       } catch (err) {
         if (errorCode(err) !== 'HealthCheckAlreadyExists') throw err;
-        id = await existingCheckId(spec, callOpts);
+        id = await existingCheckId(spec, callOpts, pace);
       }
 
       if (tagEntries.length > 0) {
+        await pace();
         await callAws(SERVICE, 'ChangeTagsForResource', () =>
           r53().send(
             new ChangeTagsForResourceCommand({
@@ -247,11 +261,13 @@ export function createRoute53HealthChecks(clients: AwsClients): HealthChecks {
     },
 
     async listHealthChecks(tagSelector: Record<string, string>, callOpts: CallOptions = {}) {
-      const checks = (await listAll(callOpts)).filter((hc) => hc.Id !== undefined && hc.Id !== '');
+      const pace = createRequestPacer(callOpts);
+      const checks = (await listAll(callOpts, pace)).filter((hc) => hc.Id !== undefined && hc.Id !== '');
       if (checks.length === 0) return [];
       const tags = await tagsOf(
         checks.map((hc) => hc.Id as string),
         callOpts,
+        pace,
       );
       const wanted = Object.entries(tagSelector);
       return checks

@@ -33,6 +33,7 @@
 // metrics only ("High-resolution metrics aren't supported"). The 10 s alarms on StorageResolution-1 data simulated
 // here may therefore not be what Route 53 accepts or follows in production; the simulation does not enforce it.
 
+import { createRequestPacer } from '../request-pacer.ts';
 import type {
   AlarmState,
   CallOptions,
@@ -281,7 +282,9 @@ export function createSimCloudWatch(ctx: SimCallContext, options: SimCloudWatchO
 
     async describeAlarms(region, names, opts) {
       const out: ObservedAlarm[] = [];
+      const pace = createRequestPacer(opts);
       for (const batch of chunks([...new Set(names)], DESCRIBE_ALARMS_MAX_NAMES)) {
+        await pace();
         const found = await simCall(ctx, scope('DescribeAlarms', region), opts, () =>
           batch.flatMap((name) => {
             const alarm = current(region, name);
@@ -294,8 +297,10 @@ export function createSimCloudWatch(ctx: SimCallContext, options: SimCloudWatchO
     },
 
     async publishVerdicts(region, namespace, data, opts) {
+      const pace = createRequestPacer(opts);
       for (const batch of chunks(data, PUT_METRIC_DATA_MAX)) {
         const s = scope('PutMetricData', region, namespace);
+        await pace();
         await simCall(ctx, s, opts, () => {
           validateData(s, namespace, batch);
           store(region, namespace, batch);
@@ -305,7 +310,9 @@ export function createSimCloudWatch(ctx: SimCallContext, options: SimCloudWatchO
 
     async readMaxima(region, namespace, metrics, range, opts) {
       const out: Array<number | undefined> = [];
+      const pace = createRequestPacer(opts);
       for (const batch of chunks([...metrics], GET_METRIC_DATA_MAX_QUERIES)) {
+        await pace();
         const found = await simCall(ctx, scope('GetMetricData', region, namespace), opts, () => {
           const visibleBefore = ctx.clock.now() - readDelay;
           return batch.map((m) => {

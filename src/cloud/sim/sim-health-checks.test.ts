@@ -108,7 +108,10 @@ describe('ListHealthChecks', () => {
       );
     }
     const before = sim.calls.recent().length;
-    const found = await sim.healthChecks.listHealthChecks({ policy: 'orders' });
+    const turns: number[] = [];
+    const nextRequest = async () => void turns.push(sim.calls.recent().length - before);
+    const found = await sim.healthChecks.listHealthChecks({ policy: 'orders' }, { nextRequest });
+    expect(turns).toEqual([1, 2, 3, 4]); // every request after the first waited for its own grant
     expect(found.map((c) => c.tags.n)).toEqual(['0', '2', '4', '6', '8', '10']);
     expect(
       sim.calls

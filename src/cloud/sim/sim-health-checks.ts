@@ -25,6 +25,7 @@
 //   periods included) and does not check that it exists.
 
 import { CloudError } from '../errors.ts';
+import { createRequestPacer } from '../request-pacer.ts';
 import {
   type AlarmHealthCheckSpec,
   type CallOptions,
@@ -171,9 +172,12 @@ export function createSimHealthChecks(
           message: `a Route 53 health check carries at most ${MAX_TAGS_PER_CHECK} tags; ${spec.callerReference} asks for ${tagCount}`,
         });
       }
+      const pace = createRequestPacer(opts);
       const s = scope('CreateHealthCheck', spec.callerReference);
+      await pace();
       const id = await call(s, opts, () => create(s, spec));
       if (Object.keys(spec.tags).length > 0) {
+        await pace();
         await call(scope('ChangeTagsForResource', id), opts, () => {
           Object.assign(checks.get(id)!.tags, spec.tags);
         });
@@ -183,8 +187,10 @@ export function createSimHealthChecks(
 
     async listHealthChecks(tagSelector, opts) {
       const listed: SimHealthCheck[] = [];
+      const pace = createRequestPacer(opts);
       // One ListHealthChecks request per page (at least one, even when there is none), in creation order.
       for (let start = 0, more = true; more; start += pageSize) {
+        await pace();
         const page = await call(scope('ListHealthChecks'), opts, () => {
           const all = [...checks.values()];
           more = start + pageSize < all.length;
@@ -195,6 +201,7 @@ export function createSimHealthChecks(
       const tagged: Array<{ check: SimHealthCheck; tags: Record<string, string> }> = [];
       for (let start = 0; start < listed.length; start += LIST_TAGS_MAX_IDS) {
         const batch = listed.slice(start, start + LIST_TAGS_MAX_IDS);
+        await pace();
         const tags = await call(scope('ListTagsForResources'), opts, () => batch.map((c) => ({ ...c.tags })));
         for (const [i, check] of batch.entries()) tagged.push({ check, tags: tags[i]! });
       }

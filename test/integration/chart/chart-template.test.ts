@@ -64,6 +64,12 @@ describe('helm lint', () => {
       /roleArn/,
     );
     await expect(helm(helmPath, ['lint', chartDir, '--set', 'replicas=3'])).rejects.toThrow(/replicas/);
+    // More than the account's 5 Route 53 requests a second, or a fraction above 1 (2 in some seconds).
+    for (const share of ['6', '1.5', '0']) {
+      await expect(
+        helm(helmPath, ['lint', chartDir, '--set', `controller.route53RequestsPerSecond=${share}`]),
+      ).rejects.toThrow(/route53RequestsPerSecond/);
+    }
   });
 });
 
@@ -129,6 +135,7 @@ describe('helm template with default values', () => {
     expect(env.FO_DRILL_NAMESPACE_LIMIT?.value).toBe('2');
     expect(env.FO_MAX_CONCURRENT_RECONCILES?.value).toBe('16');
     expect(env.FO_MAX_CONCURRENT_URGENT_RECONCILES?.value).toBe('128');
+    expect(env.FO_ROUTE53_REQUESTS_PER_SECOND?.value).toBe('4');
     expect(env.FO_LOG_LEVEL?.value).toBe('info');
     expect(env).not.toHaveProperty('FO_WATCH_NAMESPACE');
     const main = readFileSync(path.join(repoRoot, 'src/main.ts'), 'utf8');
@@ -278,6 +285,7 @@ describe('helm template with non-default values', () => {
         'drills.perNamespaceLimit': '5',
         'controller.maxConcurrentReconciles': '64',
         'controller.maxConcurrentUrgentReconciles': '0',
+        'controller.route53RequestsPerSecond': '1',
         logLevel: 'debug',
       },
     });
@@ -321,6 +329,7 @@ describe('helm template with non-default values', () => {
     expect(envOf(r).FO_DRILL_NAMESPACE_LIMIT?.value).toBe('5');
     expect(envOf(r).FO_MAX_CONCURRENT_RECONCILES?.value).toBe('64');
     expect(envOf(r).FO_MAX_CONCURRENT_URGENT_RECONCILES?.value).toBe('0');
+    expect(envOf(r).FO_ROUTE53_REQUESTS_PER_SECOND?.value).toBe('1');
     expect(monitor.spec.namespaceSelector.matchNames).toEqual(['failover-system']);
     expect(envOf(r).FO_METRICS_PORT?.value).toBe('9090');
     expect(containerOf(r).ports[0]?.containerPort).toBe(9090);

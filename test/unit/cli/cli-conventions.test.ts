@@ -85,6 +85,7 @@ describe('CLI conventions', () => {
       ['--log-format', 'FO_LOG_FORMAT'],
       ['--max-concurrent-reconciles', 'FO_MAX_CONCURRENT_RECONCILES'],
       ['--max-concurrent-urgent-reconciles', 'FO_MAX_CONCURRENT_URGENT_RECONCILES'],
+      ['--route53-requests-per-second', 'FO_ROUTE53_REQUESTS_PER_SECOND'],
     ]) {
       expect(r.stdout).toContain(flag);
       expect(r.stdout).toContain(`[${env}`);

@@ -21,6 +21,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
         logFormat: 'console',
         maxConcurrentReconciles: '64',
         maxConcurrentUrgentReconciles: '256',
+        route53RequestsPerSecond: '1',
       },
     );
     expect(env).toMatchObject({
@@ -35,6 +36,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       FO_LOG_FORMAT: 'console',
       FO_MAX_CONCURRENT_RECONCILES: '64',
       FO_MAX_CONCURRENT_URGENT_RECONCILES: '256',
+      FO_ROUTE53_REQUESTS_PER_SECOND: '1',
     });
     const config = readConfig(env, () => '');
     expect(config).toMatchObject({
@@ -48,6 +50,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       logFormat: 'console',
       maxConcurrentReconciles: 64,
       maxConcurrentUrgentReconciles: 256,
+      route53RequestsPerSecond: 1,
     });
     // No flags: the environment as it was.
     expect(runEnvironment({ ...base, FO_LOG_LEVEL: 'warn' }, {})).toEqual({ ...base, FO_LOG_LEVEL: 'warn' });
@@ -60,6 +63,7 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
       logFormat: 'json',
       maxConcurrentReconciles: 16,
       maxConcurrentUrgentReconciles: 128,
+      route53RequestsPerSecond: 4,
     });
     expect(readConfig({ ...base, FO_MAX_CONCURRENT_URGENT_RECONCILES: '0' }, () => '')).toMatchObject({
       maxConcurrentUrgentReconciles: 0,
@@ -77,6 +81,36 @@ describe('failover-operator run: flags beside the environment (flags win)', () =
     expect(() => readConfig({ ...base, FO_LEADER_ELECT: 'yes' }, () => '')).toThrow(ConfigError);
     expect(() => readConfig({ ...base, FO_LOG_FORMAT: 'pretty' }, () => '')).toThrow(/json or console/);
     expect(() => readConfig({ ...base, FO_LEADER_ELECTION_ID: 'Not_A_Name' }, () => '')).toThrow(/Lease name/);
+  });
+
+  it("takes this operator's share of the account's Route 53 rate: whole from 1 to 5, or 0.5 to 1; else names the fix", () => {
+    const share = (value: string) =>
+      readConfig({ ...base, FO_ROUTE53_REQUESTS_PER_SECOND: value }, () => '').route53RequestsPerSecond;
+    expect(share('')).toBe(4);
+    expect(share(' 2 ')).toBe(2);
+    expect(share('5')).toBe(5);
+    expect(share('1')).toBe(1);
+    expect(share('0.8')).toBe(0.8);
+    expect(share('0.5')).toBe(0.5);
+    const refused = (value: string) => {
+      try {
+        share(value);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error(`FO_ROUTE53_REQUESTS_PER_SECOND=${value} was accepted`);
+    };
+    for (const bad of ['0', '-1', '0.25', 'many', '6', '10', '1.5', '4.5', 'Infinity', '0x10']) {
+      expect(refused(bad)).toMatch(
+        /^FO_ROUTE53_REQUESTS_PER_SECOND \(--route53-requests-per-second\) must be a whole number from 1 to 5, or from 0\.5 to 1, got "/,
+      );
+    }
+    // Each names the fix for what was wrong.
+    expect(refused('6')).toMatch(/throttles an account above 5 requests a second, whoever sends them; give at most 5/);
+    expect(refused('1.5')).toMatch(/1\.5 would still send 2 in some seconds; give 1 or 2$/);
+    expect(refused('0')).toMatch(/with N operators in one account give each floor\(4\/N\), 0\.5 with more than 4/);
+    expect(refused('many')).toMatch(/got "many"/);
   });
 
   it('reads bind addresses as controller-runtime spells them, refusing 0 (cannot disable) and garbage', () => {

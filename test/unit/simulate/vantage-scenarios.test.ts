@@ -159,6 +159,32 @@ describe('simulating three vantage points (examples/three-vantages.yaml)', () =>
   }, 120_000);
 });
 
+describe('three vantages in one AWS account share its Route 53 limit', () => {
+  it('route53-writes-failing: each runs at its share (1 a second), none is throttled; the drain lands within budget', async () => {
+    const { report, sim } = await runSimulation({
+      policy: threeVantages,
+      scenario: loadScenario('route53-writes-failing'),
+      callLog: { recentCapacity: 100_000 }, // every call, to find the busiest second
+    });
+    expect(report.expectations.filter((e) => !e.passed)).toEqual([]);
+    expect(report.passed).toBe(true);
+    expect(sim.calls.count({ service: 'route53', code: 'Throttling' })).toBe(0);
+    // What the account saw: at most 3 Route 53 requests in any second — one per vantage — of the 5 it allows.
+    expect(sim.calls.recent()).toHaveLength(sim.calls.total()); // the ring kept every call
+    const times = sim.calls
+      .recent()
+      .filter((c) => c.service === 'route53')
+      .map((c) => c.at)
+      .sort((a, b) => a - b);
+    let busiest = 0;
+    for (let i = 0, j = 0; i < times.length; i++) {
+      while (times[i]! - times[j]! >= 1_000) j++;
+      busiest = Math.max(busiest, i - j + 1);
+    }
+    expect(busiest).toBeLessThanOrEqual(3);
+  }, 120_000);
+});
+
 describe('single-vantage runs are unchanged', () => {
   it('no vantage fields in the timeline or the report', async () => {
     const { report, timeline } = await runSimulation({ policy: twoRegion, scenario: loadScenario('zone-outage') });
