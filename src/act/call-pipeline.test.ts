@@ -213,13 +213,14 @@ describe('a call that sends several requests', () => {
   }
 
   it('sends each request when its own grant comes, not all of them after the last grant', async () => {
-    // Share 2: every Route 53 call one in 500 ms; an observation's read one in 1000 ms (the read share).
+    // Share 2: every Route 53 call one in 500 ms; with nothing else asking, an observation's reads borrow the whole
+    // share (its own read share alone would be one in 1000 ms).
     const { sent } = await list(2, 4, 10_000);
-    expect(sent).toEqual([0, 1_000, 2_000, 3_000]);
+    expect(sent).toEqual([0, 500, 1_000, 1_500]);
   });
 
   it('leaves the waits for grants out of the timeout (per request) and out of the latency', async () => {
-    // Four requests of 100 ms, 1 s apart at a share of 2: 3.1 s in all, but no request takes 500 ms.
+    // Four requests of 100 ms, 500 ms apart at a share of 2: 1.6 s in all, but no request takes 500 ms.
     const { outcomes } = await list(2, 4, 500);
     expect(outcomes).toEqual([expect.objectContaining({ ok: true, attempt: 1, latencyMs: 400 })]);
   });

@@ -61,6 +61,29 @@ describe('rate window limiter', () => {
     expect(busiestWindow(times, 1_000)).toBeLessThanOrEqual(5);
   });
 
+  it('tryTake grants only what is free now and reserved by nobody; nextFreeAt says when the next grant is', async () => {
+    const clock = createVirtualClock();
+    const limiter = createRateWindowLimiter(clock, [
+      { limit: 2, windowMs: 1_000 },
+      { limit: 1, windowMs: 250 },
+    ]);
+    expect(limiter.tryTake()).toBe(true);
+    expect(limiter.tryTake()).toBe(false); // inside the 250 ms pacing
+    expect(limiter.nextFreeAt()).toBe(250);
+    const waiter = limiter.take(); // reserves 250
+    await clock.advance(250);
+    await waiter;
+    expect(limiter.nextFreeAt()).toBe(1_000); // 2 in the last second
+    const late = limiter.take(); // reserves 1000
+    await clock.advance(750);
+    expect(limiter.tryTake()).toBe(false); // 1000 is the waiter's, not a borrower's
+    await late;
+    await clock.advance(249);
+    expect(limiter.tryTake()).toBe(false); // 250 and 1000 in the second up to now (1249)
+    await clock.advance(1);
+    expect(limiter.tryTake()).toBe(true); // 1250: 250 has left the window
+  });
+
   it('bounds every window it is given: the minute and its sixth', async () => {
     const clock = createVirtualClock();
     const limiter = createRateWindowLimiter(clock, [
@@ -176,10 +199,10 @@ describe('rate limiter', () => {
     })();
     await clock.run(Promise.all([reads, drain]));
     expect(at[1]! - 1_000).toBeLessThanOrEqual(500);
-    // Reads run at their own 2 in any second; the shared 4 in any second is never exceeded.
-    // Reads enter the shared limit at their own pace (one every 500 ms: 40 reads span ≥ 19.5 s, whatever the drain
-    // displaced); all Route 53 grants together stay at 4 in any second, one every 250 ms.
-    expect(Math.max(...readTimes) - Math.min(...readTimes)).toBeGreaterThanOrEqual(19_500);
+    // Reads borrow every idle grant of the shared limit: the 40 reads and the drain's two calls take 42 consecutive
+    // pacing slots (not the read share's one every 500 ms, ≥ 19.5 s); all Route 53 grants together stay at 4 in any
+    // second, one every 250 ms.
+    expect(Math.max(...readTimes)).toBe(41 * 250);
     const all = [...readTimes, ...at];
     expect(busiestWindow(all, 1_000)).toBeLessThanOrEqual(4);
     expect(busiestWindow(all, 250)).toBe(1);
@@ -301,16 +324,40 @@ describe("an operator's share of the account's Route 53 limit", () => {
     expect(Math.max(...all)).toBe(11_000); // 12 grants, one a second
   });
 
-  it('gives reads half the share, never none: 2 → one a second, 1 → one every 2 s, 0.5 → one every 4 s', async () => {
-    for (const [share, spacingMs] of [
+  it('gives reads half the share, and lends them the rest while it is idle: alone they go at the whole share', async () => {
+    for (const [share, readShareMs] of [
       [4, 500],
       [2, 1_000],
       [1, 2_000],
       [0.5, 4_000],
     ] as const) {
+      expect(route53Limits(share).reads, `share ${share}`).toEqual(pacedPerSecond(share / 2));
+      expect(1_000 / (share / 2), `share ${share}`).toBe(readShareMs);
       const { reads } = await grants(share, { reads: 5, writes: 0 });
-      expect(reads, `share ${share}`).toEqual([0, 1, 2, 3, 4].map((i) => i * spacingMs));
+      expect(reads, `share ${share}`).toEqual([0, 1, 2, 3, 4].map((i) => i * (1_000 / share)));
     }
+  });
+
+  it('never lends a read a grant a waiting write is due: the write goes within two pacing slots, reads after it', async () => {
+    const clock = createVirtualClock();
+    const limiter = createRateLimiter(clock);
+    const readTimes: number[] = [];
+    const reads = Promise.all(
+      Array.from({ length: 20 }, () =>
+        limiter.acquire(route53Observation, signal).then(() => readTimes.push(clock.now())),
+      ),
+    );
+    await clock.advance(1_100);
+    const writeAt: number[] = [];
+    const write = limiter.acquire(change, signal).then(() => writeAt.push(clock.now()));
+    await clock.run(Promise.all([reads, write]));
+    expect(writeAt[0]! - 1_100).toBeLessThanOrEqual(500);
+    const all = [...readTimes, ...writeAt];
+    expect(busiestWindow(all, 1_000)).toBeLessThanOrEqual(4);
+    expect(busiestWindow(all, 250)).toBe(1);
+    expect(readTimes).toHaveLength(20);
+    // Nothing idle was left while reads waited: 21 grants in 21 consecutive slots.
+    expect(Math.max(...all)).toBe(20 * 250);
   });
 
   it('with a share of 0.5, one request every 2 s', async () => {

@@ -20,6 +20,11 @@
 //   or two instead of behind a backlog of observations (PB-8: writes that move traffic come before reads). Reads an
 //   action makes itself — the current records before a change, the GetChange polls after it — belong to that write
 //   (`partOfAction`) and skip the read share.
+//   Idle capacity is LENT to reads: a read also takes any grant of the shared limit that is free at that moment and
+//   that nobody holds a reservation for (`tryTake`), whether it is just arriving or already queued in the read share
+//   (it then gives its place there back). So an initial sync lists hosted zones at the whole share (10 zones × 2
+//   pages: 5 s instead of 10), while a write still never waits behind more than the one read granted in the current
+//   pacing slot: a borrowed grant is never a reservation, so a waiting write always comes first.
 // - Every other service gets one limit per service+region.
 // - Every write ATTEMPT also spends the write budget of each policy whose changes it carries (`meta.policy`, and
 //   `meta.writeBudgets` for a change batch coalesced from several policies): at most maxWritesPerMinute in any
@@ -173,8 +178,39 @@ export function createRateLimiter(
   }
 
   async function acquireRequest(meta: CallMeta, signal: AbortSignal) {
-    if (meta.service === 'route53' && !meta.write && !meta.partOfAction) await route53ReadShare.take(signal);
+    if (meta.service === 'route53' && !meta.write && !meta.partOfAction) {
+      await acquireRoute53Read(apiLimit(meta), signal);
+      return;
+    }
     await apiLimit(meta).take(signal);
+  }
+
+  /**
+   * An observation's Route 53 read: an idle grant of the shared limit at once, else its turn in the read share and
+   * then in the shared limit — or, while it waits in the read share, a shared grant that falls idle (see the header).
+   */
+  async function acquireRoute53Read(shared: RateWindowLimiter, signal: AbortSignal): Promise<void> {
+    if (shared.tryTake()) return;
+    const leaveShare = new AbortController();
+    const viaShare = route53ReadShare.take(AbortSignal.any([signal, leaveShare.signal])).then(() => true as const);
+    viaShare.catch(() => {}); // given back on leaving: nobody waits for it
+    try {
+      for (;;) {
+        const stopPolling = new AbortController();
+        const wake = clock
+          .sleep(Math.max(1, shared.nextFreeAt() - clock.now()), AbortSignal.any([signal, stopPolling.signal]))
+          .then(() => false as const);
+        wake.catch(() => {});
+        const granted = await Promise.race([viaShare, wake]).finally(() => stopPolling.abort());
+        if (granted) {
+          await shared.take(signal);
+          return;
+        }
+        if (shared.tryTake()) return;
+      }
+    } finally {
+      leaveShare.abort(); // its read-share reservation back, unless it was granted
+    }
   }
 
   return {

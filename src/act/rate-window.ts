@@ -33,6 +33,13 @@ export interface RateWindowLimiter {
   /** Waits (on the injected clock) for a grant; rejects with `signal.reason` if the signal aborts first. */
   take(signal?: AbortSignal): Promise<void>;
   /**
+   * A grant now if one is free now and nobody holds a reservation: true, granted; false, nothing taken. Lets a
+   * caller use idle capacity without ever getting ahead of a waiter.
+   */
+  tryTake(): boolean;
+  /** When the next grant would be free (now, or later), as `take` would reserve it. */
+  nextFreeAt(): number;
+  /**
    * Grants still available now without waiting in the tightest window (negative while waiters are queued). For
    * tests and metrics.
    */
@@ -76,6 +83,19 @@ export function createRateWindowLimiter(clock: Clock, windows: readonly RateWind
         if (index >= 0) grants.splice(index, 1); // give the reservation back
         throw err;
       }
+    },
+    tryTake() {
+      const now = clock.now();
+      prune(now);
+      const last = grants[grants.length - 1];
+      if ((last !== undefined && last > now) || earliest(now) > now) return false;
+      grants.push(now);
+      return true;
+    },
+    nextFreeAt() {
+      const now = clock.now();
+      prune(now);
+      return earliest(now);
     },
     available() {
       const now = clock.now();
