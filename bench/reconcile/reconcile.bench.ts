@@ -274,6 +274,7 @@ try {
     command: `node bench/reconcile/reconcile.bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
     operatorSettings: {
       ...(process.env.FO_OPERATOR_NODE_OPTIONS ? { nodeOptions: process.env.FO_OPERATOR_NODE_OPTIONS } : {}),
+      ...(process.env.FO_OPERATOR_ENV ? { env: process.env.FO_OPERATOR_ENV } : {}),
       ...(process.env.FO_MAX_CONCURRENT_RECONCILES
         ? { maxConcurrentReconciles: process.env.FO_MAX_CONCURRENT_RECONCILES }
         : {}),
