@@ -162,7 +162,8 @@ describe('Dockerfile', () => {
     const runs = runtime.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     const install = runs.find((r) => /apt-get install\b.*\blibjemalloc2\b/.test(r));
     expect(install).toBeDefined();
-    const [, linked] = /ln -s "\/usr\/lib\/\$\(uname -m\)-linux-gnu\/libjemalloc\.so\.2" (\S+)/.exec(install ?? '') ?? [];
+    const [, linked] =
+      /ln -s "\/usr\/lib\/\$\(uname -m\)-linux-gnu\/libjemalloc\.so\.2" (\S+)/.exec(install ?? '') ?? [];
     expect(linked).toBe('/usr/local/lib/libjemalloc.so.2');
     expect(last('ENV')).toContain(`LD_PRELOAD=${linked}`);
     // Installed before USER: the runtime user cannot run apt-get.
