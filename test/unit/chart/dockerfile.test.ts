@@ -166,6 +166,7 @@ describe('Dockerfile', () => {
       /ln -s "\/usr\/lib\/\$\(uname -m\)-linux-gnu\/libjemalloc\.so\.2" (\S+)/.exec(install ?? '') ?? [];
     expect(linked).toBe('/usr/local/lib/libjemalloc.so.2');
     expect(last('ENV')).toContain(`LD_PRELOAD=${linked}`);
+    expect(last('ENV')).toContain('MALLOC_CONF=background_thread:true,narenas:2');
     // Installed before USER: the runtime user cannot run apt-get.
     const index = (keyword: string) => runtime.instructions.findIndex((i) => i.keyword === keyword);
     expect(runtime.instructions.findIndex((i) => i.args === install)).toBeLessThan(index('USER'));
