@@ -10,7 +10,7 @@ export interface ReconcileReportView {
   wallSeconds: number;
   command: string;
   /** What the operator child was given beyond the test bed's environment. */
-  operatorSettings?: { nodeOptions?: string; env?: string; maxConcurrentReconciles?: string };
+  operatorSettings?: { nodeOptions?: string; env?: string; entry?: string; maxConcurrentReconciles?: string };
   source: { commit: string; uncommittedSrcFiles: number };
   testbed: { dir: string; shared: boolean; kubeApiserver: string; moto: string };
   setup: {
@@ -177,6 +177,7 @@ function operatorSettingsText(r: ReconcileReportView): string {
   return [
     `, NODE_OPTIONS ${s.nodeOptions ? `\`${s.nodeOptions}\`` : '(none)'}`,
     s.env ? `, environment \`${s.env}\`` : '',
+    s.entry ? `, entry point \`${s.entry}\`` : '',
     `, max concurrent reconciles ${s.maxConcurrentReconciles ?? '(the default)'}`,
   ].join('');
 }
