@@ -29,7 +29,19 @@ LABEL org.opencontainers.image.title="failover-operator" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
+# jemalloc instead of glibc's malloc: Node's native allocations (HTTP/2 and TLS buffers, V8's own bookkeeping)
+# fragment glibc's arenas, which keep what they once held. bench/reconcile measured 1,000 policies at 276–290 MiB
+# RSS in the steady window with jemalloc, 342–396 with glibc (319–339 with MALLOC_ARENA_MAX=2 and a 128 KiB trim
+# threshold), for the same CPU (bench/results/reconcile.md). Two arenas: jemalloc would size them from the node's
+# CPUs, not the pod's; the background thread returns freed pages while the operator is idle. The link names one
+# path for amd64 and arm64 images.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libjemalloc2 \
+    && rm -rf /var/lib/apt/lists/* \
+    && ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" /usr/local/lib/libjemalloc.so.2
 ENV NODE_ENV=production \
+    LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
+    MALLOC_CONF=background_thread:true,narenas:2 \
     FO_BUILD_REVISION="${REVISION}"
 WORKDIR /app
 COPY package.json package-lock.json ./

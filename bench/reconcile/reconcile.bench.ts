@@ -17,6 +17,10 @@
 //      ChangeResourceRecordSets at the proxy, and fault → first write; p50/p99.
 // Results: bench/results/reconcile.{json,md} (--quick: reconcile.quick.{json,md}, so a smoke run never overwrites
 // the full run's figures).
+// The operator child as the image runs it (each recorded in the report): FO_OPERATOR_NODE_OPTIONS (NODE_OPTIONS,
+// e.g. '--max-old-space-size=256 --max-semi-space-size=2 --heapsnapshot-signal=SIGUSR2'; bench/heap/heap-snapshot.ts
+// reads the snapshot), FO_OPERATOR_ENV ('LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'), FO_OPERATOR_ENTRY
+// (dist/cli/failover-operator.js after `npm run build`), FO_MAX_CONCURRENT_RECONCILES.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -274,6 +278,8 @@ try {
     command: `node bench/reconcile/reconcile.bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
     operatorSettings: {
       ...(process.env.FO_OPERATOR_NODE_OPTIONS ? { nodeOptions: process.env.FO_OPERATOR_NODE_OPTIONS } : {}),
+      ...(process.env.FO_OPERATOR_ENV ? { env: process.env.FO_OPERATOR_ENV } : {}),
+      ...(process.env.FO_OPERATOR_ENTRY ? { entry: process.env.FO_OPERATOR_ENTRY } : {}),
       ...(process.env.FO_MAX_CONCURRENT_RECONCILES
         ? { maxConcurrentReconciles: process.env.FO_MAX_CONCURRENT_RECONCILES }
         : {}),

@@ -10,7 +10,13 @@ export interface ReconcileReportView {
   wallSeconds: number;
   command: string;
   /** What the operator child was given beyond the test bed's environment. */
-  operatorSettings?: { nodeOptions?: string; maxConcurrentReconciles?: string; maxConcurrentUrgentReconciles?: string };
+  operatorSettings?: {
+    nodeOptions?: string;
+    env?: string;
+    entry?: string;
+    maxConcurrentReconciles?: string;
+    maxConcurrentUrgentReconciles?: string;
+  };
   source: { commit: string; uncommittedSrcFiles: number };
   testbed: { dir: string; shared: boolean; kubeApiserver: string; moto: string };
   setup: {
@@ -176,6 +182,8 @@ function operatorSettingsText(r: ReconcileReportView): string {
   if (s === undefined) return '';
   return [
     `, NODE_OPTIONS ${s.nodeOptions ? `\`${s.nodeOptions}\`` : '(none)'}`,
+    s.env ? `, environment \`${s.env}\`` : '',
+    s.entry ? `, entry point \`${s.entry}\`` : '',
     `, max concurrent reconciles ${s.maxConcurrentReconciles ?? '(the default)'}`,
     `, urgent lane ${s.maxConcurrentUrgentReconciles ?? '(the default)'}`,
   ].join('');

@@ -175,6 +175,7 @@ export interface LiveDrillRef {
 interface Tracked {
   key: string;
   fingerprint: string;
+  /** The policy without its status: probes and peers read the spec, and status is the reconcile's own copy. */
   policy: FailoverPolicy;
   settings: HealthSettings;
   state: HealthState;
@@ -354,7 +355,9 @@ export function createPolicyEngine(deps: PolicyEngineDeps): PolicyEngine {
     );
   }
 
-  function track(key: string, policy: FailoverPolicy): Tracked {
+  function track(key: string, validated: FailoverPolicy): Tracked {
+    // Kept for as long as the policy is probed, one per policy: not its status (3 KB of conditions and zones).
+    const { status: _status, ...policy } = validated;
     const fingerprint = healthFingerprint(policy);
     const existing = tracked.get(key);
     if (existing && existing.fingerprint === fingerprint) {

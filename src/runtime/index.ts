@@ -33,6 +33,7 @@ export {
   type InformerMetrics,
   type InformerOptions,
   type ResourceRef,
+  stripManagedFields,
 } from './informer.ts';
 export { keyOf, type ObjectRef, objectKey, splitKey } from './keys.ts';
 export { poolKubeConnections } from './kube-connections.ts';

@@ -83,6 +83,24 @@ describe('Informer', () => {
     expect(server.state.listCalls).toBe(1);
   });
 
+  it('caches listed and watched objects without managedFields, and keeps the rest of metadata', async () => {
+    const { server, informer, start } = setup();
+    const managed = (w: Widget): Widget => ({
+      ...w,
+      metadata: { ...w.metadata, uid: 'u1', managedFields: [{ manager: 'kubectl', operation: 'Apply' }] },
+    });
+    server.state.objects = [managed(widget('ns', 'a', '5'))];
+    void start();
+    await informer.waitForSync();
+    await flushMicrotasks();
+    server.lastWatch().emit('ADDED', managed(widget('ns', 'b', '6')));
+    for (const key of ['ns/a', 'ns/b']) {
+      expect(informer.get(key)?.metadata).not.toHaveProperty('managedFields');
+      expect(informer.get(key)?.metadata?.uid).toBe('u1');
+    }
+    expect(informer.get('ns/b')?.spec?.size).toBe(1);
+  });
+
   it('backs off when a watch closes before delivering anything, so it cannot spin', async () => {
     const { clock, server, start } = setup({ random: () => 0, resyncPeriodMs: 0 });
     void start();

@@ -288,6 +288,18 @@ export interface OperatorProcessOptions extends OperatorPlacement {
 
 const TAIL_LINES = 60;
 
+/** `NAME=value NAME2=value2` (FO_OPERATOR_ENV, benchmarks only) as environment entries. */
+export function operatorEnvOverrides(text: string | undefined): Record<string, string> {
+  const pairs = (text ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new Error(`FO_OPERATOR_ENV: expected NAME=value, got ${JSON.stringify(pair)}`);
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  );
+}
+
 /** One `failover-operator run` child process, its pino JSON lines collected as they arrive. */
 export class OperatorProcess {
   readonly lines: LogLine[] = [];
@@ -298,7 +310,10 @@ export class OperatorProcess {
 
   constructor(ns: string, podName: string, options: OperatorProcessOptions = {}) {
     this.#options = options;
-    this.child = spawn(process.execPath, ['src/cli/failover-operator.ts', 'run'], {
+    // Benchmarks may run the built operator as the image does (FO_OPERATOR_ENTRY=dist/cli/failover-operator.js,
+    // after `npm run build`): no type stripping at load, which alone holds ~25 MiB of RSS.
+    const entry = process.env.FO_OPERATOR_ENTRY || 'src/cli/failover-operator.ts';
+    this.child = spawn(process.execPath, [entry, 'run'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -309,13 +324,15 @@ export class OperatorProcess {
         ...options.env,
         // Benchmarks pass V8 flags to the operator (e.g. --heapsnapshot-signal=SIGUSR2), never the tests.
         ...(process.env.FO_OPERATOR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FO_OPERATOR_NODE_OPTIONS } : {}),
-        // …and may size the worker pool (bench/reconcile compares values).
+        // …and may size the worker pool (bench/reconcile compares values)…
         ...(process.env.FO_MAX_CONCURRENT_RECONCILES
           ? { FO_MAX_CONCURRENT_RECONCILES: process.env.FO_MAX_CONCURRENT_RECONCILES }
           : {}),
         ...(process.env.FO_MAX_CONCURRENT_URGENT_RECONCILES
           ? { FO_MAX_CONCURRENT_URGENT_RECONCILES: process.env.FO_MAX_CONCURRENT_URGENT_RECONCILES }
           : {}),
+        // …and more of its environment, e.g. the allocator's (FO_OPERATOR_ENV='MALLOC_ARENA_MAX=2 LD_PRELOAD=…').
+        ...operatorEnvOverrides(process.env.FO_OPERATOR_ENV),
       },
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));

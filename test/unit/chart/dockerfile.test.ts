@@ -158,6 +158,20 @@ describe('Dockerfile', () => {
     );
   });
 
+  it('runs node with jemalloc preloaded, from a path that exists on amd64 and arm64 alike', () => {
+    const runs = runtime.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    const install = runs.find((r) => /apt-get install\b.*\blibjemalloc2\b/.test(r));
+    expect(install).toBeDefined();
+    const [, linked] =
+      /ln -s "\/usr\/lib\/\$\(uname -m\)-linux-gnu\/libjemalloc\.so\.2" (\S+)/.exec(install ?? '') ?? [];
+    expect(linked).toBe('/usr/local/lib/libjemalloc.so.2');
+    expect(last('ENV')).toContain(`LD_PRELOAD=${linked}`);
+    expect(last('ENV')).toContain('MALLOC_CONF=background_thread:true,narenas:2');
+    // Installed before USER: the runtime user cannot run apt-get.
+    const index = (keyword: string) => runtime.instructions.findIndex((i) => i.keyword === keyword);
+    expect(runtime.instructions.findIndex((i) => i.args === install)).toBeLessThan(index('USER'));
+  });
+
   it('copies the built-in scenarios next to the built scenario loader', () => {
     // scenario-loader.ts resolves BUILTIN_DIR relative to its own module URL.
     expect(read('src/scenarios/scenario-loader.ts')).toContain("new URL('./builtin/', import.meta.url)");
