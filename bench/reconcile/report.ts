@@ -169,10 +169,10 @@ ${callTable(o.proxy.awsCalls)}
 ## Notes
 
 - Operator log: ${r.operator.errors} errors, ${r.operator.warnings} warnings, ${r.operator.reconcileFailures} failed reconciles. Proxy log polled ${r.proxyLog.polls} times, ${r.proxyLog.gaps} gaps (a gap = calls may have been missed between polls; the proxy keeps its last 500).
-- Route 53 allows 5 requests/s per account; the operator's shared token bucket is 4/s (burst 5): 240 calls/min for
-  reads and writes together, whatever the CPU. Steady state used ${st.awsCalls.totalPerMinute}/min, ${readsPerReconcile(st)}
-  Route 53 reads per reconcile; the outage used ${o.proxy.awsCalls.totalPerMinute}/min. When the bucket is full,
-  drains wait for tokens behind reads.
+- Route 53 allows 5 requests/s per account; the operator's share is at most 4 in any second, one every 250 ms (a
+  sliding window, src/act/rate-limit.ts): 240 calls/min for reads and writes together, whatever the CPU. Steady state used ${st.awsCalls.totalPerMinute}/min, ${readsPerReconcile(st)}
+  Route 53 reads per reconcile; the outage used ${o.proxy.awsCalls.totalPerMinute}/min. Reads take only idle grants
+  beyond their half: a waiting write is never overtaken.
 - The machine is shared (see the load average): wall-clock figures move with it; the AWS call counts do not.
 `;
 }
