@@ -23,8 +23,9 @@
 //   Idle capacity is LENT to reads: a read also takes any grant of the shared limit that is free at that moment and
 //   that nobody holds a reservation for (`tryTake`), whether it is just arriving or already queued in the read share
 //   (it then gives its place there back). So an initial sync lists hosted zones at the whole share (10 zones × 2
-//   pages: 5 s instead of 10), while a write still never waits behind more than the one read granted in the current
-//   pacing slot: a borrowed grant is never a reservation, so a waiting write always comes first.
+//   pages: 5 s instead of 10). A borrowed grant is never a reservation, so nothing borrowed ever gets ahead of a
+//   waiting write: a write waits, as before, for the current pacing slot and at most the one read the read share let
+//   into the shared limit (two pacing slots, 500 ms at the default share).
 // - Every other service gets one limit per service+region.
 // - Every write ATTEMPT also spends the write budget of each policy whose changes it carries (`meta.policy`, and
 //   `meta.writeBudgets` for a change batch coalesced from several policies): at most maxWritesPerMinute in any

@@ -26,8 +26,13 @@ interface Dispatcher {
 
 type CreateDispatcher = (cluster: Cluster | null, agentOptions: AgentOptions) => Dispatcher | undefined;
 
-/** The TLS material a dispatcher is built from: a different value needs a different dispatcher. */
-function materialKey(cluster: Cluster | null, kc: KubeConfig, options: AgentOptions): string {
+/** Whose connections these are: the cluster and the user. */
+function ownerKey(cluster: Cluster | null, kc: KubeConfig): string {
+  return JSON.stringify([cluster?.name ?? '', cluster?.server ?? '', kc.getCurrentUser()?.name ?? '']);
+}
+
+/** What a dispatcher is built from (the proxy and the TLS material): for one owner, another value needs another. */
+function materialKey(proxyUrl: string | undefined, options: AgentOptions): string {
   const hash = createHash('sha256');
   for (const part of [options.ca, options.cert, options.key, options.pfx]) {
     const items = Array.isArray(part) ? part : [part];
@@ -39,10 +44,7 @@ function materialKey(cluster: Cluster | null, kc: KubeConfig, options: AgentOpti
     }
   }
   return JSON.stringify([
-    cluster?.name ?? '',
-    cluster?.server ?? '',
-    cluster?.proxyUrl ?? '',
-    kc.getCurrentUser()?.name ?? '',
+    proxyUrl ?? '',
     options.passphrase ?? '',
     options.rejectUnauthorized ?? null,
     options.servername ?? '',
@@ -58,8 +60,8 @@ export function poolKubeConnections(kc: KubeConfig): { pooled: boolean } {
   // Per cluster and user: the dispatcher of the TLS material in use now.
   const current = new Map<string, { material: string; dispatcher: Dispatcher | undefined }>();
   target.createDispatcher = function pooledDispatcher(cluster, agentOptions) {
-    const owner = JSON.stringify([cluster?.name ?? '', cluster?.server ?? '', kc.getCurrentUser()?.name ?? '']);
-    const material = materialKey(cluster, kc, agentOptions);
+    const owner = ownerKey(cluster, kc);
+    const material = materialKey(cluster?.proxyUrl, agentOptions);
     const held = current.get(owner);
     if (held?.material === material) return held.dispatcher;
     const dispatcher = original.call(kc, cluster, agentOptions);

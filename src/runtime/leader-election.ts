@@ -216,7 +216,7 @@ export class LeaderElector {
       try {
         this.#lease = await this.#o.lease.replace({
           ...mine,
-          spec: { ...mine.spec, leaseDurationSeconds: Math.ceil(this.#leaseDurationMs / 1000), renewTime: micro(now) },
+          spec: { ...mine.spec, ...this.#desiredSpec(mine.spec, now) },
         });
         this.#observe(this.#lease, now);
         return 'leading';
@@ -232,14 +232,7 @@ export class LeaderElector {
       return 'failed';
     }
     const now = clock.now();
-    const desiredSpec = (previous: V1Lease['spec']) => ({
-      holderIdentity: identity,
-      leaseDurationSeconds: Math.ceil(this.#leaseDurationMs / 1000),
-      acquireTime: previous?.holderIdentity === identity && previous.acquireTime ? previous.acquireTime : micro(now),
-      renewTime: micro(now),
-      // As in client-go: every change of holder (including from a released lease) is a transition.
-      leaseTransitions: (previous?.leaseTransitions ?? 0) + (previous?.holderIdentity === identity ? 0 : 1),
-    });
+    const desiredSpec = (previous: V1Lease['spec']) => this.#desiredSpec(previous, now);
 
     if (!current) {
       try {
@@ -273,6 +266,19 @@ export class LeaderElector {
     } catch (err) {
       return this.#writeFailed(err);
     }
+  }
+
+  /** The Lease's spec with this replica holding it from `now`, after `previous` (a renewal keeps its acquireTime). */
+  #desiredSpec(previous: V1Lease['spec'], now: number): NonNullable<V1Lease['spec']> {
+    const identity = this.#o.identity;
+    return {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.ceil(this.#leaseDurationMs / 1000),
+      acquireTime: previous?.holderIdentity === identity && previous.acquireTime ? previous.acquireTime : micro(now),
+      renewTime: micro(now),
+      // As in client-go: every change of holder (including from a released lease) is a transition.
+      leaseTransitions: (previous?.leaseTransitions ?? 0) + (previous?.holderIdentity === identity ? 0 : 1),
+    };
   }
 
   #writeFailed(err: unknown): Attempt {
