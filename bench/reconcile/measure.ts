@@ -306,13 +306,20 @@ export interface OperatorWrite {
   /** When the operator saw the answer (pino time, epoch ms). */
   at: number;
   latencyMs: number;
+  /**
+   * The Route 53 change id the write got. Policies that rode one coalesced change batch share it: one request at
+   * the proxy carried all of them.
+   */
+  changeId?: string;
 }
 
 /**
  * Policies share hosted zones and the proxy log names only the zone, so each operator-logged write is paired with
  * the proxy's entry for it: same hosted zone, proxy time within [answer − latency − slack, answer + slack], the
- * latest such unpaired entry. Returns policy → proxy time (epoch ms) of its first paired write; a write with no
- * proxy entry falls back to the operator's time (`unpaired` counts them).
+ * latest such unpaired entry. Writes with the same change id rode one coalesced change batch, which is one request
+ * at the proxy: the batch is paired once and every policy in it gets that request's time. Returns policy → proxy
+ * time (epoch ms) of its first paired write; a write with no proxy entry falls back to the operator's time
+ * (`unpaired` counts them).
  */
 export function firstWritePerPolicy(
   operatorWrites: readonly OperatorWrite[],
@@ -324,23 +331,32 @@ export function firstWritePerPolicy(
     .filter((c) => c.action === 'ChangeResourceRecordSets')
     .map((c) => ({ at: Date.parse(c.at), path: c.path ?? '', used: false }));
   const firstWriteAt = new Map<string, number>();
+  /** Change id → the proxy time of the one request that carried it. */
+  const batchSentAt = new Map<string, number>();
   let paired = 0;
   let unpaired = 0;
   for (const w of [...operatorWrites].sort((a, b) => a.at - b.at)) {
     if (w.operation !== 'ChangeResourceRecordSets') continue;
-    const zone = hostedZoneOf(w.policy);
-    let best: (typeof candidates)[number] | undefined;
-    for (const c of candidates) {
-      if (c.used || zone === undefined || !c.path.includes(zone)) continue;
-      if (c.at < w.at - w.latencyMs - slackMs || c.at > w.at + slackMs) continue;
-      if (!best || c.at > best.at) best = c;
-    }
     let at = w.at;
-    if (best) {
-      best.used = true;
-      at = best.at;
+    const batch = w.changeId ? batchSentAt.get(w.changeId) : undefined;
+    if (batch !== undefined) {
+      at = batch;
       paired++;
-    } else unpaired++;
+    } else {
+      const zone = hostedZoneOf(w.policy);
+      let best: (typeof candidates)[number] | undefined;
+      for (const c of candidates) {
+        if (c.used || zone === undefined || !c.path.includes(zone)) continue;
+        if (c.at < w.at - w.latencyMs - slackMs || c.at > w.at + slackMs) continue;
+        if (!best || c.at > best.at) best = c;
+      }
+      if (best) {
+        best.used = true;
+        at = best.at;
+        paired++;
+        if (w.changeId) batchSentAt.set(w.changeId, best.at);
+      } else unpaired++;
+    }
     const prior = firstWriteAt.get(w.policy);
     if (prior === undefined || at < prior) firstWriteAt.set(w.policy, at);
   }

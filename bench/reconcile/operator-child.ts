@@ -7,7 +7,7 @@
 // attributed to the policy that made it when many policies share a hosted zone.
 
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { parseExposition, type Sample } from '../../src/metrics/parse-exposition.ts';
 import { type LogLine, OperatorProcess } from '../../test/integration/support/operator-fixture.ts';
 import type { OperatorWrite } from './measure.ts';
@@ -34,13 +34,20 @@ export class OperatorChild {
   reconcileFailures = 0;
   metricsPort: number | undefined;
   readonly #process: OperatorProcess;
+  /** FO_BENCH_OPERATOR_LOG=file: every log line also goes there (for reading a run's timeline afterwards). */
+  readonly #logFile: WriteStream | undefined;
 
   constructor(ns: string, podName: string) {
+    const logPath = process.env.FO_BENCH_OPERATOR_LOG;
+    this.#logFile = logPath ? createWriteStream(logPath) : undefined;
     // Only what the bench measures is kept: the shared fixture keeps just a bounded tail of raw lines.
     this.#process = new OperatorProcess(ns, podName, {
       logLevel: 'debug',
       keepLines: false,
-      onLine: (line) => this.#take(line),
+      onLine: (line) => {
+        this.#logFile?.write(`${JSON.stringify(line)}\n`);
+        this.#take(line);
+      },
     });
     this.child = this.#process.child;
     this.exited = this.#process.exited;
@@ -64,6 +71,7 @@ export class OperatorChild {
         operation: String(l.operation ?? ''),
         at: time,
         latencyMs: typeof l.latencyMs === 'number' ? l.latencyMs : 0,
+        ...(typeof l.changeId === 'string' && l.changeId !== '' && { changeId: l.changeId }),
       });
     }
     if (typeof l.policy === 'string' && typeof l.from === 'string' && typeof l.to === 'string' && l.scope) {
@@ -110,6 +118,7 @@ export class OperatorChild {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
+    this.#logFile?.end();
   }
 
   tail(n = 30): string {

@@ -20,7 +20,8 @@
 // The operator child as the image runs it (each recorded in the report): FO_OPERATOR_NODE_OPTIONS (NODE_OPTIONS,
 // e.g. '--max-old-space-size=256 --max-semi-space-size=2 --heapsnapshot-signal=SIGUSR2'; bench/heap/heap-snapshot.ts
 // reads the snapshot), FO_OPERATOR_ENV ('LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'), FO_OPERATOR_ENTRY
-// (dist/cli/failover-operator.js after `npm run build`), FO_MAX_CONCURRENT_RECONCILES.
+// (dist/cli/failover-operator.js after `npm run build`), FO_MAX_CONCURRENT_RECONCILES. FO_BENCH_OPERATOR_LOG=file keeps
+// the operator's whole log (debug) there, to read a run's timeline afterwards.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@ import { CloudError } from '../cloud/errors.ts';
 import type { DnsRecord } from '../cloud/types.ts';
 import type { PlannedAction } from '../decide/types.ts';
 import { createCallPipeline } from './call-pipeline.ts';
-import { createChangeCoalescer } from './change-coalescer.ts';
+import { createChangeCoalescer, DEFAULT_LINGER_MS } from './change-coalescer.ts';
 import { LeadershipExpiredError } from './errors.ts';
 import { createExecutor } from './executor.ts';
 import { findEntry } from './journal.ts';
@@ -53,6 +53,9 @@ function setup(
     currentRecords?: (name: string) => DnsRecord[];
     rateLimits?: Partial<RateLimits>;
     batchLimits?: { maxRecords: number; maxChars: number };
+    /** How long saving a policy's intent (its first save) takes, in clock time; 0 by default. */
+    intentSaveMs?: (policyKey: string) => number;
+    lingerMs?: number;
   } = {},
 ) {
   const clock = createVirtualClock(T0);
@@ -74,12 +77,16 @@ function setup(
     clock,
     logger,
     ...(options.batchLimits && { limits: options.batchLimits }),
+    ...(options.lingerMs !== undefined && { lingerMs: options.lingerMs }),
   });
   const store = createInMemoryJournalStore(
     {},
     {
-      onSave: (key, journal) => {
-        cloud.trail.push(`save:${key}:${journal.map((e) => e.state).join(',')}`);
+      onSave: async (key, journal) => {
+        const states = journal.map((e) => e.state).join(',');
+        const delay = states === 'Pending' ? (options.intentSaveMs?.(key) ?? 0) : 0;
+        if (delay > 0) await clock.sleep(delay);
+        cloud.trail.push(`save:${key}:${states}`);
       },
     },
   );
@@ -115,7 +122,14 @@ function setup(
     );
   const weightOf = (i: number, setId: string) =>
     cloud.records.find((r) => r.name === nameOf(i) && r.setIdentifier === setId)?.weight;
-  return { clock, cloud, logs, coalescer, store, rateLimiter, drainRoute53Bucket, drainAll, weightOf };
+  /** When each upsertRecords request went out, ms after T0, with how many records it carried. */
+  const sends: Array<{ at: number; records: number }> = [];
+  const upsert = cloud.dns.upsertRecords;
+  cloud.dns.upsertRecords = (...args) => {
+    sends.push({ at: clock.now() - T0, records: args[1].length });
+    return upsert(...args);
+  };
+  return { clock, cloud, logs, coalescer, store, rateLimiter, drainRoute53Bucket, drainAll, weightOf, sends };
 }
 
 describe('change coalescer', () => {
@@ -156,6 +170,83 @@ describe('change coalescer', () => {
     expect(upserts).toBeGreaterThanOrEqual(1);
     expect(upserts).toBeLessThanOrEqual(N / 4);
     for (let i = 0; i < N; i++) expect(t.weightOf(i, 'use1-a')).toBe(0);
+  });
+
+  it('waits for drains known to be on their way: intents saved over 300 ms still leave in one batch', async () => {
+    // An AZ fails: 20 policies decide at once, but their intent saves finish over 300 ms (a busy apiserver).
+    const t = setup({ intentSaveMs: (key) => 15 * Number(key.slice(key.lastIndexOf('-') + 1)), lingerMs: 400 });
+    const results = await t.drainAll();
+    expect(t.sends).toEqual([{ at: 15 * (N - 1), records: N }]); // when the last intent was saved, all of them
+    for (let i = 0; i < N; i++) {
+      expect(results[i]!.done).toEqual([drainOf(i)]);
+      expect(t.weightOf(i, 'use1-a')).toBe(0);
+    }
+  });
+
+  it('waits for expected drains at most lingerMs after the first write queued', async () => {
+    // Half the intents are saved at once; the other half take 2 s (longer than the linger): they ride a later batch.
+    const t = setup({ intentSaveMs: (key) => (Number(key.slice(key.lastIndexOf('-') + 1)) % 2 === 0 ? 0 : 2_000) });
+    await t.drainAll();
+    expect(t.sends).toEqual([
+      { at: DEFAULT_LINGER_MS, records: N / 2 },
+      { at: 2_000, records: N / 2 },
+    ]);
+  });
+
+  it('does not wait when nobody else is expected, nor for an expected policy that left without writing', async () => {
+    const t = setup({ lingerMs: 5_000 });
+    await t.clock.run(
+      t.coalescer.submit({ hostedZoneId: ZONE, records: group(0).slice(0, 1), comment: 'c', policy: 'a', signal }),
+    );
+    expect(t.sends).toEqual([{ at: 0, records: 1 }]); // a lone write goes at once
+
+    // Another hosted zone's expectation holds nobody here.
+    const elsewhere = t.coalescer.expect('ZOTHER', 'shop/elsewhere');
+    // An expected policy whose action ends without a write (released) stops holding the batch when it leaves.
+    const leaving = t.coalescer.expect(ZONE, 'shop/leaving');
+    const write = t.coalescer.submit({
+      hostedZoneId: ZONE,
+      records: group(1).slice(0, 1),
+      comment: 'c',
+      policy: 'b',
+      signal,
+    });
+    await t.clock.run(t.clock.sleep(700));
+    expect(t.sends).toHaveLength(1); // still held for shop/leaving
+    leaving();
+    leaving(); // idempotent
+    await t.clock.run(write);
+    expect(t.sends).toEqual([
+      { at: 0, records: 1 },
+      { at: 700, records: 1 },
+    ]);
+    elsewhere();
+  });
+
+  it('releases the expectation of a drain whose action fails before it writes', async () => {
+    // Policy 1's group lacks the record it would drain, and its live read fails too: the action fails before any
+    // write. Policy 0 must not wait for it the whole linger.
+    const t = setup({
+      lingerMs: 5_000,
+      intentSaveMs: (key) => (key === keyOf(1) ? 100 : 0),
+      currentRecords: (name) => (name === nameOf(1) ? [] : group(0)),
+    });
+    t.cloud.fail('listRecords', {
+      kind: 'error',
+      error: new CloudError({
+        kind: 'terminal',
+        service: 'route53',
+        operation: 'ListResourceRecordSets',
+        code: 'NoSuchHostedZone',
+        message: 'gone',
+      }),
+    });
+    const results = await t.drainAll(2);
+    expect(results[1]!.done).toEqual([]);
+    expect(results[1]!.failed?.error.message).toMatch(/gone/);
+    expect(results[0]!.done).toEqual([drainOf(0)]);
+    // Policy 1 failed at 350 ms (its save, then its live read's Route 53 grant): the batch left then, not at 5 s.
+    expect(t.sends).toEqual([{ at: 350, records: 1 }]);
   });
 
   it('sends each policy on its own when a merged batch fails with a non-retryable error; one bad policy fails alone', async () => {

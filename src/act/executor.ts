@@ -179,6 +179,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     });
   }
 
+  /**
+   * Tells the change coalescer this policy's weight change is on its way to its hosted zone, so the zone's next
+   * batch waits for it (bounded) instead of leaving a moment before it. The release ends the expectation.
+   */
+  function expectChange(action: PlannedAction, policy: ExecutorPolicy, policyKey: string): () => void {
+    const route53 = policy.spec.traffic?.route53;
+    if (deps.coalescer === undefined || route53 === undefined || policy.spec.dryRun === true) return () => {};
+    if (action.action.kind !== 'SetWeights') return () => {};
+    return deps.coalescer.expect(route53.hostedZoneId, policyKey);
+  }
+
   return {
     async execute(policyKey, policy, plan, opts) {
       const result: ExecutionResult = { done: [], skipped: [], alreadyDone: [], deferred: [] };
@@ -241,9 +252,15 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         // shared by the drains that start together) is started now, while the intent is saved: a read changes
         // nothing, and the write waits for the saved intent as always. The action's own read joins this one.
         prefetchRecordsBeforeChange(action, policy, opts.signal);
+        const releaseExpectation = expectChange(action, policy, policyKey);
         const token = requestTokenFor(action);
         journal = recordIntent(journal, action, clock.now(), token);
-        await journalStore.save(policyKey, journal);
+        try {
+          await journalStore.save(policyKey, journal);
+        } catch (err) {
+          releaseExpectation();
+          throw err;
+        }
 
         // 3. Perform.
         const startedAt = clock.now();
@@ -262,7 +279,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
             ...(deps.currentRecords && { currentRecords: deps.currentRecords }),
             ...(deps.promotionLock && { promotionLock: deps.promotionLock }),
           });
+          releaseExpectation();
         } catch (caught) {
+          releaseExpectation();
           const error = caught instanceof Error ? caught : new Error(String(caught));
           // Cancelled by the caller (shutdown, lost leadership): the entry stays Pending; the next leader's
           // observation decides whether the call took effect.
