@@ -307,17 +307,18 @@ export interface OperatorWrite {
   at: number;
   latencyMs: number;
   /**
-   * The Route 53 change id the write got. Policies that rode one coalesced change batch share it: one request at
-   * the proxy carried all of them.
+   * Which coalesced change batch carried it: the change id with the batch's latency and size (moto answers one
+   * change id for every change, so the id alone does not tell batches apart). One request at the proxy carried
+   * every write with the same key.
    */
-  changeId?: string;
+  batch?: string;
 }
 
 /**
  * Policies share hosted zones and the proxy log names only the zone, so each operator-logged write is paired with
  * the proxy's entry for it: same hosted zone, proxy time within [answer − latency − slack, answer + slack], the
- * latest such unpaired entry. Writes with the same change id rode one coalesced change batch, which is one request
- * at the proxy: the batch is paired once and every policy in it gets that request's time. Returns policy → proxy
+ * latest such unpaired entry. Writes of one coalesced change batch (same `batch` key) were one request at the
+ * proxy: the batch is paired once and every policy in it gets that request's time. Returns policy → proxy
  * time (epoch ms) of its first paired write; a write with no proxy entry falls back to the operator's time
  * (`unpaired` counts them).
  */
@@ -331,14 +332,14 @@ export function firstWritePerPolicy(
     .filter((c) => c.action === 'ChangeResourceRecordSets')
     .map((c) => ({ at: Date.parse(c.at), path: c.path ?? '', used: false }));
   const firstWriteAt = new Map<string, number>();
-  /** Change id → the proxy time of the one request that carried it. */
+  /** Batch → the proxy time of the one request that carried it. */
   const batchSentAt = new Map<string, number>();
   let paired = 0;
   let unpaired = 0;
   for (const w of [...operatorWrites].sort((a, b) => a.at - b.at)) {
     if (w.operation !== 'ChangeResourceRecordSets') continue;
     let at = w.at;
-    const batch = w.changeId ? batchSentAt.get(w.changeId) : undefined;
+    const batch = w.batch ? batchSentAt.get(w.batch) : undefined;
     if (batch !== undefined) {
       at = batch;
       paired++;
@@ -354,7 +355,7 @@ export function firstWritePerPolicy(
         best.used = true;
         at = best.at;
         paired++;
-        if (w.changeId) batchSentAt.set(w.changeId, best.at);
+        if (w.batch) batchSentAt.set(w.batch, best.at);
       } else unpaired++;
     }
     const prior = firstWriteAt.get(w.policy);

@@ -71,7 +71,9 @@ export class OperatorChild {
         operation: String(l.operation ?? ''),
         at: time,
         latencyMs: typeof l.latencyMs === 'number' ? l.latencyMs : 0,
-        ...(typeof l.changeId === 'string' && l.changeId !== '' && { changeId: l.changeId }),
+        ...(typeof l.batchedPolicies === 'number' && {
+          batch: `${String(l.changeId)}|${String(l.latencyMs)}|${l.batchedPolicies}|${String(l.attempt)}`,
+        }),
       });
     }
     if (typeof l.policy === 'string' && typeof l.from === 'string' && typeof l.to === 'string' && l.scope) {

@@ -299,7 +299,19 @@ export function createChangeCoalescer(deps: ChangeCoalescerDeps): ChangeCoalesce
         },
         (signal) => {
           // Here the call holds its Route 53 grant: take what is queued now. A retry resends the same batch.
-          batch ??= takeBatch(zone);
+          if (batch === undefined) {
+            batch = takeBatch(zone);
+            logger.debug(
+              {
+                hostedZoneId,
+                policies: batch.length,
+                waiting: zone.queued.length,
+                expected: zone.expected.size,
+                rule: 'PB-8',
+              },
+              'took change batch',
+            );
+          }
           attempts++;
           sentAt = clock.now();
           if (batch.length === 0) return Promise.resolve('');

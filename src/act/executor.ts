@@ -255,12 +255,17 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         const releaseExpectation = expectChange(action, policy, policyKey);
         const token = requestTokenFor(action);
         journal = recordIntent(journal, action, clock.now(), token);
+        const savingSince = clock.now();
         try {
           await journalStore.save(policyKey, journal);
         } catch (err) {
           releaseExpectation();
           throw err;
         }
+        logger.debug(
+          { policy: policyKey, action: action.action.kind, id: action.id, saveMs: clock.now() - savingSince },
+          'saved intent',
+        );
 
         // 3. Perform.
         const startedAt = clock.now();

@@ -167,15 +167,22 @@ describe('shared Route 53 record cache', () => {
     expect(state.pageCalls).toBe(2);
   });
 
-  it('answers a live read (the read before a write) from a listing in flight or a new one, never a finished one', async () => {
+  it('answers a live read (the read before a write) only from a listing started within its bound, or a new one', async () => {
     const { clock, cache, state, hold } = setup(groups(20), { maxAgeMs: 30_000 });
     const live = { joinWithinMs: 1_000 };
     const a = (records: DnsRecord[]) => records.find((r) => r.setIdentifier === 'a')?.weight;
     await readAll(cache, 20);
     expect(state.pageCalls).toBe(1);
-    // A finished listing, however young, does not serve a live read: someone else's edit is seen.
     state.records[2] = { ...state.records[2]!, weight: 7 };
+    // A finished listing that started within the bound serves it (its pages were read after that start)…
+    await clock.advance(1_000);
+    expect(a(await cache.records(ZONE, 'p1.example.com.', 'A', { live }))).toBe(100);
+    expect(state.pageCalls).toBe(1);
+    // …one older than the bound does not, though observations may still use it: someone else's edit is seen.
+    await clock.advance(1);
     expect(a(await cache.records(ZONE, 'p1.example.com.', 'A', { live }))).toBe(7);
+    expect(state.pageCalls).toBe(2);
+    expect(a(await cache.records(ZONE, 'p1.example.com.', 'A', { live }))).toBe(7); // and this new one serves the next
     expect(state.pageCalls).toBe(2);
     // Drains that start together share the listing in flight.
     await clock.advance(5_000);

@@ -62,9 +62,11 @@ export interface RecordCacheDeps {
 export interface RecordCache {
   /**
    * The records of one name and type in a hosted zone (all members of a weighted group), at most maxAgeMs old.
-   * With `live`, never from a finished listing: from a listing in flight that started at most `live.joinWithinMs`
-   * ago, or a new one (the read before a write: as live as its own read would be, yet the drains of many policies
-   * that start together share one listing instead of one read each).
+   * With `live`, only from a listing that started at most `live.joinWithinMs` ago — in flight or finished — or a
+   * new one (the read before a write: its pages were read after that start, as an own read's would be, yet the
+   * drains of many policies that start together share one listing instead of one read each). Finished counts too:
+   * a drain whose intent save outlasted the listing it started (a busy apiserver) would otherwise list the zone
+   * again and put its write a listing (two paced pages) later.
    */
   records(
     hostedZoneId: string,
@@ -205,6 +207,9 @@ export function createRecordCache(deps: RecordCacheDeps): RecordCache {
       }
       const key = groupKey(name, type);
       const cached = entry.listing;
+      if (opts.live && cached && clock.now() - cached.startedAt <= Math.max(0, opts.live.joinWithinMs)) {
+        return copy(cached.groups.get(key));
+      }
       if (!opts.live && cached) {
         const age = clock.now() - cached.startedAt;
         if (age < maxAgeMs) return copy(cached.groups.get(key));
