@@ -162,7 +162,7 @@ ${callTable(st.awsCalls)}
 
 ${o.complete ? 'Every affected policy wrote' : `**Incomplete**: ${o.wrote}/${o.affectedPolicies} affected policies wrote within the timeout`} (observed ${o.observedSeconds} s); ${o.decided} decided, ${o.drainedInMoto} record groups drained to weight 0 in moto.
 At the proxy: ${o.proxy.changeResourceRecordSetsInZone} ChangeResourceRecordSets to the hosted zone, first ${o.proxy.faultToFirstWriteInZoneSeconds} s and last ${o.proxy.faultToLastWriteInZoneSeconds} s after the fault; ${o.proxy.changeResourceRecordSetsElsewhere} to other hosted zones (must be 0).
-Writes are attributed to policies by pairing the operator's \`completed AWS call\` lines with proxy entries of the same hosted zone (${o.writesPairedWithProxyLog.paired} paired, ${o.writesPairedWithProxyLog.unpaired} fell back to the operator's time).
+Writes are attributed to policies by pairing the operator's \`completed AWS call\` lines with proxy entries of the same hosted zone; the policies of one change batch (same change id, latency and batch size in their lines) share its one request's proxy time (${o.writesPairedWithProxyLog.paired} paired, ${o.writesPairedWithProxyLog.unpaired} fell back to the operator's time, which is when the answer came: later than the request).
 
 ${callTable(o.proxy.awsCalls)}
 
