@@ -2,7 +2,7 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createVirtualClock } from '../clock.ts';
-import { EventRecorder, type EventSink, type InvolvedObject } from './events.ts';
+import { EVENT_DEFAULTS, EventRecorder, type EventSink, type InvolvedObject } from './events.ts';
 
 function memorySink() {
   const events = new Map<string, CoreV1Event>();
@@ -118,5 +118,37 @@ describe('EventRecorder', () => {
     expect(events.size).toBe(0);
     await recorder.record(policy, { type: 'Warning', reason: 'Failed', message: 'x' });
     expect(events.size).toBe(1);
+  });
+
+  it('keeps at most maxInFlight Event writes in flight; the rest are written after, in order', async () => {
+    const { recorder, sink, events } = setup();
+    let inFlight = 0;
+    let most = 0;
+    const order: string[] = [];
+    const releases: Array<() => void> = [];
+    const create = sink.create.bind(sink);
+    sink.create = async (namespace, event) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      order.push(event.involvedObject.name ?? '');
+      await new Promise<void>((resolve) => releases.push(resolve));
+      inFlight--;
+      return create(namespace, event);
+    };
+    const names = Array.from({ length: 10 }, (_, i) => `p-${i}`);
+    const all = Promise.all(
+      names.map((name) =>
+        recorder.record({ ...policy, name }, { type: 'Warning', reason: 'ZoneDegraded', message: 'us-east-1a' }),
+      ),
+    );
+    for (let round = 0; round < 10; round++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(inFlight).toBeLessThanOrEqual(EVENT_DEFAULTS.maxInFlight);
+      releases.shift()?.();
+    }
+    await all;
+    expect(most).toBe(EVENT_DEFAULTS.maxInFlight);
+    expect(order).toEqual(names);
+    expect(events.size).toBe(10);
   });
 });

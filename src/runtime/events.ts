@@ -1,4 +1,5 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from 'pino';
 import { KUBE_API_TIMEOUT_MS, withRequestTimeout } from './api-timeout.ts';
 import type { Clock } from './clock.ts';
@@ -12,6 +13,10 @@ import { httpStatusOf } from './errors.ts';
  *   A condition flapping between two states therefore yields two Events with growing counts, not a stream.
  * - **Never fatal.** A failed write is logged and dropped; `record` never throws, so reconcile never fails on it.
  * - Writes for one aggregation key are serialised, so concurrent identical events cannot create duplicates.
+ * - **Never in the way.** At most `maxInFlight` Event writes are in flight (default 2; client-go writes them from one
+ *   goroutine): when one AZ fails, a hundred policies' health Events must not race their own journal intents to
+ *   the apiserver — 200 Event POSTs at the moment of the decision were as many writes again as the intents that
+ *   gate the drains (bench/reconcile). The rest wait their turn in memory, in order.
  */
 export interface InvolvedObject {
   apiVersion: string;
@@ -46,10 +51,12 @@ export interface EventRecorderOptions {
   dedupeWindowMs?: number;
   /** Bound on remembered aggregation keys (oldest forgotten first). */
   maxKeys?: number;
+  /** Event writes in flight at once; EVENT_DEFAULTS.maxInFlight by default. */
+  maxInFlight?: number;
   random?: () => number;
 }
 
-export const EVENT_DEFAULTS = { dedupeWindowMs: 10 * 60_000, maxKeys: 4_096 } as const;
+export const EVENT_DEFAULTS = { dedupeWindowMs: 10 * 60_000, maxKeys: 4_096, maxInFlight: 2 } as const;
 
 interface Aggregate {
   eventName: string | undefined;
@@ -64,9 +71,11 @@ export class EventRecorder {
   readonly #maxKeys: number;
   readonly #random: () => number;
   readonly #aggregates = new Map<string, Aggregate>();
+  readonly #limit: LimitFunction;
 
   constructor(options: EventRecorderOptions) {
     this.#o = options;
+    this.#limit = pLimit(Math.max(1, options.maxInFlight ?? EVENT_DEFAULTS.maxInFlight));
     this.#windowMs = options.dedupeWindowMs ?? EVENT_DEFAULTS.dedupeWindowMs;
     this.#maxKeys = options.maxKeys ?? EVENT_DEFAULTS.maxKeys;
     this.#random = options.random ?? Math.random;
@@ -88,7 +97,7 @@ export class EventRecorder {
     this.#aggregates.set(key, aggregate);
     const entry = aggregate;
     const count = entry.count;
-    entry.chain = entry.chain.then(() => this.#write(involved, spec, entry, count, now));
+    entry.chain = entry.chain.then(() => this.#limit(() => this.#write(involved, spec, entry, count, now)));
     return entry.chain;
   }
 
