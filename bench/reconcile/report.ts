@@ -77,7 +77,7 @@ export interface ReconcileReportView {
   /** RSS per phase (absent in reports from before it was recorded). */
   memory?: {
     source: string;
-    beforePoliciesMiB: number;
+    beforePolicies: { atLeadMiB: number; idleMiB: number; idleSeconds: number };
     phases: Record<
       string,
       {
@@ -208,8 +208,8 @@ function memorySection(r: ReconcileReportView): string {
   );
   return `## Operator memory (RSS, MiB)
 
-Before any policy existed: **${m.beforePoliciesMiB} MiB**. Per phase (${m.source}; "settled" from 30 s into a phase
-of a minute or more):
+Before any policy existed: ${m.beforePolicies.atLeadMiB} MiB when it started leading, **${m.beforePolicies.idleMiB} MiB
+idle** ${m.beforePolicies.idleSeconds} s later. Per phase (${m.source}; "settled" from 30 s into a phase of a minute or more):
 
 | phase | seconds | max | min | last | settled |
 |---|---|---|---|---|---|
