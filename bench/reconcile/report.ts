@@ -208,8 +208,9 @@ function memorySection(r: ReconcileReportView): string {
   );
   return `## Operator memory (RSS, MiB)
 
-Before any policy existed: ${m.beforePolicies.atLeadMiB} MiB when it started leading, **${m.beforePolicies.idleMiB} MiB
-idle** ${m.beforePolicies.idleSeconds} s later. Per phase (${m.source}; "settled" from 30 s into a phase of a minute or more):
+Before any policy existed: ${m.beforePolicies.atLeadMiB} MiB when it started leading, **${m.beforePolicies.idleMiB}
+MiB idle** ${m.beforePolicies.idleSeconds} s later. Per phase (${m.source}; "settled" from 30 s into a phase of a
+minute or more):
 
 | phase | seconds | max | min | last | settled |
 |---|---|---|---|---|---|
