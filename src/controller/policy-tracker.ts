@@ -8,6 +8,7 @@
 // engine.untrack. Level-based: it reads the cached object for the key it is handed, never the kind of watch event. It writes nothing — no status, no Event,
 // no AWS call; acting stays the leader's reconciler's job.
 
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type FailoverPolicy, validatePolicy } from '../api/index.ts';
 import type { PolicyEngine } from '../engine/policy-engine.ts';
@@ -43,6 +44,25 @@ export function probedPolicy(
 }
 
 /**
+ * What the decision reads, as a digest: the object without what only changes when a finalizer is added or removed,
+ * or status is written (status, finalizers, resourceVersion, managedFields): the leader's own writes. Their watch
+ * events then cost a digest, not a validation (about 1 ms, three times per new policy: the create, the finalizer,
+ * the first status). Both parts passed the apiserver's own validation on the way in.
+ */
+export function decisionInput(stored: StoredPolicy): string {
+  const { status: _status, metadata, ...rest } = stored as StoredPolicy & Record<string, unknown>;
+  const {
+    resourceVersion: _rv,
+    finalizers: _finalizers,
+    managedFields: _managedFields,
+    ...meta
+  } = (metadata ?? {}) as Record<string, unknown>;
+  return createHash('sha1')
+    .update(JSON.stringify({ ...rest, metadata: meta }))
+    .digest('base64');
+}
+
+/**
  * A Runnable with needLeaderElection: false, so it runs on every replica from cache sync to shutdown. It starts
  * from the whole cache, then follows every key the informer hands out (watch events, relists and resyncs).
  */
@@ -50,9 +70,16 @@ export function createPolicyTracker(deps: PolicyTrackerDeps): Runnable & { sync(
   const { informer, engine } = deps;
   const logger = deps.logger.child({ component: 'policy-tracker' });
   const probed = new Set<string>();
+  /** The decision input each key was last decided on: the same input makes the same decision, so it is skipped. */
+  const decidedOn = new Map<string, string>();
 
   function sync(key: string): void {
-    const decision = probedPolicy(informer.get(key), deps.tenancy);
+    const stored = informer.get(key);
+    const input = stored ? decisionInput(stored) : undefined;
+    if (input !== undefined && decidedOn.get(key) === input) return;
+    if (input === undefined) decidedOn.delete(key);
+    else decidedOn.set(key, input);
+    const decision = probedPolicy(stored, deps.tenancy);
     if ('policy' in decision) {
       engine.track(key, decision.policy); // idempotent; restarts probes only when the probed parts of the spec change
       probed.add(key);
@@ -66,8 +93,9 @@ export function createPolicyTracker(deps: PolicyTrackerDeps): Runnable & { sync(
     name: 'failoverpolicy-tracker',
     needLeaderElection: false,
     sync,
-    /** Every cached policy again (the grants changed). */
+    /** Every cached policy again (the grants changed: the same object may now be decided otherwise). */
     syncAll: () => {
+      decidedOn.clear();
       for (const key of informer.keys()) sync(key);
     },
     async run(signal) {
