@@ -10,11 +10,12 @@
 
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type FailoverPolicy, validatePolicy } from '../api/index.ts';
+import type { FailoverPolicy } from '../api/index.ts';
 import type { PolicyEngine } from '../engine/policy-engine.ts';
 import type { Runnable } from '../runtime/index.ts';
 import type { StoredPolicy } from './policy-reconciler.ts';
 import type { Tenancy } from './tenancy-grants.ts';
+import { validateStoredPolicy } from './validated-policy.ts';
 
 export interface PolicyTrackerDeps {
   /** The informer the reconciler reads: its cache and its key notifications. */
@@ -36,7 +37,7 @@ export function probedPolicy(
 ): { policy: FailoverPolicy } | { why: string } {
   if (!stored) return { why: 'gone' };
   if (stored.metadata?.deletionTimestamp !== undefined) return { why: 'being deleted' };
-  const validated = validatePolicy(stored);
+  const validated = validateStoredPolicy(stored);
   if (!validated.ok) return { why: 'invalid spec' };
   if (tenancy.violations(stored.metadata?.namespace ?? '', validated.value).length > 0) return { why: 'not permitted' };
   if (validated.value.spec.suspend) return { why: 'suspended' };
