@@ -77,6 +77,7 @@ import {
   createMetricsAuthorizer,
   createStatusWriter,
   EventRecorder,
+  keyOf,
   Manager,
   poolKubeConnections,
   readServingCert,
@@ -510,6 +511,8 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
   let enqueue: (key: string) => void = () => {};
   let enqueueUrgent: (key: string) => void = () => {};
+  /** The policy controller's ignoreEcho, once it exists: the reconciler's own writes queue no second reconcile. */
+  let ownWrite: (key: string, resourceVersion: string) => void = () => {};
   let tenancyChanged: () => void = () => {};
   // Read before anything reconciles: the first reconcile of every policy already sees the grants.
   const grantsFile =
@@ -582,7 +585,8 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       // its base forward when they leave the journal as it was, so they cause no 409 of our own.
       statusWriter: observedBy(statusWriter, journalStore),
       events,
-      finalizers: createFinalizers(kc, resource),
+      finalizers: createFinalizers(kc, resource, { onPatched: (ref, rv) => ownWrite(keyOf(ref), rv) }),
+      ownWrite: (key, rv) => ownWrite(key, rv),
       journal: journalStore,
       onPolicyGone: (key) => journalStore.forget(key),
       tenancy,
@@ -594,6 +598,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     }),
   });
   enqueue = (key) => controller.queue.add(key);
+  ownWrite = (key, rv) => controller.ignoreEcho(key, rv);
   enqueueUrgent = (key) => controller.queue.addUrgent(key);
 
   // FailoverDrills (PB-12): DryRun drills run the embedded simulation against the real policy; Live drills inject a

@@ -57,3 +57,63 @@ describe('Controller reconcile logging', () => {
     expect(describeError('plain')).toEqual({ error: 'plain' });
   });
 });
+
+describe('Controller.ignoreEcho', () => {
+  function withStubInformer() {
+    const cache = new Map<string, Widget>();
+    let handler: (key: string) => void = () => {};
+    const informer = {
+      get: (key: string) => cache.get(key),
+      onKey: (h: (key: string) => void) => {
+        handler = h;
+        return () => {};
+      },
+    } as unknown as Informer<Widget>;
+    const controller = new Controller({
+      name: 'widgets',
+      informer,
+      reconcile: async () => undefined,
+      clock: createVirtualClock(1_700_000_000_000),
+      logger: pino({ level: 'silent' }),
+    });
+    const event = (key: string, resourceVersion: string) => {
+      cache.set(key, { metadata: { name: key.split('/')[1], namespace: 'ns', resourceVersion } } as Widget);
+      handler(key);
+    };
+    const queued = async () => {
+      const keys: string[] = [];
+      while (controller.queue.len() > 0) {
+        const key = (await controller.queue.get())!;
+        keys.push(key);
+        controller.queue.done(key);
+      }
+      return keys;
+    };
+    return { controller, event, queued };
+  }
+
+  it("queues no reconcile for the watch echo of the reconciler's own writes, and one for any other version", async () => {
+    const { controller, event, queued } = withStubInformer();
+    event('ns/a', '10'); // created
+    expect(await queued()).toEqual(['ns/a']);
+
+    // The reconcile added the finalizer (stored as 11), then wrote status (12): both echoes are ours.
+    controller.ignoreEcho('ns/a', '11');
+    controller.ignoreEcho('ns/a', '12');
+    event('ns/a', '11');
+    event('ns/a', '12');
+    expect(await queued()).toEqual([]);
+
+    // Someone else's write (a spec edit, another status writer) is reconciled as always, and forgets older echoes.
+    controller.ignoreEcho('ns/a', '13');
+    event('ns/a', '14');
+    expect(await queued()).toEqual(['ns/a']);
+    event('ns/a', '13');
+    expect(await queued()).toEqual(['ns/a']);
+
+    // Other keys are not affected.
+    controller.ignoreEcho('ns/a', '20');
+    event('ns/b', '20');
+    expect(await queued()).toEqual(['ns/b']);
+  });
+});

@@ -55,10 +55,25 @@ export function finalizersMergePatch(finalizers: readonly string[], resourceVers
   };
 }
 
-export function createFinalizersWith(resource: ResourceRef, patchFn: PatchObjectFn): Finalizers {
+export interface FinalizersOptions {
+  /** Called with the resourceVersion the apiserver stored for each patch made (e.g. Controller.ignoreEcho). */
+  onPatched?: (ref: ObjectRef, resourceVersion: string) => void;
+}
+
+export function createFinalizersWith(
+  resource: ResourceRef,
+  patchFn: PatchObjectFn,
+  options: FinalizersOptions = {},
+): Finalizers {
   async function patch(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined) {
     try {
-      await patchFn({ ...resource, ...ref, body: finalizersMergePatch(finalizers, resourceVersion) });
+      const stored = (await patchFn({
+        ...resource,
+        ...ref,
+        body: finalizersMergePatch(finalizers, resourceVersion),
+      })) as { metadata?: { resourceVersion?: string } } | undefined;
+      const written = stored?.metadata?.resourceVersion;
+      if (written !== undefined) options.onPatched?.(ref, written);
     } catch (err) {
       translateApiError(err, `finalizers of ${resource.plural}.${resource.group} ${ref.namespace}/${ref.name}`);
     }
@@ -83,7 +98,11 @@ export function createFinalizersWith(resource: ResourceRef, patchFn: PatchObject
   };
 }
 
-export function createFinalizers(kubeConfig: KubeConfig, resource: ResourceRef): Finalizers {
+export function createFinalizers(
+  kubeConfig: KubeConfig,
+  resource: ResourceRef,
+  options: FinalizersOptions = {},
+): Finalizers {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const mergePatch = withRequestTimeout(
     KUBE_API_TIMEOUT_MS,
@@ -92,5 +111,6 @@ export function createFinalizers(kubeConfig: KubeConfig, resource: ResourceRef):
   return createFinalizersWith(
     resource,
     (request) => api.patchNamespacedCustomObject(request, mergePatch) as Promise<KubernetesObject>,
+    options,
   );
 }
