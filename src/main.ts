@@ -77,7 +77,6 @@ import {
   createMetricsAuthorizer,
   createStatusWriter,
   EventRecorder,
-  keyOf,
   Manager,
   poolKubeConnections,
   readServingCert,
@@ -511,8 +510,6 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
   const journalStore = createPolicyJournalStore({ getPolicy, statusWriter });
   let enqueue: (key: string) => void = () => {};
   let enqueueUrgent: (key: string) => void = () => {};
-  /** The policy controller's ignoreEcho, once it exists: the reconciler's own writes queue no second reconcile. */
-  let ownWrite: (key: string, resourceVersion: string) => void = () => {};
   let tenancyChanged: () => void = () => {};
   // Read before anything reconciles: the first reconcile of every policy already sees the grants.
   const grantsFile =
@@ -585,8 +582,7 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
       // its base forward when they leave the journal as it was, so they cause no 409 of our own.
       statusWriter: observedBy(statusWriter, journalStore),
       events,
-      finalizers: createFinalizers(kc, resource, { onPatched: (ref, rv) => ownWrite(keyOf(ref), rv) }),
-      ownWrite: (key, rv) => ownWrite(key, rv),
+      finalizers: createFinalizers(kc, resource),
       journal: journalStore,
       onPolicyGone: (key) => journalStore.forget(key),
       tenancy,
@@ -598,7 +594,6 @@ export async function runOperator(env: NodeJS.ProcessEnv, options: RunOptions = 
     }),
   });
   enqueue = (key) => controller.queue.add(key);
-  ownWrite = (key, rv) => controller.ignoreEcho(key, rv);
   enqueueUrgent = (key) => controller.queue.addUrgent(key);
 
   // FailoverDrills (PB-12): DryRun drills run the embedded simulation against the real policy; Live drills inject a

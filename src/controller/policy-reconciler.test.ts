@@ -47,7 +47,6 @@ function harness(
     requeueAfterMs: 15_000,
   };
   const order: string[] = [];
-  const ownWrites: Array<[string, string]> = [];
   const engine = {
     track: vi.fn(),
     untrack: vi.fn(),
@@ -88,10 +87,9 @@ function harness(
     statusWriter: {
       async patchStatus(_ref, patch) {
         patches.push(patch);
-        return { metadata: { resourceVersion: String(100 + patches.length) }, status: patch.status };
+        return { status: patch.status };
       },
     },
-    ownWrite: (key, resourceVersion) => ownWrites.push([key, resourceVersion]),
     events: {
       async record(key, spec) {
         events.push({ key, ...spec });
@@ -117,7 +115,7 @@ function harness(
     clock: createVirtualClock(Date.parse('2026-11-23T10:00:00Z')),
     logger,
   });
-  return { reconcile, patches, events, engine, gone, finalizerCalls, order, ownWrites };
+  return { reconcile, patches, events, engine, gone, finalizerCalls, order };
 }
 
 const noRegions = (spec: Record<string, unknown>) => {
@@ -239,16 +237,6 @@ describe('createPolicyReconciler', () => {
     const policyArg = h.engine.reconcile.mock.calls[0] as unknown as [string, { spec: { dryRun: boolean } }];
     expect(policyArg[1].spec.dryRun).toBe(false); // a default applied by validation
     expect(h.patches).toEqual([{ status: { phase: 'Healthy', observedGeneration: 3 } }]);
-  });
-
-  it('reports the version each of its status writes was stored as (its watch echo needs no reconcile), and none when it writes nothing', async () => {
-    const h = harness(stored());
-    await h.reconcile(REQ, new AbortController().signal);
-    expect(h.ownWrites).toEqual([[KEY, '101']]);
-    const settled = harness({ ...stored(), status: { phase: 'Healthy', observedGeneration: 3 } });
-    await settled.reconcile(REQ, new AbortController().signal);
-    expect(settled.patches).toEqual([]);
-    expect(settled.ownWrites).toEqual([]);
   });
 
   it('never writes status.journal or status.failover: the journal store is their one writer', async () => {

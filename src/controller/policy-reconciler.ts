@@ -67,12 +67,6 @@ export interface PolicyReconcilerDeps {
   events: Pick<PolicyEvents, 'record'>;
   /** Adds and releases POLICY_FINALIZER (src/runtime/finalizers.ts). */
   finalizers: Pick<Finalizers, 'add' | 'remove'>;
-  /**
-   * Told the resourceVersion of each status this reconciler wrote (Controller.ignoreEcho), so the watch event of
-   * its own write does not queue another reconcile of the same policy. The finalizer's patch reports itself
-   * (createFinalizers' onPatched).
-   */
-  ownWrite?: (key: string, resourceVersion: string) => void;
   /** The freshest journal (the store's own last save beats the informer's copy); default: the cached status. */
   journal?: { load(key: string): Promise<readonly JournalEntry[]> };
   /** Forgets per-policy state kept outside the engine (the journal store's cache). */
@@ -115,9 +109,7 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
     const current = stored.status ?? {};
     const merged = { ...current, ...status };
     if (isDeepStrictEqual(normalize(merged), normalize(current))) return;
-    const written = await deps.statusWriter.patchStatus(req, { status });
-    const resourceVersion = written?.metadata?.resourceVersion;
-    if (resourceVersion !== undefined) deps.ownWrite?.(keyOf(req), resourceVersion);
+    await deps.statusWriter.patchStatus(req, { status });
   }
 
   /** PB-11: the trail a deletion leaves. Never touches AWS. */

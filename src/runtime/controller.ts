@@ -60,8 +60,6 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #metrics: ReconcileMetrics | undefined;
-  /** resourceVersions our own reconciler wrote, per key, whose watch events need no reconcile (see ignoreEcho). */
-  readonly #echoes = new Map<string, Set<string>>();
 
   constructor(options: ControllerOptions<T>) {
     this.name = options.name;
@@ -78,32 +76,7 @@ export class Controller<T extends KubernetesObject = KubernetesObject> {
       ...options.queue,
       ...(options.metrics?.workQueue ? { metrics: options.metrics.workQueue } : {}),
     });
-    options.informer.onKey((key) => {
-      if (!this.#isEcho(key, options.informer.get(key)?.metadata?.resourceVersion)) this.queue.add(key);
-    });
-  }
-
-  /**
-   * The reconciler wrote this key and the apiserver stored it as `resourceVersion`: the watch event that brings
-   * exactly that version back is the echo of a write the reconcile already made from what it read, so it queues no
-   * reconcile of its own (its next one comes when it asked for it). Any other version of the key (someone else's
-   * write, a spec edit, a deletion) queues one as always; an echo that came before this call queues one too.
-   */
-  ignoreEcho(key: string, resourceVersion: string): void {
-    const versions = this.#echoes.get(key);
-    if (versions) versions.add(resourceVersion);
-    else this.#echoes.set(key, new Set([resourceVersion]));
-  }
-
-  #isEcho(key: string, resourceVersion: string | undefined): boolean {
-    const versions = this.#echoes.get(key);
-    if (!versions) return false;
-    if (resourceVersion !== undefined && versions.delete(resourceVersion)) {
-      if (versions.size === 0) this.#echoes.delete(key);
-      return true;
-    }
-    this.#echoes.delete(key); // a version we did not write: what we wrote before it can never come back
-    return false;
+    options.informer.onKey((key) => this.queue.add(key));
   }
 
   /**

@@ -17,17 +17,6 @@ function recorder(fail?: { code: number }) {
 }
 
 describe('finalizers', () => {
-  it('reports the resourceVersion each patch was stored as (onPatched), and nothing when it makes no call', async () => {
-    const patched: Array<[string, string]> = [];
-    const finalizers = createFinalizersWith(RESOURCE, async () => ({ metadata: { resourceVersion: '42' } }), {
-      onPatched: (ref, rv) => patched.push([`${ref.namespace}/${ref.name}`, rv]),
-    });
-    expect(await finalizers.add(REF, F, { finalizers: [F], resourceVersion: '41' })).toBe(false);
-    expect(patched).toEqual([]);
-    expect(await finalizers.add(REF, F, { resourceVersion: '41' })).toBe(true);
-    expect(patched).toEqual([['team/web', '42']]);
-  });
-
   it('adds after the finalizers already there, guarded by the resourceVersion read', async () => {
     const r = recorder();
     expect(await r.finalizers.add(REF, F, { finalizers: ['other/keep'], resourceVersion: '41' })).toBe(true);

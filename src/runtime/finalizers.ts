@@ -55,25 +55,10 @@ export function finalizersMergePatch(finalizers: readonly string[], resourceVers
   };
 }
 
-export interface FinalizersOptions {
-  /** Called with the resourceVersion the apiserver stored for each patch made (e.g. Controller.ignoreEcho). */
-  onPatched?: (ref: ObjectRef, resourceVersion: string) => void;
-}
-
-export function createFinalizersWith(
-  resource: ResourceRef,
-  patchFn: PatchObjectFn,
-  options: FinalizersOptions = {},
-): Finalizers {
+export function createFinalizersWith(resource: ResourceRef, patchFn: PatchObjectFn): Finalizers {
   async function patch(ref: ObjectRef, finalizers: string[], resourceVersion: string | undefined) {
     try {
-      const stored = (await patchFn({
-        ...resource,
-        ...ref,
-        body: finalizersMergePatch(finalizers, resourceVersion),
-      })) as { metadata?: { resourceVersion?: string } } | undefined;
-      const written = stored?.metadata?.resourceVersion;
-      if (written !== undefined) options.onPatched?.(ref, written);
+      await patchFn({ ...resource, ...ref, body: finalizersMergePatch(finalizers, resourceVersion) });
     } catch (err) {
       translateApiError(err, `finalizers of ${resource.plural}.${resource.group} ${ref.namespace}/${ref.name}`);
     }
@@ -98,11 +83,7 @@ export function createFinalizersWith(
   };
 }
 
-export function createFinalizers(
-  kubeConfig: KubeConfig,
-  resource: ResourceRef,
-  options: FinalizersOptions = {},
-): Finalizers {
+export function createFinalizers(kubeConfig: KubeConfig, resource: ResourceRef): Finalizers {
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const mergePatch = withRequestTimeout(
     KUBE_API_TIMEOUT_MS,
@@ -111,6 +92,5 @@ export function createFinalizers(
   return createFinalizersWith(
     resource,
     (request) => api.patchNamespacedCustomObject(request, mergePatch) as Promise<KubernetesObject>,
-    options,
   );
 }
