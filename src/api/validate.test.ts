@@ -12,6 +12,7 @@ import {
 import {
   applyDrillDefaults,
   applyPolicyDefaults,
+  celMemoSize,
   type FieldError,
   formatFieldErrors,
   invalidSpecMessage,
@@ -57,6 +58,32 @@ describe('validatePolicy', () => {
     testCase.mutate(policy);
     const result = validatePolicy(policy);
     expectRejected(testCase, result.ok ? undefined : result.errors);
+  });
+
+  it('evaluates the CEL rules once per distinct spec: a status, finalizer or resourceVersion change reuses them', () => {
+    const policy = loadExample('single-region-web');
+    policy.spec.probes[0].http.url = `https://memo-${Date.now()}.example.com/{zone}`; // a spec no other test used
+    const before = celMemoSize();
+    expect(validatePolicy(policy).ok).toBe(true);
+    expect(celMemoSize()).toBe(before + 1);
+    const written = {
+      ...structuredClone(policy),
+      metadata: { ...policy.metadata, resourceVersion: '42', finalizers: ['failover.io/leave-aws-state'] },
+      status: { observedGeneration: 1, phase: 'Healthy' },
+    };
+    expect(validatePolicy(written).ok).toBe(true);
+    expect(celMemoSize()).toBe(before + 1);
+
+    // A spec that breaks a CEL rule is rejected the same way from the memo, and the fixed spec is accepted again.
+    const celCase = INVALID_POLICIES.find((c) => c.name === 'zone listed twice') ?? INVALID_POLICIES[0]!;
+    const broken = loadExample(celCase.base);
+    celCase.mutate(broken);
+    broken.spec.probes[0].http.url = `https://memo-broken-${Date.now()}.example.com/{zone}`;
+    const first = validatePolicy(broken);
+    const again = validatePolicy({ ...structuredClone(broken), status: { phase: 'Healthy' } });
+    expect(first.ok).toBe(false);
+    expect(again).toEqual(first);
+    expect(validatePolicy(written).ok).toBe(true);
   });
 
   it('covers at least 20 invalid policies, every CEL rule of the policy among them', () => {

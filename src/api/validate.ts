@@ -6,7 +6,7 @@
 import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
-import { type CelEvaluator, createCelEvaluator } from './cel-eval.ts';
+import { type CelEvaluator, type CelViolation, createCelEvaluator } from './cel-eval.ts';
 import { type FailoverDrill, FailoverDrillSchema } from './drill-schema.ts';
 import { formatPath, type PathSegment, pointerToSegments, valueAt } from './field-path.ts';
 import { API_VERSION, DRILL_KIND, POLICY_KIND } from './group.ts';
@@ -55,6 +55,42 @@ export function applyDrillDefaults(obj: unknown): FailoverDrill {
 
 /** Compiled CEL programs are a pure cache of the rule texts, shared by every validation. */
 let evaluator: CelEvaluator | undefined;
+
+/**
+ * The CEL rules' violations of a defaulted spec, by the spec's JSON, per spec schema. The rules read nothing but
+ * the spec, so an equal spec has equal violations: the operator validates the same spec again on every watch event
+ * of its own finalizer and status writes and on every resync, and the CEL pass was most of each validation (about
+ * 0.5 ms a policy). Insertion-ordered and bounded: the oldest entry goes first.
+ */
+const celMemo = new WeakMap<TSchema, Map<string, readonly CelViolation[]>>();
+export const CEL_MEMO_MAX = 2048;
+
+function celViolations(specSchema: TSchema, spec: unknown): readonly CelViolation[] {
+  evaluator ??= createCelEvaluator();
+  let key: string | undefined;
+  try {
+    key = JSON.stringify(spec);
+  } catch {
+    key = undefined; // not JSON (a bigint from a YAML reader): evaluate without the memo
+  }
+  if (key === undefined) return evaluator.evaluate(specSchema, spec, ['spec']);
+  let memo = celMemo.get(specSchema);
+  if (!memo) {
+    memo = new Map();
+    celMemo.set(specSchema, memo);
+  }
+  const known = memo.get(key);
+  if (known) return known;
+  const violations = evaluator.evaluate(specSchema, spec, ['spec']);
+  if (memo.size >= CEL_MEMO_MAX) memo.delete(memo.keys().next().value as string);
+  memo.set(key, violations);
+  return violations;
+}
+
+/** Test seam: how many distinct specs' CEL results are held now (the policy schema's). */
+export function celMemoSize(): number {
+  return celMemo.get((FailoverPolicySchema.properties as Record<string, TSchema>).spec!)?.size ?? 0;
+}
 
 function validateResource<T>(schema: TSchema, kind: string, obj: unknown): ValidationResult<T> {
   registerFormats();
@@ -127,9 +163,8 @@ function validateResource<T>(schema: TSchema, kind: string, obj: unknown): Valid
   // object was invalid": hasBlockingErr in apiextensions-apiserver's customresource strategy). Over-long lists are
   // also what made CEL slow: the rules compare zones pairwise, and 10,000 zones took 25 s.
   if (blocking === 0) {
-    evaluator ??= createCelEvaluator();
     const specSchema = (schema.properties as Record<string, TSchema>).spec!;
-    for (const violation of evaluator.evaluate(specSchema, defaulted.spec, ['spec'])) {
+    for (const violation of celViolations(specSchema, defaulted.spec)) {
       // A rule that could not run because another error already broke its input adds nothing.
       if (violation.evaluationError && errors.length > 0) continue;
       const value = valueAt(defaulted, violation.path);

@@ -31,7 +31,6 @@ import {
   type PolicyPreview,
   PREVIEW_REQUEST_ANNOTATION,
   Reason,
-  validatePolicy,
 } from '../api/index.ts';
 import { notPermittedMessage } from '../api/tenancy.ts';
 import type { Clock } from '../clock.ts';
@@ -42,6 +41,7 @@ import { type OperatorVantage, vantageMembership } from '../vantage/settings.ts'
 import { setConditions } from './policy-conditions.ts';
 import type { PolicyEvents } from './policy-events.ts';
 import type { Tenancy } from './tenancy-grants.ts';
+import { validateStoredPolicy } from './validated-policy.ts';
 
 /** The policy as the informer caches it: whatever the apiserver stored, not yet validated. */
 export interface StoredPolicy {
@@ -200,7 +200,7 @@ export function createPolicyReconciler(deps: PolicyReconcilerDeps): Reconciler {
     const generation = stored.metadata?.generation;
     const now = clock.now();
 
-    const validated = validatePolicy(stored);
+    const validated = validateStoredPolicy(stored);
     if (!validated.ok) {
       engine.untrack(key);
       const message = invalidSpecMessage(validated.errors);

@@ -99,6 +99,47 @@ describe('createPolicyTracker', () => {
     await h.running;
   });
 
+  it("decides again only when what it reads changed: the leader's finalizer and status writes cost no validation", async () => {
+    const h = harness({});
+    const web = stored('web');
+    h.informer.cache.set('team/web', web);
+    h.informer.emit('team/web');
+    expect(h.trackedKeys()).toEqual(['team/web']);
+
+    // The finalizer, then the first status: new resourceVersions, same spec and metadata otherwise.
+    h.informer.cache.set('team/web', {
+      ...web,
+      metadata: { ...web.metadata, resourceVersion: '2', finalizers: ['failover.io/leave-aws-state'] },
+    });
+    h.informer.emit('team/web');
+    h.informer.cache.set('team/web', {
+      ...web,
+      metadata: { ...web.metadata, resourceVersion: '3', finalizers: ['failover.io/leave-aws-state'] },
+      status: { observedGeneration: 1, phase: 'Healthy' },
+    });
+    h.informer.emit('team/web');
+    expect(h.trackedKeys()).toEqual(['team/web']);
+
+    // A spec edit (a new generation), an annotation and a deletion are each decided again.
+    h.informer.cache.set('team/web', { ...stored('web', suspend), metadata: { ...web.metadata, generation: 2 } });
+    h.informer.emit('team/web');
+    expect(h.untrackedKeys()).toEqual(['team/web']);
+    h.informer.cache.set('team/web', { ...web, metadata: { ...web.metadata, annotations: { tier: 'gold' } } });
+    h.informer.emit('team/web');
+    expect(h.trackedKeys()).toEqual(['team/web', 'team/web']);
+    h.informer.cache.set('team/web', { ...web, metadata: { ...web.metadata, deletionTimestamp: new Date() } });
+    h.informer.emit('team/web');
+    expect(h.untrackedKeys()).toEqual(['team/web', 'team/web']);
+
+    // New grants may decide the very same object otherwise: syncAll decides every key again.
+    h.informer.cache.set('team/web', web);
+    h.informer.emit('team/web');
+    h.tracker.syncAll();
+    expect(h.trackedKeys()).toEqual(['team/web', 'team/web', 'team/web', 'team/web']);
+    h.stop.abort();
+    await h.running;
+  });
+
   it('stops listening when stopped, and resolves', async () => {
     const h = harness({});
     expect(h.informer.listeners()).toBe(1);
