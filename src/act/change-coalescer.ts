@@ -17,8 +17,8 @@
 //   expected (a lone drain goes at once). When one AZ fails, a hundred policies decide within milliseconds but
 //   save their intents over a few hundred; without this the first few left alone and the rest waited a whole
 //   request (and its grant) for the next batch (bench/reconcile: three batches, the last 2.5 s after the
-//   decision; with it and the other fixes of #16, one batch 0.65–0.73 s after). A linger, not a reservation: Kafka's producer
-//   `linger.ms`, bounded by what the next batch would cost anyway;
+//   decision; with it and the other fixes of #16, one batch 0.65–0.73 s after). A linger, not a reservation:
+//   Kafka's producer `linger.ms`, bounded by what the next batch would cost anyway;
 // - a batch never holds two policies' changes to the same record group (name, type) — so never two changes of one
 //   (name, type, setIdentifier) — and stays within 1,000 records / 32,000 characters; the later request waits for
 //   the next batch, so writes to one record keep their order. Group, not record: each policy checked PB-5 ("never
