@@ -169,24 +169,21 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   const describe = (a: PlannedAction) => `${a.action.kind} on ${a.target}`;
 
-  /** Starts the shared live read of the group a weight change is about to read (its outcome is the action's). */
-  function prefetchRecordsBeforeChange(action: PlannedAction, policy: ExecutorPolicy, signal: AbortSignal): void {
+  /**
+   * A change to the policy's weighted group is on its way (its intent is about to be saved): starts the shared live
+   * read of the group it will read (its outcome is the action's), and, for a weight change, tells the change
+   * coalescer, so the zone's next batch waits for it (bounded) instead of leaving a moment before it. Returns the
+   * release that ends that expectation (a no-op when there is none).
+   */
+  function announceGroupChange(action: PlannedAction, policy: ExecutorPolicy, policyKey: string, signal: AbortSignal) {
     const route53 = policy.spec.traffic?.route53;
-    if (deps.currentRecords === undefined || route53 === undefined || policy.spec.dryRun === true) return;
-    if (action.action.kind !== 'SetWeights' && action.action.kind !== 'PrepareDataPlane') return;
-    deps.currentRecords(route53.hostedZoneId, route53.recordName, route53.type, signal).catch(() => {
+    const kind = action.action.kind;
+    if (route53 === undefined || policy.spec.dryRun === true) return () => {};
+    if (kind !== 'SetWeights' && kind !== 'PrepareDataPlane') return () => {};
+    deps.currentRecords?.(route53.hostedZoneId, route53.recordName, route53.type, signal).catch(() => {
       // The action's own read reports it (it reads again when this one failed).
     });
-  }
-
-  /**
-   * Tells the change coalescer this policy's weight change is on its way to its hosted zone, so the zone's next
-   * batch waits for it (bounded) instead of leaving a moment before it. The release ends the expectation.
-   */
-  function expectChange(action: PlannedAction, policy: ExecutorPolicy, policyKey: string): () => void {
-    const route53 = policy.spec.traffic?.route53;
-    if (deps.coalescer === undefined || route53 === undefined || policy.spec.dryRun === true) return () => {};
-    if (action.action.kind !== 'SetWeights') return () => {};
+    if (deps.coalescer === undefined || kind !== 'SetWeights') return () => {};
     return deps.coalescer.expect(route53.hostedZoneId, policyKey);
   }
 
@@ -251,8 +248,7 @@ export function createExecutor(deps: ExecutorDeps): Executor {
         // 2. Intent first, durably. The read a weight change makes before its write (a live listing of the zone,
         // shared by the drains that start together) is started now, while the intent is saved: a read changes
         // nothing, and the write waits for the saved intent as always. The action's own read joins this one.
-        prefetchRecordsBeforeChange(action, policy, opts.signal);
-        const releaseExpectation = expectChange(action, policy, policyKey);
+        const releaseExpectation = announceGroupChange(action, policy, policyKey, opts.signal);
         const token = requestTokenFor(action);
         journal = recordIntent(journal, action, clock.now(), token);
         const savingSince = clock.now();
