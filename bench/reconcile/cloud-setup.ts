@@ -15,7 +15,9 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { GROUP, VERSION, validatePolicy } from '../../src/api/index.ts';
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import pLimit from 'p-limit';
+import { GROUP, POLICY_PLURAL, VERSION, validatePolicy } from '../../src/api/index.ts';
 import { readTestbedState } from '../../test/env/testbed.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -188,4 +190,33 @@ export function policyBody(ns: string, g: RecordGroup, probeBase: string): objec
     );
   }
   return body;
+}
+
+/**
+ * Creates one FailoverPolicy per record group (policyBody), `concurrency` at a time; `onCreated` hears each one as the
+ * apiserver returns it, in completion order.
+ */
+export async function createPolicies(
+  api: CustomObjectsApi,
+  ns: string,
+  groups: readonly RecordGroup[],
+  probeBase: string,
+  concurrency: number,
+  onCreated: (g: RecordGroup, created: unknown) => void = () => {},
+): Promise<void> {
+  const limit = pLimit(concurrency);
+  await Promise.all(
+    groups.map((g) =>
+      limit(async () => {
+        const created = await api.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: POLICY_PLURAL,
+          namespace: ns,
+          body: policyBody(ns, g, probeBase),
+        });
+        onCreated(g, created);
+      }),
+    ),
+  );
 }

@@ -23,7 +23,7 @@ import { parseExposition, type Sample } from '../../src/metrics/parse-exposition
 import { createNamespace, readTestbedState, testbed } from '../../test/env/testbed.ts';
 import { applyCrds } from '../../test/integration/api/crds.ts';
 import { motoRoute53, OperatorProcess, ProbeTarget } from '../../test/integration/support/operator-fixture.ts';
-import { createRecordGroups, ensureTestbed, policyBody, repoRoot, stopTestbed } from './cloud-setup.ts';
+import { createPolicies, createRecordGroups, ensureTestbed, repoRoot, stopTestbed } from './cloud-setup.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -169,7 +169,6 @@ try {
 
   say(`creating ${policies} policies, ${createConcurrency} in parallel`);
   const t0 = Date.now();
-  let next = 0;
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const pending: string[] = [];
   const createdObjects = new Map<string, { metadata: { resourceVersion: string; generation: number } }>();
@@ -210,23 +209,11 @@ try {
     }
   };
   const writersDone = noOperator ? Promise.all(Array.from({ length: writers }, writerLoop)) : Promise.resolve([]);
-  await Promise.all(
-    Array.from({ length: createConcurrency }, async () => {
-      while (next < groups.length) {
-        const g = groups[next++]!;
-        const obj = await api.createNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: POLICY_PLURAL,
-          namespace: ns,
-          body: policyBody(ns, g, probe.base),
-        });
-        created.set(g.policy, Date.now());
-        createdObjects.set(g.policy, obj as { metadata: { resourceVersion: string; generation: number } });
-        pending.push(g.policy);
-      }
-    }),
-  );
+  await createPolicies(api, ns, groups, probe.base, createConcurrency, (g, obj) => {
+    created.set(g.policy, Date.now());
+    createdObjects.set(g.policy, obj as { metadata: { resourceVersion: string; generation: number } });
+    pending.push(g.policy);
+  });
   writerDone = true;
   const createMs = Date.now() - t0;
   say(`created in ${(createMs / 1000).toFixed(1)} s`);

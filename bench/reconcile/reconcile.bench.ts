@@ -38,6 +38,7 @@ import { applyCrds } from '../../test/integration/api/crds.ts';
 import { motoRoute53, ProbeTarget } from '../../test/integration/support/operator-fixture.ts';
 import {
   AZS,
+  createPolicies,
   createRecordGroups,
   ensureTestbed,
   listAllRecords,
@@ -145,16 +146,9 @@ try {
   say(`creating ${options.policies} FailoverPolicies (${options.createConcurrency} in parallel)`);
   const createStarted = Date.now();
   const createdAt = new Map<string, number>();
-  await inParallel(groups, options.createConcurrency, async (g) => {
-    await customObjects.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: POLICY_PLURAL,
-      namespace: ns,
-      body: policyBody(ns, g, probe.base),
-    });
-    createdAt.set(g.policy, Date.now());
-  });
+  await createPolicies(customObjects, ns, groups, probe.base, options.createConcurrency, (g) =>
+    createdAt.set(g.policy, Date.now()),
+  );
   const createdMs = Date.now() - createStarted;
   say(`created in ${seconds(createdMs)} s; waiting until every policy is reconciled once`);
 
@@ -412,18 +406,6 @@ async function waitFor(
     }
     await sleep(everyMs);
   }
-}
-
-async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const item = items[next++]!;
-        await work(item);
-      }
-    }),
-  );
 }
 
 /**

@@ -16,7 +16,7 @@ import { GROUP, POLICY_PLURAL, VERSION } from '../../src/api/index.ts';
 import { createNamespace, testbed } from '../../test/env/testbed.ts';
 import { applyCrds } from '../../test/integration/api/crds.ts';
 import { motoRoute53, ProbeTarget } from '../../test/integration/support/operator-fixture.ts';
-import { createRecordGroups, policyBody } from './cloud-setup.ts';
+import { createPolicies, createRecordGroups } from './cloud-setup.ts';
 import { OperatorChild } from './operator-child.ts';
 
 const { values } = parseArgs({
@@ -86,21 +86,7 @@ try {
     } catch {}
   }, 2000);
 
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < groups.length) {
-        const g = groups[next++]!;
-        await customObjects.createNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: POLICY_PLURAL,
-          namespace: ns,
-          body: policyBody(ns, g, probe.base),
-        });
-      }
-    }),
-  );
+  await createPolicies(customObjects, ns, groups, probe.base, 16);
   const created = Date.now() - started;
   let reconciled = 0;
   for (const deadline = Date.now() + 180_000; Date.now() < deadline; await sleep(2000)) {
